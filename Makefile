@@ -1,0 +1,111 @@
+# usermm: plain GNU Make. Outputs under build/.
+#   make            library (static and shared) and the usermm tool
+#   make demo       builds and runs the main demo
+#   make check      installs what the tests need when missing, builds, runs every test
+#   make bench      the side-by-side benchmark (usermm vs the kernel)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+CC ?= gcc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wundef -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Werror
+DEFS := -D_GNU_SOURCE
+OPT ?= -O2 -g
+CFLAGS_LIB := $(WARN) $(DEFS) $(OPT) -fvisibility=hidden -Iinclude -Isrc -MMD -MP
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=build/obj/%.o)
+PICOBJS := $(SRCS:src/%.c=build/pic/%.o)
+SANOBJS := $(SRCS:src/%.c=build/san/%.o)
+
+TOOL_SRCS := $(wildcard tools/usermm/*.c)
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
+BENCH_SRCS := $(wildcard bench/*.c)
+
+.PHONY: all lib demo check test deps bench install clean format tidy
+
+all: lib build/usermm $(EXAMPLES)
+
+lib: build/libusermm.a build/libusermm.so
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_LIB) -c $< -o $@
+
+build/pic/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_LIB) -fPIC -c $< -o $@
+
+build/san/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_LIB) -O1 $(SAN) -DUM_DEBUG=1 -c $< -o $@
+
+build/libusermm.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/libusermm-san.a: $(SANOBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/libusermm.so: $(PICOBJS)
+	$(CC) -shared -Wl,-soname,libusermm.so.0 -o $@ $^ -lpthread
+
+build/usermm: $(TOOL_SRCS) build/libusermm.a include/usermm.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(OPT) -Iinclude -o $@ $(TOOL_SRCS) build/libusermm.a -lpthread
+
+build/examples/%: examples/%.c build/libusermm.a include/usermm.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) $(OPT) -Iinclude -o $@ $< build/libusermm.a -lpthread
+
+# Unit tests: each tests/unit/test_*.c is a cmocka program, built with ASan
+# and UBSan against the sanitized library (which also checks invariants).
+build/test/%: tests/unit/%.c build/libusermm-san.a include/usermm.h src/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \
+		-lcmocka -lpthread
+
+deps:
+	@sh tests/deps.sh
+
+test: $(UNIT_TESTS)
+	@sh tests/run.sh $(UNIT_TESTS)
+
+check: deps
+	@$(MAKE) --no-print-directory all build/libusermm-san.a
+	@$(MAKE) --no-print-directory test
+
+demo: all
+	@sh examples/demo.sh
+
+build/bench/mmbench: $(BENCH_SRCS) build/libusermm.a include/usermm.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) -O2 -g -Iinclude -o $@ $(BENCH_SRCS) build/libusermm.a -lpthread
+
+bench: build/bench/mmbench
+	build/bench/mmbench
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/usermm.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 build/libusermm.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 build/libusermm.so $(DESTDIR)$(PREFIX)/lib/libusermm.so.0
+	ln -sf libusermm.so.0 $(DESTDIR)$(PREFIX)/lib/libusermm.so
+	install -m 755 build/usermm $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' usermm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/usermm.pc
+
+format:
+	clang-format -i src/*.c src/*.h include/*.h tools/usermm/*.c tests/unit/*.c bench/*.c examples/*.c
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(PICOBJS:.o=.d) $(SANOBJS:.o=.d)

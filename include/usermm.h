@@ -1,0 +1,233 @@
+/*
+ * usermm: the Linux memory-mapping system in user space.
+ *
+ * This is the only public header. Every entry point is um_*, takes the
+ * object it works on, and returns 0 (or a value) on success or a negative
+ * errno on failure, exactly as the Linux system call of the same name would
+ * fail. The library never touches the global errno.
+ *
+ * Objects:
+ *   struct um_system  one machine: physical frames, configuration, processes
+ *   struct um_proc    one process: an address space (mm) and its counters
+ *
+ * Constants have the numeric values of the Linux x86-64 ABI, so an embedder
+ * on Linux may pass <sys/mman.h> values unchanged.
+ *
+ * Threads: every call may be made from any thread. Calls on one process are
+ * serialised by its mm lock (faults and accesses take it shared, calls that
+ * change the address space take it exclusive), as Linux's mmap_lock does.
+ */
+#ifndef USERMM_H
+#define USERMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define UM_API __attribute__((visibility("default")))
+#else
+#define UM_API
+#endif
+
+#define UM_VERSION_MAJOR 0
+#define UM_VERSION_MINOR 1
+
+/* Protections (mmap, mprotect). */
+#define UM_PROT_NONE 0x0
+#define UM_PROT_READ 0x1
+#define UM_PROT_WRITE 0x2
+#define UM_PROT_EXEC 0x4
+#define UM_PROT_GROWSDOWN 0x01000000
+#define UM_PROT_GROWSUP 0x02000000
+
+/* mmap flags. */
+#define UM_MAP_SHARED 0x01
+#define UM_MAP_PRIVATE 0x02
+#define UM_MAP_SHARED_VALIDATE 0x03
+#define UM_MAP_TYPE 0x0f
+#define UM_MAP_FIXED 0x10
+#define UM_MAP_ANONYMOUS 0x20
+#define UM_MAP_32BIT 0x40
+#define UM_MAP_GROWSDOWN 0x0100
+#define UM_MAP_DENYWRITE 0x0800
+#define UM_MAP_EXECUTABLE 0x1000
+#define UM_MAP_LOCKED 0x2000
+#define UM_MAP_NORESERVE 0x4000
+#define UM_MAP_POPULATE 0x8000
+#define UM_MAP_NONBLOCK 0x10000
+#define UM_MAP_STACK 0x20000
+#define UM_MAP_HUGETLB 0x40000
+#define UM_MAP_SYNC 0x80000
+#define UM_MAP_FIXED_NOREPLACE 0x100000
+#define UM_MAP_UNINITIALIZED 0x4000000
+#define UM_MAP_FILE 0
+
+/* Signals and si_code values reported by faulting accesses. */
+#define UM_SIGBUS 7
+#define UM_SIGSEGV 11
+#define UM_SEGV_MAPERR 1
+#define UM_SEGV_ACCERR 2
+#define UM_BUS_ADRERR 2
+
+/* Overcommit policies (vm.overcommit_memory). */
+#define UM_OVERCOMMIT_GUESS 0
+#define UM_OVERCOMMIT_ALWAYS 1
+#define UM_OVERCOMMIT_NEVER 2
+
+/*
+ * Machine configuration. Fill with um_config_init() and change what you
+ * need; fields left at their defaults behave as a stock x86-64 Linux.
+ */
+struct um_config {
+	uint64_t phys_bytes;		/* physical memory (default 1 GiB) */
+	uint32_t page_size;		/* 4096 .. 65536, a power of two (default 4096) */
+	uint32_t max_map_count;		/* vm.max_map_count (default 65530) */
+	int overcommit_memory;		/* UM_OVERCOMMIT_* (default GUESS) */
+	uint32_t overcommit_ratio;	/* percent, for policy NEVER (default 50) */
+	uint64_t mmap_min_addr;		/* vm.mmap_min_addr (default 65536) */
+	uint64_t mmap_base;		/* top of the mmap area; 0: task size - 128 MiB
+					 * stack gap, page aligned, as Linux without ASLR */
+	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes (default 8 MiB) */
+	int privileged;			/* processes hold CAP_IPC_LOCK (default 0) */
+	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
+};
+
+struct um_system;
+struct um_proc;
+
+/*
+ * What a faulting access reports instead of crashing: the signal Linux
+ * would deliver, its si_code and the faulting address.
+ */
+struct um_siginfo {
+	int si_signo;
+	int si_code;
+	uint64_t si_addr;
+};
+
+/* System-wide counters (a subset of /proc/meminfo and /proc/vmstat). */
+struct um_sys_stats {
+	uint64_t frames_total;		/* physical frames */
+	uint64_t frames_free;		/* frames on no list: free for allocation */
+	uint64_t frames_used;		/* frames_total - frames_free, zero frame excluded */
+	uint64_t pgfault;		/* all faults */
+	uint64_t pgmajfault;		/* faults that read from a file or swap */
+	uint64_t cow_copies;		/* copy-on-write breaks that copied a frame */
+	uint64_t frame_desc_bytes;	/* sizeof one frame descriptor */
+	uint64_t nr_procs;		/* live processes */
+};
+
+/* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
+struct um_proc_stats {
+	uint64_t min_flt;
+	uint64_t maj_flt;
+	uint64_t vm_size;		/* bytes mapped (VmSize) */
+	uint64_t rss_anon;		/* bytes (RssAnon) */
+	uint64_t rss_file;		/* bytes (RssFile) */
+	uint64_t rss_shmem;		/* bytes (RssShmem) */
+	uint64_t vm_pte;		/* bytes of page tables (VmPTE) */
+	uint64_t map_count;		/* VMAs */
+};
+
+/* ---- the machine ---- */
+
+UM_API void um_config_init(struct um_config *cfg);
+UM_API int um_system_new(const struct um_config *cfg, struct um_system **out);
+/* Ends every process still alive and frees the machine. */
+UM_API void um_system_free(struct um_system *sys);
+UM_API void um_system_stats(struct um_system *sys, struct um_sys_stats *st);
+UM_API uint32_t um_page_size(const struct um_system *sys);
+/*
+ * Checks every invariant of the machine (VMA trees ordered and
+ * non-overlapping, page tables inside VMAs, frame reference and map counts
+ * equal to what page tables and caches hold, counters equal to a recount).
+ * Returns 0, or -EUCLEAN with a description of the first broken invariant
+ * written to why (at most whylen bytes, NUL-terminated) when why is non-NULL.
+ * Takes every mm lock shared: do not call with accesses in flight.
+ */
+UM_API int um_check(struct um_system *sys, char *why, size_t whylen);
+
+/* ---- processes ---- */
+
+/* A new process with an empty address space. */
+UM_API int um_proc_new(struct um_system *sys, struct um_proc **out);
+/*
+ * fork(): the child gets every mapping of the parent with the same
+ * attributes; shared mappings stay shared, private ones become
+ * copy-on-write in both.
+ */
+UM_API int um_fork(struct um_proc *parent, struct um_proc **child);
+/* execve(): every mapping is gone; the process is otherwise kept. */
+UM_API int um_exec(struct um_proc *p);
+/* _exit(): the address space is torn down and p is freed. */
+UM_API void um_exit(struct um_proc *p);
+UM_API int um_getpid(const struct um_proc *p);
+UM_API void um_proc_stats(struct um_proc *p, struct um_proc_stats *st);
+/* The top of the mmap area, from which mmap(NULL) places mappings downwards. */
+UM_API uint64_t um_mmap_base(const struct um_proc *p);
+
+/* ---- memory-mapping system calls ---- */
+
+/* Returns the address of the new mapping, or a negative errno. */
+UM_API int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t length, int prot, int flags,
+		       int fd, int64_t offset);
+UM_API int um_munmap(struct um_proc *p, uint64_t addr, uint64_t length);
+UM_API int um_mprotect(struct um_proc *p, uint64_t addr, uint64_t length, int prot);
+
+/* ---- memory accesses through the software MMU ---- */
+
+/*
+ * Loads or stores size bytes (1, 2, 4 or 8, little-endian, any alignment)
+ * at addr. Returns 0, or -EFAULT with si describing the signal Linux would
+ * deliver (SIGSEGV with SEGV_MAPERR or SEGV_ACCERR, SIGBUS with BUS_ADRERR);
+ * si may be NULL. A store that faults stores nothing.
+ */
+UM_API int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val,
+		   struct um_siginfo *si);
+UM_API int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val,
+		    struct um_siginfo *si);
+/*
+ * copy_from_user / copy_to_user: len bytes between the process's memory and
+ * a host buffer. On a fault returns -EFAULT with si set; the bytes before
+ * si->si_addr were copied.
+ */
+UM_API int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len,
+			struct um_siginfo *si);
+UM_API int um_copy_to(struct um_proc *p, uint64_t dst, const void *src, size_t len,
+		      struct um_siginfo *si);
+/*
+ * Faults in the page holding addr for reading (write == 0) or writing and
+ * returns in *host a host pointer to addr. The pointer stays valid until the
+ * page's mapping changes (munmap, mprotect, fork, exec, exit, reclaim) and
+ * reaches at most the end of the page.
+ */
+UM_API int um_translate(struct um_proc *p, uint64_t addr, int write, void **host,
+			struct um_siginfo *si);
+
+/* ---- looking inside: /proc/PID files in Linux's formats ---- */
+
+/*
+ * Each renders the file into buf (at most size bytes, NUL-terminated when
+ * size > 0) and returns the full length it needs, like snprintf, or a
+ * negative errno.
+ */
+UM_API int64_t um_proc_maps(struct um_proc *p, char *buf, size_t size);
+UM_API int64_t um_proc_smaps(struct um_proc *p, char *buf, size_t size);
+UM_API int64_t um_proc_status(struct um_proc *p, char *buf, size_t size);
+/*
+ * /proc/PID/pagemap: one 64-bit entry per page from addr (page aligned) for
+ * npages pages, in Linux's format: bit 63 present, 62 swapped, 61 file-page
+ * or shared-anon, 56 exclusively mapped, 55 soft-dirty, bits 0-54 the frame
+ * number. Returns the number of entries written or a negative errno.
+ */
+UM_API int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USERMM_H */

@@ -1,0 +1,418 @@
+/*
+ * Internal structures of usermm, named as Linux names them.
+ *
+ * Locking, outermost first:
+ *   1. mm->lock (mmap_lock): shared for faults and accesses, exclusive for
+ *      calls that change VMAs (mmap, munmap, mprotect, fork of the parent,
+ *      exec, exit).
+ *   2. inode->lock: the page-cache tree of one inode.
+ *   3. frame_pool->lock: the free list.
+ * Page-table entries are changed with compare-and-swap under a shared mm
+ * lock, or plainly under the exclusive one. Frame reference and map counts
+ * are atomic.
+ */
+#ifndef UM_INTERNAL_H
+#define UM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "usermm.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define UM_INTERNAL __attribute__((visibility("hidden")))
+
+/* x86-64 user address space: 47 bits, less the top page. */
+#define TASK_SIZE 0x00007ffffffff000ULL
+#define STACK_GAP_MIN (128ULL << 20)
+
+/* ---------------------------------------------------------------- frames */
+
+/* Frame flags (struct page flags). */
+enum {
+	PG_ANON = 1u << 0,	  /* owner is an anon_vma */
+	PG_DIRTY = 1u << 1,	  /* page-cache page newer than its file */
+	PG_UPTODATE = 1u << 2,	  /* contents valid */
+	PG_RESERVED = 1u << 3,	  /* the zero frame: never freed, never counted */
+	PG_SWAPBACKED = 1u << 4,  /* shmem or anonymous */
+	PG_WRITEBACK = 1u << 5,	  /* being written to its file */
+	PG_MLOCKED = 1u << 6,	  /* mapped by a VM_LOCKED VMA */
+	PG_LRU = 1u << 7,	  /* on an LRU list */
+	PG_ACTIVE = 1u << 8,	  /* on the active list */
+	PG_REFERENCED = 1u << 9,  /* referenced since last scan */
+	PG_FREE = 1u << 10,	  /* on the free list */
+	PG_NEEDZERO = 1u << 11,	  /* held data once: zero before reuse for anon */
+	PG_ANON_EXCL = 1u << 12,  /* anon frame mapped by exactly one mm (PageAnonExclusive) */
+};
+
+/*
+ * One physical frame (struct page). 32 bytes: this size per frame is a
+ * published figure (docs/performance.md), keep it.
+ */
+struct frame {
+	_Atomic uint32_t flags;
+	_Atomic int32_t refcount; /* page-table maps + cache + transient pins */
+	_Atomic int32_t mapcount; /* page-table entries that map this frame */
+	uint32_t index;		  /* page index in owner (file pages) */
+	void *owner;		  /* struct inode * (file/shmem) or struct anon_vma * */
+	uint32_t lru_next;	  /* free list / LRU links (frame numbers) */
+	uint32_t lru_prev;
+};
+
+#define FRAME_NONE UINT32_MAX
+#define ZERO_PFN 0u
+
+struct frame_pool {
+	unsigned char *base;	/* frame memory: one host reservation */
+	struct frame *frames;	/* descriptors: one host reservation */
+	uint64_t nframes;
+	uint32_t page_shift;
+	size_t reserve_bytes;	/* of base */
+	size_t desc_bytes;	/* of frames */
+	pthread_mutex_t lock;
+	uint64_t bump;		/* frames [bump, nframes) never handed out (zero) */
+	uint32_t free_head;	/* free list through lru_next */
+	_Atomic uint64_t nr_free;
+};
+
+/* frame.c */
+UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift);
+UM_INTERNAL void frame_pool_destroy(struct frame_pool *fp);
+/* Allocates a frame with refcount 1, mapcount 0; zeroed when zero is true. */
+UM_INTERNAL uint32_t frame_alloc(struct frame_pool *fp, bool zero);
+UM_INTERNAL void frame_free(struct frame_pool *fp, uint32_t pfn);
+/* Drops one reference; frees the frame when it was the last. */
+UM_INTERNAL void frame_put(struct frame_pool *fp, uint32_t pfn);
+UM_INTERNAL int frame_pool_check(struct frame_pool *fp, char *why, size_t n);
+
+static inline struct frame *pfn_frame(struct frame_pool *fp, uint32_t pfn)
+{
+	return &fp->frames[pfn];
+}
+
+static inline unsigned char *pfn_host(struct frame_pool *fp, uint32_t pfn)
+{
+	return fp->base + ((size_t)pfn << fp->page_shift);
+}
+
+/* ----------------------------------------------------------- page tables */
+
+/*
+ * A leaf entry (PTE). Present entries hold the frame number above the flag
+ * bits; the layout follows x86-64 for the low bits.
+ */
+typedef uint64_t pte_t;
+
+#define PTE_PRESENT (1ULL << 0)
+#define PTE_WRITE (1ULL << 1)
+#define PTE_USER (1ULL << 2)
+#define PTE_ACCESSED (1ULL << 5)
+#define PTE_DIRTY (1ULL << 6)
+#define PTE_SPECIAL (1ULL << 9)	/* the zero frame: no refcount, not in RSS */
+#define PTE_SOFT_DIRTY (1ULL << 11)
+#define PTE_PFN_SHIFT 12
+#define PTE_PFN_MASK 0x000ffffffffff000ULL
+
+static inline uint32_t pte_pfn(pte_t pte)
+{
+	return (uint32_t)((pte & PTE_PFN_MASK) >> PTE_PFN_SHIFT);
+}
+
+static inline pte_t pfn_pte(uint32_t pfn, uint64_t bits)
+{
+	return ((uint64_t)pfn << PTE_PFN_SHIFT) | bits;
+}
+
+/*
+ * Page-table geometry for a page size: levels of page_size/8 entries, as
+ * hardware builds them (x86-64's four levels of 512 for 4 KiB pages; three
+ * levels for 16 and 64 KiB pages, as arm64). The top level may be partial.
+ */
+struct pgtable {
+	struct um_system *sys;
+	_Atomic uint64_t *root;		/* top-level table */
+	uint32_t levels;
+	uint32_t page_shift;
+	uint32_t bits_per_level;	/* log2(entries per table) */
+	uint32_t top_bits;		/* bits resolved by the top level */
+	_Atomic uint64_t nr_tables;	/* tables allocated below the root */
+};
+
+/* pagetable.c */
+UM_INTERNAL int pgtable_init(struct pgtable *pt, struct um_system *sys, uint32_t page_shift);
+/* Frees every table; the caller has already dropped the frames. */
+UM_INTERNAL void pgtable_destroy(struct pgtable *pt);
+/*
+ * The leaf slot for va, allocating missing tables when alloc is true
+ * (concurrent callers under a shared mm lock are safe). NULL when a table is
+ * missing and alloc is false, or on allocation failure.
+ */
+UM_INTERNAL _Atomic pte_t *pgtable_walk(struct pgtable *pt, uint64_t va, bool alloc);
+/*
+ * The leaf slots for [va, *span_end) where *span_end = min(end, end of va's
+ * leaf table). When the leaf table is absent (and alloc is false) returns NULL
+ * with *span_end at the end of the absent region (clipped to end), so that
+ * holes are skipped a table at a time.
+ */
+UM_INTERNAL _Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_t end,
+					uint64_t *span_end, bool alloc);
+/* Frees leaf and interior tables wholly inside [start, end) that are empty. */
+UM_INTERNAL void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end);
+/* Bytes of tables below the root (Linux's VmPTE counts PTE, PMD and PUD tables). */
+UM_INTERNAL uint64_t pgtable_bytes(const struct pgtable *pt);
+UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
+
+/* ------------------------------------------------------------------ VMAs */
+
+/* vm_flags, with Linux's values. */
+#define VM_READ 0x00000001ULL
+#define VM_WRITE 0x00000002ULL
+#define VM_EXEC 0x00000004ULL
+#define VM_SHARED 0x00000008ULL
+#define VM_MAYREAD 0x00000010ULL
+#define VM_MAYWRITE 0x00000020ULL
+#define VM_MAYEXEC 0x00000040ULL
+#define VM_MAYSHARE 0x00000080ULL
+#define VM_GROWSDOWN 0x00000100ULL
+#define VM_LOCKED 0x00002000ULL
+#define VM_SEQ_READ 0x00008000ULL
+#define VM_RAND_READ 0x00010000ULL
+#define VM_DONTCOPY 0x00020000ULL
+#define VM_DONTEXPAND 0x00040000ULL
+#define VM_LOCKONFAULT 0x00080000ULL
+#define VM_ACCOUNT 0x00100000ULL
+#define VM_NORESERVE 0x00200000ULL
+#define VM_WIPEONFORK 0x02000000ULL
+#define VM_DONTDUMP 0x04000000ULL
+#define VM_SOFTDIRTY 0x08000000ULL
+
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+
+/*
+ * The anonymous-memory object of a private VMA (anon_vma): created on the
+ * first fault that needs one, shared by the pieces of a split VMA. Two VMAs
+ * with different anon_vmas never merge, as on Linux.
+ */
+struct anon_vma {
+	_Atomic int32_t refcount;
+	uint64_t id;
+};
+
+struct inode;
+
+struct vma {
+	uint64_t vm_start;
+	uint64_t vm_end;	/* exclusive */
+	uint64_t vm_flags;
+	uint64_t vm_pgoff;	/* in pages; for anonymous VMAs vm_start's page number */
+	struct inode *vm_file;	/* file or shmem inode, or NULL */
+	struct anon_vma *anon_vma;
+	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
+	/* tree (vma.c) */
+	struct vma *left, *right;
+	struct vma *prev, *next;	/* address order */
+	int height;
+	uint64_t gap;			/* vm_start - prev->vm_end (prev NULL: vm_start) */
+	uint64_t max_gap;		/* largest gap in this subtree */
+};
+
+struct vma_tree {
+	struct vma *root;
+	struct vma *first, *last;
+	uint32_t count;
+};
+
+/* vma.c */
+UM_INTERNAL void vma_tree_init(struct vma_tree *t);
+/* The first VMA with vm_end > addr (find_vma), or NULL. */
+UM_INTERNAL struct vma *vma_find(const struct vma_tree *t, uint64_t addr);
+/* The VMA containing addr, or NULL. */
+UM_INTERNAL struct vma *vma_lookup(const struct vma_tree *t, uint64_t addr);
+/* Inserts v, which must not overlap any VMA in t. */
+UM_INTERNAL void vma_insert(struct vma_tree *t, struct vma *v);
+UM_INTERNAL void vma_remove(struct vma_tree *t, struct vma *v);
+/* Call after changing v->vm_start or v->vm_end in place (order kept). */
+UM_INTERNAL void vma_bounds_changed(struct vma_tree *t, struct vma *v);
+/*
+ * The highest address a with [a, a+len) free and inside [low, high), or 0
+ * when there is none (top-down search, as unmapped_area_topdown).
+ */
+UM_INTERNAL uint64_t vma_gap_topdown(const struct vma_tree *t, uint64_t len, uint64_t low,
+				     uint64_t high);
+/* Is [start, end) free of VMAs? */
+UM_INTERNAL bool vma_range_free(const struct vma_tree *t, uint64_t start, uint64_t end);
+UM_INTERNAL int vma_tree_check(const struct vma_tree *t, char *why, size_t n);
+
+/* -------------------------------------------------------------- inodes */
+
+/*
+ * A file or shmem object with its page cache (index -> frame). Issue 2
+ * uses it for shared anonymous memory (an unlinked shmem inode); files
+ * come with the page-cache work.
+ */
+struct pc_node;
+
+struct inode {
+	_Atomic int32_t refcount;
+	uint64_t ino;
+	bool shmem;
+	uint64_t size;		/* bytes */
+	pthread_mutex_t lock;	/* the cache tree */
+	struct pc_node *cache;	/* radix tree root */
+	uint32_t cache_height;
+	uint64_t nr_pages;	/* frames in the cache */
+	int dev_major, dev_minor;
+	char *path;		/* for maps; NULL for anonymous shmem */
+};
+
+/* pagecache.c */
+UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
+UM_INTERNAL void inode_get(struct inode *ino);
+UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
+/* The cached frame at index, or FRAME_NONE. Takes no reference. */
+UM_INTERNAL uint32_t pagecache_lookup(struct inode *ino, uint64_t index);
+/*
+ * Finds or creates the frame at index (shmem: zero-filled). Returns the
+ * frame with one extra reference for the caller, or FRAME_NONE on ENOMEM.
+ */
+UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index);
+/* Calls fn for every cached frame of ino. */
+UM_INTERNAL void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg),
+				    void *arg);
+UM_INTERNAL int pagecache_check(struct um_system *sys, struct inode *ino, char *why, size_t n);
+
+/* ------------------------------------------------------------------ TLB */
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+
+/*
+ * One entry of a thread's TLB, as QEMU's softmmu keeps it: the page's
+ * virtual address when reads (writes) may use it, else TLB_INVALID; and
+ * the offset that turns a virtual address into a host one.
+ */
+struct tlb_entry {
+	uint64_t va_read;
+	uint64_t va_write;
+	uintptr_t addend;
+};
+
+#define TLB_INVALID (~0ULL)
+
+/* Each thread's TLB (thread-local): one mm at a time, as a CPU without ASIDs. */
+struct tlb {
+	const struct mm *mm;
+	uint64_t gen;		/* mm->tlb_gen this TLB is coherent with */
+	struct tlb_entry e[TLB_SIZE];
+};
+
+/* ------------------------------------------------------------------ mm */
+
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
+struct mm {
+	struct um_system *sys;
+	pthread_rwlock_t lock;		/* mmap_lock */
+	pthread_mutex_t pt_lock;	/* page_table_lock: anon_vma_prepare under a shared lock */
+	/* under lock */
+	struct vma_tree vmas;
+	struct pgtable pt;
+	uint64_t mmap_base;
+	uint64_t total_vm;		/* pages */
+	uint64_t locked_vm;		/* pages */
+	/* atomic */
+	_Atomic uint64_t tlb_gen;	/* shootdown generation: bump after a PTE loses rights */
+	_Atomic int64_t rss[NR_MM_COUNTERS];	/* pages */
+	_Atomic uint64_t min_flt;
+	_Atomic uint64_t maj_flt;
+};
+
+struct um_proc {
+	struct um_system *sys;
+	int pid;
+	struct mm *mm;
+	struct um_proc *next_proc, *prev_proc;	/* system's process list */
+};
+
+/* -------------------------------------------------------------- system */
+
+struct um_system {
+	struct um_config cfg;
+	uint32_t page_shift;
+	uint64_t page_size;
+	uint64_t page_mask;		/* page_size - 1 */
+	struct frame_pool fp;
+	pthread_mutex_t lock;		/* process list, pid and id counters */
+	struct um_proc *procs;
+	uint64_t nr_procs;
+	int next_pid;
+	_Atomic uint64_t next_id;	/* inode numbers, anon_vma ids */
+	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
+};
+
+/* Allocation: one place, so tests can fail the n-th call (alloc.c). */
+UM_INTERNAL void *um_malloc(struct um_system *sys, size_t n);
+UM_INTERNAL void *um_calloc(struct um_system *sys, size_t n, size_t size);
+UM_INTERNAL void um_free(struct um_system *sys, void *p);
+
+/* A generation number never used before in this host process (tlb.c). */
+UM_INTERNAL uint64_t um_gen_next(void);
+
+/* mm.c */
+UM_INTERNAL struct mm *mm_new(struct um_system *sys);
+/* Tears down every mapping (exit/exec); mm lock held exclusive or unshared. */
+UM_INTERNAL void mm_teardown(struct mm *mm);
+UM_INTERNAL void mm_free(struct mm *mm);
+/* Invalidates every thread's TLB entries for mm (a TLB shootdown). */
+static inline void mm_tlb_flush(struct mm *mm)
+{
+	atomic_store_explicit(&mm->tlb_gen, um_gen_next(), memory_order_release);
+}
+UM_INTERNAL int mm_check(struct mm *mm, char *why, size_t n);
+/*
+ * Zaps the PTEs of [start, end) inside v: drops frames, counters. The mm
+ * lock is held exclusive. Does not flush TLBs: the caller does once.
+ */
+UM_INTERNAL void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+
+/* vma_ops.c: VMA life cycle in an mm */
+UM_INTERNAL struct vma *vma_alloc(struct um_system *sys);
+UM_INTERNAL void vma_free(struct um_system *sys, struct vma *v);
+/*
+ * Splits v at addr (vm_start < addr < vm_end); v keeps the lower part when
+ * new_below is false, the upper part otherwise. Returns 0 or -ENOMEM
+ * (allocation, or max_map_count reached).
+ */
+UM_INTERNAL int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below);
+/* The same without the max_map_count check (munmap may pass it briefly). */
+UM_INTERNAL int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below);
+/* Can a and b (a directly below b) merge into one VMA? */
+UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b);
+/* Merges v with prev and/or next where Linux would; returns the result. */
+UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
+UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
+UM_INTERNAL void anon_vma_put(struct um_system *sys, struct anon_vma *av);
+
+/* fault.c */
+enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1 };
+/*
+ * handle_mm_fault: resolves a fault at addr. Mm lock held shared.
+ * Returns 0 (the PTE now allows the access) or -EFAULT with si set.
+ */
+UM_INTERNAL int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc,
+				struct um_siginfo *si);
+/* Linux's protection check of an access against a VMA (x86-64: write implies read). */
+UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
+
+/* mmap.c helpers shared by mprotect/munmap */
+UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
+UM_INTERNAL uint64_t calc_vm_prot_bits(int prot);
+
+/* procfs.c */
+UM_INTERNAL const char *vma_name(const struct vma *v, char *buf, size_t n);
+
+#endif /* UM_INTERNAL_H */

@@ -1,0 +1,218 @@
+/*
+ * mm.c: an address space (mm_struct): creation, teardown, zapping PTEs, and
+ * the checker that recounts it.
+ *
+ * Invariants (mm_check):
+ *   1. The VMA tree is sound (vma_tree_check).
+ *   2. Every present PTE lies inside a VMA; the VMA's protection allows
+ *      what the PTE allows (no PTE_WRITE outside VM_WRITE, no PTE_USER
+ *      in a PROT_NONE VMA).
+ *   3. rss[] equals the recount of present, non-special PTEs by kind.
+ *   4. PTE_WRITE implies a private frame is anonymous and not shared
+ *      (refcount 1) or the VMA is shared.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct mm *mm_new(struct um_system *sys)
+{
+	struct mm *mm = um_calloc(sys, 1, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->sys = sys;
+	if (pgtable_init(&mm->pt, sys, sys->page_shift)) {
+		um_free(sys, mm);
+		return NULL;
+	}
+	pthread_rwlock_init(&mm->lock, NULL);
+	pthread_mutex_init(&mm->pt_lock, NULL);
+	vma_tree_init(&mm->vmas);
+	mm->mmap_base = sys->cfg.mmap_base;
+	atomic_init(&mm->tlb_gen, um_gen_next());
+	return mm;
+}
+
+/* The mm counter a frame is charged to (mm_counter()). */
+static int frame_counter(const struct frame *f)
+{
+	uint32_t fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
+
+	if (fl & PG_ANON)
+		return MM_ANONPAGES;
+	if (fl & PG_SWAPBACKED)
+		return MM_SHMEMPAGES;
+	return MM_FILEPAGES;
+}
+
+void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	struct frame_pool *fp = &mm->sys->fp;
+	int64_t dec[NR_MM_COUNTERS] = {0};
+	uint64_t va = start, span_end;
+	int i;
+
+	(void)v;
+	while (va < end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
+
+		if (ptep) {
+			uint64_t n = (span_end - va) >> mm->sys->page_shift;
+
+			for (uint64_t k = 0; k < n; k++) {
+				pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
+				uint32_t pfn;
+				struct frame *f;
+
+				if (!pte)
+					continue;
+				atomic_store_explicit(&ptep[k], 0, memory_order_relaxed);
+				if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
+					continue;
+				pfn = pte_pfn(pte);
+				f = pfn_frame(fp, pfn);
+				dec[frame_counter(f)]++;
+				atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
+				frame_put(fp, pfn);
+			}
+		}
+		va = span_end;
+	}
+	for (i = 0; i < NR_MM_COUNTERS; i++)
+		if (dec[i])
+			atomic_fetch_sub_explicit(&mm->rss[i], dec[i], memory_order_relaxed);
+}
+
+void mm_teardown(struct mm *mm)
+{
+	struct vma *v, *next;
+
+	for (v = mm->vmas.first; v; v = next) {
+		next = v->next;
+		mm_zap_range(mm, v, v->vm_start, v->vm_end);
+		vma_remove(&mm->vmas, v);
+		vma_free(mm->sys, v);
+	}
+	pgtable_free_range(&mm->pt, 0, TASK_SIZE);
+	mm->total_vm = 0;
+	mm->locked_vm = 0;
+	mm_tlb_flush(mm);
+}
+
+void mm_free(struct mm *mm)
+{
+	mm_teardown(mm);
+	pgtable_destroy(&mm->pt);
+	pthread_rwlock_destroy(&mm->lock);
+	pthread_mutex_destroy(&mm->pt_lock);
+	um_free(mm->sys, mm);
+}
+
+static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
+		     int64_t *count, char *why, size_t n)
+{
+	struct frame_pool *fp = &mm->sys->fp;
+	struct frame *f;
+
+	if (!v || v->vm_start > at) {
+		snprintf(why, n, "PTE outside any VMA at %#llx", (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	if (!(pte & PTE_PRESENT))
+		return 0;
+	if ((pte & PTE_WRITE) && !(v->vm_flags & VM_WRITE)) {
+		snprintf(why, n, "writable PTE in a read-only VMA at %#llx", (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	if ((pte & PTE_USER) && !(v->vm_flags & VM_ACCESS_FLAGS)) {
+		snprintf(why, n, "accessible PTE in a PROT_NONE VMA at %#llx",
+			 (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	if (pte & PTE_SPECIAL) {
+		if (pte_pfn(pte) != ZERO_PFN || (pte & PTE_WRITE)) {
+			snprintf(why, n, "bad special PTE at %#llx", (unsigned long long)at);
+			return -EUCLEAN;
+		}
+		return 0;
+	}
+	if (pte_pfn(pte) >= fp->nframes || pte_pfn(pte) == ZERO_PFN) {
+		snprintf(why, n, "PTE frame out of range at %#llx", (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	f = pfn_frame(fp, pte_pfn(pte));
+	if (atomic_load(&f->flags) & PG_FREE) {
+		snprintf(why, n, "PTE maps a free frame at %#llx", (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	if ((pte & PTE_WRITE) && !(v->vm_flags & VM_SHARED) &&
+	    (!(atomic_load(&f->flags) & PG_ANON) || atomic_load(&f->refcount) != 1)) {
+		snprintf(why, n, "writable PTE to a shared private frame at %#llx",
+			 (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	count[frame_counter(f)]++;
+	return 0;
+}
+
+/* Every PTE of the mm, in address order, against the VMA that holds it. */
+static int check_ptes(struct mm *mm, int64_t *count, char *why, size_t n)
+{
+	const struct vma *v = mm->vmas.first;
+	uint32_t shift = mm->sys->page_shift;
+	uint64_t va = 0, span_end;
+
+	while (va < TASK_SIZE) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, TASK_SIZE, &span_end, false);
+
+		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
+			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
+			uint64_t at = va + (k << shift);
+			int err;
+
+			if (!pte)
+				continue;
+			while (v && v->vm_end <= at)
+				v = v->next;
+			err = check_pte(mm, v, at, pte, count, why, n);
+			if (err)
+				return err;
+		}
+		va = span_end;
+	}
+	return 0;
+}
+
+int mm_check(struct mm *mm, char *why, size_t n)
+{
+	int64_t count[NR_MM_COUNTERS] = {0};
+	const struct vma *v;
+	uint64_t total = 0;
+	int err, i;
+
+	err = vma_tree_check(&mm->vmas, why, n);
+	if (!err)
+		err = pgtable_check(&mm->pt, why, n);
+	if (err)
+		return err;
+	for (v = mm->vmas.first; v; v = v->next)
+		total += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+	err = check_ptes(mm, count, why, n);
+	if (err)
+		return err;
+	for (i = 0; i < NR_MM_COUNTERS; i++)
+		if (count[i] != atomic_load(&mm->rss[i])) {
+			snprintf(why, n, "rss counter %d is %lld, recount %lld", i,
+				 (long long)atomic_load(&mm->rss[i]), (long long)count[i]);
+			return -EUCLEAN;
+		}
+	if (total != mm->total_vm) {
+		snprintf(why, n, "total_vm %llu, recount %llu", (unsigned long long)mm->total_vm,
+			 (unsigned long long)total);
+		return -EUCLEAN;
+	}
+	return 0;
+}

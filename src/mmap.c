@@ -1,0 +1,245 @@
+/*
+ * mmap.c: mmap() and munmap().
+ *
+ * The argument checks follow Linux's order (arch sys_mmap, ksys_mmap_pgoff,
+ * do_mmap, __get_unmapped_area, mmap_region), because the order decides
+ * which errno a call with several bad arguments gets.
+ *
+ * A call either succeeds or changes nothing: the VMA a mapping needs is
+ * allocated before MAP_FIXED unmaps what was there, and munmap checks the
+ * map count before it splits anything. (Linux itself may leave a partial
+ * effect only where semantics.md says so; none of these are such cases.)
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define STACK_GUARD_GAP_PAGES 256
+
+uint64_t calc_vm_prot_bits(int prot)
+{
+	return (prot & UM_PROT_READ ? VM_READ : 0) | (prot & UM_PROT_WRITE ? VM_WRITE : 0) |
+	       (prot & UM_PROT_EXEC ? VM_EXEC : 0);
+}
+
+static uint64_t calc_vm_flag_bits(int flags)
+{
+	return (flags & UM_MAP_GROWSDOWN ? VM_GROWSDOWN : 0) |
+	       (flags & UM_MAP_LOCKED ? VM_LOCKED : 0);
+}
+
+/* The lowest address a mapping may start at, gap below a stack included. */
+static uint64_t vm_start_gap(const struct mm *mm, const struct vma *v)
+{
+	uint64_t gap = (uint64_t)STACK_GUARD_GAP_PAGES << mm->sys->page_shift;
+
+	if ((v->vm_flags & VM_GROWSDOWN) && v->vm_start > gap)
+		return v->vm_start - gap;
+	return (v->vm_flags & VM_GROWSDOWN) ? 0 : v->vm_start;
+}
+
+/*
+ * get_unmapped_area for an mm: MAP_FIXED is taken as given; a hint is used
+ * when the range is free; otherwise the highest free range below
+ * mmap_base (unmapped_area_topdown), falling back to a bottom-up search of
+ * the whole space as Linux does.
+ */
+static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t low = sys->cfg.mmap_min_addr > sys->page_size ? sys->cfg.mmap_min_addr
+							       : sys->page_size;
+	uint64_t high = mm->mmap_base, found;
+
+	low = (low + sys->page_mask) & ~sys->page_mask;
+	if (len > TASK_SIZE)
+		return -ENOMEM;
+	if (flags & UM_MAP_FIXED) {
+		if (addr > TASK_SIZE - len)
+			return -ENOMEM;
+		if (addr & sys->page_mask)
+			return -EINVAL;
+		if (addr < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+			return -EPERM;
+		return (int64_t)addr;
+	}
+	if (flags & UM_MAP_32BIT) {
+		/* x86-64: below 2 GiB, bottom-up from 0x40000000. */
+		high = 0x80000000ULL;
+	}
+	if (addr) {
+		addr &= ~sys->page_mask;
+		if (addr <= TASK_SIZE - len) {
+			struct vma *v = vma_find(&mm->vmas, addr);
+
+			if (!v || addr + len <= vm_start_gap(mm, v))
+				return (int64_t)addr;
+		}
+	}
+	found = vma_gap_topdown(&mm->vmas, len, low, high);
+	if (!found && !(flags & UM_MAP_32BIT))
+		found = vma_gap_topdown(&mm->vmas, len, low, TASK_SIZE);
+	return found ? (int64_t)found : -ENOMEM;
+}
+
+static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+			    int64_t off)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
+	struct inode *file = NULL;
+	struct vma *v;
+	int64_t a;
+	int err;
+
+	if (len == 0)
+		return -EINVAL;
+	if (flags & UM_MAP_FIXED_NOREPLACE)
+		flags |= UM_MAP_FIXED;
+	if (!(flags & UM_MAP_FIXED) && addr) {
+		/* round_hint_to_min() */
+		addr &= ~sys->page_mask;
+		if (addr < sys->cfg.mmap_min_addr)
+			addr = (sys->cfg.mmap_min_addr + sys->page_mask) & ~sys->page_mask;
+	}
+	if (len > UINT64_MAX - sys->page_mask)
+		return -ENOMEM;
+	len = (len + sys->page_mask) & ~sys->page_mask;
+	if (pgoff + (len >> sys->page_shift) < pgoff)
+		return -EOVERFLOW;
+	if (mm->vmas.count > sys->cfg.max_map_count)
+		return -ENOMEM;
+	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE |
+		   VM_MAYEXEC;
+	a = get_unmapped_area(mm, addr, len, flags);
+	if (a < 0)
+		return a;
+	addr = (uint64_t)a;
+	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
+		return -EEXIST;
+	/* Anonymous memory (files arrive with the page-cache work). */
+	switch (flags & UM_MAP_TYPE) {
+	case UM_MAP_SHARED:
+		if (vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		pgoff = 0;
+		vm_flags |= VM_SHARED | VM_MAYSHARE;
+		break;
+	case UM_MAP_PRIVATE:
+		pgoff = addr >> sys->page_shift;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (flags & UM_MAP_NORESERVE)
+		vm_flags |= VM_NORESERVE;
+	if (!(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE) && !(vm_flags & VM_NORESERVE))
+		vm_flags |= VM_ACCOUNT;
+	vm_flags |= VM_SOFTDIRTY;
+
+	/* Everything that can fail is prepared before anything is unmapped. */
+	v = vma_alloc(sys);
+	if (!v)
+		return -ENOMEM;
+	if (vm_flags & VM_SHARED) {
+		file = shmem_inode_new(sys, len);
+		if (!file) {
+			vma_free(sys, v);
+			return -ENOMEM;
+		}
+	}
+	if (!vma_range_free(&mm->vmas, addr, addr + len)) {
+		err = do_munmap(mm, addr, len);
+		if (err) {
+			if (file)
+				inode_put(sys, file);
+			vma_free(sys, v);
+			return err;
+		}
+	}
+	v->vm_start = addr;
+	v->vm_end = addr + len;
+	v->vm_flags = vm_flags;
+	v->vm_pgoff = pgoff;
+	v->vm_file = file;
+	vma_insert(&mm->vmas, v);
+	mm->total_vm += len >> sys->page_shift;
+	vma_merge_neighbours(mm, v);
+	return (int64_t)addr;
+}
+
+int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+		int64_t off)
+{
+	struct mm *mm = p->mm;
+	int64_t ret;
+
+	if ((uint64_t)off & p->sys->page_mask)
+		return -EINVAL;
+	if (!(flags & UM_MAP_ANONYMOUS)) {
+		(void)fd;
+		return -EBADF; /* no descriptors yet: every fd is bad */
+	}
+	pthread_rwlock_wrlock(&mm->lock);
+	ret = mmap_checked(mm, addr, len, prot, flags, off);
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+/*
+ * Unmaps [start, start + len) (page aligned, non-empty). Fails with ENOMEM,
+ * changing nothing, when a split in the middle of a VMA would pass
+ * max_map_count. The mm lock is held exclusive.
+ */
+int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+	struct vma *v = vma_find(&mm->vmas, start), *next;
+	int err;
+
+	if (!v || v->vm_start >= end)
+		return 0;
+	if (start > v->vm_start) {
+		/* A hole punched in the middle: one VMA more after the call. */
+		if (end < v->vm_end && mm->vmas.count >= mm->sys->cfg.max_map_count)
+			return -ENOMEM;
+		/* Going past the limit briefly frees resources, as Linux allows. */
+		err = __vma_split(mm, v, start, true);
+		if (err)
+			return err;
+	}
+	for (; v && v->vm_start < end; v = next) {
+		if (v->vm_end > end) {
+			err = __vma_split(mm, v, end, true);
+			if (err)
+				return err; /* ENOMEM from allocation only */
+			v = v->prev;
+		}
+		next = v->next;
+		mm_zap_range(mm, v, v->vm_start, v->vm_end);
+		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		vma_remove(&mm->vmas, v);
+		vma_free(mm->sys, v);
+	}
+	pgtable_free_range(&mm->pt, start, end);
+	mm_tlb_flush(mm);
+	return 0;
+}
+
+int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	int err;
+
+	if ((addr & sys->page_mask) || addr > TASK_SIZE || len > TASK_SIZE - addr)
+		return -EINVAL;
+	len = (len + sys->page_mask) & ~sys->page_mask;
+	if (len == 0)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	err = do_munmap(mm, addr, len);
+	pthread_rwlock_unlock(&mm->lock);
+	return err;
+}

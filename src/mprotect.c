@@ -1,0 +1,143 @@
+/*
+ * mprotect.c: mprotect().
+ *
+ * Like Linux, mprotect is not atomic across VMAs: it walks the VMAs of the
+ * range in order, changing each, and stops at the first error. A hole in
+ * the range gives ENOMEM after the VMAs before it have changed.
+ *
+ * PTEs follow the new protection at once where rights are taken away (a
+ * write-protect, or PROT_NONE, which clears PTE_USER and makes every access
+ * fault, as x86's protnone PTEs do). Rights given back are taken lazily:
+ * the next fault restores them after checking the VMA.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+#define PROT_SEM 0x8
+
+static void change_ptes(struct mm *mm, uint64_t start, uint64_t end, uint64_t newflags)
+{
+	uint64_t va = start, span_end;
+	pte_t clear = 0;
+
+	if (!(newflags & VM_WRITE))
+		clear |= PTE_WRITE;
+	if (!(newflags & VM_ACCESS_FLAGS))
+		clear |= PTE_USER | PTE_WRITE;
+	if (!clear)
+		return;
+	while (va < end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
+
+		for (uint64_t k = 0; ptep && k < (span_end - va) >> mm->sys->page_shift; k++) {
+			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
+
+			if (pte & PTE_PRESENT)
+				atomic_store_explicit(&ptep[k], pte & ~clear, memory_order_relaxed);
+		}
+		va = span_end;
+	}
+}
+
+/* mprotect_fixup: gives [start, end) of v the flags newflags. */
+static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+			  uint64_t newflags)
+{
+	uint64_t oldflags = v->vm_flags;
+	int err;
+
+	if (newflags == oldflags)
+		return 0;
+	/* Private writable memory is charged to the commit on first write permission. */
+	if ((newflags & VM_WRITE) && !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)))
+		newflags |= VM_ACCOUNT;
+	if (start > v->vm_start) {
+		err = vma_split(mm, v, start, true);
+		if (err)
+			return err;
+	}
+	if (end < v->vm_end) {
+		err = vma_split(mm, v, end, false);
+		if (err)
+			return err;
+	}
+	v->vm_flags = newflags;
+	change_ptes(mm, v->vm_start, v->vm_end, newflags);
+	vma_merge_neighbours(mm, v);
+	return 0;
+}
+
+int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	int grows = prot & (UM_PROT_GROWSDOWN | UM_PROT_GROWSUP);
+	uint64_t end, tmp, newflags;
+	struct vma *v;
+	int err;
+
+	prot &= ~grows;
+	if (grows == (UM_PROT_GROWSDOWN | UM_PROT_GROWSUP))
+		return -EINVAL;
+	if (start & sys->page_mask)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (len > UINT64_MAX - sys->page_mask)
+		return -ENOMEM;
+	len = (len + sys->page_mask) & ~sys->page_mask;
+	end = start + len;
+	if (end <= start)
+		return -ENOMEM;
+	if (prot & ~(UM_PROT_READ | UM_PROT_WRITE | UM_PROT_EXEC | PROT_SEM))
+		return -EINVAL;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	err = -ENOMEM;
+	v = vma_find(&mm->vmas, start);
+	if (!v)
+		goto out;
+	if (grows & UM_PROT_GROWSDOWN) {
+		if (v->vm_start >= end)
+			goto out;
+		start = v->vm_start;
+		err = -EINVAL;
+		if (!(v->vm_flags & VM_GROWSDOWN))
+			goto out;
+	} else if (v->vm_start > start) {
+		goto out;
+	} else if (grows & UM_PROT_GROWSUP) {
+		err = -EINVAL; /* no VM_GROWSUP on x86-64 */
+		goto out;
+	}
+	tmp = start;
+	err = 0;
+	while (v && v->vm_start < end) {
+		uint64_t nstart = tmp > v->vm_start ? tmp : v->vm_start;
+		uint64_t nend = v->vm_end < end ? v->vm_end : end;
+
+		if (v->vm_start > tmp) {
+			err = -ENOMEM;
+			break;
+		}
+		newflags = calc_vm_prot_bits(prot) | (v->vm_flags & ~VM_ACCESS_FLAGS);
+		/* VM_MAY* sit four bits above the rights they allow. */
+		if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) {
+			err = -EACCES;
+			break;
+		}
+		err = mprotect_fixup(mm, v, nstart, nend, newflags);
+		if (err)
+			break;
+		tmp = nend;
+		/* v may have merged with what follows: look tmp up afresh. */
+		v = tmp < end ? vma_find(&mm->vmas, tmp) : NULL;
+	}
+	if (!err && tmp < end)
+		err = -ENOMEM;
+	mm_tlb_flush(mm);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return err;
+}

@@ -1,0 +1,246 @@
+/*
+ * pagetable.c: multi-level page tables as hardware walks them.
+ *
+ * A table is one page of 64-bit entries (page_size / 8 of them). An interior
+ * entry holds the host address of the next table with bit 0 set; a leaf
+ * entry is a pte_t (internal.h). For 4 KiB pages this is x86-64's four
+ * levels of 512 entries over a 47-bit user space (the top level uses 256);
+ * 16 KiB and 64 KiB pages give three levels, as on arm64.
+ *
+ * Invariants:
+ *   1. Every interior entry is 0 or (table address | 1); tables are owned by
+ *      exactly one parent entry.
+ *   2. nr_tables counts the tables below the root.
+ *   3. Tables are added with compare-and-swap (callers may hold the mm lock
+ *      shared) and removed only under the exclusive mm lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define USER_VA_BITS 47
+#define TABLE_PRESENT 1ULL
+
+static inline size_t table_bytes(const struct pgtable *pt)
+{
+	return (size_t)1 << pt->page_shift;
+}
+
+static inline uint32_t level_shift(const struct pgtable *pt, uint32_t level)
+{
+	return pt->page_shift + (pt->levels - 1 - level) * pt->bits_per_level;
+}
+
+static inline uint32_t level_entries(const struct pgtable *pt, uint32_t level)
+{
+	return 1u << (level == 0 ? pt->top_bits : pt->bits_per_level);
+}
+
+static inline uint64_t level_index(const struct pgtable *pt, uint32_t level, uint64_t va)
+{
+	return (va >> level_shift(pt, level)) & (level_entries(pt, level) - 1);
+}
+
+static inline _Atomic uint64_t *entry_table(uint64_t e)
+{
+	return (_Atomic uint64_t *)(uintptr_t)(e & ~TABLE_PRESENT);
+}
+
+static _Atomic uint64_t *table_alloc(struct pgtable *pt)
+{
+	return um_calloc(pt->sys, 1, table_bytes(pt));
+}
+
+int pgtable_init(struct pgtable *pt, struct um_system *sys, uint32_t page_shift)
+{
+	uint32_t bits = USER_VA_BITS - page_shift;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->sys = sys;
+	pt->page_shift = page_shift;
+	pt->bits_per_level = page_shift - 3;
+	pt->levels = (bits + pt->bits_per_level - 1) / pt->bits_per_level;
+	pt->top_bits = bits - (pt->levels - 1) * pt->bits_per_level;
+	pt->root = table_alloc(pt);
+	return pt->root ? 0 : -ENOMEM;
+}
+
+static void table_free_all(struct pgtable *pt, _Atomic uint64_t *t, uint32_t level)
+{
+	uint32_t i, n = level_entries(pt, level);
+
+	if (level + 1 < pt->levels) {
+		for (i = 0; i < n; i++) {
+			uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+
+			if (e)
+				table_free_all(pt, entry_table(e), level + 1);
+		}
+	}
+	if (level > 0)
+		atomic_fetch_sub_explicit(&pt->nr_tables, 1, memory_order_relaxed);
+	um_free(pt->sys, (void *)t);
+}
+
+void pgtable_destroy(struct pgtable *pt)
+{
+	if (pt->root)
+		table_free_all(pt, pt->root, 0);
+	pt->root = NULL;
+}
+
+/* The next-level table under slot, allocating it when alloc is set. */
+static _Atomic uint64_t *descend(struct pgtable *pt, _Atomic uint64_t *slot, bool alloc)
+{
+	uint64_t e = atomic_load_explicit(slot, memory_order_acquire);
+	_Atomic uint64_t *t;
+	uint64_t expect = 0;
+
+	if (e)
+		return entry_table(e);
+	if (!alloc)
+		return NULL;
+	t = table_alloc(pt);
+	if (!t)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(slot, &expect, (uint64_t)(uintptr_t)t |
+							    TABLE_PRESENT,
+						    memory_order_acq_rel, memory_order_acquire)) {
+		atomic_fetch_add_explicit(&pt->nr_tables, 1, memory_order_relaxed);
+		return t;
+	}
+	/* Another thread installed one first. */
+	um_free(pt->sys, (void *)t);
+	return entry_table(expect);
+}
+
+_Atomic pte_t *pgtable_walk(struct pgtable *pt, uint64_t va, bool alloc)
+{
+	_Atomic uint64_t *t = pt->root;
+	uint32_t level;
+
+	for (level = 0; level + 1 < pt->levels; level++) {
+		t = descend(pt, &t[level_index(pt, level, va)], alloc);
+		if (!t)
+			return NULL;
+	}
+	return (_Atomic pte_t *)&t[level_index(pt, pt->levels - 1, va)];
+}
+
+_Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_t end, uint64_t *span_end,
+			    bool alloc)
+{
+	_Atomic uint64_t *t = pt->root;
+	uint32_t level;
+	uint64_t cover, stop;
+
+	for (level = 0; level + 1 < pt->levels; level++) {
+		_Atomic uint64_t *next = descend(pt, &t[level_index(pt, level, va)], alloc);
+
+		if (!next) {
+			cover = 1ULL << level_shift(pt, level);
+			stop = (va | (cover - 1)) + 1;
+			*span_end = stop < end ? stop : end;
+			return NULL;
+		}
+		t = next;
+	}
+	cover = 1ULL << level_shift(pt, pt->levels - 2 + (pt->levels == 1));
+	stop = (va | (cover - 1)) + 1;
+	*span_end = stop < end ? stop : end;
+	return (_Atomic pte_t *)&t[level_index(pt, pt->levels - 1, va)];
+}
+
+static bool table_empty(const struct pgtable *pt, _Atomic uint64_t *t, uint32_t level)
+{
+	uint32_t i, n = level_entries(pt, level);
+
+	for (i = 0; i < n; i++)
+		if (atomic_load_explicit(&t[i], memory_order_relaxed))
+			return false;
+	return true;
+}
+
+/* Frees the empty tables under t (at level) that [start, end) touches. */
+static void free_range(struct pgtable *pt, _Atomic uint64_t *t, uint32_t level, uint64_t start,
+		       uint64_t end)
+{
+	uint32_t shift = level_shift(pt, level);
+	uint64_t cover = 1ULL << shift;
+	uint64_t va = start;
+
+	while (va < end) {
+		_Atomic uint64_t *slot = &t[level_index(pt, level, va)];
+		uint64_t e = atomic_load_explicit(slot, memory_order_relaxed);
+		uint64_t next = (va | (cover - 1)) + 1;
+		_Atomic uint64_t *child;
+
+		if (next > end || next == 0)
+			next = end;
+		if (e) {
+			child = entry_table(e);
+			if (level + 2 < pt->levels)
+				free_range(pt, child, level + 1, va, next);
+			if (table_empty(pt, child, level + 1)) {
+				atomic_store_explicit(slot, 0, memory_order_relaxed);
+				atomic_fetch_sub_explicit(&pt->nr_tables, 1, memory_order_relaxed);
+				um_free(pt->sys, (void *)child);
+			}
+		}
+		va = next;
+	}
+}
+
+void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end)
+{
+	if (pt->levels > 1 && start < end)
+		free_range(pt, pt->root, 0, start, end);
+}
+
+uint64_t pgtable_bytes(const struct pgtable *pt)
+{
+	return atomic_load_explicit(&pt->nr_tables, memory_order_relaxed) * table_bytes(pt);
+}
+
+static uint64_t count_tables(const struct pgtable *pt, _Atomic uint64_t *t, uint32_t level,
+			     int *bad)
+{
+	uint32_t i, n = level_entries(pt, level);
+	uint64_t total = 0;
+
+	for (i = n; i < table_bytes(pt) / 8; i++)
+		if (atomic_load_explicit(&t[i], memory_order_relaxed))
+			*bad = 1; /* entries beyond the top level's span */
+	if (level + 1 >= pt->levels)
+		return 0;
+	for (i = 0; i < n; i++) {
+		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+
+		if (!e)
+			continue;
+		if (!(e & TABLE_PRESENT))
+			*bad = 1;
+		total += 1 + count_tables(pt, entry_table(e), level + 1, bad);
+	}
+	return total;
+}
+
+int pgtable_check(const struct pgtable *pt, char *why, size_t n)
+{
+	int bad = 0;
+	uint64_t tables = count_tables(pt, pt->root, 0, &bad);
+
+	if (bad) {
+		snprintf(why, n, "page table has a malformed interior entry");
+		return -EUCLEAN;
+	}
+	if (tables != atomic_load(&pt->nr_tables)) {
+		snprintf(why, n, "page table count %llu, recount %llu",
+			 (unsigned long long)atomic_load(&pt->nr_tables),
+			 (unsigned long long)tables);
+		return -EUCLEAN;
+	}
+	return 0;
+}

@@ -1,0 +1,240 @@
+/*
+ * process.c: processes: creation, fork, exec, exit.
+ *
+ * fork (dup_mmap + copy_page_range): the child gets a copy of every VMA
+ * but those marked VM_DONTCOPY, without locks. Shared VMAs keep pointing
+ * at the same shmem or file pages; their PTEs are not copied (the child
+ * faults them in, as Linux does when a VMA has no anon_vma). Private VMAs
+ * with anonymous pages have every PTE copied and write-protected in both
+ * processes: the first write by either copies that one page (fault.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void proc_link(struct um_system *sys, struct um_proc *p)
+{
+	pthread_mutex_lock(&sys->lock);
+	p->pid = sys->next_pid++;
+	p->next_proc = sys->procs;
+	p->prev_proc = NULL;
+	if (sys->procs)
+		sys->procs->prev_proc = p;
+	sys->procs = p;
+	sys->nr_procs++;
+	pthread_mutex_unlock(&sys->lock);
+}
+
+static void proc_unlink(struct um_system *sys, struct um_proc *p)
+{
+	pthread_mutex_lock(&sys->lock);
+	if (p->prev_proc)
+		p->prev_proc->next_proc = p->next_proc;
+	else
+		sys->procs = p->next_proc;
+	if (p->next_proc)
+		p->next_proc->prev_proc = p->prev_proc;
+	sys->nr_procs--;
+	pthread_mutex_unlock(&sys->lock);
+}
+
+int um_proc_new(struct um_system *sys, struct um_proc **out)
+{
+	struct um_proc *p = um_calloc(sys, 1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->sys = sys;
+	p->mm = mm_new(sys);
+	if (!p->mm) {
+		um_free(sys, p);
+		return -ENOMEM;
+	}
+	proc_link(sys, p);
+	*out = p;
+	return 0;
+}
+
+int um_getpid(const struct um_proc *p)
+{
+	return p->pid;
+}
+
+uint64_t um_mmap_base(const struct um_proc *p)
+{
+	return p->mm->mmap_base;
+}
+
+/*
+ * Copies the PTEs of parent VMA v into child (copy_page_range). Private
+ * writable PTEs are write-protected in both. Returns 0 or -ENOMEM (a
+ * missing page table); the caller then tears the child down.
+ */
+static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
+{
+	struct frame_pool *fp = &src->sys->fp;
+	uint32_t shift = src->sys->page_shift;
+	bool cow = !(v->vm_flags & VM_SHARED);
+	int64_t add[NR_MM_COUNTERS] = {0};
+	uint64_t va = v->vm_start, span_end;
+	int i;
+
+	while (va < v->vm_end) {
+		_Atomic pte_t *s = pgtable_span(&src->pt, va, v->vm_end, &span_end, false);
+		_Atomic pte_t *d;
+		uint64_t n;
+
+		if (!s) {
+			va = span_end;
+			continue;
+		}
+		n = (span_end - va) >> shift;
+		d = NULL;
+		for (uint64_t k = 0; k < n; k++) {
+			pte_t pte = atomic_load_explicit(&s[k], memory_order_relaxed);
+			struct frame *f;
+			uint32_t fl;
+
+			if (!(pte & PTE_PRESENT))
+				continue;
+			if (!d) {
+				uint64_t se;
+
+				d = pgtable_span(&dst->pt, va, v->vm_end, &se, true);
+				if (!d)
+					goto nomem;
+			}
+			if (!(pte & PTE_SPECIAL)) {
+				f = pfn_frame(fp, pte_pfn(pte));
+				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
+				atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&f->mapcount, 1, memory_order_relaxed);
+				add[(fl & PG_ANON) ? MM_ANONPAGES
+						   : (fl & PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
+				if (cow && (pte & PTE_WRITE)) {
+					pte &= ~PTE_WRITE;
+					atomic_store_explicit(&s[k], pte, memory_order_relaxed);
+				}
+			}
+			atomic_store_explicit(&d[k], pte & ~PTE_ACCESSED, memory_order_relaxed);
+		}
+		va = span_end;
+	}
+	for (i = 0; i < NR_MM_COUNTERS; i++)
+		atomic_fetch_add_explicit(&dst->rss[i], add[i], memory_order_relaxed);
+	return 0;
+nomem:
+	for (i = 0; i < NR_MM_COUNTERS; i++)
+		atomic_fetch_add_explicit(&dst->rss[i], add[i], memory_order_relaxed);
+	return -ENOMEM;
+}
+
+/* dup_mmap: the child's VMAs and PTEs. Both mm locks are held exclusive. */
+static int dup_mmap(struct mm *dst, struct mm *src)
+{
+	struct um_system *sys = src->sys;
+	const struct vma *v;
+
+	dst->mmap_base = src->mmap_base;
+	for (v = src->vmas.first; v; v = v->next) {
+		struct vma *n;
+
+		if (v->vm_flags & VM_DONTCOPY)
+			continue;
+		n = vma_alloc(sys);
+		if (!n)
+			return -ENOMEM;
+		n->vm_start = v->vm_start;
+		n->vm_end = v->vm_end;
+		n->vm_flags = v->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT);
+		n->vm_pgoff = v->vm_pgoff;
+		n->vm_file = v->vm_file;
+		if (n->vm_file)
+			inode_get(n->vm_file);
+		if (v->anon_vma) {
+			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
+			if (anon_vma_prepare(dst, n)) {
+				vma_free(sys, n);
+				return -ENOMEM;
+			}
+			n->anon_forked = true;
+		}
+		vma_insert(&dst->vmas, n);
+		dst->total_vm += (n->vm_end - n->vm_start) >> sys->page_shift;
+		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK) && copy_ptes(dst, src, v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int um_fork(struct um_proc *parent, struct um_proc **out)
+{
+	struct um_system *sys = parent->sys;
+	struct um_proc *child = um_calloc(sys, 1, sizeof(*child));
+	struct mm *src = parent->mm, *dst;
+	int err;
+
+	if (!child)
+		return -ENOMEM;
+	child->sys = sys;
+	dst = mm_new(sys);
+	if (!dst) {
+		um_free(sys, child);
+		return -ENOMEM;
+	}
+	child->mm = dst;
+	pthread_rwlock_wrlock(&src->lock);
+	err = dup_mmap(dst, src);
+	/* The parent's writable PTEs became read-only: shoot down its TLBs. */
+	mm_tlb_flush(src);
+	pthread_rwlock_unlock(&src->lock);
+	if (err) {
+		mm_free(dst);
+		um_free(sys, child);
+		return err;
+	}
+	proc_link(sys, child);
+	*out = child;
+	return 0;
+}
+
+int um_exec(struct um_proc *p)
+{
+	struct mm *mm = mm_new(p->sys), *old = p->mm;
+
+	if (!mm)
+		return -ENOMEM;
+	/* The old image goes away only once the new one exists (exec_mmap). */
+	pthread_rwlock_wrlock(&old->lock);
+	p->mm = mm;
+	pthread_rwlock_unlock(&old->lock);
+	mm_free(old);
+	return 0;
+}
+
+void um_exit(struct um_proc *p)
+{
+	struct um_system *sys = p->sys;
+
+	proc_unlink(sys, p);
+	mm_free(p->mm);
+	um_free(sys, p);
+}
+
+void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)
+{
+	struct mm *mm = p->mm;
+	uint32_t shift = p->sys->page_shift;
+
+	pthread_rwlock_rdlock(&mm->lock);
+	st->min_flt = atomic_load(&mm->min_flt);
+	st->maj_flt = atomic_load(&mm->maj_flt);
+	st->vm_size = mm->total_vm << shift;
+	st->rss_anon = (uint64_t)atomic_load(&mm->rss[MM_ANONPAGES]) << shift;
+	st->rss_file = (uint64_t)atomic_load(&mm->rss[MM_FILEPAGES]) << shift;
+	st->rss_shmem = (uint64_t)atomic_load(&mm->rss[MM_SHMEMPAGES]) << shift;
+	st->vm_pte = pgtable_bytes(&mm->pt);
+	st->map_count = mm->vmas.count;
+	pthread_rwlock_unlock(&mm->lock);
+}

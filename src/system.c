@@ -1,0 +1,238 @@
+/*
+ * system.c: the machine (um_system): configuration, creation, teardown,
+ * statistics and the whole-system checker um_check().
+ *
+ * Invariants checked by um_check, beyond each structure's own checker:
+ *   1. A frame's mapcount equals the number of PTEs, in all mms, that map it.
+ *   2. A frame's refcount equals its mapcount plus one per page cache that
+ *      holds it; frames with neither are on the free list.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_PHYS (1ULL << 30)
+
+static _Atomic uint64_t gen_counter = 1;
+
+uint64_t um_gen_next(void)
+{
+	return atomic_fetch_add_explicit(&gen_counter, 1, memory_order_relaxed) + 1;
+}
+
+void um_config_init(struct um_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->phys_bytes = DEFAULT_PHYS;
+	cfg->page_size = 4096;
+	cfg->max_map_count = 65530;
+	cfg->overcommit_memory = UM_OVERCOMMIT_GUESS;
+	cfg->overcommit_ratio = 50;
+	cfg->mmap_min_addr = 65536;
+	cfg->mmap_base = 0;
+	cfg->rlimit_memlock = 8ULL << 20;
+	cfg->privileged = 0;
+	cfg->sandbox_dir = NULL;
+}
+
+int um_system_new(const struct um_config *cfg, struct um_system **out)
+{
+	struct um_system *sys;
+	uint32_t shift = 0;
+	int err;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	if (cfg->page_size < 4096 || cfg->page_size > 65536 ||
+	    (cfg->page_size & (cfg->page_size - 1)))
+		return -EINVAL;
+	if (cfg->overcommit_memory < 0 || cfg->overcommit_memory > 2 || cfg->max_map_count == 0)
+		return -EINVAL;
+	while ((1u << shift) < cfg->page_size)
+		shift++;
+	sys = calloc(1, sizeof(*sys));
+	if (!sys)
+		return -ENOMEM;
+	sys->cfg = *cfg;
+	sys->cfg.sandbox_dir = NULL; /* not kept: the caller owns the string */
+	sys->page_shift = shift;
+	sys->page_size = cfg->page_size;
+	sys->page_mask = cfg->page_size - 1;
+	if (sys->cfg.mmap_base == 0)
+		sys->cfg.mmap_base = TASK_SIZE - STACK_GAP_MIN;
+	sys->cfg.mmap_base &= ~sys->page_mask;
+	if (sys->cfg.mmap_base > TASK_SIZE || sys->cfg.mmap_base < sys->cfg.mmap_min_addr) {
+		free(sys);
+		return -EINVAL;
+	}
+	err = frame_pool_init(&sys->fp, cfg->phys_bytes, shift);
+	if (err) {
+		free(sys);
+		return err;
+	}
+	pthread_mutex_init(&sys->lock, NULL);
+	sys->next_pid = 1;
+	atomic_init(&sys->next_id, 1);
+	*out = sys;
+	return 0;
+}
+
+void um_system_free(struct um_system *sys)
+{
+	if (!sys)
+		return;
+	while (sys->procs)
+		um_exit(sys->procs);
+	frame_pool_destroy(&sys->fp);
+	pthread_mutex_destroy(&sys->lock);
+	free(sys);
+}
+
+uint32_t um_page_size(const struct um_system *sys)
+{
+	return (uint32_t)sys->page_size;
+}
+
+void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->frames_total = sys->fp.nframes;
+	st->frames_free = atomic_load(&sys->fp.nr_free);
+	st->frames_used = st->frames_total - st->frames_free - 1;
+	st->pgfault = atomic_load(&sys->pgfault);
+	st->pgmajfault = atomic_load(&sys->pgmajfault);
+	st->cow_copies = atomic_load(&sys->cow_copies);
+	st->frame_desc_bytes = sizeof(struct frame);
+	pthread_mutex_lock(&sys->lock);
+	st->nr_procs = sys->nr_procs;
+	pthread_mutex_unlock(&sys->lock);
+}
+
+struct recount {
+	int32_t *map;	/* expected mapcount per frame */
+	int32_t *ref;	/* expected refcount per frame */
+};
+
+static void count_mapped(struct mm *mm, struct recount *rc)
+{
+	uint32_t shift = mm->sys->page_shift;
+	uint64_t va = 0, span_end;
+
+	while (va < TASK_SIZE) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, TASK_SIZE, &span_end, false);
+
+		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
+			pte_t pte = atomic_load(&ptep[k]);
+
+			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
+				rc->map[pte_pfn(pte)]++;
+				rc->ref[pte_pfn(pte)]++;
+			}
+		}
+		va = span_end;
+	}
+}
+
+static void count_cached(uint32_t pfn, void *arg)
+{
+	struct recount *rc = arg;
+
+	rc->ref[pfn]++;
+}
+
+/* Each inode once: a small list of those already counted. */
+static int count_inodes(struct um_system *sys, struct recount *rc, char *why, size_t n)
+{
+	struct inode **seen = NULL;
+	size_t nseen = 0, cap = 0;
+	int err = 0;
+
+	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
+		for (const struct vma *v = p->mm->vmas.first; v && !err; v = v->next) {
+			size_t i;
+
+			if (!v->vm_file)
+				continue;
+			for (i = 0; i < nseen && seen[i] != v->vm_file; i++)
+				;
+			if (i < nseen)
+				continue;
+			if (nseen == cap) {
+				struct inode **grown;
+
+				cap = cap ? 2 * cap : 16;
+				grown = realloc(seen, cap * sizeof(*seen));
+				if (!grown) {
+					free(seen);
+					return -ENOMEM;
+				}
+				seen = grown;
+			}
+			seen[nseen++] = v->vm_file;
+			err = pagecache_check(sys, v->vm_file, why, n);
+			if (!err)
+				pagecache_for_each(v->vm_file, count_cached, rc);
+		}
+	}
+	free(seen);
+	return err;
+}
+
+int um_check(struct um_system *sys, char *why, size_t whylen)
+{
+	char scratch[8];
+	struct recount rc;
+	struct frame_pool *fp = &sys->fp;
+	int err;
+
+	if (!why) {
+		why = scratch;
+		whylen = sizeof(scratch);
+	}
+	if (whylen)
+		why[0] = 0;
+	pthread_mutex_lock(&sys->lock);
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
+		pthread_rwlock_rdlock(&p->mm->lock);
+	err = frame_pool_check(fp, why, whylen);
+	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc)
+		err = mm_check(p->mm, why, whylen);
+	if (err)
+		goto out;
+	rc.map = calloc(fp->nframes, sizeof(int32_t));
+	rc.ref = calloc(fp->nframes, sizeof(int32_t));
+	if (!rc.map || !rc.ref) {
+		err = -ENOMEM;
+		goto done;
+	}
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
+		count_mapped(p->mm, &rc);
+	err = count_inodes(sys, &rc, why, whylen);
+	for (uint64_t pfn = 1; pfn < fp->bump && !err; pfn++) {
+		struct frame *f = pfn_frame(fp, (uint32_t)pfn);
+		bool is_free = atomic_load(&f->flags) & PG_FREE;
+
+		if (is_free ? rc.ref[pfn] != 0
+			    : (atomic_load(&f->mapcount) != rc.map[pfn] ||
+			       atomic_load(&f->refcount) != rc.ref[pfn])) {
+			snprintf(why, whylen,
+				 "frame %llu: refcount %d mapcount %d%s, but %d references and "
+				 "%d mappings found",
+				 (unsigned long long)pfn, atomic_load(&f->refcount),
+				 atomic_load(&f->mapcount), is_free ? " (free)" : "", rc.ref[pfn],
+				 rc.map[pfn]);
+			err = -EUCLEAN;
+		}
+	}
+done:
+	free(rc.map);
+	free(rc.ref);
+out:
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
+		pthread_rwlock_unlock(&p->mm->lock);
+	pthread_mutex_unlock(&sys->lock);
+	return err;
+}

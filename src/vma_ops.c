@@ -1,0 +1,154 @@
+/*
+ * vma_ops.c: the life of a VMA inside an mm: allocation, split, merge and
+ * the anon_vma that names its anonymous memory.
+ *
+ * Merge rules (Linux's, so that /proc/PID/maps prints the same lines):
+ * two VMAs a (below) and b merge when they touch, their vm_flags are equal
+ * but for VM_SOFTDIRTY, they map the same file (or none) at contiguous
+ * offsets (anonymous VMAs carry vm_pgoff = vm_start >> PAGE_SHIFT from
+ * their creation, so a moved one no longer merges with its new neighbours),
+ * and their anon_vmas are compatible: equal, or one absent while the other
+ * is not inherited through fork (vma_had_uncowed_parents()).
+ * The mm lock is held exclusive by every caller here.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct vma *vma_alloc(struct um_system *sys)
+{
+	return um_calloc(sys, 1, sizeof(struct vma));
+}
+
+void vma_free(struct um_system *sys, struct vma *v)
+{
+	if (!v)
+		return;
+	if (v->vm_file)
+		inode_put(sys, v->vm_file);
+	if (v->anon_vma)
+		anon_vma_put(sys, v->anon_vma);
+	um_free(sys, v);
+}
+
+static inline uint64_t vma_pages(const struct vma *v, uint32_t shift)
+{
+	return (v->vm_end - v->vm_start) >> shift;
+}
+
+int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
+{
+	struct um_system *sys = mm->sys;
+	struct vma *n = vma_alloc(sys);
+
+	if (!n)
+		return -ENOMEM;
+	n->vm_flags = v->vm_flags;
+	n->vm_file = v->vm_file;
+	n->anon_vma = v->anon_vma;
+	n->anon_forked = v->anon_forked;
+	if (n->vm_file)
+		inode_get(n->vm_file);
+	if (n->anon_vma)
+		atomic_fetch_add(&n->anon_vma->refcount, 1);
+	if (new_below) {
+		n->vm_start = v->vm_start;
+		n->vm_end = addr;
+		n->vm_pgoff = v->vm_pgoff;
+		v->vm_pgoff += (addr - v->vm_start) >> sys->page_shift;
+		v->vm_start = addr;
+	} else {
+		n->vm_start = addr;
+		n->vm_end = v->vm_end;
+		n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> sys->page_shift);
+		v->vm_end = addr;
+	}
+	vma_bounds_changed(&mm->vmas, v);
+	vma_insert(&mm->vmas, n);
+	return 0;
+}
+
+int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
+{
+	if (mm->vmas.count >= mm->sys->cfg.max_map_count)
+		return -ENOMEM;
+	return __vma_split(mm, v, addr, new_below);
+}
+
+/* is_mergeable_anon_vma(): equal, or one absent and the other not inherited through fork. */
+static bool anon_compatible(const struct vma *a, const struct vma *b)
+{
+	if (a->anon_vma == b->anon_vma)
+		return true;
+	if (!a->anon_vma)
+		return !b->anon_forked;
+	if (!b->anon_vma)
+		return !a->anon_forked;
+	return false;
+}
+
+bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
+{
+	if (a->vm_pgoff + vma_pages(a, mm->sys->page_shift) != b->vm_pgoff)
+		return false;
+	if (a->vm_end != b->vm_start)
+		return false;
+	if ((a->vm_flags ^ b->vm_flags) & ~VM_SOFTDIRTY)
+		return false;
+	if (a->vm_file != b->vm_file)
+		return false;
+	return anon_compatible(a, b);
+}
+
+/* Absorbs b (directly above a) into a; b is removed and freed. */
+static void absorb(struct mm *mm, struct vma *a, struct vma *b)
+{
+	if (!a->anon_vma && b->anon_vma) {
+		a->anon_vma = b->anon_vma;
+		a->anon_forked = b->anon_forked;
+		b->anon_vma = NULL;
+	}
+	vma_remove(&mm->vmas, b);
+	a->vm_end = b->vm_end;
+	vma_bounds_changed(&mm->vmas, a);
+	vma_free(mm->sys, b);
+}
+
+struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v)
+{
+	struct vma *prev = v->prev, *next = v->next;
+	bool left = prev && vma_can_merge(mm, prev, v);
+	bool right = next && vma_can_merge(mm, v, next);
+
+	if (left && right && !anon_compatible(prev, next))
+		right = false;
+	if (left) {
+		absorb(mm, prev, v);
+		v = prev;
+	}
+	if (right)
+		absorb(mm, v, next);
+	return v;
+}
+
+int anon_vma_prepare(struct mm *mm, struct vma *v)
+{
+	struct anon_vma *av;
+
+	if (v->anon_vma)
+		return 0;
+	av = um_calloc(mm->sys, 1, sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	atomic_init(&av->refcount, 1);
+	av->id = atomic_fetch_add(&mm->sys->next_id, 1);
+	v->anon_vma = av;
+	return 0;
+}
+
+void anon_vma_put(struct um_system *sys, struct anon_vma *av)
+{
+	if (atomic_fetch_sub(&av->refcount, 1) == 1)
+		um_free(sys, av);
+}
