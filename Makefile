@@ -36,15 +36,18 @@ lib: build/libusermm.a build/libusermm.so
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_LIB) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_LIB) -c $< -o $@
 
 build/pic/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_LIB) -fPIC -c $< -o $@
+	@echo "  CC pic  $<"
+	@$(CC) $(CFLAGS_LIB) -fPIC -c $< -o $@
 
 build/san/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_LIB) -O1 $(SAN) -DUM_DEBUG=1 -c $< -o $@
+	@echo "  CC san  $<"
+	@$(CC) $(CFLAGS_LIB) -O1 $(SAN) -DUM_DEBUG=1 -c $< -o $@
 
 build/libusermm.a: $(OBJS)
 	@rm -f $@
@@ -69,7 +72,8 @@ build/examples/%: examples/%.c build/libusermm.a include/usermm.h
 # and UBSan against the sanitized library (which also checks invariants).
 build/test/%: tests/unit/%.c build/libusermm-san.a include/usermm.h src/internal.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \
+	@echo "  TEST    $<"
+	@$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \
 		-lcmocka -lpthread
 
 deps:

@@ -119,6 +119,8 @@ struct um_sys_stats {
 	uint64_t cow_copies;		/* copy-on-write breaks that copied a frame */
 	uint64_t frame_desc_bytes;	/* sizeof one frame descriptor */
 	uint64_t nr_procs;		/* live processes */
+	uint64_t committed_as;		/* bytes charged to the commit (Committed_AS) */
+	uint64_t commit_limit;		/* bytes (CommitLimit, enforced under policy NEVER) */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */

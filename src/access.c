@@ -67,7 +67,7 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 	uint64_t page = va & ~(mm->sys->page_mask);
 	unsigned char *host = NULL;
 
-	if (va >= TASK_SIZE) {
+	if (va >= mm->sys->task_size) {
 		*err = bad_address(va, si);
 		return NULL;
 	}

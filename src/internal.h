@@ -26,8 +26,8 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define UM_INTERNAL __attribute__((visibility("hidden")))
 
-/* x86-64 user address space: 47 bits, less the top page. */
-#define TASK_SIZE 0x00007ffffffff000ULL
+/* x86-64 user address space: 47 bits, less the top page (um_system.task_size). */
+#define USER_VA_END (1ULL << 47)
 #define STACK_GAP_MIN (128ULL << 20)
 
 /* ---------------------------------------------------------------- frames */
@@ -265,6 +265,7 @@ struct inode {
 	struct pc_node *cache;	/* radix tree root */
 	uint32_t cache_height;
 	uint64_t nr_pages;	/* frames in the cache */
+	uint64_t charged;	/* pages charged to the commit (shmem), returned at free */
 	int dev_major, dev_minor;
 	char *path;		/* for maps; NULL for anonymous shmem */
 };
@@ -345,6 +346,7 @@ struct um_system {
 	uint32_t page_shift;
 	uint64_t page_size;
 	uint64_t page_mask;		/* page_size - 1 */
+	uint64_t task_size;		/* end of user space: USER_VA_END - page_size */
 	struct frame_pool fp;
 	pthread_mutex_t lock;		/* process list, pid and id counters */
 	struct um_proc *procs;
@@ -352,7 +354,16 @@ struct um_system {
 	int next_pid;
 	_Atomic uint64_t next_id;	/* inode numbers, anon_vma ids */
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
+	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
 };
+
+/* commit.c */
+UM_INTERNAL uint64_t vm_commit_limit(const struct um_system *sys);
+/* Charges pages to the committed total if the policy allows; 0 or -ENOMEM. */
+UM_INTERNAL int vm_enough_memory(struct mm *mm, uint64_t pages);
+UM_INTERNAL void vm_unacct_memory(struct um_system *sys, uint64_t pages);
+/* Pages of VM_ACCOUNT VMAs inside [start, end). */
+UM_INTERNAL uint64_t vma_accounted_pages(const struct mm *mm, uint64_t start, uint64_t end);
 
 /* Allocation: one place, so tests can fail the n-th call (alloc.c). */
 UM_INTERNAL void *um_malloc(struct um_system *sys, size_t n);

@@ -93,10 +93,12 @@ void mm_teardown(struct mm *mm)
 	for (v = mm->vmas.first; v; v = next) {
 		next = v->next;
 		mm_zap_range(mm, v, v->vm_start, v->vm_end);
+		if (v->vm_flags & VM_ACCOUNT)
+			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
 		vma_remove(&mm->vmas, v);
 		vma_free(mm->sys, v);
 	}
-	pgtable_free_range(&mm->pt, 0, TASK_SIZE);
+	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
 	mm->total_vm = 0;
 	mm->locked_vm = 0;
 	mm_tlb_flush(mm);
@@ -165,8 +167,8 @@ static int check_ptes(struct mm *mm, int64_t *count, char *why, size_t n)
 	uint32_t shift = mm->sys->page_shift;
 	uint64_t va = 0, span_end;
 
-	while (va < TASK_SIZE) {
-		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, TASK_SIZE, &span_end, false);
+	while (va < mm->sys->task_size) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
 		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);

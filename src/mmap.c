@@ -53,10 +53,10 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
 	uint64_t high = mm->mmap_base, found;
 
 	low = (low + sys->page_mask) & ~sys->page_mask;
-	if (len > TASK_SIZE)
+	if (len > sys->task_size)
 		return -ENOMEM;
 	if (flags & UM_MAP_FIXED) {
-		if (addr > TASK_SIZE - len)
+		if (addr > sys->task_size - len)
 			return -ENOMEM;
 		if (addr & sys->page_mask)
 			return -EINVAL;
@@ -70,7 +70,7 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
 	}
 	if (addr) {
 		addr &= ~sys->page_mask;
-		if (addr <= TASK_SIZE - len) {
+		if (addr <= sys->task_size - len) {
 			struct vma *v = vma_find(&mm->vmas, addr);
 
 			if (!v || addr + len <= vm_start_gap(mm, v))
@@ -79,7 +79,7 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
 	}
 	found = vma_gap_topdown(&mm->vmas, len, low, high);
 	if (!found && !(flags & UM_MAP_32BIT))
-		found = vma_gap_topdown(&mm->vmas, len, low, TASK_SIZE);
+		found = vma_gap_topdown(&mm->vmas, len, low, sys->task_size);
 	return found ? (int64_t)found : -ENOMEM;
 }
 
@@ -89,7 +89,8 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	struct um_system *sys = mm->sys;
 	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
 	struct inode *file = NULL;
-	struct vma *v;
+	struct vma *v = NULL;
+	uint64_t charged = 0;
 	int64_t a;
 	int err;
 
@@ -132,31 +133,44 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	default:
 		return -EINVAL;
 	}
-	if (flags & UM_MAP_NORESERVE)
+	/* Under policy 2 (never overcommit) MAP_NORESERVE is ignored. */
+	if ((flags & UM_MAP_NORESERVE) && sys->cfg.overcommit_memory != UM_OVERCOMMIT_NEVER)
 		vm_flags |= VM_NORESERVE;
 	if (!(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE) && !(vm_flags & VM_NORESERVE))
 		vm_flags |= VM_ACCOUNT;
 	vm_flags |= VM_SOFTDIRTY;
 
-	/* Everything that can fail is prepared before anything is unmapped. */
+	/*
+	 * Everything that can fail is prepared before anything is unmapped.
+	 * The policy judges the charge less the accounted pages that MAP_FIXED
+	 * replaces (as mmap_region does); those are added unchecked, since the
+	 * munmap below hands them back.
+	 */
+	if (vm_flags & VM_ACCOUNT) {
+		uint64_t overlap = vma_accounted_pages(mm, addr, addr + len);
+
+		charged = len >> sys->page_shift;
+		if (vm_enough_memory(mm, charged - overlap))
+			return -ENOMEM;
+		atomic_fetch_add(&sys->committed, overlap);
+	}
 	v = vma_alloc(sys);
 	if (!v)
-		return -ENOMEM;
+		goto nomem;
 	if (vm_flags & VM_SHARED) {
 		file = shmem_inode_new(sys, len);
-		if (!file) {
-			vma_free(sys, v);
-			return -ENOMEM;
+		if (!file)
+			goto nomem;
+		if (!(vm_flags & VM_NORESERVE)) {
+			if (vm_enough_memory(mm, len >> sys->page_shift))
+				goto nomem;
+			file->charged = len >> sys->page_shift;
 		}
 	}
 	if (!vma_range_free(&mm->vmas, addr, addr + len)) {
 		err = do_munmap(mm, addr, len);
-		if (err) {
-			if (file)
-				inode_put(sys, file);
-			vma_free(sys, v);
-			return err;
-		}
+		if (err)
+			goto fail;
 	}
 	v->vm_start = addr;
 	v->vm_end = addr + len;
@@ -167,6 +181,15 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	mm->total_vm += len >> sys->page_shift;
 	vma_merge_neighbours(mm, v);
 	return (int64_t)addr;
+nomem:
+	err = -ENOMEM;
+fail:
+	if (file)
+		inode_put(sys, file);
+	vma_free(sys, v);
+	if (charged)
+		vm_unacct_memory(sys, charged);
+	return err;
 }
 
 int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int flags, int fd,
@@ -219,6 +242,8 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		next = v->next;
 		mm_zap_range(mm, v, v->vm_start, v->vm_end);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		if (v->vm_flags & VM_ACCOUNT)
+			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
 		vma_remove(&mm->vmas, v);
 		vma_free(mm->sys, v);
 	}
@@ -233,7 +258,7 @@ int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 	struct mm *mm = p->mm;
 	int err;
 
-	if ((addr & sys->page_mask) || addr > TASK_SIZE || len > TASK_SIZE - addr)
+	if ((addr & sys->page_mask) || addr > p->sys->task_size || len > p->sys->task_size - addr)
 		return -EINVAL;
 	len = (len + sys->page_mask) & ~sys->page_mask;
 	if (len == 0)

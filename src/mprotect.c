@@ -44,28 +44,36 @@ static void change_ptes(struct mm *mm, uint64_t start, uint64_t end, uint64_t ne
 static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 			  uint64_t newflags)
 {
-	uint64_t oldflags = v->vm_flags;
+	uint64_t oldflags = v->vm_flags, charged = 0;
 	int err;
 
 	if (newflags == oldflags)
 		return 0;
 	/* Private writable memory is charged to the commit on first write permission. */
-	if ((newflags & VM_WRITE) && !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)))
+	if ((newflags & VM_WRITE) && !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) {
+		charged = (end - start) >> mm->sys->page_shift;
+		if (vm_enough_memory(mm, charged))
+			return -ENOMEM;
 		newflags |= VM_ACCOUNT;
+	}
 	if (start > v->vm_start) {
 		err = vma_split(mm, v, start, true);
 		if (err)
-			return err;
+			goto fail;
 	}
 	if (end < v->vm_end) {
 		err = vma_split(mm, v, end, false);
 		if (err)
-			return err;
+			goto fail;
 	}
 	v->vm_flags = newflags;
 	change_ptes(mm, v->vm_start, v->vm_end, newflags);
 	vma_merge_neighbours(mm, v);
 	return 0;
+fail:
+	if (charged)
+		vm_unacct_memory(mm->sys, charged);
+	return err;
 }
 
 int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)

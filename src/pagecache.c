@@ -81,6 +81,8 @@ void inode_put(struct um_system *sys, struct inode *ino)
 		return;
 	if (ino->cache)
 		node_free(sys, ino->cache, ino->cache_height);
+	if (ino->charged)
+		vm_unacct_memory(sys, ino->charged);
 	pthread_mutex_destroy(&ino->lock);
 	um_free(sys, ino->path);
 	um_free(sys, ino);

@@ -142,9 +142,15 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
-		n = vma_alloc(sys);
-		if (!n)
+		if ((v->vm_flags & VM_ACCOUNT) &&
+		    vm_enough_memory(dst, (v->vm_end - v->vm_start) >> sys->page_shift))
 			return -ENOMEM;
+		n = vma_alloc(sys);
+		if (!n) {
+			if (v->vm_flags & VM_ACCOUNT)
+				vm_unacct_memory(sys, (v->vm_end - v->vm_start) >> sys->page_shift);
+			return -ENOMEM;
+		}
 		n->vm_start = v->vm_start;
 		n->vm_end = v->vm_end;
 		n->vm_flags = v->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT);
@@ -155,6 +161,8 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		if (v->anon_vma) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
 			if (anon_vma_prepare(dst, n)) {
+				if (n->vm_flags & VM_ACCOUNT)
+					vm_unacct_memory(sys, (n->vm_end - n->vm_start) >> sys->page_shift);
 				vma_free(sys, n);
 				return -ENOMEM;
 			}

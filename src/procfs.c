@@ -613,9 +613,9 @@ int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *
 		return -EFAULT;
 
 	/* As Linux, the file ends at the top of the user address space. */
-	if (addr >= TASK_SIZE)
+	if (addr >= p->sys->task_size)
 		return 0;
-	n = (TASK_SIZE - addr) >> p->sys->page_shift;
+	n = (p->sys->task_size - addr) >> p->sys->page_shift;
 	if (npages < n)
 		n = npages;
 	if (n == 0)

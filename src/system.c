@@ -61,10 +61,11 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	sys->page_shift = shift;
 	sys->page_size = cfg->page_size;
 	sys->page_mask = cfg->page_size - 1;
+	sys->task_size = USER_VA_END - cfg->page_size;
 	if (sys->cfg.mmap_base == 0)
-		sys->cfg.mmap_base = TASK_SIZE - STACK_GAP_MIN;
+		sys->cfg.mmap_base = sys->task_size - STACK_GAP_MIN;
 	sys->cfg.mmap_base &= ~sys->page_mask;
-	if (sys->cfg.mmap_base > TASK_SIZE || sys->cfg.mmap_base < sys->cfg.mmap_min_addr) {
+	if (sys->cfg.mmap_base > sys->task_size || sys->cfg.mmap_base < sys->cfg.mmap_min_addr) {
 		free(sys);
 		return -EINVAL;
 	}
@@ -106,6 +107,8 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->pgmajfault = atomic_load(&sys->pgmajfault);
 	st->cow_copies = atomic_load(&sys->cow_copies);
 	st->frame_desc_bytes = sizeof(struct frame);
+	st->committed_as = atomic_load(&sys->committed) << sys->page_shift;
+	st->commit_limit = vm_commit_limit(sys) << sys->page_shift;
 	pthread_mutex_lock(&sys->lock);
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
@@ -114,6 +117,7 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 struct recount {
 	int32_t *map;	/* expected mapcount per frame */
 	int32_t *ref;	/* expected refcount per frame */
+	uint64_t committed;	/* pages charged */
 };
 
 static void count_mapped(struct mm *mm, struct recount *rc)
@@ -121,8 +125,8 @@ static void count_mapped(struct mm *mm, struct recount *rc)
 	uint32_t shift = mm->sys->page_shift;
 	uint64_t va = 0, span_end;
 
-	while (va < TASK_SIZE) {
-		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, TASK_SIZE, &span_end, false);
+	while (va < mm->sys->task_size) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
 		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
 			pte_t pte = atomic_load(&ptep[k]);
@@ -172,6 +176,7 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 				seen = grown;
 			}
 			seen[nseen++] = v->vm_file;
+			rc->committed += v->vm_file->charged;
 			err = pagecache_check(sys, v->vm_file, why, n);
 			if (!err)
 				pagecache_for_each(v->vm_file, count_cached, rc);
@@ -208,9 +213,18 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		err = -ENOMEM;
 		goto done;
 	}
-	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
+	rc.committed = 0;
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc) {
 		count_mapped(p->mm, &rc);
+		rc.committed += vma_accounted_pages(p->mm, 0, sys->task_size);
+	}
 	err = count_inodes(sys, &rc, why, whylen);
+	if (!err && rc.committed != atomic_load(&sys->committed)) {
+		snprintf(why, whylen, "committed %llu pages, recount %llu",
+			 (unsigned long long)atomic_load(&sys->committed),
+			 (unsigned long long)rc.committed);
+		err = -EUCLEAN;
+	}
 	for (uint64_t pfn = 1; pfn < fp->bump && !err; pfn++) {
 		struct frame *f = pfn_frame(fp, (uint32_t)pfn);
 		bool is_free = atomic_load(&f->flags) & PG_FREE;

@@ -206,7 +206,8 @@ static void mmap_without_shared_or_private_einval(void **state)
 {
 	struct env *e = boot_default(state);
 	assert_ret(um_mmap(e->p, 0, PG, RW, UM_MAP_ANONYMOUS, -1, 0), -EINVAL);
-	assert_ret(um_mmap(e->p, 0, PG, RW, UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0), -EINVAL);
+	assert_ret(um_mmap(e->p, 0x10000000, PG, RW, UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0),
+		   -EINVAL);
 	/* 0x0f: a map type no kernel defines. */
 	assert_ret(um_mmap(e->p, 0, PG, RW, UM_MAP_ANONYMOUS | UM_MAP_TYPE, -1, 0), -EINVAL);
 	assert_ret(map_count(e->p), 0);
@@ -358,7 +359,7 @@ static void mmap_fixed_replaces_old_pages(void **state)
 		assert_ret(LOAD(e->p, a + PG + off), 0);
 	assert_ret(LOAD(e->p, a), 0xa5a5a5a5a5a5a5a5ULL);
 	assert_ret(LOAD(e->p, a + 2 * PG), 0xa5a5a5a5a5a5a5a5ULL);
-	assert_ret(LOAD(e->p, a + 3 * PG + PG - 8), 0xa5a5a5a5a5a5a5a5ULL);
+	assert_ret(LOAD(e->p, a + 3 * PG + PG - 512), 0xa5a5a5a5a5a5a5a5ULL);
 
 	/* Another protection: a VMA of its own, zero-filled, read-only. */
 	assert_ret(mmap_anon(e->p, a + 2 * PG, PG, UM_PROT_READ, UM_MAP_PRIVATE | UM_MAP_FIXED),
@@ -395,7 +396,8 @@ static void mmap_null_places_top_down_from_mmap_base(void **state)
 	assert_ret(um_munmap(e->p, BASE - 4 * PG, 2 * PG), 0);
 	assert_ret(um_mmap(e->p, 0, 3 * PG, RW, AP, -1, 0), BASE - 13 * PG);
 	assert_ret(um_mmap(e->p, 0, 2 * PG, UM_PROT_READ, AP, -1, 0), BASE - 4 * PG);
-	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_NONE, AP, -1, 0), BASE - PG);
+	/* everything from BASE - 13 pages up is full now */
+	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_NONE, AP, -1, 0), BASE - 14 * PG);
 	finish(e);
 }
 
@@ -494,6 +496,27 @@ static void mmap_fixed_last_user_page_succeeds(void **state)
 	STORE(e->p, TASK_SIZE - 8, 42);
 	assert_ret(LOAD(e->p, TASK_SIZE - 8), 42);
 	assert_ret(map_count(e->p), 1);
+	finish(e);
+}
+
+/*
+ * An unprivileged process (no CAP_SYS_RAWIO) cannot map below
+ * vm.mmap_min_addr: EPERM, which Linux checks before the map type (checked
+ * on Linux as uid 65534 at address 0).
+ */
+static void mmap_fixed_below_mmap_min_addr_eperm(void **state)
+{
+	struct env *e = boot_default(state);
+	assert_ret(um_mmap(e->p, 0, PG, RW, AP | UM_MAP_FIXED, -1, 0), -EPERM);
+	assert_ret(um_mmap(e->p, MIN_ADDR - PG, PG, RW, AP | UM_MAP_FIXED, -1, 0), -EPERM);
+	assert_ret(um_mmap(e->p, MIN_ADDR - PG, 2 * PG, RW, AS | UM_MAP_FIXED, -1, 0), -EPERM);
+	assert_ret(um_mmap(e->p, 0, PG, RW, AP | UM_MAP_FIXED_NOREPLACE, -1, 0), -EPERM);
+	assert_ret(um_mmap(e->p, 0, PG, RW, UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0), -EPERM);
+	/* a zero length is EINVAL first */
+	assert_ret(um_mmap(e->p, 0, 0, RW, AP | UM_MAP_FIXED, -1, 0), -EINVAL);
+	assert_ret(map_count(e->p), 0);
+	/* at mmap_min_addr itself it is allowed */
+	assert_ret(um_mmap(e->p, MIN_ADDR, PG, RW, AP | UM_MAP_FIXED, -1, 0), MIN_ADDR);
 	finish(e);
 }
 
@@ -1072,6 +1095,7 @@ int main(void)
 		T(mmap_overflowing_length_enomem),
 		T(mmap_fixed_beyond_user_space_enomem),
 		T(mmap_fixed_last_user_page_succeeds),
+		T(mmap_fixed_below_mmap_min_addr_eperm),
 		T(munmap_unaligned_einval),
 		T(munmap_zero_length_einval),
 		T(munmap_beyond_user_space_einval),

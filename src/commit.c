@@ -1,0 +1,80 @@
+/*
+ * commit.c: overcommit accounting (mm/util.c __vm_enough_memory).
+ *
+ * Private writable mappings (VM_ACCOUNT) and shared anonymous memory are
+ * charged to the system's committed total when they are made, whether or
+ * not they are ever touched. The policy decides whether a charge may pass:
+ *   0 (guess)   one charge fails only when it exceeds RAM + swap
+ *   1 (always)  never fails
+ *   2 (never)   the total may not pass CommitLimit = RAM * ratio / 100 + swap,
+ *               less the admin reserve (unprivileged) and a user reserve
+ *
+ * Invariant: sys->committed equals the pages of every VM_ACCOUNT VMA of
+ * every mm plus the charged size of every live shmem inode.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+#define ADMIN_RESERVE_BYTES (8ULL << 20)
+#define USER_RESERVE_BYTES (128ULL << 20)
+
+uint64_t vm_commit_limit(const struct um_system *sys)
+{
+	return sys->fp.nframes * sys->cfg.overcommit_ratio / 100;
+}
+
+int vm_enough_memory(struct mm *mm, uint64_t pages)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t total = atomic_fetch_add(&sys->committed, pages) + pages;
+	uint64_t allowed, reserve;
+
+	switch (sys->cfg.overcommit_memory) {
+	case UM_OVERCOMMIT_ALWAYS:
+		return 0;
+	case UM_OVERCOMMIT_GUESS:
+		if (pages <= sys->fp.nframes)
+			return 0;
+		break;
+	default:
+		allowed = vm_commit_limit(sys);
+		if (!sys->cfg.privileged) {
+			/* admin_reserve_kbytes: min(3% of memory, 8 MiB) */
+			reserve = sys->fp.nframes * 3 / 100;
+			if (reserve > ADMIN_RESERVE_BYTES >> sys->page_shift)
+				reserve = ADMIN_RESERVE_BYTES >> sys->page_shift;
+			allowed = allowed > reserve ? allowed - reserve : 0;
+		}
+		/* user_reserve_kbytes: min(total_vm / 32, 128 MiB) */
+		reserve = mm->total_vm / 32;
+		if (reserve > USER_RESERVE_BYTES >> sys->page_shift)
+			reserve = USER_RESERVE_BYTES >> sys->page_shift;
+		allowed = allowed > reserve ? allowed - reserve : 0;
+		if (total < allowed)
+			return 0;
+		break;
+	}
+	atomic_fetch_sub(&sys->committed, pages);
+	return -ENOMEM;
+}
+
+void vm_unacct_memory(struct um_system *sys, uint64_t pages)
+{
+	atomic_fetch_sub(&sys->committed, pages);
+}
+
+uint64_t vma_accounted_pages(const struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t pages = 0;
+
+	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
+	     v = v->next) {
+		uint64_t s = v->vm_start > start ? v->vm_start : start;
+		uint64_t e = v->vm_end < end ? v->vm_end : end;
+
+		if (v->vm_flags & VM_ACCOUNT)
+			pages += (e - s) >> mm->sys->page_shift;
+	}
+	return pages;
+}
