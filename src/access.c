@@ -11,16 +11,84 @@
  * retries on the slow path when it moved, so it never returns bytes of a
  * frame that was unmapped before the load completed.
  *
+ * Stores cannot be undone, so a thread marks itself busy while a store is
+ * in flight, and a shootdown that takes rights away (mm_tlb_sync: munmap,
+ * mprotect, fork) waits, after bumping the generation, for every other
+ * thread using the mm to be outside a store. The hit path pays for this
+ * with two plain thread-local stores and no fence: the shootdown side
+ * issues membarrier(2), which makes every thread of the host process pass
+ * a full barrier, as userspace RCU does. Frames unmapped by munmap are
+ * released only after that wait (mmu_gather), so no store ever lands in a
+ * frame that was freed and handed to someone else.
+ *
  * The slow path takes the mm lock shared, walks the page table, calls the
  * fault handler when the PTE does not allow the access, and refills.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 static _Thread_local struct tlb tls_tlb;
 static _Thread_local uint32_t tls_shift;
+
+/*
+ * The registry of thread TLBs: process-wide, as the threads are. It is the
+ * one piece of mutable global state in the library besides the generation
+ * counter, because a thread's TLB outlives any one system.
+ */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tlb *registry;
+static _Atomic int registry_count;
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+static pthread_key_t registry_key;
+static int membarrier_cmd;
+
+static void tlb_unregister(void *arg)
+{
+	struct tlb *t = arg;
+
+	pthread_mutex_lock(&registry_lock);
+	if (t->reg_prev)
+		t->reg_prev->reg_next = t->reg_next;
+	else
+		registry = t->reg_next;
+	if (t->reg_next)
+		t->reg_next->reg_prev = t->reg_prev;
+	t->registered = false;
+	atomic_fetch_sub(&registry_count, 1);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_init(void)
+{
+	pthread_key_create(&registry_key, tlb_unregister);
+	/* Prefer the cheap private barrier; fall back to the global one. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+		membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+	else
+		membarrier_cmd = MEMBARRIER_CMD_GLOBAL;
+}
+
+static void tlb_register(struct tlb *t)
+{
+	pthread_once(&registry_once, registry_init);
+	pthread_mutex_lock(&registry_lock);
+	t->reg_prev = NULL;
+	t->reg_next = registry;
+	if (registry)
+		registry->reg_prev = t;
+	registry = t;
+	t->registered = true;
+	atomic_fetch_add(&registry_count, 1);
+	pthread_mutex_unlock(&registry_lock);
+	pthread_setspecific(registry_key, t);
+}
 
 static void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 {
@@ -28,9 +96,73 @@ static void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 		t->e[i].va_read = TLB_INVALID;
 		t->e[i].va_write = TLB_INVALID;
 	}
-	t->mm = mm;
+	if (!t->registered)
+		tlb_register(t);
+	atomic_store_explicit(&t->mm, mm, memory_order_relaxed);
 	t->gen = gen;
 	tls_shift = mm->sys->page_shift;
+}
+
+void mm_tlb_sync(struct mm *mm)
+{
+	struct tlb *self = &tls_tlb, *t;
+	bool others = false;
+
+	mm_tlb_flush(mm);
+	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
+		return;
+	pthread_mutex_lock(&registry_lock);
+	for (t = registry; t && !others; t = t->reg_next)
+		others = t != self && atomic_load_explicit(&t->mm, memory_order_relaxed) == mm;
+	if (others) {
+		/* Every thread passes a full barrier: its busy flag is now visible. */
+		syscall(SYS_membarrier, membarrier_cmd, 0, 0);
+		for (t = registry; t; t = t->reg_next) {
+			if (t == self || atomic_load_explicit(&t->mm, memory_order_relaxed) != mm)
+				continue;
+			while (atomic_load_explicit(&t->busy, memory_order_acquire))
+				sched_yield();
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void tlb_gather_init(struct mmu_gather *g, struct mm *mm)
+{
+	g->mm = mm;
+	g->n = 0;
+}
+
+static void gather_release(struct mmu_gather *g)
+{
+	mm_tlb_sync(g->mm);
+	for (uint32_t i = 0; i < g->n; i++)
+		frame_put(&g->mm->sys->fp, g->pfn[i]);
+	g->n = 0;
+}
+
+void tlb_gather_add(struct mmu_gather *g, uint32_t pfn)
+{
+	if (g->n == MMU_GATHER_MAX)
+		gather_release(g);
+	g->pfn[g->n++] = pfn;
+}
+
+void tlb_gather_finish(struct mmu_gather *g)
+{
+	gather_release(g);
+}
+
+/* A store is in flight: a shootdown must wait for it. */
+static inline void store_begin(struct tlb *t)
+{
+	atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void store_end(struct tlb *t)
+{
+	atomic_store_explicit(&t->busy, 0, memory_order_release);
 }
 
 static int sigsegv(struct um_siginfo *si, int code, uint64_t addr)
@@ -62,6 +194,11 @@ static int bad_address(uint64_t va, struct um_siginfo *si)
 static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc,
 			       struct um_siginfo *si, int *err)
 {
+	/*
+	 * A write translation is returned with the thread marked busy (set
+	 * under the mm lock, so no shootdown can slip in between); the caller
+	 * ends the store with store_end().
+	 */
 	struct tlb *t = &tls_tlb;
 	uint32_t shift = mm->sys->page_shift;
 	uint64_t page = va & ~(mm->sys->page_mask);
@@ -96,6 +233,8 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 			e->va_read = page;
 			e->va_write = (pte & PTE_WRITE) && (pte & PTE_DIRTY) ? page : TLB_INVALID;
 			host += va - page;
+			if (acc == FAULT_WRITE)
+				store_begin(t);
 			break;
 		}
 		*err = handle_mm_fault(mm, va, acc, si);
@@ -181,14 +320,38 @@ static inline bool size_ok(unsigned size)
 	return size == 1 || size == 2 || size == 4 || size == 8;
 }
 
-/* Host address of va for acc: TLB hit, else the slow path. */
+/*
+ * The host address of va for a store, with this thread marked busy until
+ * store_end(); NULL with *err and si set when the store faults.
+ */
+static inline unsigned char *write_begin(struct mm *mm, uint64_t va, struct um_siginfo *si,
+					 int *err)
+{
+	struct tlb *t = &tls_tlb;
+	unsigned char *h;
+	uint64_t gen;
+
+	store_begin(t);
+	h = tlb_hit(mm, va, FAULT_WRITE, &gen);
+	if (likely(h))
+		return h;
+	store_end(t);
+	return tlb_fill(mm, va, FAULT_WRITE, si, err);
+}
+
+/* Host address of va for acc, with no store in flight afterwards. */
 static unsigned char *translate(struct mm *mm, uint64_t va, enum fault_access acc,
 				struct um_siginfo *si, int *err)
 {
 	uint64_t gen;
 	unsigned char *h = tlb_hit(mm, va, acc, &gen);
 
-	return h ? h : tlb_fill(mm, va, acc, si, err);
+	if (h)
+		return h;
+	h = tlb_fill(mm, va, acc, si, err);
+	if (h && acc == FAULT_WRITE)
+		store_end(&tls_tlb);
+	return h;
 }
 
 int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, struct um_siginfo *si)
@@ -237,39 +400,45 @@ int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, stru
 int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask, gen;
+	uint64_t mask = mm->sys->page_mask;
 	unsigned char *h, *h2;
 	int err = 0;
 
 	if (unlikely(!size_ok(size)))
 		return -EINVAL;
 	if (likely((addr & mask) + size <= mask + 1)) {
-		h = tlb_hit(mm, addr, FAULT_WRITE, &gen);
-		if (unlikely(!h)) {
-			h = tlb_fill(mm, addr, FAULT_WRITE, si, &err);
-			if (!h)
-				return err;
-		}
+		h = write_begin(mm, addr, si, &err);
+		if (unlikely(!h))
+			return err;
 		write_n(h, size, val);
+		store_end(&tls_tlb);
 		return 0;
 	}
-	/* Crosses a page boundary: both pages must allow the write before any byte lands. */
+	/*
+	 * Crosses a page boundary: both pages must allow the write before any
+	 * byte lands, then each part is stored as its own access (a racing
+	 * munmap of the second page in another thread can still cut the store
+	 * in two, as on hardware).
+	 */
 	{
 		uint64_t split = (addr | mask) + 1;
 		unsigned first = (unsigned)(split - addr);
 
-		h = translate(mm, addr, FAULT_WRITE, si, &err);
+		if (!translate(mm, addr, FAULT_WRITE, si, &err) ||
+		    !translate(mm, split, FAULT_WRITE, si, &err))
+			return err;
+		h = write_begin(mm, addr, si, &err);
 		if (!h)
 			return err;
-		h2 = translate(mm, split, FAULT_WRITE, si, &err);
+		for (unsigned i = 0; i < first; i++)
+			h[i] = (uint8_t)(val >> (8 * i));
+		store_end(&tls_tlb);
+		h2 = write_begin(mm, split, si, &err);
 		if (!h2)
 			return err;
-		/* The second fill may have evicted or flushed the first: translate again. */
-		h = translate(mm, addr, FAULT_WRITE, si, &err);
-		if (!h)
-			return err;
-		for (unsigned i = 0; i < size; i++)
-			(i < first ? h : h2 - first)[i] = (uint8_t)(val >> (8 * i));
+		for (unsigned i = first; i < size; i++)
+			h2[i - first] = (uint8_t)(val >> (8 * i));
+		store_end(&tls_tlb);
 	}
 	return 0;
 }
@@ -316,13 +485,14 @@ int um_copy_to(struct um_proc *p, uint64_t dst, const void *src, size_t len, str
 
 	while (len) {
 		size_t chunk = (size_t)((mask + 1) - (dst & mask));
-		unsigned char *h = translate(mm, dst, FAULT_WRITE, si, &err);
+		unsigned char *h = write_begin(mm, dst, si, &err);
 
 		if (!h)
 			return err;
 		if (chunk > len)
 			chunk = len;
 		memcpy(h, in, chunk);
+		store_end(&tls_tlb);
 		in += chunk;
 		dst += chunk;
 		len -= chunk;

@@ -304,11 +304,31 @@ struct tlb_entry {
 
 #define TLB_INVALID (~0ULL)
 
-/* Each thread's TLB (thread-local): one mm at a time, as a CPU without ASIDs. */
+/*
+ * Each thread's TLB (thread-local): one mm at a time, as a CPU without
+ * ASIDs. busy is set while a store is in flight, so that a shootdown can
+ * wait for it (tlb_sync); the thread's TLB is on a process-wide registry
+ * from its first fill until the thread exits.
+ */
 struct tlb {
-	const struct mm *mm;
+	const struct mm *_Atomic mm;
 	uint64_t gen;		/* mm->tlb_gen this TLB is coherent with */
+	_Atomic int busy;
+	bool registered;
+	struct tlb *reg_next, *reg_prev;
 	struct tlb_entry e[TLB_SIZE];
+};
+
+/*
+ * Frames unmapped by a zap, kept until every TLB that may still hold them
+ * has been shot down (mmu_gather).
+ */
+#define MMU_GATHER_MAX 512
+
+struct mmu_gather {
+	struct mm *mm;
+	uint32_t n;
+	uint32_t pfn[MMU_GATHER_MAX];
 };
 
 /* ------------------------------------------------------------------ mm */
@@ -378,17 +398,35 @@ UM_INTERNAL struct mm *mm_new(struct um_system *sys);
 /* Tears down every mapping (exit/exec); mm lock held exclusive or unshared. */
 UM_INTERNAL void mm_teardown(struct mm *mm);
 UM_INTERNAL void mm_free(struct mm *mm);
-/* Invalidates every thread's TLB entries for mm (a TLB shootdown). */
+/*
+ * Invalidates every thread's TLB entries for mm: each thread drops its TLB
+ * when it next sees the new generation. Enough when no write right was
+ * taken away (a COW break replaces a read-only PTE).
+ */
 static inline void mm_tlb_flush(struct mm *mm)
 {
 	atomic_store_explicit(&mm->tlb_gen, um_gen_next(), memory_order_release);
 }
+
+/* access.c */
+/*
+ * The full shootdown: mm_tlb_flush, then waits until no other thread can
+ * still be storing through an entry of mm it read before the flush. Call
+ * after taking rights away from PTEs (munmap, mprotect, fork) and before
+ * freeing their frames. The mm lock is held exclusive.
+ */
+UM_INTERNAL void mm_tlb_sync(struct mm *mm);
+UM_INTERNAL void tlb_gather_init(struct mmu_gather *g, struct mm *mm);
+/* Queues a frame whose PTE was cleared; its reference is dropped after a sync. */
+UM_INTERNAL void tlb_gather_add(struct mmu_gather *g, uint32_t pfn);
+UM_INTERNAL void tlb_gather_finish(struct mmu_gather *g);
 UM_INTERNAL int mm_check(struct mm *mm, char *why, size_t n);
 /*
- * Zaps the PTEs of [start, end) inside v: drops frames, counters. The mm
- * lock is held exclusive. Does not flush TLBs: the caller does once.
+ * Zaps the PTEs of [start, end): counters and map counts drop now, the
+ * frames go to g, released after the shootdown. The mm lock is held
+ * exclusive.
  */
-UM_INTERNAL void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+UM_INTERNAL void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end);
 
 /* vma_ops.c: VMA life cycle in an mm */
 UM_INTERNAL struct vma *vma_alloc(struct um_system *sys);

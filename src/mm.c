@@ -48,14 +48,13 @@ static int frame_counter(const struct frame *f)
 	return MM_FILEPAGES;
 }
 
-void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end)
 {
 	struct frame_pool *fp = &mm->sys->fp;
 	int64_t dec[NR_MM_COUNTERS] = {0};
 	uint64_t va = start, span_end;
 	int i;
 
-	(void)v;
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
@@ -76,7 +75,7 @@ void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 				f = pfn_frame(fp, pfn);
 				dec[frame_counter(f)]++;
 				atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
-				frame_put(fp, pfn);
+				tlb_gather_add(g, pfn);
 			}
 		}
 		va = span_end;
@@ -88,11 +87,13 @@ void mm_zap_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 
 void mm_teardown(struct mm *mm)
 {
+	struct mmu_gather g;
 	struct vma *v, *next;
 
+	tlb_gather_init(&g, mm);
 	for (v = mm->vmas.first; v; v = next) {
 		next = v->next;
-		mm_zap_range(mm, v, v->vm_start, v->vm_end);
+		mm_zap_range(mm, &g, v->vm_start, v->vm_end);
 		if (v->vm_flags & VM_ACCOUNT)
 			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
 		vma_remove(&mm->vmas, v);
@@ -101,7 +102,7 @@ void mm_teardown(struct mm *mm)
 	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
 	mm->total_vm = 0;
 	mm->locked_vm = 0;
-	mm_tlb_flush(mm);
+	tlb_gather_finish(&g);
 }
 
 void mm_free(struct mm *mm)

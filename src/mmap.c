@@ -219,6 +219,7 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 {
 	uint64_t end = start + len;
 	struct vma *v = vma_find(&mm->vmas, start), *next;
+	struct mmu_gather g;
 	int err;
 
 	if (!v || v->vm_start >= end)
@@ -232,15 +233,18 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		if (err)
 			return err;
 	}
+	tlb_gather_init(&g, mm);
 	for (; v && v->vm_start < end; v = next) {
 		if (v->vm_end > end) {
 			err = __vma_split(mm, v, end, true);
-			if (err)
+			if (err) {
+				tlb_gather_finish(&g);
 				return err; /* ENOMEM from allocation only */
+			}
 			v = v->prev;
 		}
 		next = v->next;
-		mm_zap_range(mm, v, v->vm_start, v->vm_end);
+		mm_zap_range(mm, &g, v->vm_start, v->vm_end);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_ACCOUNT)
 			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
@@ -248,7 +252,7 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		vma_free(mm->sys, v);
 	}
 	pgtable_free_range(&mm->pt, start, end);
-	mm_tlb_flush(mm);
+	tlb_gather_finish(&g);
 	return 0;
 }
 

@@ -144,7 +144,7 @@ int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
 	}
 	if (!err && tmp < end)
 		err = -ENOMEM;
-	mm_tlb_flush(mm);
+	mm_tlb_sync(mm);
 out:
 	pthread_rwlock_unlock(&mm->lock);
 	return err;

@@ -194,8 +194,11 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	child->mm = dst;
 	pthread_rwlock_wrlock(&src->lock);
 	err = dup_mmap(dst, src);
-	/* The parent's writable PTEs became read-only: shoot down its TLBs. */
-	mm_tlb_flush(src);
+	/*
+	 * The parent's writable PTEs became read-only: no thread of the parent
+	 * may go on storing into frames the child now shares.
+	 */
+	mm_tlb_sync(src);
 	pthread_rwlock_unlock(&src->lock);
 	if (err) {
 		mm_free(dst);
