@@ -25,8 +25,8 @@ static void fail(const char *what, int err)
 
 static void segv(const char *what, const struct um_siginfo *si)
 {
-	fprintf(stderr, "anon_fork: %s: signal %d code %d at %#" PRIx64 "\n", what, si->si_signo,
-		si->si_code, si->si_addr);
+	fprintf(stderr, "anon_fork: %s: signal %d code %d at %#" PRIx64 "\n", what, si->signo,
+		si->code, si->addr);
 	exit(1);
 }
 

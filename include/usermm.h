@@ -72,6 +72,8 @@ extern "C" {
 #define UM_SEGV_MAPERR 1
 #define UM_SEGV_ACCERR 2
 #define UM_BUS_ADRERR 2
+#define UM_SI_KERNEL 0x80 /* x86-64: a non-canonical address (#GP); addr is 0 */
+#define UM_SIGKILL 9	  /* out of memory inside a fault: the OOM killer's answer */
 
 /* Overcommit policies (vm.overcommit_memory). */
 #define UM_OVERCOMMIT_GUESS 0
@@ -101,12 +103,13 @@ struct um_proc;
 
 /*
  * What a faulting access reports instead of crashing: the signal Linux
- * would deliver, its si_code and the faulting address.
+ * would deliver (siginfo's si_signo), its si_code and si_addr. The fields
+ * are not named si_* because <signal.h> defines si_addr as a macro.
  */
 struct um_siginfo {
-	int si_signo;
-	int si_code;
-	uint64_t si_addr;
+	int signo;
+	int code;
+	uint64_t addr;
 };
 
 /* System-wide counters (a subset of /proc/meminfo and /proc/vmstat). */
@@ -195,7 +198,7 @@ UM_API int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t va
 /*
  * copy_from_user / copy_to_user: len bytes between the process's memory and
  * a host buffer. On a fault returns -EFAULT with si set; the bytes before
- * si->si_addr were copied.
+ * si->addr were copied.
  */
 UM_API int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len,
 			struct um_siginfo *si);

@@ -35,7 +35,6 @@
 #include "internal.h"
 
 static _Thread_local struct tlb tls_tlb;
-static _Thread_local uint32_t tls_shift;
 
 /*
  * The registry of thread TLBs: process-wide, as the threads are. It is the
@@ -100,7 +99,8 @@ static void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 		tlb_register(t);
 	atomic_store_explicit(&t->mm, mm, memory_order_relaxed);
 	t->gen = gen;
-	tls_shift = mm->sys->page_shift;
+	t->shift = mm->sys->page_shift;
+	t->page_mask = mm->sys->page_mask;
 }
 
 void mm_tlb_sync(struct mm *mm)
@@ -168,15 +168,28 @@ static inline void store_end(struct tlb *t)
 static int sigsegv(struct um_siginfo *si, int code, uint64_t addr)
 {
 	if (si) {
-		si->si_signo = UM_SIGSEGV;
-		si->si_code = code;
-		si->si_addr = addr;
+		si->signo = UM_SIGSEGV;
+		si->code = code;
+		si->addr = addr;
 	}
 	return -EFAULT;
 }
 
 /* x86-64: a non-canonical address is a general protection fault (SI_KERNEL, address 0). */
-#define SI_KERNEL 0x80
+#define SI_KERNEL UM_SI_KERNEL
+
+static inline bool canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+
+	return top == 0 || top == 0x1ffff;
+}
+
+/* Are the first and last byte of an access canonical (it may not wrap)? */
+static inline bool canonical_span(uint64_t va, unsigned size)
+{
+	return va + size - 1 >= va && canonical(va) && canonical(va + size - 1);
+}
 
 static int bad_address(uint64_t va, struct um_siginfo *si)
 {
@@ -256,8 +269,8 @@ static inline unsigned char *tlb_hit(const struct mm *mm, uint64_t va, enum faul
 	*gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
 	if (unlikely(t->mm != mm || t->gen != *gen))
 		return NULL;
-	page = va & ~((1ULL << tls_shift) - 1);
-	e = &t->e[(va >> tls_shift) & (TLB_SIZE - 1)];
+	page = va & ~t->page_mask;
+	e = &t->e[(va >> t->shift) & (TLB_SIZE - 1)];
 	if ((acc == FAULT_READ ? e->va_read : e->va_write) != page)
 		return NULL;
 	return (unsigned char *)(uintptr_t)(va + e->addend);
@@ -354,7 +367,8 @@ static unsigned char *translate(struct mm *mm, uint64_t va, enum fault_access ac
 	return h;
 }
 
-int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, struct um_siginfo *si)
+static __attribute__((noinline)) int load_slow(struct um_proc *p, uint64_t addr, unsigned size,
+					      uint64_t *val, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
 	uint64_t mask = mm->sys->page_mask, v = 0, gen;
@@ -384,11 +398,16 @@ int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, stru
 		*val = v;
 		return 0;
 	}
-	/* Crosses a page boundary: byte by byte, little-endian. */
+	/*
+	 * Crosses a page boundary: byte by byte, little-endian. x86 checks the
+	 * whole access for canonical addresses before any page is walked.
+	 */
+	if (!canonical_span(addr, size))
+		return sigsegv(si, SI_KERNEL, 0);
 	for (unsigned i = 0; i < size; i++) {
 		uint64_t b;
 
-		err = um_load(p, addr + i, 1, &b, si);
+		err = load_slow(p, addr + i, 1, &b, si);
 		if (err)
 			return err;
 		v |= b << (8 * i);
@@ -397,7 +416,8 @@ int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, stru
 	return 0;
 }
 
-int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, struct um_siginfo *si)
+static __attribute__((noinline)) int store_slow(struct um_proc *p, uint64_t addr, unsigned size,
+					       uint64_t val, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
 	uint64_t mask = mm->sys->page_mask;
@@ -424,6 +444,8 @@ int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, stru
 		uint64_t split = (addr | mask) + 1;
 		unsigned first = (unsigned)(split - addr);
 
+		if (!canonical_span(addr, size))
+			return sigsegv(si, SI_KERNEL, 0);
 		if (!translate(mm, addr, FAULT_WRITE, si, &err) ||
 		    !translate(mm, split, FAULT_WRITE, si, &err))
 			return err;
@@ -441,6 +463,78 @@ int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, stru
 		store_end(&tls_tlb);
 	}
 	return 0;
+}
+
+/*
+ * The hit paths: a naturally aligned access whose page is in this thread's
+ * TLB. Everything else (misses, faults, unaligned accesses, bad sizes) goes
+ * to the slow functions above, kept out of line so these stay small.
+ *
+ * Two tricks keep them short. Generations are unique across every mm
+ * (um_gen_next), so t->gen == mm->tlb_gen alone proves the TLB holds this
+ * mm's entries. And, as in QEMU, the tag compare includes the low address
+ * bits below the access size: a misaligned address cannot equal a page
+ * address, so one compare checks page and alignment.
+ */
+int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, struct um_siginfo *si)
+{
+	const struct mm *mm = p->mm;
+	struct tlb *t = &tls_tlb;
+	uint64_t gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
+	const struct tlb_entry *e;
+	uint64_t v;
+
+	if (unlikely(t->gen != gen))
+		goto slow;
+	e = &t->e[(addr >> t->shift) & (TLB_SIZE - 1)];
+	if (unlikely(e->va_read != (addr & (~t->page_mask | (size - 1)))))
+		goto slow;
+	switch (size) {
+	case 8:
+	case 4:
+	case 2:
+	case 1:
+		v = read_n((const unsigned char *)(uintptr_t)(addr + e->addend), size);
+		break;
+	default:
+		goto slow;
+	}
+	if (unlikely(!tlb_still(mm, gen)))
+		goto slow;
+	*val = v;
+	return 0;
+slow:
+	return load_slow(p, addr, size, val, si);
+}
+
+int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, struct um_siginfo *si)
+{
+	const struct mm *mm = p->mm;
+	struct tlb *t = &tls_tlb;
+	const struct tlb_entry *e;
+	uint64_t gen;
+
+	store_begin(t);
+	gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
+	if (unlikely(t->gen != gen))
+		goto slow;
+	e = &t->e[(addr >> t->shift) & (TLB_SIZE - 1)];
+	if (unlikely(e->va_write != (addr & (~t->page_mask | (size - 1)))))
+		goto slow;
+	switch (size) {
+	case 8:
+	case 4:
+	case 2:
+	case 1:
+		write_n((unsigned char *)(uintptr_t)(addr + e->addend), size, val);
+		store_end(t);
+		return 0;
+	default:
+		break;
+	}
+slow:
+	store_end(t);
+	return store_slow(p, addr, size, val, si);
 }
 
 int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len, struct um_siginfo *si)

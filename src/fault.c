@@ -25,9 +25,9 @@
 static int fault_signal(struct um_siginfo *si, int signo, int code, uint64_t addr)
 {
 	if (si) {
-		si->si_signo = signo;
-		si->si_code = code;
-		si->si_addr = addr;
+		si->signo = signo;
+		si->code = code;
+		si->addr = addr;
 	}
 	return -EFAULT;
 }
@@ -35,7 +35,7 @@ static int fault_signal(struct um_siginfo *si, int signo, int code, uint64_t add
 /* Out of memory inside a fault: Linux's OOM killer would end the process. */
 static int fault_oom(struct um_siginfo *si, uint64_t addr)
 {
-	return fault_signal(si, 9 /* SIGKILL */, 0, addr);
+	return fault_signal(si, UM_SIGKILL, 0, addr);
 }
 
 bool vma_access_ok(const struct vma *v, enum fault_access acc)

@@ -313,6 +313,8 @@ struct tlb_entry {
 struct tlb {
 	const struct mm *_Atomic mm;
 	uint64_t gen;		/* mm->tlb_gen this TLB is coherent with */
+	uint64_t page_mask;	/* of mm's system, for the hit path */
+	uint32_t shift;
 	_Atomic int busy;
 	bool registered;
 	struct tlb *reg_next, *reg_prev;
@@ -345,8 +347,9 @@ struct mm {
 	uint64_t mmap_base;
 	uint64_t total_vm;		/* pages */
 	uint64_t locked_vm;		/* pages */
-	/* atomic */
-	_Atomic uint64_t tlb_gen;	/* shootdown generation: bump after a PTE loses rights */
+	/* atomic; tlb_gen alone on its line: every access reads it */
+	_Alignas(64) _Atomic uint64_t tlb_gen;	/* shootdown generation */
+	_Alignas(64) char gen_pad;
 	_Atomic int64_t rss[NR_MM_COUNTERS];	/* pages */
 	_Atomic uint64_t min_flt;
 	_Atomic uint64_t maj_flt;

@@ -44,23 +44,23 @@ struct env {
 	} while (0)
 
 /* call is evaluated with a struct um_siginfo si_ in scope. */
-#define assert_fault(call, signo, code, addr)                                                    \
+#define assert_fault(call, want_signo, want_code, want_addr)                                                    \
 	do {                                                                                     \
 		struct um_siginfo si_ = { 0, 0, 0 };                                             \
 		int r_ = (call);                                                                 \
-		if (r_ != -EFAULT || si_.si_signo != (signo) || si_.si_code != (code) ||         \
-		    si_.si_addr != (uint64_t)(addr))                                             \
-			fail_msg("%s = %d {signo %d, code %d, addr %#llx}, expected -EFAULT "    \
-				 "{signo %d, code %d, addr %#llx}",                              \
-				 #call, r_, si_.si_signo, si_.si_code,                           \
-				 (unsigned long long)si_.si_addr, (signo), (code),               \
-				 (unsigned long long)(addr));                                    \
+		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||         \
+		    si_.addr != (uint64_t)(want_addr))                                             \
+			fail_msg("%s = %d {want_signo %d, want_code %d, want_addr %#llx}, expected -EFAULT "    \
+				 "{want_signo %d, want_code %d, want_addr %#llx}",                              \
+				 #call, r_, si_.signo, si_.code,                           \
+				 (unsigned long long)si_.addr, (want_signo), (want_code),               \
+				 (unsigned long long)(want_addr));                                    \
 	} while (0)
 
-#define LOAD_FAULTS(p, a, size, code, at)                                                        \
-	assert_fault(um_load(p, a, size, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, code, at)
-#define STORE_FAULTS(p, a, size, code, at)                                                       \
-	assert_fault(um_store(p, a, size, 0x5555555555555555ULL, &si_), UM_SIGSEGV, code, at)
+#define LOAD_FAULTS(p, a, size, want_code, at)                                                        \
+	assert_fault(um_load(p, a, size, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, want_code, at)
+#define STORE_FAULTS(p, a, size, want_code, at)                                                       \
+	assert_fault(um_store(p, a, size, 0x5555555555555555ULL, &si_), UM_SIGSEGV, want_code, at)
 
 static uint64_t load_ok(struct um_proc *p, uint64_t addr, unsigned size, int line)
 {
@@ -69,8 +69,8 @@ static uint64_t load_ok(struct um_proc *p, uint64_t addr, unsigned size, int lin
 	int r = um_load(p, addr, size, &v, &si);
 	if (r != 0)
 		fail_msg("line %d: um_load(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.si_signo, si.si_code,
-			 (unsigned long long)si.si_addr);
+			 (unsigned long long)addr, size, r, si.signo, si.code,
+			 (unsigned long long)si.addr);
 	return v;
 }
 
@@ -80,8 +80,8 @@ static void store_ok(struct um_proc *p, uint64_t addr, unsigned size, uint64_t v
 	int r = um_store(p, addr, size, val, &si);
 	if (r != 0)
 		fail_msg("line %d: um_store(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.si_signo, si.si_code,
-			 (unsigned long long)si.si_addr);
+			 (unsigned long long)addr, size, r, si.signo, si.code,
+			 (unsigned long long)si.addr);
 }
 
 #define LOAD(p, a, size) load_ok(p, a, size, __LINE__)
@@ -214,6 +214,41 @@ static void prot_none_access_segv_accerr(void **state)
 		LOAD_FAULTS(e->p, a + 100, sizes[s], UM_SEGV_ACCERR, a + 100);
 		STORE_FAULTS(e->p, a + PG - sizes[s], sizes[s], UM_SEGV_ACCERR, a + PG - sizes[s]);
 	}
+	finish(e);
+}
+
+/*
+ * Above user space (checked on Linux 6.18 x86-64 with a SIGSEGV handler):
+ * canonical kernel-half addresses fault like unmapped memory (SEGV_MAPERR
+ * at the address); non-canonical ones raise #GP, which Linux reports as
+ * SIGSEGV with si_code UM_SI_KERNEL and si_addr 0 -- also for an access that
+ * starts in the last user page and runs past 0x800000000000.
+ */
+
+static void access_to_kernel_half_segv_maperr(void **state)
+{
+	struct env *e = boot_default(state);
+	const uint64_t addrs[] = { TASK_SIZE, TASK_SIZE + PG - 8, 0xffff800000000000ULL,
+				   0xffffffffff600000ULL, 0xfffffffffffff000ULL };
+	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+		LOAD_FAULTS(e->p, addrs[i], 8, UM_SEGV_MAPERR, addrs[i]);
+		STORE_FAULTS(e->p, addrs[i], 8, UM_SEGV_MAPERR, addrs[i]);
+	}
+	finish(e);
+}
+
+static void access_to_noncanonical_address_segv_si_kernel(void **state)
+{
+	struct env *e = boot_default(state);
+	const uint64_t addrs[] = { 0x800000000000ULL, 0x8000000000000000ULL, 0x0001000000000000ULL,
+				   0xfff0000000000000ULL };
+	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+		LOAD_FAULTS(e->p, addrs[i], 8, UM_SI_KERNEL, 0);
+		STORE_FAULTS(e->p, addrs[i], 1, UM_SI_KERNEL, 0);
+	}
+	/* from the last page of the lower half into the hole */
+	LOAD_FAULTS(e->p, TASK_SIZE + PG - 4, 8, UM_SI_KERNEL, 0);
+	STORE_FAULTS(e->p, TASK_SIZE + PG - 1, 2, UM_SI_KERNEL, 0);
 	finish(e);
 }
 
@@ -512,6 +547,8 @@ int main(void)
 		T(faulting_access_with_null_siginfo_returns_efault),
 		T(access_after_munmap_segv_maperr),
 		T(prot_none_access_segv_accerr),
+		T(access_to_kernel_half_segv_maperr),
+		T(access_to_noncanonical_address_segv_si_kernel),
 		T(unaligned_load_straddling_into_unmapped_page_faults_at_its_first_byte),
 		T(unaligned_store_straddling_into_unmapped_page_stores_nothing),
 		T(unaligned_store_straddling_into_read_only_page_segv_accerr),

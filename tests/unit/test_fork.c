@@ -42,22 +42,22 @@ struct env {
 				 (unsigned long long)want_);                                     \
 	} while (0)
 
-#define assert_fault(call, signo, code, addr)                                                    \
+#define assert_fault(call, want_signo, want_code, want_addr)                                                    \
 	do {                                                                                     \
 		struct um_siginfo si_ = { 0, 0, 0 };                                             \
 		int r_ = (call);                                                                 \
-		if (r_ != -EFAULT || si_.si_signo != (signo) || si_.si_code != (code) ||         \
-		    si_.si_addr != (uint64_t)(addr))                                             \
-			fail_msg("%s = %d {signo %d, code %d, addr %#llx}, expected -EFAULT "    \
-				 "{signo %d, code %d, addr %#llx}",                              \
-				 #call, r_, si_.si_signo, si_.si_code,                           \
-				 (unsigned long long)si_.si_addr, (signo), (code),               \
-				 (unsigned long long)(addr));                                    \
+		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||         \
+		    si_.addr != (uint64_t)(want_addr))                                             \
+			fail_msg("%s = %d {want_signo %d, want_code %d, want_addr %#llx}, expected -EFAULT "    \
+				 "{want_signo %d, want_code %d, want_addr %#llx}",                              \
+				 #call, r_, si_.signo, si_.code,                           \
+				 (unsigned long long)si_.addr, (want_signo), (want_code),               \
+				 (unsigned long long)(want_addr));                                    \
 	} while (0)
 
-#define LOAD_FAULTS(p, a, code)                                                                  \
-	assert_fault(um_load(p, a, 8, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, code, a)
-#define STORE_FAULTS(p, a, code) assert_fault(um_store(p, a, 8, 0x77, &si_), UM_SIGSEGV, code, a)
+#define LOAD_FAULTS(p, a, want_code)                                                                  \
+	assert_fault(um_load(p, a, 8, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, want_code, a)
+#define STORE_FAULTS(p, a, want_code) assert_fault(um_store(p, a, 8, 0x77, &si_), UM_SIGSEGV, want_code, a)
 
 static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
 {
@@ -66,8 +66,8 @@ static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
 	int r = um_load(p, addr, 8, &v, &si);
 	if (r != 0)
 		fail_msg("line %d: um_load(pid %d, %#llx) = %d {signo %d, code %d, addr %#llx}",
-			 line, um_getpid(p), (unsigned long long)addr, r, si.si_signo, si.si_code,
-			 (unsigned long long)si.si_addr);
+			 line, um_getpid(p), (unsigned long long)addr, r, si.signo, si.code,
+			 (unsigned long long)si.addr);
 	return v;
 }
 
@@ -77,8 +77,8 @@ static void store_ok(struct um_proc *p, uint64_t addr, uint64_t val, int line)
 	int r = um_store(p, addr, 8, val, &si);
 	if (r != 0)
 		fail_msg("line %d: um_store(pid %d, %#llx) = %d {signo %d, code %d, addr %#llx}",
-			 line, um_getpid(p), (unsigned long long)addr, r, si.si_signo, si.si_code,
-			 (unsigned long long)si.si_addr);
+			 line, um_getpid(p), (unsigned long long)addr, r, si.signo, si.code,
+			 (unsigned long long)si.addr);
 }
 
 #define LOAD(p, a) load_ok(p, a, __LINE__)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -89,8 +90,8 @@ static int t_load(struct um_proc *p, uint64_t addr, uint64_t *v, const char *wha
 	int r = um_load(p, addr, 8, v, &si);
 	if (r != 0)
 		report("%s: um_load(%#llx) = %d {signo %d, code %d, addr %#llx}", what,
-		       (unsigned long long)addr, r, si.si_signo, si.si_code,
-		       (unsigned long long)si.si_addr);
+		       (unsigned long long)addr, r, si.signo, si.code,
+		       (unsigned long long)si.addr);
 	return r;
 }
 
@@ -100,8 +101,8 @@ static int t_store(struct um_proc *p, uint64_t addr, uint64_t v, const char *wha
 	int r = um_store(p, addr, 8, v, &si);
 	if (r != 0)
 		report("%s: um_store(%#llx) = %d {signo %d, code %d, addr %#llx}", what,
-		       (unsigned long long)addr, r, si.si_signo, si.si_code,
-		       (unsigned long long)si.si_addr);
+		       (unsigned long long)addr, r, si.signo, si.code,
+		       (unsigned long long)si.addr);
 	return r;
 }
 
@@ -116,11 +117,11 @@ static void t_expect(struct um_proc *p, uint64_t addr, uint64_t want, const char
 static void t_expect_fault(int r, const struct um_siginfo *si, int code, uint64_t addr,
 			   const char *what)
 {
-	if (r != -EFAULT || si->si_signo != UM_SIGSEGV || si->si_code != code ||
-	    si->si_addr != addr)
+	if (r != -EFAULT || si->signo != UM_SIGSEGV || si->code != code ||
+	    si->addr != addr)
 		report("%s: %d {signo %d, code %d, addr %#llx}, expected -EFAULT {SIGSEGV, %d, "
 		       "%#llx}",
-		       what, r, si->si_signo, si->si_code, (unsigned long long)si->si_addr, code,
+		       what, r, si->signo, si->code, (unsigned long long)si->addr, code,
 		       (unsigned long long)addr);
 }
 
@@ -133,8 +134,8 @@ static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
 	int r = um_load(p, addr, 8, &v, &si);
 	if (r != 0)
 		fail_msg("line %d: um_load(%#llx) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, r, si.si_signo, si.si_code,
-			 (unsigned long long)si.si_addr);
+			 (unsigned long long)addr, r, si.signo, si.code,
+			 (unsigned long long)si.addr);
 	return v;
 }
 #define LOAD(p, a) load_ok(p, a, __LINE__)
@@ -547,14 +548,14 @@ static void h_store(struct helper *h)
 	h->r = um_store(h->p, h->addr, 8, h->val, &h->si);
 }
 
-#define assert_helper_fault(h, code)                                                             \
+#define assert_helper_fault(h, want_code)                                                             \
 	do {                                                                                     \
-		if ((h)->r != -EFAULT || (h)->si.si_signo != UM_SIGSEGV ||                       \
-		    (h)->si.si_code != (code) || (h)->si.si_addr != (h)->addr)                   \
-			fail_msg("helper access = %d {signo %d, code %d, addr %#llx}, expected " \
+		if ((h)->r != -EFAULT || (h)->si.signo != UM_SIGSEGV ||                       \
+		    (h)->si.code != (want_code) || (h)->si.addr != (h)->addr)                   \
+			fail_msg("helper access = %d {want_signo %d, want_code %d, want_addr %#llx}, expected " \
 				 "-EFAULT {SIGSEGV, %d, %#llx}",                                 \
-				 (h)->r, (h)->si.si_signo, (h)->si.si_code,                      \
-				 (unsigned long long)(h)->si.si_addr, (code),                    \
+				 (h)->r, (h)->si.signo, (h)->si.code,                      \
+				 (unsigned long long)(h)->si.addr, (want_code),                    \
 				 (unsigned long long)(h)->addr);                                 \
 	} while (0)
 
@@ -725,6 +726,7 @@ struct snap_arg {
 	uint64_t base;
 	int id;
 	atomic_int *stop;
+	atomic_int *started; /* the writer finished its first round */
 	pthread_barrier_t *go;
 };
 
@@ -732,10 +734,14 @@ static void *snap_writer(void *argp)
 {
 	struct snap_arg *a = argp;
 	pthread_barrier_wait(a->go);
-	for (uint64_t r = 1; !atomic_load(a->stop); r++)
+	for (uint64_t r = 1; r == 1 || !atomic_load(a->stop); r++) {
 		for (uint64_t p = 0; p < SNAP_PAGES; p++)
-			if (t_store(a->parent, a->base + p * PG, r, "writer") != 0)
+			if (t_store(a->parent, a->base + p * PG, r, "writer") != 0) {
+				atomic_store(a->started, 1);
 				return NULL;
+			}
+		atomic_store(a->started, 1);
+	}
 	return NULL;
 }
 
@@ -753,6 +759,8 @@ static void *snap_forker(void *argp)
 	char what[64];
 	snprintf(what, sizeof what, "forker %d", a->id);
 	pthread_barrier_wait(a->go);
+	while (!atomic_load(a->started))
+		sched_yield();
 	for (int k = 0; k < FORKS_PER_THREAD; k++) {
 		struct um_proc *c = NULL;
 		int r = um_fork(a->parent, &c);
@@ -787,13 +795,13 @@ static void fork_while_another_thread_writes_gives_stable_snapshot(void **state)
 	struct env *e = boot(state);
 	const uint64_t a = BASE - SNAP_PAGES * PG;
 	assert_ret(um_mmap(e->p, 0, SNAP_PAGES * PG, RW, AP, -1, 0), a);
-	atomic_int stop = 0;
+	atomic_int stop = 0, started = 0;
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NTHREADS);
 	struct snap_arg args[NTHREADS];
 	pthread_t th[NTHREADS];
 	for (int t = 0; t < NTHREADS; t++)
-		args[t] = (struct snap_arg){ e->p, a, t, &stop, &go };
+		args[t] = (struct snap_arg){ e->p, a, t, &stop, &started, &go };
 	if (pthread_create(&th[0], NULL, snap_writer, &args[0]) != 0)
 		fail_msg("pthread_create failed");
 	start_threads(th + 1, NTHREADS - 1, snap_forker, args + 1, sizeof args[0]);
