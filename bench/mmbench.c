@@ -35,12 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * <sys/wait.h> pulls in <signal.h>, whose siginfo_t defines si_addr as a
- * macro (_sifields._sigfault.si_addr); struct um_siginfo has a field of that
- * name, so the macro must go before usermm.h is read.
- */
-#undef si_addr
 #include "usermm.h"
 
 #define MIB (UINT64_C(1024) * UINT64_C(1024))
@@ -120,8 +114,8 @@ static int ufail(int64_t rc, const struct um_siginfo *si, const char *fmt, ...)
 		n = snprintf(g_err, sizeof g_err, "%s returned %" PRId64, call, rc);
 	if (si && rc == -EFAULT && n > 0 && (size_t)n < sizeof g_err)
 		snprintf(g_err + n, sizeof g_err - (size_t)n,
-			 "; siginfo si_signo=%d si_code=%d si_addr=0x%" PRIx64, si->si_signo,
-			 si->si_code, si->si_addr);
+			 "; siginfo si_signo=%d si_code=%d si_addr=0x%" PRIx64, si->signo, si->code,
+			 si->addr);
 	return -1;
 }
 

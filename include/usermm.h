@@ -75,6 +75,29 @@ extern "C" {
 #define UM_SI_KERNEL 0x80 /* x86-64: a non-canonical address (#GP); addr is 0 */
 #define UM_SIGKILL 9	  /* out of memory inside a fault: the OOM killer's answer */
 
+/* open() flags, lseek() whence, msync() flags. */
+#define UM_O_RDONLY 00
+#define UM_O_WRONLY 01
+#define UM_O_RDWR 02
+#define UM_O_ACCMODE 03
+#define UM_O_CREAT 0100
+#define UM_O_EXCL 0200
+#define UM_O_NOCTTY 0400
+#define UM_O_TRUNC 01000
+#define UM_O_APPEND 02000
+#define UM_O_NONBLOCK 04000
+#define UM_O_DSYNC 010000
+#define UM_O_DIRECTORY 0200000
+#define UM_O_NOFOLLOW 0400000
+#define UM_O_CLOEXEC 02000000
+#define UM_O_SYNC 04010000
+#define UM_SEEK_SET 0
+#define UM_SEEK_CUR 1
+#define UM_SEEK_END 2
+#define UM_MS_ASYNC 1
+#define UM_MS_INVALIDATE 2
+#define UM_MS_SYNC 4
+
 /* Overcommit policies (vm.overcommit_memory). */
 #define UM_OVERCOMMIT_GUESS 0
 #define UM_OVERCOMMIT_ALWAYS 1
@@ -212,6 +235,50 @@ UM_API int um_copy_to(struct um_proc *p, uint64_t dst, const void *src, size_t l
  */
 UM_API int um_translate(struct um_proc *p, uint64_t addr, int write, void **host,
 			struct um_siginfo *si);
+
+/* ---- files (paths are relative to the system's sandbox directory) ---- */
+
+/* fstat() fields usermm keeps. */
+struct um_stat {
+	uint64_t st_dev;	/* makedev(major, minor) */
+	uint64_t st_ino;
+	uint32_t st_mode;	/* S_IFREG | permission bits, S_IFDIR, S_IFCHR */
+	uint64_t st_size;
+	uint64_t st_blocks;	/* 512-byte blocks of the host file */
+};
+
+/*
+ * open(): a file under the sandbox directory, or "/dev/zero". A path that
+ * resolves outside the sandbox (.., an absolute path, a symbolic link
+ * leading out) is refused with EACCES or ENOENT and never opened. Returns
+ * the lowest free descriptor or a negative errno.
+ */
+UM_API int um_open(struct um_proc *p, const char *path, int flags, unsigned mode);
+UM_API int um_close(struct um_proc *p, int fd);
+/* read()/write()/pread()/pwrite() with a host buffer, through the page cache. */
+UM_API int64_t um_read(struct um_proc *p, int fd, void *buf, uint64_t count);
+UM_API int64_t um_write(struct um_proc *p, int fd, const void *buf, uint64_t count);
+UM_API int64_t um_pread(struct um_proc *p, int fd, void *buf, uint64_t count, int64_t offset);
+UM_API int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count,
+			 int64_t offset);
+/*
+ * read()/write() with the buffer in the process's own memory at addr, as
+ * the system calls take it: EFAULT when no byte of the buffer can be
+ * accessed, else the count done up to the first bad byte.
+ */
+UM_API int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count);
+UM_API int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count);
+UM_API int64_t um_lseek(struct um_proc *p, int fd, int64_t offset, int whence);
+UM_API int um_ftruncate(struct um_proc *p, int fd, int64_t length);
+UM_API int um_fsync(struct um_proc *p, int fd);
+UM_API int um_fdatasync(struct um_proc *p, int fd);
+UM_API int um_fstat(struct um_proc *p, int fd, struct um_stat *st);
+/* msync(): MS_ASYNC, MS_SYNC, MS_INVALIDATE, with Linux's errors. */
+UM_API int um_msync(struct um_proc *p, uint64_t addr, uint64_t length, int flags);
+/* sync(): writes back every dirty page of the system. */
+UM_API int um_sync(struct um_system *sys);
+/* The sandbox directory of the system (a host path). */
+UM_API const char *um_sandbox_dir(const struct um_system *sys);
 
 /* ---- looking inside: /proc/PID files in Linux's formats ---- */
 

@@ -489,16 +489,12 @@ int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, stru
 	e = &t->e[(addr >> t->shift) & (TLB_SIZE - 1)];
 	if (unlikely(e->va_read != (addr & (~t->page_mask | (size - 1)))))
 		goto slow;
-	switch (size) {
-	case 8:
-	case 4:
-	case 2:
-	case 1:
+	if (likely(size == 8))
+		memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), 8);
+	else if (size == 4 || size == 2 || size == 1)
 		v = read_n((const unsigned char *)(uintptr_t)(addr + e->addend), size);
-		break;
-	default:
+	else
 		goto slow;
-	}
 	if (unlikely(!tlb_still(mm, gen)))
 		goto slow;
 	*val = v;

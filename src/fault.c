@@ -115,58 +115,132 @@ static int do_anonymous_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep,
 	return 0;
 }
 
-static int do_shared_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep,
-			   enum fault_access acc, uint64_t addr, struct um_siginfo *si)
+/* The page index in v's file of addr. */
+static inline uint64_t linear_index(const struct mm *mm, const struct vma *v, uint64_t addr)
 {
-	struct inode *ino = v->vm_file;
-	uint64_t index = v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
-	uint32_t pfn = pagecache_get(mm->sys, ino, index);
-	struct frame *f;
-	pte_t pte;
+	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
+}
+
+/* The cache frame for a file fault, or FRAME_NONE with the fault reported in *ret. */
+static uint32_t fault_page(struct mm *mm, struct inode *ino, uint64_t index, uint64_t addr,
+			   struct um_siginfo *si, bool *major, int *ret)
+{
+	int err;
+	uint32_t pfn = pagecache_get(mm->sys, ino, index, PC_FAULT, major, &err);
 
 	if (pfn == FRAME_NONE)
-		return fault_oom(si, addr);
-	f = pfn_frame(&mm->sys->fp, pfn);
-	pte = pfn_pte(pfn, PTE_BASE);
-	if (v->vm_flags & VM_WRITE)
-		pte |= PTE_WRITE | (acc == FAULT_WRITE ? PTE_DIRTY : 0);
+		/* A read error is SIGBUS, as filemap_fault answers VM_FAULT_SIGBUS. */
+		*ret = err == -ENOMEM ? fault_oom(si, addr)
+				      : fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+	return pfn;
+}
+
+/* Maps cache frame pfn at ptep (one more mapping); false when the PTE changed first. */
+static bool map_cache_page(struct mm *mm, struct inode *ino, _Atomic pte_t *ptep, uint32_t pfn,
+			   pte_t pte)
+{
+	struct frame *f = pfn_frame(&mm->sys->fp, pfn);
+
 	atomic_fetch_add_explicit(&f->mapcount, 1, memory_order_relaxed);
 	if (!pte_install(ptep, 0, pte)) {
 		atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
 		frame_put(&mm->sys->fp, pfn);
-		return 0;
+		return false;
 	}
-	if (acc == FAULT_WRITE)
-		atomic_fetch_or_explicit(&f->flags, PG_DIRTY, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->rss[ino->shmem ? MM_SHMEMPAGES : MM_FILEPAGES], 1,
 				  memory_order_relaxed);
-	return 0;
+	return true;
 }
 
-/* A private read of a file page maps the cache frame read-only (do_read_fault). */
-static int do_cow_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum fault_access acc,
-			uint64_t addr, struct um_siginfo *si)
+#define FAULT_AROUND_BYTES 65536
+
+/*
+ * do_fault_around: before a read fault on a file page, map the pages of
+ * the surrounding 64 KiB (aligned in the address space, clamped to the
+ * VMA, the page table and the end of the file) that are already cached,
+ * read-only, as filemap_map_pages does. Returns true when the faulting
+ * page itself got mapped.
+ */
+static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
+{
+	struct um_system *sys = mm->sys;
+	struct inode *ino = v->vm_file;
+	uint64_t nr = FAULT_AROUND_BYTES >> sys->page_shift, ptes = sys->page_size / 8;
+	uint64_t pte_off = (addr >> sys->page_shift) & (ptes - 1);
+	uint64_t vma_off = (addr - v->vm_start) >> sys->page_shift;
+	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	uint64_t from, to, eof, pgoff = linear_index(mm, v, addr);
+	_Atomic pte_t *base;
+	bool mapped_self = false;
+	/* With the VMA's page protection: writable only for shared writable shmem. */
+	pte_t bits = PTE_BASE | (ino->shmem && (v->vm_flags & VM_SHARED) && (v->vm_flags & VM_WRITE)
+					 ? PTE_WRITE
+					 : 0);
+
+	if (nr <= 1)
+		return false;
+	from = pte_off & ~(nr - 1);
+	if (from < pte_off - (pte_off < vma_off ? pte_off : vma_off))
+		from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
+	to = from + nr;
+	if (to > ptes)
+		to = ptes;
+	if (to > pte_off + vma_pages - vma_off)
+		to = pte_off + vma_pages - vma_off;
+	eof = (inode_size(ino) + sys->page_mask) >> sys->page_shift;
+	base = pgtable_walk(&mm->pt, addr, false) - pte_off;
+	pthread_mutex_lock(&ino->lock);
+	for (uint64_t i = from; i < to; i++) {
+		uint64_t index = pgoff + i - pte_off;
+		uint32_t pfn;
+
+		if (index >= eof)
+			break;
+		if (atomic_load_explicit(&base[i], memory_order_relaxed))
+			continue;
+		pfn = pagecache_lookup_locked(ino, index);
+		if (pfn == FRAME_NONE)
+			continue;
+		atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
+					  memory_order_relaxed);
+		if (map_cache_page(mm, ino, &base[i], pfn, pfn_pte(pfn, bits)) && i == pte_off)
+			mapped_self = true;
+	}
+	pthread_mutex_unlock(&ino->lock);
+	return mapped_self;
+}
+
+/*
+ * A fault on a not-present page of a file or shmem VMA (do_read_fault,
+ * do_cow_fault, do_shared_fault). Regular files are mapped read-only on a
+ * read even when shared and writable, so the first write faults and
+ * dirties the page (writenotify); shmem pages are mapped writable at once.
+ */
+static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum fault_access acc,
+			 uint64_t addr, struct um_siginfo *si, bool *major)
 {
 	struct frame_pool *fp = &mm->sys->fp;
 	struct inode *ino = v->vm_file;
-	uint64_t index = v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
-	uint32_t pfn = pagecache_get(mm->sys, ino, index), copy;
+	bool shared = v->vm_flags & VM_SHARED;
+	uint32_t pfn, copy;
 	pte_t pte;
+	int ret = 0;
 
+	if (acc == FAULT_READ && do_fault_around(mm, v, addr))
+		return 0;
+	pfn = fault_page(mm, ino, linear_index(mm, v, addr), addr, si, major, &ret);
 	if (pfn == FRAME_NONE)
-		return fault_oom(si, addr);
-	if (acc == FAULT_READ) {
-		atomic_fetch_add_explicit(&pfn_frame(fp, pfn)->mapcount, 1, memory_order_relaxed);
-		if (!pte_install(ptep, 0, pfn_pte(pfn, PTE_BASE))) {
-			atomic_fetch_sub_explicit(&pfn_frame(fp, pfn)->mapcount, 1,
-						  memory_order_relaxed);
-			frame_put(fp, pfn);
-			return 0;
-		}
-		atomic_fetch_add_explicit(&mm->rss[ino->shmem ? MM_SHMEMPAGES : MM_FILEPAGES], 1,
-					  memory_order_relaxed);
+		return ret;
+	if (acc == FAULT_READ || shared) {
+		pte = pfn_pte(pfn, PTE_BASE);
+		if (shared && (v->vm_flags & VM_WRITE) && (acc == FAULT_WRITE || ino->shmem))
+			pte |= PTE_WRITE | (acc == FAULT_WRITE ? PTE_DIRTY : 0);
+		if (map_cache_page(mm, ino, ptep, pfn, pte) && acc == FAULT_WRITE)
+			atomic_fetch_or_explicit(&pfn_frame(fp, pfn)->flags, PG_DIRTY,
+						 memory_order_relaxed);
 		return 0;
 	}
+	/* A private write: a copy of the file page (do_cow_fault). */
 	if (!v->anon_vma) {
 		int err;
 
@@ -246,28 +320,16 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 	return 0;
 }
 
-int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct um_siginfo *si)
+/* The fault proper, with the VMA checked and the file's invalidate_lock held when it has a file. */
+static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint64_t addr,
+			enum fault_access acc, struct um_siginfo *si, bool *major)
 {
-	struct vma *v = vma_lookup(&mm->vmas, addr);
-	_Atomic pte_t *ptep;
-	pte_t pte;
+	pte_t pte = atomic_load_explicit(ptep, memory_order_acquire);
 
-	if (!v)
-		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
-	if (!vma_access_ok(v, acc))
-		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
-	ptep = pgtable_walk(&mm->pt, addr, true);
-	if (!ptep)
-		return fault_oom(si, addr);
-	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
-	pte = atomic_load_explicit(ptep, memory_order_acquire);
 	if (!(pte & PTE_PRESENT)) {
 		if (!v->vm_file)
 			return do_anonymous_page(mm, v, ptep, acc, addr, si);
-		if (v->vm_flags & VM_SHARED)
-			return do_shared_fault(mm, v, ptep, acc, addr, si);
-		return do_cow_fault(mm, v, ptep, acc, addr, si);
+		return do_file_fault(mm, v, ptep, acc, addr, si, major);
 	}
 	if (!(pte & PTE_USER)) {
 		/* The VMA allows access again (mprotect): so does the PTE. */
@@ -278,4 +340,42 @@ int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct 
 	if (acc == FAULT_WRITE && !(pte & PTE_WRITE))
 		return do_wp_page(mm, v, ptep, pte, addr, si);
 	return 0;
+}
+
+int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct um_siginfo *si)
+{
+	struct vma *v = vma_lookup(&mm->vmas, addr);
+	struct inode *ino;
+	_Atomic pte_t *ptep;
+	bool major = false;
+	int ret;
+
+	if (!v)
+		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
+	if (!vma_access_ok(v, acc))
+		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
+	ptep = pgtable_walk(&mm->pt, addr, true);
+	if (!ptep)
+		return fault_oom(si, addr);
+	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
+	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
+	if (!ino) {
+		ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
+	} else {
+		/* Size and cache stay put while the page is mapped (truncate waits). */
+		pthread_rwlock_rdlock(&ino->invalidate_lock);
+		if (linear_index(mm, v, addr) >=
+		    (inode_size(ino) + mm->sys->page_mask) >> mm->sys->page_shift)
+			ret = fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+		else
+			ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
+		pthread_rwlock_unlock(&ino->invalidate_lock);
+	}
+	if (major) {
+		atomic_fetch_add_explicit(&mm->maj_flt, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mm->sys->pgmajfault, 1, memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
+	}
+	return ret;
 }

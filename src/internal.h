@@ -218,6 +218,10 @@ struct vma {
 	int height;
 	uint64_t gap;			/* vm_start - prev->vm_end (prev NULL: vm_start) */
 	uint64_t max_gap;		/* largest gap in this subtree */
+	/* the inode's i_mmap list (rmap for file pages), under inode->i_mmap_lock */
+	struct vma *i_mmap_next, *i_mmap_prev;
+	struct mm *vm_mm;
+	bool i_mmap_linked;
 };
 
 struct vma_tree {
@@ -250,25 +254,124 @@ UM_INTERNAL int vma_tree_check(const struct vma_tree *t, char *why, size_t n);
 /* -------------------------------------------------------------- inodes */
 
 /*
- * A file or shmem object with its page cache (index -> frame). Issue 2
- * uses it for shared anonymous memory (an unlinked shmem inode); files
- * come with the page-cache work.
+ * A file, a shmem object or a device, with its page cache (index -> frame).
+ * Files are real files under the sandbox directory, one inode per host
+ * file (keyed by host device and inode number), so every open and every
+ * mapping of a file shares one cache, as on Linux.
  */
 struct pc_node;
 
+enum inode_type { INODE_REG, INODE_DIR, INODE_SHMEM, INODE_ZERO };
+
 struct inode {
 	_Atomic int32_t refcount;
-	uint64_t ino;
-	bool shmem;
-	uint64_t size;		/* bytes */
-	pthread_mutex_t lock;	/* the cache tree */
+	enum inode_type type;
+	bool shmem;		/* type == INODE_SHMEM */
+	uint64_t ino;		/* host inode number (files) or a system id */
+	uint64_t dev;		/* host st_dev (files); makedev(0, 1) for shmem */
+	int host_fd;		/* files: open O_RDWR when the host allows, else O_RDONLY */
+	bool host_writable;
+	_Atomic uint64_t size;	/* i_size, bytes */
+	pthread_mutex_t lock;	/* the cache tree, size changes, write-back */
+	pthread_rwlock_t invalidate_lock; /* faults shared, truncate exclusive */
 	struct pc_node *cache;	/* radix tree root */
 	uint32_t cache_height;
 	uint64_t nr_pages;	/* frames in the cache */
 	uint64_t charged;	/* pages charged to the commit (shmem), returned at free */
+	int wb_err;		/* sticky write-back error, reported by the next fsync */
+	pthread_mutex_t i_mmap_lock;
+	struct vma *i_mmap;	/* VMAs mapping this inode */
 	int dev_major, dev_minor;
-	char *path;		/* for maps; NULL for anonymous shmem */
+	char *path;		/* absolute host path, for maps; NULL for anonymous shmem */
+	struct inode *table_next;	/* the system's inode table */
 };
+
+/* An open file description (struct file): shared by dup and fork. */
+struct file {
+	_Atomic int32_t refcount;
+	struct inode *inode;
+	int flags;		/* open flags: access mode, O_APPEND ... */
+	pthread_mutex_t pos_lock;
+	uint64_t pos;
+};
+
+#define FMODE_READ(f) (((f)->flags & UM_O_ACCMODE) != UM_O_WRONLY)
+#define FMODE_WRITE(f) (((f)->flags & UM_O_ACCMODE) != UM_O_RDONLY)
+
+/* A process's descriptor table. */
+struct fdtable {
+	pthread_mutex_t lock;
+	int size;
+	struct file **fd;
+	uint8_t *cloexec;
+};
+
+/* inode.c */
+/* The inode of an open host file (fd consumed), found or added in the table. */
+UM_INTERNAL int inode_from_host(struct um_system *sys, int host_fd, bool writable,
+				const char *relpath, struct inode **out);
+UM_INTERNAL struct inode *zero_inode_new(struct um_system *sys);
+/* Drops the table's references (um_system_free): dirty pages are written back. */
+UM_INTERNAL void inode_table_release(struct um_system *sys);
+UM_INTERNAL void i_mmap_link(struct vma *v);
+UM_INTERNAL void i_mmap_unlink(struct vma *v);
+static inline uint64_t inode_size(struct inode *ino)
+{
+	return atomic_load_explicit(&ino->size, memory_order_acquire);
+}
+
+/* file.c */
+UM_INTERNAL int fdtable_init(struct um_system *sys, struct fdtable *t);
+UM_INTERNAL int fdtable_dup(struct um_system *sys, struct fdtable *dst, struct fdtable *src);
+UM_INTERNAL void fdtable_close_on_exec(struct um_system *sys, struct fdtable *t);
+UM_INTERNAL void fdtable_destroy(struct um_system *sys, struct fdtable *t);
+/* The file at fd with a reference, or NULL. */
+UM_INTERNAL struct file *fget(struct um_proc *p, int fd);
+UM_INTERNAL void fput(struct um_system *sys, struct file *f);
+
+/* writeback.c */
+/*
+ * Writes back the dirty cached pages of ino in [start, end] (page indexes)
+ * and, when sync, flushes the host file (fdatasync). Pages that fail stay
+ * dirty. Returns 0 or the first error (EIO, ENOSPC ...), also the sticky
+ * one of an earlier failure, which it clears.
+ */
+UM_INTERNAL int writeback_range(struct um_system *sys, struct inode *ino, uint64_t start,
+				uint64_t end, bool sync);
+
+/* truncate.c */
+/* ftruncate on an inode: size, cache, and every mapping of the cut pages. */
+UM_INTERNAL int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size);
+
+/* host.c: the only file that calls host file I/O */
+enum host_op { HOST_OPEN, HOST_READ, HOST_WRITE, HOST_SYNC, HOST_TRUNCATE, HOST_NR_OPS };
+
+/* The n-th host call (counting the ops selected) fails with err (tests). */
+struct host_faults {
+	bool armed;
+	bool sticky;		/* every call after the n-th fails too */
+	uint32_t ops;		/* bit mask of host_op */
+	uint64_t fail_at;
+	int err;
+	_Atomic uint64_t count;
+};
+
+struct iovec;
+struct stat;
+UM_INTERNAL int host_open_beneath(struct um_system *sys, const char *path, int flags,
+				  unsigned mode);
+UM_INTERNAL int64_t host_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_t off);
+UM_INTERNAL int64_t host_preadv(struct um_system *sys, int fd, const struct iovec *iov, int cnt,
+				uint64_t off);
+UM_INTERNAL int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n,
+				uint64_t off);
+UM_INTERNAL int host_fdatasync(struct um_system *sys, int fd);
+UM_INTERNAL int host_fsync(struct um_system *sys, int fd);
+UM_INTERNAL int host_ftruncate(struct um_system *sys, int fd, uint64_t len);
+UM_INTERNAL int host_fstat(int fd, struct stat *st);
+UM_INTERNAL void host_close(int fd);
+UM_INTERNAL int host_sandbox_open(struct um_system *sys, const char *dir);
+UM_INTERNAL void host_sandbox_close(struct um_system *sys);
 
 /* pagecache.c */
 UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
@@ -276,11 +379,23 @@ UM_INTERNAL void inode_get(struct inode *ino);
 UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
 /* The cached frame at index, or FRAME_NONE. Takes no reference. */
 UM_INTERNAL uint32_t pagecache_lookup(struct inode *ino, uint64_t index);
+UM_INTERNAL uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index);
 /*
- * Finds or creates the frame at index (shmem: zero-filled). Returns the
- * frame with one extra reference for the caller, or FRAME_NONE on ENOMEM.
+ * Finds or creates the frame at index: shmem pages start zero-filled, file
+ * pages are read from the host file (a major fault: *major set), with a
+ * read-ahead window that depends on mode (PC_WRITE: the page alone). Returns the frame with one extra
+ * reference for the caller, or FRAME_NONE with *err (-ENOMEM, -EIO ...).
  */
-UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index);
+enum pc_mode { PC_FAULT, PC_READ, PC_WRITE };
+UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
+				   enum pc_mode mode, bool *major, int *err);
+UM_INTERNAL void pagecache_free_all(struct um_system *sys, struct inode *ino);
+/* Removes cached pages with index >= start (truncate); they must be unmapped. */
+UM_INTERNAL void pagecache_truncate(struct um_system *sys, struct inode *ino, uint64_t start);
+/* Calls fn for every cached frame of ino with index in [start, end], under inode->lock. */
+UM_INTERNAL void pagecache_for_range(struct inode *ino, uint64_t start, uint64_t end,
+				     void (*fn)(uint64_t index, uint32_t pfn, void *arg),
+				     void *arg);
 /* Calls fn for every cached frame of ino. */
 UM_INTERNAL void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg),
 				    void *arg);
@@ -359,6 +474,7 @@ struct um_proc {
 	struct um_system *sys;
 	int pid;
 	struct mm *mm;
+	struct fdtable files;
 	struct um_proc *next_proc, *prev_proc;	/* system's process list */
 };
 
@@ -378,6 +494,14 @@ struct um_system {
 	_Atomic uint64_t next_id;	/* inode numbers, anon_vma ids */
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
+	/* files */
+	int sandbox_fd;
+	char *sandbox_path;
+	bool sandbox_owned;		/* made by us: removed at um_system_free */
+	pthread_mutex_t inode_lock;	/* the inode table */
+	struct inode *inodes;
+	struct inode *zero;		/* /dev/zero */
+	struct host_faults host_faults;
 };
 
 /* commit.c */

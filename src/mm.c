@@ -68,7 +68,13 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 
 				if (!pte)
 					continue;
-				atomic_store_explicit(&ptep[k], 0, memory_order_relaxed);
+				/*
+				 * Exchange, not store: truncate may zap the same PTE from
+				 * another mm's side (it holds only the i_mmap lock).
+				 */
+				pte = atomic_exchange_explicit(&ptep[k], 0, memory_order_acq_rel);
+				if (!pte)
+					continue;
 				if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
 					continue;
 				pfn = pte_pfn(pte);

@@ -83,14 +83,60 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
 	return found ? (int64_t)found : -ENOMEM;
 }
 
+/* MAP_SHARED drops the flags Linux does not know of; MAP_SHARED_VALIDATE refuses them. */
+#define LEGACY_MAP_MASK                                                                            \
+	(UM_MAP_SHARED | UM_MAP_PRIVATE | UM_MAP_FIXED | UM_MAP_ANONYMOUS | UM_MAP_DENYWRITE |     \
+	 UM_MAP_EXECUTABLE | UM_MAP_UNINITIALIZED | UM_MAP_GROWSDOWN | UM_MAP_LOCKED |             \
+	 UM_MAP_NORESERVE | UM_MAP_POPULATE | UM_MAP_NONBLOCK | UM_MAP_STACK | UM_MAP_HUGETLB |    \
+	 UM_MAP_32BIT | (0x3fu << 26) /* MAP_HUGE_2MB, MAP_HUGE_1GB */)
+
+/*
+ * The file part of do_mmap's checks. *vm_flags gains VM_SHARED and loses
+ * VM_MAYWRITE as Linux decides; *mapfile is the inode the VMA will map
+ * (NULL for a private /dev/zero mapping, which is anonymous memory).
+ */
+static int mmap_file_checks(struct file *file, int prot, int flags, uint64_t *vm_flags,
+			    struct inode **mapfile)
+{
+	struct inode *ino = file->inode;
+
+	switch (flags & UM_MAP_TYPE) {
+	case UM_MAP_SHARED:
+		flags &= LEGACY_MAP_MASK;
+		/* fall through */
+	case UM_MAP_SHARED_VALIDATE:
+		if (flags & ~LEGACY_MAP_MASK)
+			return -EOPNOTSUPP;
+		if ((prot & UM_PROT_WRITE) && !FMODE_WRITE(file))
+			return -EACCES;
+		*vm_flags |= VM_SHARED | VM_MAYSHARE;
+		if (!FMODE_WRITE(file))
+			*vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+		/* fall through */
+	case UM_MAP_PRIVATE:
+		if (!FMODE_READ(file))
+			return -EACCES;
+		if (ino->type == INODE_DIR)
+			return -ENODEV;
+		if (*vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	*mapfile = ino->type == INODE_ZERO ? NULL : ino;
+	return 0;
+}
+
 static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-			    int64_t off)
+			    int64_t off, struct file *filp)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
-	struct inode *file = NULL;
+	struct inode *file = NULL, *mapfile = NULL;
 	struct vma *v = NULL;
 	uint64_t charged = 0;
+	bool zero_shared = false;
 	int64_t a;
 	int err;
 
@@ -119,19 +165,29 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	addr = (uint64_t)a;
 	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
 		return -EEXIST;
-	/* Anonymous memory (files arrive with the page-cache work). */
-	switch (flags & UM_MAP_TYPE) {
-	case UM_MAP_SHARED:
-		if (vm_flags & VM_GROWSDOWN)
+	if (filp) {
+		err = mmap_file_checks(filp, prot, flags, &vm_flags, &mapfile);
+		if (err)
+			return err;
+		if (filp->inode->type == INODE_ZERO) {
+			/* /dev/zero: private is anonymous memory, shared is shmem. */
+			pgoff = (vm_flags & VM_SHARED) ? 0 : addr >> sys->page_shift;
+			zero_shared = vm_flags & VM_SHARED;
+		}
+	} else {
+		switch (flags & UM_MAP_TYPE) {
+		case UM_MAP_SHARED:
+			if (vm_flags & VM_GROWSDOWN)
+				return -EINVAL;
+			pgoff = 0;
+			vm_flags |= VM_SHARED | VM_MAYSHARE;
+			break;
+		case UM_MAP_PRIVATE:
+			pgoff = addr >> sys->page_shift;
+			break;
+		default:
 			return -EINVAL;
-		pgoff = 0;
-		vm_flags |= VM_SHARED | VM_MAYSHARE;
-		break;
-	case UM_MAP_PRIVATE:
-		pgoff = addr >> sys->page_shift;
-		break;
-	default:
-		return -EINVAL;
+		}
 	}
 	/* Under policy 2 (never overcommit) MAP_NORESERVE is ignored. */
 	if ((flags & UM_MAP_NORESERVE) && sys->cfg.overcommit_memory != UM_OVERCOMMIT_NEVER)
@@ -157,7 +213,10 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	v = vma_alloc(sys);
 	if (!v)
 		goto nomem;
-	if (vm_flags & VM_SHARED) {
+	if (mapfile) {
+		file = mapfile;
+		inode_get(file);
+	} else if ((vm_flags & VM_SHARED) && (!filp || zero_shared)) {
 		file = shmem_inode_new(sys, len);
 		if (!file)
 			goto nomem;
@@ -177,7 +236,9 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	v->vm_flags = vm_flags;
 	v->vm_pgoff = pgoff;
 	v->vm_file = file;
+	v->vm_mm = mm;
 	vma_insert(&mm->vmas, v);
+	i_mmap_link(v);
 	mm->total_vm += len >> sys->page_shift;
 	vma_merge_neighbours(mm, v);
 	return (int64_t)addr;
@@ -196,17 +257,23 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int fl
 		int64_t off)
 {
 	struct mm *mm = p->mm;
+	struct file *file = NULL;
 	int64_t ret;
 
 	if ((uint64_t)off & p->sys->page_mask)
 		return -EINVAL;
 	if (!(flags & UM_MAP_ANONYMOUS)) {
-		(void)fd;
-		return -EBADF; /* no descriptors yet: every fd is bad */
+		file = fget(p, fd);
+		if (!file)
+			return -EBADF;
+	} else if (flags & UM_MAP_HUGETLB) {
+		return -ENOMEM; /* no huge page pool: hugetlb_file_setup fails */
 	}
 	pthread_rwlock_wrlock(&mm->lock);
-	ret = mmap_checked(mm, addr, len, prot, flags, off);
+	ret = mmap_checked(mm, addr, len, prot, flags, off, file);
 	pthread_rwlock_unlock(&mm->lock);
+	if (file)
+		fput(p->sys, file);
 	return ret;
 }
 

@@ -51,6 +51,7 @@ int um_proc_new(struct um_system *sys, struct um_proc **out)
 		um_free(sys, p);
 		return -ENOMEM;
 	}
+	fdtable_init(sys, &p->files);
 	proc_link(sys, p);
 	*out = p;
 	return 0;
@@ -156,6 +157,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		n->vm_flags = v->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT);
 		n->vm_pgoff = v->vm_pgoff;
 		n->vm_file = v->vm_file;
+		n->vm_mm = dst;
 		if (n->vm_file)
 			inode_get(n->vm_file);
 		if (v->anon_vma) {
@@ -169,9 +171,22 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 			n->anon_forked = true;
 		}
 		vma_insert(&dst->vmas, n);
+		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
+		i_mmap_link(n);
 		dst->total_vm += (n->vm_end - n->vm_start) >> sys->page_shift;
-		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK) && copy_ptes(dst, src, v))
-			return -ENOMEM;
+		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
+			struct inode *ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file
+										: NULL;
+			int err;
+
+			if (ino)
+				pthread_rwlock_rdlock(&ino->invalidate_lock);
+			err = copy_ptes(dst, src, v);
+			if (ino)
+				pthread_rwlock_unlock(&ino->invalidate_lock);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -192,6 +207,14 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 		return -ENOMEM;
 	}
 	child->mm = dst;
+	fdtable_init(sys, &child->files);
+	err = fdtable_dup(sys, &child->files, &parent->files);
+	if (err) {
+		fdtable_destroy(sys, &child->files);
+		mm_free(dst);
+		um_free(sys, child);
+		return err;
+	}
 	pthread_rwlock_wrlock(&src->lock);
 	err = dup_mmap(dst, src);
 	/*
@@ -202,6 +225,7 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	pthread_rwlock_unlock(&src->lock);
 	if (err) {
 		mm_free(dst);
+		fdtable_destroy(sys, &child->files);
 		um_free(sys, child);
 		return err;
 	}
@@ -221,6 +245,7 @@ int um_exec(struct um_proc *p)
 	p->mm = mm;
 	pthread_rwlock_unlock(&old->lock);
 	mm_free(old);
+	fdtable_close_on_exec(p->sys, &p->files);
 	return 0;
 }
 
@@ -230,6 +255,7 @@ void um_exit(struct um_proc *p)
 
 	proc_unlink(sys, p);
 	mm_free(p->mm);
+	fdtable_destroy(sys, &p->files);
 	um_free(sys, p);
 }
 

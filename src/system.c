@@ -74,6 +74,20 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		free(sys);
 		return err;
 	}
+	sys->sandbox_fd = -1;
+	err = host_sandbox_open(sys, cfg->sandbox_dir);
+	if (!err) {
+		sys->zero = zero_inode_new(sys);
+		if (!sys->zero)
+			err = -ENOMEM;
+	}
+	if (err) {
+		host_sandbox_close(sys);
+		frame_pool_destroy(&sys->fp);
+		free(sys);
+		return err;
+	}
+	pthread_mutex_init(&sys->inode_lock, NULL);
 	pthread_mutex_init(&sys->lock, NULL);
 	sys->next_pid = 1;
 	atomic_init(&sys->next_id, 1);
@@ -87,7 +101,12 @@ void um_system_free(struct um_system *sys)
 		return;
 	while (sys->procs)
 		um_exit(sys->procs);
+	/* An orderly shutdown loses nothing: every dirty page is written back. */
+	inode_table_release(sys);
+	inode_put(sys, sys->zero);
+	host_sandbox_close(sys);
 	frame_pool_destroy(&sys->fp);
+	pthread_mutex_destroy(&sys->inode_lock);
 	pthread_mutex_destroy(&sys->lock);
 	free(sys);
 }
@@ -147,42 +166,59 @@ static void count_cached(uint32_t pfn, void *arg)
 	rc->ref[pfn]++;
 }
 
-/* Each inode once: a small list of those already counted. */
+struct inode_set {
+	struct inode **v;
+	size_t n, cap;
+};
+
+/* Adds ino unless present; returns 1 when added, 0 when present, -ENOMEM. */
+static int inode_set_add(struct inode_set *set, struct inode *ino)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i] == ino)
+			return 0;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 16;
+		struct inode **grown = realloc(set->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		set->v = grown;
+		set->cap = cap;
+	}
+	set->v[set->n++] = ino;
+	return 1;
+}
+
+/*
+ * Every inode once (the table's and those only VMAs reach, shmem): checks
+ * its cache and counts the cache's frame references and commit charges.
+ */
 static int count_inodes(struct um_system *sys, struct recount *rc, char *why, size_t n)
 {
-	struct inode **seen = NULL;
-	size_t nseen = 0, cap = 0;
+	struct inode_set set = { 0 };
 	int err = 0;
 
-	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
-		for (const struct vma *v = p->mm->vmas.first; v && !err; v = v->next) {
-			size_t i;
-
-			if (!v->vm_file)
-				continue;
-			for (i = 0; i < nseen && seen[i] != v->vm_file; i++)
-				;
-			if (i < nseen)
-				continue;
-			if (nseen == cap) {
-				struct inode **grown;
-
-				cap = cap ? 2 * cap : 16;
-				grown = realloc(seen, cap * sizeof(*seen));
-				if (!grown) {
-					free(seen);
-					return -ENOMEM;
-				}
-				seen = grown;
-			}
-			seen[nseen++] = v->vm_file;
-			rc->committed += v->vm_file->charged;
-			err = pagecache_check(sys, v->vm_file, why, n);
-			if (!err)
-				pagecache_for_each(v->vm_file, count_cached, rc);
-		}
+	pthread_mutex_lock(&sys->inode_lock);
+	for (struct inode *ino = sys->inodes; ino && err >= 0; ino = ino->table_next)
+		err = inode_set_add(&set, ino);
+	pthread_mutex_unlock(&sys->inode_lock);
+	for (struct um_proc *p = sys->procs; p && err >= 0; p = p->next_proc)
+		for (const struct vma *v = p->mm->vmas.first; v && err >= 0; v = v->next)
+			if (v->vm_file)
+				err = inode_set_add(&set, v->vm_file);
+	if (err < 0) {
+		free(set.v);
+		return err;
 	}
-	free(seen);
+	err = 0;
+	for (size_t i = 0; i < set.n && !err; i++) {
+		rc->committed += set.v[i]->charged;
+		err = pagecache_check(sys, set.v[i], why, n);
+		if (!err)
+			pagecache_for_each(set.v[i], count_cached, rc);
+	}
+	free(set.v);
 	return err;
 }
 

@@ -25,6 +25,7 @@ void vma_free(struct um_system *sys, struct vma *v)
 {
 	if (!v)
 		return;
+	i_mmap_unlink(v);
 	if (v->vm_file)
 		inode_put(sys, v->vm_file);
 	if (v->anon_vma)
@@ -46,12 +47,16 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		return -ENOMEM;
 	n->vm_flags = v->vm_flags;
 	n->vm_file = v->vm_file;
+	n->vm_mm = mm;
 	n->anon_vma = v->anon_vma;
 	n->anon_forked = v->anon_forked;
 	if (n->vm_file)
 		inode_get(n->vm_file);
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);
+	/* rmap walkers read a file VMA's bounds under i_mmap_lock. */
+	if (v->vm_file)
+		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
 	if (new_below) {
 		n->vm_start = v->vm_start;
 		n->vm_end = addr;
@@ -64,8 +69,11 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> sys->page_shift);
 		v->vm_end = addr;
 	}
+	if (v->vm_file)
+		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
 	vma_insert(&mm->vmas, n);
+	i_mmap_link(n);
 	return 0;
 }
 
@@ -110,7 +118,12 @@ static void absorb(struct mm *mm, struct vma *a, struct vma *b)
 		b->anon_vma = NULL;
 	}
 	vma_remove(&mm->vmas, b);
+	i_mmap_unlink(b);
+	if (a->vm_file)
+		pthread_mutex_lock(&a->vm_file->i_mmap_lock);
 	a->vm_end = b->vm_end;
+	if (a->vm_file)
+		pthread_mutex_unlock(&a->vm_file->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, a);
 	vma_free(mm->sys, b);
 }

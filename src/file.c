@@ -1,0 +1,620 @@
+/*
+ * file.c: descriptors and the file system calls: open, close, read, write,
+ * pread, pwrite, lseek, ftruncate, fsync, fdatasync, fstat.
+ *
+ * read() and write() go through the page cache, as on Linux, so they and
+ * every shared mapping of a file see each other at once; write() only
+ * dirties cached pages, which reach the host file on write-back (fsync,
+ * msync, sync, or the system's shutdown).
+ *
+ * Invariants:
+ *   1. A descriptor table slot holds one reference to its struct file; a
+ *      struct file holds one reference to its inode.
+ *   2. fork shares each struct file (and its offset) with the child; exec
+ *      closes the descriptors marked close-on-exec.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "internal.h"
+
+#define NR_OPEN_MAX 1024 /* RLIMIT_NOFILE's usual soft limit */
+
+int fdtable_init(struct um_system *sys, struct fdtable *t)
+{
+	(void)sys;
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	return 0;
+}
+
+void fput(struct um_system *sys, struct file *f)
+{
+	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
+		return;
+	inode_put(sys, f->inode);
+	pthread_mutex_destroy(&f->pos_lock);
+	um_free(sys, f);
+}
+
+static int fdtable_grow(struct um_system *sys, struct fdtable *t, int want)
+{
+	int size = t->size ? t->size : 16;
+	struct file **fd;
+	uint8_t *ce;
+
+	while (size <= want)
+		size *= 2;
+	if (size > NR_OPEN_MAX)
+		size = NR_OPEN_MAX;
+	if (want >= size)
+		return -EMFILE;
+	fd = um_calloc(sys, (size_t)size, sizeof(*fd));
+	ce = um_calloc(sys, (size_t)size, 1);
+	if (!fd || !ce) {
+		um_free(sys, fd);
+		um_free(sys, ce);
+		return -ENOMEM;
+	}
+	if (t->size) {
+		memcpy(fd, t->fd, (size_t)t->size * sizeof(*fd));
+		memcpy(ce, t->cloexec, (size_t)t->size);
+	}
+	um_free(sys, t->fd);
+	um_free(sys, t->cloexec);
+	t->fd = fd;
+	t->cloexec = ce;
+	t->size = size;
+	return 0;
+}
+
+/* Installs f at the lowest free descriptor; consumes the reference on success. */
+static int fd_install(struct um_system *sys, struct fdtable *t, struct file *f, bool cloexec)
+{
+	int fd, err;
+
+	pthread_mutex_lock(&t->lock);
+	for (fd = 0; fd < t->size && t->fd[fd]; fd++)
+		;
+	if (fd == t->size) {
+		err = fdtable_grow(sys, t, fd);
+		if (err) {
+			pthread_mutex_unlock(&t->lock);
+			return err;
+		}
+	}
+	t->fd[fd] = f;
+	t->cloexec[fd] = cloexec;
+	pthread_mutex_unlock(&t->lock);
+	return fd;
+}
+
+int fdtable_dup(struct um_system *sys, struct fdtable *dst, struct fdtable *src)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&src->lock);
+	if (src->size) {
+		err = fdtable_grow(sys, dst, src->size - 1);
+		for (int fd = 0; !err && fd < src->size; fd++) {
+			if (!src->fd[fd])
+				continue;
+			atomic_fetch_add(&src->fd[fd]->refcount, 1);
+			dst->fd[fd] = src->fd[fd];
+			dst->cloexec[fd] = src->cloexec[fd];
+		}
+	}
+	pthread_mutex_unlock(&src->lock);
+	return err;
+}
+
+void fdtable_close_on_exec(struct um_system *sys, struct fdtable *t)
+{
+	pthread_mutex_lock(&t->lock);
+	for (int fd = 0; fd < t->size; fd++) {
+		if (t->fd[fd] && t->cloexec[fd]) {
+			fput(sys, t->fd[fd]);
+			t->fd[fd] = NULL;
+			t->cloexec[fd] = 0;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void fdtable_destroy(struct um_system *sys, struct fdtable *t)
+{
+	for (int fd = 0; fd < t->size; fd++)
+		if (t->fd[fd])
+			fput(sys, t->fd[fd]);
+	um_free(sys, t->fd);
+	um_free(sys, t->cloexec);
+	pthread_mutex_destroy(&t->lock);
+	memset(t, 0, sizeof(*t));
+}
+
+struct file *fget(struct um_proc *p, int fd)
+{
+	struct fdtable *t = &p->files;
+	struct file *f = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	if (fd >= 0 && fd < t->size && t->fd[fd]) {
+		f = t->fd[fd];
+		atomic_fetch_add(&f->refcount, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return f;
+}
+
+static struct file *file_new(struct um_system *sys, struct inode *ino, int flags)
+{
+	struct file *f = um_calloc(sys, 1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	atomic_init(&f->refcount, 1);
+	pthread_mutex_init(&f->pos_lock, NULL);
+	f->inode = ino;
+	f->flags = flags;
+	return f;
+}
+
+/* Opens path below the sandbox: the inode, with a reference. */
+static int open_host(struct um_system *sys, const char *path, int flags, unsigned mode,
+		     struct inode **out)
+{
+	int acc = flags & UM_O_ACCMODE;
+	int hflags = flags & (O_CREAT | O_EXCL | O_DIRECTORY | O_NOFOLLOW);
+	int fd;
+	bool writable = true;
+
+	/* The host file is opened read-write when it can be, for write-back. */
+	fd = host_open_beneath(sys, path, hflags | O_RDWR, mode);
+	if (fd == -EISDIR || fd == -EACCES || fd == -EROFS || fd == -ETXTBSY) {
+		if (acc != UM_O_RDONLY)
+			return fd;
+		writable = false;
+		fd = host_open_beneath(sys, path, hflags & ~(O_CREAT | O_EXCL), 0);
+	}
+	if (fd < 0)
+		return fd;
+	return inode_from_host(sys, fd, writable, path, out);
+}
+
+int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
+{
+	struct um_system *sys = p->sys;
+	struct inode *ino;
+	struct file *f;
+	int fd, err;
+
+	if (!path)
+		return -EFAULT;
+	if (!*path)
+		return -ENOENT;
+	if ((flags & UM_O_ACCMODE) == UM_O_ACCMODE)
+		return -EINVAL;
+	if (!strcmp(path, "/dev/zero")) {
+		ino = sys->zero;
+		inode_get(ino);
+	} else {
+		err = open_host(sys, path, flags, mode & 07777, &ino);
+		if (err)
+			return err;
+		if (ino->type == INODE_DIR && (flags & UM_O_ACCMODE) != UM_O_RDONLY) {
+			inode_put(sys, ino);
+			return -EISDIR;
+		}
+		if ((flags & UM_O_ACCMODE) != UM_O_RDONLY && !ino->host_writable) {
+			inode_put(sys, ino);
+			return -EACCES;
+		}
+		if ((flags & UM_O_TRUNC) && ino->type == INODE_REG && inode_size(ino)) {
+			err = truncate_setsize(sys, ino, 0);
+			if (err) {
+				inode_put(sys, ino);
+				return err;
+			}
+		}
+	}
+	f = file_new(sys, ino, flags & ~(UM_O_CREAT | UM_O_EXCL | UM_O_TRUNC | UM_O_NOCTTY));
+	if (!f) {
+		inode_put(sys, ino);
+		return -ENOMEM;
+	}
+	fd = fd_install(sys, &p->files, f, flags & UM_O_CLOEXEC);
+	if (fd < 0)
+		fput(sys, f);
+	return fd;
+}
+
+int um_close(struct um_proc *p, int fd)
+{
+	struct fdtable *t = &p->files;
+	struct file *f = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	if (fd >= 0 && fd < t->size) {
+		f = t->fd[fd];
+		t->fd[fd] = NULL;
+		t->cloexec[fd] = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!f)
+		return -EBADF;
+	fput(p->sys, f);
+	return 0;
+}
+
+/* Reads up to count bytes at pos of ino through the cache into buf. */
+static int64_t inode_read(struct um_system *sys, struct inode *ino, void *buf, uint64_t count,
+			  uint64_t pos)
+{
+	uint64_t done = 0, ps = sys->page_size;
+
+	if (ino->type == INODE_ZERO) {
+		memset(buf, 0, count);
+		return (int64_t)count;
+	}
+	if (ino->type == INODE_DIR)
+		return -EISDIR;
+	while (done < count) {
+		uint64_t size = inode_size(ino), at = pos + done, n;
+		uint64_t off = at & sys->page_mask;
+		uint32_t pfn;
+		bool major;
+		int err;
+
+		if (at >= size)
+			break;
+		n = ps - off;
+		if (n > count - done)
+			n = count - done;
+		if (n > size - at)
+			n = size - at;
+		pfn = pagecache_get(sys, ino, at >> sys->page_shift, PC_READ, &major, &err);
+		if (pfn == FRAME_NONE)
+			return done ? (int64_t)done : err;
+		memcpy((char *)buf + done, pfn_host(&sys->fp, pfn) + off, n);
+		frame_put(&sys->fp, pfn);
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+/* Writes count bytes of buf at pos into the cache, dirtying the pages. */
+static int64_t inode_write(struct um_system *sys, struct inode *ino, const void *buf,
+			   uint64_t count, uint64_t pos)
+{
+	uint64_t done = 0, ps = sys->page_size;
+
+	if (ino->type == INODE_ZERO)
+		return (int64_t)count;
+	while (done < count) {
+		uint64_t at = pos + done, off = at & sys->page_mask, n = ps - off;
+		uint32_t pfn;
+		bool major;
+		int err;
+
+		if (n > count - done)
+			n = count - done;
+		pthread_rwlock_rdlock(&ino->invalidate_lock);
+		pfn = pagecache_get(sys, ino, at >> sys->page_shift, PC_WRITE, &major, &err);
+		if (pfn == FRAME_NONE) {
+			pthread_rwlock_unlock(&ino->invalidate_lock);
+			return done ? (int64_t)done : err;
+		}
+		memcpy(pfn_host(&sys->fp, pfn) + off, (const char *)buf + done, n);
+		atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
+		pthread_mutex_lock(&ino->lock);
+		if (at + n > inode_size(ino))
+			atomic_store(&ino->size, at + n);
+		pthread_mutex_unlock(&ino->lock);
+		pthread_rwlock_unlock(&ino->invalidate_lock);
+		frame_put(&sys->fp, pfn);
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int64_t offset,
+		       bool positional)
+{
+	struct file *f = fget(p, fd);
+	int64_t r;
+
+	if (!f)
+		return -EBADF;
+	if (!FMODE_READ(f)) {
+		fput(p->sys, f);
+		return -EBADF;
+	}
+	if (positional && offset < 0) {
+		fput(p->sys, f);
+		return -EINVAL;
+	}
+	if (positional) {
+		r = inode_read(p->sys, f->inode, buf, count, (uint64_t)offset);
+	} else {
+		pthread_mutex_lock(&f->pos_lock);
+		r = inode_read(p->sys, f->inode, buf, count, f->pos);
+		if (r > 0)
+			f->pos += (uint64_t)r;
+		pthread_mutex_unlock(&f->pos_lock);
+	}
+	fput(p->sys, f);
+	return r;
+}
+
+static int64_t do_write(struct um_proc *p, int fd, const void *buf, uint64_t count,
+			int64_t offset, bool positional)
+{
+	struct file *f = fget(p, fd);
+	int64_t r;
+
+	if (!f)
+		return -EBADF;
+	if (!FMODE_WRITE(f)) {
+		fput(p->sys, f);
+		return -EBADF;
+	}
+	if (positional && offset < 0) {
+		fput(p->sys, f);
+		return -EINVAL;
+	}
+	if (positional && !(f->flags & UM_O_APPEND)) {
+		r = inode_write(p->sys, f->inode, buf, count, (uint64_t)offset);
+	} else {
+		/* O_APPEND: every write goes to the end, pwrite's offset too (Linux). */
+		pthread_mutex_lock(&f->pos_lock);
+		if (f->flags & UM_O_APPEND)
+			f->pos = inode_size(f->inode);
+		r = inode_write(p->sys, f->inode, buf, count, f->pos);
+		if (r > 0)
+			f->pos += (uint64_t)r;
+		pthread_mutex_unlock(&f->pos_lock);
+	}
+	fput(p->sys, f);
+	return r;
+}
+
+int64_t um_read(struct um_proc *p, int fd, void *buf, uint64_t count)
+{
+	return do_read(p, fd, buf, count, 0, false);
+}
+
+int64_t um_write(struct um_proc *p, int fd, const void *buf, uint64_t count)
+{
+	return do_write(p, fd, buf, count, 0, false);
+}
+
+int64_t um_pread(struct um_proc *p, int fd, void *buf, uint64_t count, int64_t offset)
+{
+	return do_read(p, fd, buf, count, offset, true);
+}
+
+int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count, int64_t offset)
+{
+	return do_write(p, fd, buf, count, offset, true);
+}
+
+#define BOUNCE 4096
+
+int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
+{
+	unsigned char bounce[BOUNCE];
+	struct file *f = fget(p, fd);
+	uint64_t done = 0;
+	int64_t r = 0;
+
+	if (!f)
+		return -EBADF;
+	if (!FMODE_READ(f)) {
+		fput(p->sys, f);
+		return -EBADF;
+	}
+	pthread_mutex_lock(&f->pos_lock);
+	while (done < count) {
+		uint64_t n = count - done < BOUNCE ? count - done : BOUNCE;
+		struct um_siginfo si;
+		uint64_t copied;
+
+		r = inode_read(p->sys, f->inode, bounce, n, f->pos);
+		if (r <= 0)
+			break;
+		if (um_copy_to(p, addr + done, bounce, (size_t)r, &si)) {
+			copied = si.addr > addr + done ? si.addr - (addr + done) : 0;
+			f->pos += copied;
+			done += copied;
+			r = -EFAULT;
+			break;
+		}
+		f->pos += (uint64_t)r;
+		done += (uint64_t)r;
+		if ((uint64_t)r < n)
+			break;
+	}
+	pthread_mutex_unlock(&f->pos_lock);
+	fput(p->sys, f);
+	if (done)
+		return (int64_t)done;
+	return r < 0 ? r : 0;
+}
+
+int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
+{
+	unsigned char bounce[BOUNCE];
+	struct file *f = fget(p, fd);
+	uint64_t done = 0;
+	int64_t r = 0;
+
+	if (!f)
+		return -EBADF;
+	if (!FMODE_WRITE(f)) {
+		fput(p->sys, f);
+		return -EBADF;
+	}
+	pthread_mutex_lock(&f->pos_lock);
+	if (f->flags & UM_O_APPEND)
+		f->pos = inode_size(f->inode);
+	while (done < count) {
+		uint64_t n = count - done < BOUNCE ? count - done : BOUNCE;
+		struct um_siginfo si;
+		bool fault = false;
+
+		if (um_copy_from(p, bounce, addr + done, (size_t)n, &si)) {
+			n = si.addr > addr + done ? si.addr - (addr + done) : 0;
+			fault = true;
+		}
+		if (n) {
+			r = inode_write(p->sys, f->inode, bounce, n, f->pos);
+			if (r < 0)
+				break;
+			f->pos += (uint64_t)r;
+			done += (uint64_t)r;
+		}
+		if (fault) {
+			r = -EFAULT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->pos_lock);
+	fput(p->sys, f);
+	if (done)
+		return (int64_t)done;
+	return r < 0 ? r : 0;
+}
+
+int64_t um_lseek(struct um_proc *p, int fd, int64_t offset, int whence)
+{
+	struct file *f = fget(p, fd);
+	int64_t base, r;
+
+	if (!f)
+		return -EBADF;
+	pthread_mutex_lock(&f->pos_lock);
+	switch (whence) {
+	case UM_SEEK_SET:
+		base = 0;
+		break;
+	case UM_SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case UM_SEEK_END:
+		base = (int64_t)inode_size(f->inode);
+		break;
+	default:
+		base = -1;
+		break;
+	}
+	if (base < 0 || (offset > 0 && base > INT64_MAX - offset) || base + offset < 0) {
+		r = -EINVAL;
+	} else {
+		f->pos = (uint64_t)(base + offset);
+		r = base + offset;
+	}
+	pthread_mutex_unlock(&f->pos_lock);
+	fput(p->sys, f);
+	return r;
+}
+
+int um_ftruncate(struct um_proc *p, int fd, int64_t length)
+{
+	struct file *f = fget(p, fd);
+	int err;
+
+	if (!f)
+		return -EBADF;
+	if (length < 0 || f->inode->type != INODE_REG || !FMODE_WRITE(f))
+		err = -EINVAL;
+	else
+		err = truncate_setsize(p->sys, f->inode, (uint64_t)length);
+	fput(p->sys, f);
+	return err;
+}
+
+static int do_fsync(struct um_proc *p, int fd, bool datasync)
+{
+	struct file *f = fget(p, fd);
+	int err = 0;
+
+	if (!f)
+		return -EBADF;
+	if (f->inode->type == INODE_REG) {
+		err = writeback_range(p->sys, f->inode, 0, UINT64_MAX, true);
+		if (!err && !datasync)
+			err = host_fsync(p->sys, f->inode->host_fd);
+	} else if (f->inode->type == INODE_ZERO) {
+		err = -EINVAL;
+	}
+	fput(p->sys, f);
+	return err;
+}
+
+int um_fsync(struct um_proc *p, int fd)
+{
+	return do_fsync(p, fd, false);
+}
+
+int um_fdatasync(struct um_proc *p, int fd)
+{
+	return do_fsync(p, fd, true);
+}
+
+int um_fstat(struct um_proc *p, int fd, struct um_stat *st)
+{
+	struct file *f = fget(p, fd);
+	struct inode *ino;
+	struct stat hs;
+
+	if (!f)
+		return -EBADF;
+	ino = f->inode;
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino->ino;
+	st->st_size = inode_size(ino);
+	switch (ino->type) {
+	case INODE_ZERO:
+		st->st_mode = S_IFCHR | 0666;
+		st->st_dev = makedev(0, 5);
+		st->st_size = 0;
+		break;
+	default:
+		st->st_dev = ino->dev;
+		if (ino->host_fd >= 0 && host_fstat(ino->host_fd, &hs) == 0) {
+			st->st_mode = hs.st_mode;
+			st->st_blocks = (uint64_t)hs.st_blocks;
+		}
+		break;
+	}
+	fput(p->sys, f);
+	return 0;
+}
+
+int um_sync(struct um_system *sys)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&sys->inode_lock);
+	for (struct inode *ino = sys->inodes; ino; ino = ino->table_next) {
+		int e;
+
+		/* The table's reference keeps ino alive; write-back takes its own locks. */
+		pthread_mutex_unlock(&sys->inode_lock);
+		e = writeback_range(sys, ino, 0, UINT64_MAX, true);
+		if (e && !err)
+			err = e;
+		pthread_mutex_lock(&sys->inode_lock);
+	}
+	pthread_mutex_unlock(&sys->inode_lock);
+	return err;
+}
+
+const char *um_sandbox_dir(const struct um_system *sys)
+{
+	return sys->sandbox_path;
+}

@@ -1,0 +1,233 @@
+/*
+ * host.c: the only file that calls host file I/O.
+ *
+ * Everything usermm does to real files goes through these functions, so
+ * that tests can make the n-th call fail (EIO, ENOSPC, a short read) and
+ * check that nothing is half-done. Paths are resolved with openat2(2)
+ * and RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS below the sandbox directory:
+ * the host kernel itself refuses "..", absolute paths and symbolic links
+ * that lead out, so no check here can be raced.
+ *
+ * Each function returns a non-negative result or a negative errno.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Counts a host call and says whether the injector makes it fail. */
+static int injected(struct um_system *sys, enum host_op op)
+{
+	struct host_faults *hf = &sys->host_faults;
+	uint64_t n;
+
+	if (!hf->armed || !(hf->ops & (1u << op)))
+		return 0;
+	n = atomic_fetch_add(&hf->count, 1) + 1;
+	if (n == hf->fail_at || (hf->sticky && n > hf->fail_at))
+		return -hf->err;
+	return 0;
+}
+
+int host_open_beneath(struct um_system *sys, const char *path, int flags, unsigned mode)
+{
+	struct open_how how;
+	long fd;
+	int err = injected(sys, HOST_OPEN);
+
+	if (err)
+		return err;
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, sys->sandbox_fd, path, &how, sizeof(how));
+	if (fd < 0)
+		return errno == EXDEV ? -EACCES : -errno; /* EXDEV: it would leave the sandbox */
+	return (int)fd;
+}
+
+int64_t host_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_t off)
+{
+	ssize_t r;
+	int err = injected(sys, HOST_READ);
+
+	if (err)
+		return err;
+	do
+		r = pread(fd, buf, n, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int64_t host_preadv(struct um_system *sys, int fd, const struct iovec *iov, int cnt, uint64_t off)
+{
+	ssize_t r;
+	int err = injected(sys, HOST_READ);
+
+	if (err)
+		return err;
+	do
+		r = preadv(fd, iov, cnt, (off_t)off);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, uint64_t off)
+{
+	const char *p = buf;
+	uint64_t done = 0;
+	int err = injected(sys, HOST_WRITE);
+
+	if (err)
+		return err;
+	while (done < n) {
+		ssize_t r = pwrite(fd, p + done, n - done, (off_t)(off + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EIO;
+		done += (uint64_t)r;
+	}
+	return (int64_t)done;
+}
+
+int host_fdatasync(struct um_system *sys, int fd)
+{
+	int err = injected(sys, HOST_SYNC);
+
+	if (err)
+		return err;
+	return fdatasync(fd) ? -errno : 0;
+}
+
+int host_fsync(struct um_system *sys, int fd)
+{
+	int err = injected(sys, HOST_SYNC);
+
+	if (err)
+		return err;
+	return fsync(fd) ? -errno : 0;
+}
+
+int host_ftruncate(struct um_system *sys, int fd, uint64_t len)
+{
+	int err = injected(sys, HOST_TRUNCATE);
+
+	if (err)
+		return err;
+	return ftruncate(fd, (off_t)len) ? -errno : 0;
+}
+
+int host_fstat(int fd, struct stat *st)
+{
+	return fstat(fd, st) ? -errno : 0;
+}
+
+void host_close(int fd)
+{
+	close(fd);
+}
+
+int host_sandbox_open(struct um_system *sys, const char *dir)
+{
+	char tmpl[] = "/tmp/usermm.XXXXXX";
+	const char *base = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (dir) {
+		path = realpath(dir, NULL);
+		if (!path)
+			return -errno;
+	} else {
+		if (base && *base) {
+			size_t n = strlen(base) + sizeof("/usermm.XXXXXX");
+
+			path = malloc(n);
+			if (!path)
+				return -ENOMEM;
+			snprintf(path, n, "%s/usermm.XXXXXX", base);
+		} else {
+			path = strdup(tmpl);
+			if (!path)
+				return -ENOMEM;
+		}
+		if (!mkdtemp(path)) {
+			int err = -errno;
+
+			free(path);
+			return err;
+		}
+		sys->sandbox_owned = true;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (sys->sandbox_owned)
+			rmdir(path);
+		free(path);
+		return err;
+	}
+	sys->sandbox_fd = fd;
+	sys->sandbox_path = path;
+	return 0;
+}
+
+/* Removes what a directory (fd, consumed) holds, depth first. */
+static void remove_tree(int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+			if (sub >= 0)
+				remove_tree(sub);
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+void host_sandbox_close(struct um_system *sys)
+{
+	if (sys->sandbox_fd >= 0) {
+		if (sys->sandbox_owned) {
+			remove_tree(dup(sys->sandbox_fd));
+			rmdir(sys->sandbox_path);
+		}
+		close(sys->sandbox_fd);
+	}
+	free(sys->sandbox_path);
+	sys->sandbox_fd = -1;
+	sys->sandbox_path = NULL;
+}

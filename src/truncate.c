@@ -1,0 +1,78 @@
+/*
+ * truncate.c: changing a file's size under its mappings (truncate_setsize,
+ * unmap_mapping_range, truncate_inode_pages).
+ *
+ * Shrinking a file removes, from every process that maps it, every PTE of
+ * the pages wholly past the new end, private copies included (Linux's
+ * "even_cows"): an access there is then SIGBUS, because the fault handler
+ * finds the page past EOF. The cut pages leave the page cache, and the
+ * tail of the new last page is zeroed, so that growing the file again
+ * shows zeros there. Growing only changes the size.
+ *
+ * The inode's invalidate_lock is held exclusive throughout: no fault can
+ * map a page of the file while its size changes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Zaps the PTEs of v for page indexes >= first. i_mmap_lock is held. */
+static void unmap_vma_from(struct um_system *sys, struct vma *v, uint64_t first)
+{
+	uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	struct mmu_gather g;
+	uint64_t start;
+
+	if (first >= v->vm_pgoff + pages)
+		return;
+	start = first <= v->vm_pgoff ? v->vm_start
+				     : v->vm_start + ((first - v->vm_pgoff) << sys->page_shift);
+	tlb_gather_init(&g, v->vm_mm);
+	mm_zap_range(v->vm_mm, &g, start, v->vm_end);
+	tlb_gather_finish(&g);
+}
+
+static void unmap_mapping_range(struct um_system *sys, struct inode *ino, uint64_t first)
+{
+	pthread_mutex_lock(&ino->i_mmap_lock);
+	for (struct vma *v = ino->i_mmap; v; v = v->i_mmap_next)
+		unmap_vma_from(sys, v, first);
+	pthread_mutex_unlock(&ino->i_mmap_lock);
+}
+
+int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
+{
+	uint64_t old, ps = sys->page_size;
+	int err;
+
+	if (ino->type != INODE_REG)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&ino->invalidate_lock);
+	pthread_mutex_lock(&ino->lock);
+	old = inode_size(ino);
+	err = host_ftruncate(sys, ino->host_fd, size);
+	if (err) {
+		pthread_mutex_unlock(&ino->lock);
+		pthread_rwlock_unlock(&ino->invalidate_lock);
+		return err;
+	}
+	atomic_store(&ino->size, size);
+	if (size < old && (size & sys->page_mask)) {
+		/* The new last page keeps its head; its tail is zero from now on. */
+		uint32_t pfn = pagecache_lookup_locked(ino, size >> sys->page_shift);
+
+		if (pfn != FRAME_NONE)
+			memset(pfn_host(&sys->fp, pfn) + (size & sys->page_mask), 0,
+			       ps - (size & sys->page_mask));
+	}
+	pthread_mutex_unlock(&ino->lock);
+	if (size < old) {
+		uint64_t first = (size + ps - 1) >> sys->page_shift;
+
+		unmap_mapping_range(sys, ino, first);
+		pagecache_truncate(sys, ino, first);
+	}
+	pthread_rwlock_unlock(&ino->invalidate_lock);
+	return 0;
+}

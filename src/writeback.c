@@ -1,0 +1,147 @@
+/*
+ * writeback.c: dirty page-cache pages to their files (fsync, msync, sync,
+ * and the last reference to an inode).
+ *
+ * A page is dirty when PG_DIRTY is set: write() sets it, and so does the
+ * write fault that makes a shared file PTE writable (shared file mappings
+ * are mapped read-only until written, as with Linux's writenotify). To
+ * write a page back, every PTE that maps it is first made clean and
+ * read-only (page_mkclean, walking the inode's i_mmap list) and the TLBs of
+ * those mms are shot down, so a store after that point faults and dirties
+ * the page again instead of being lost. Then PG_DIRTY is cleared and the
+ * page, up to the end of the file, is written with pwrite. As ext4 does,
+ * the bytes of the last page past EOF are zeroed at each write-back: they
+ * never reach the file.
+ *
+ * A failed write leaves the page dirty and records the error on the inode;
+ * the next fsync or msync reports it. The inode's invalidate_lock is held
+ * exclusive for the whole pass, so no fault can map the page writable
+ * between page_mkclean and the clearing of PG_DIRTY.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct dirty_list {
+	uint64_t *index;
+	uint32_t *pfn;
+	size_t n, cap;
+	int err;
+};
+
+static void collect_dirty(uint64_t index, uint32_t pfn, void *arg)
+{
+	struct dirty_list *d = arg;
+
+	if (d->err)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		uint64_t *ix = realloc(d->index, cap * sizeof(*ix));
+		uint32_t *pf;
+
+		if (!ix) {
+			d->err = -ENOMEM;
+			return;
+		}
+		d->index = ix;
+		pf = realloc(d->pfn, cap * sizeof(*pf));
+		if (!pf) {
+			d->err = -ENOMEM;
+			return;
+		}
+		d->pfn = pf;
+		d->cap = cap;
+	}
+	d->index[d->n] = index;
+	d->pfn[d->n] = pfn;
+	d->n++;
+}
+
+/* Write-protects and cleans every PTE mapping (ino, index) -> pfn. i_mmap_lock is held. */
+static void page_mkclean(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
+{
+	for (struct vma *v = ino->i_mmap; v; v = v->i_mmap_next) {
+		uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+		_Atomic pte_t *ptep;
+		uint64_t addr;
+		pte_t pte;
+
+		if (!(v->vm_flags & VM_SHARED) || index < v->vm_pgoff || index >= v->vm_pgoff + pages)
+			continue;
+		addr = v->vm_start + ((index - v->vm_pgoff) << sys->page_shift);
+		ptep = pgtable_walk(&v->vm_mm->pt, addr, false);
+		if (!ptep)
+			continue;
+		pte = atomic_load(ptep);
+		while ((pte & PTE_PRESENT) && pte_pfn(pte) == pfn && (pte & (PTE_WRITE | PTE_DIRTY))) {
+			if (atomic_compare_exchange_weak(ptep, &pte, pte & ~(PTE_WRITE | PTE_DIRTY))) {
+				mm_tlb_sync(v->vm_mm);
+				break;
+			}
+		}
+	}
+}
+
+int writeback_range(struct um_system *sys, struct inode *ino, uint64_t start, uint64_t end,
+		    bool sync)
+{
+	struct dirty_list d = { 0 };
+	int err = 0;
+
+	if (ino->type != INODE_REG)
+		return 0;
+	pthread_rwlock_wrlock(&ino->invalidate_lock);
+	pthread_mutex_lock(&ino->lock);
+	pagecache_for_range(ino, start, end, collect_dirty, &d);
+	for (size_t i = 0; i < d.n && !d.err; i++) {
+		struct frame *f = pfn_frame(&sys->fp, d.pfn[i]);
+		uint64_t size = inode_size(ino), pos = d.index[i] << sys->page_shift, len;
+		unsigned char *page = pfn_host(&sys->fp, d.pfn[i]);
+		int64_t r;
+
+		if (!(atomic_load(&f->flags) & PG_DIRTY))
+			continue;
+		pthread_mutex_lock(&ino->i_mmap_lock);
+		page_mkclean(sys, ino, d.index[i], d.pfn[i]);
+		pthread_mutex_unlock(&ino->i_mmap_lock);
+		atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
+		if (pos >= size)
+			continue; /* wholly past EOF: nothing of it belongs to the file */
+		len = size - pos < sys->page_size ? size - pos : sys->page_size;
+		if (len < sys->page_size)
+			memset(page + len, 0, sys->page_size - len);
+		atomic_fetch_or(&f->flags, PG_WRITEBACK);
+		r = host_pwrite(sys, ino->host_fd, page, len, pos);
+		atomic_fetch_and(&f->flags, ~(uint32_t)PG_WRITEBACK);
+		if (r < 0) {
+			atomic_fetch_or(&f->flags, PG_DIRTY);
+			if (!err)
+				err = (int)r;
+			ino->wb_err = (int)r;
+		}
+	}
+	if (d.err && !err)
+		err = d.err;
+	if (sync && !err) {
+		int r = host_fdatasync(sys, ino->host_fd);
+
+		if (r) {
+			err = r;
+			ino->wb_err = r;
+		}
+	}
+	if (!err && ino->wb_err) {
+		/* An earlier write-back failed and nothing has cleared it since. */
+		err = ino->wb_err;
+	}
+	if (sync)
+		ino->wb_err = 0;
+	pthread_mutex_unlock(&ino->lock);
+	pthread_rwlock_unlock(&ino->invalidate_lock);
+	free(d.index);
+	free(d.pfn);
+	return err;
+}
