@@ -127,6 +127,37 @@ void mm_tlb_sync(struct mm *mm)
 	pthread_mutex_unlock(&registry_lock);
 }
 
+/* Does another thread's TLB hold mm? (Single-threaded use answers without a lock.) */
+static bool tlb_others(const struct mm *mm)
+{
+	struct tlb *self = &tls_tlb, *t;
+	bool others = false;
+
+	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
+		return false;
+	pthread_mutex_lock(&registry_lock);
+	for (t = registry; t && !others; t = t->reg_next)
+		others = t != self && atomic_load_explicit(&t->mm, memory_order_relaxed) == mm;
+	pthread_mutex_unlock(&registry_lock);
+	return others;
+}
+
+void mm_tlb_flush_page(struct mm *mm, uint64_t va)
+{
+	struct tlb *t = &tls_tlb;
+
+	if (tlb_others(mm)) {
+		mm_tlb_flush(mm);
+		return;
+	}
+	if (t->mm == mm) {
+		struct tlb_entry *e = &t->e[(va >> t->shift) & (TLB_SIZE - 1)];
+
+		e->va_read = TLB_INVALID;
+		e->va_write = TLB_INVALID;
+	}
+}
+
 void tlb_gather_init(struct mmu_gather *g, struct mm *mm)
 {
 	g->mm = mm;

@@ -307,7 +307,7 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 		return 0;
 	}
 	/* Other threads may hold the old frame in their TLBs. */
-	mm_tlb_flush(mm);
+	mm_tlb_flush_page(mm, addr);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	if (old & PTE_SPECIAL)
 		return 0;

@@ -73,9 +73,8 @@ struct frame_pool {
 	uint32_t page_shift;
 	size_t reserve_bytes;	/* of base */
 	size_t desc_bytes;	/* of frames */
-	pthread_mutex_t lock;
-	uint64_t bump;		/* frames [bump, nframes) never handed out (zero) */
-	uint32_t free_head;	/* free list through lru_next */
+	_Atomic uint64_t bump;	/* frames [bump, nframes) never handed out (zero) */
+	_Atomic uint64_t free_top; /* free stack through lru_next: (ABA tag << 32) | pfn */
 	_Atomic uint64_t nr_free;
 };
 
@@ -543,6 +542,11 @@ static inline void mm_tlb_flush(struct mm *mm)
  * freeing their frames. The mm lock is held exclusive.
  */
 UM_INTERNAL void mm_tlb_sync(struct mm *mm);
+/*
+ * Invalidates the translation of one page: only this thread's entry when
+ * no other thread's TLB holds mm, else every TLB of mm (mm_tlb_flush).
+ */
+UM_INTERNAL void mm_tlb_flush_page(struct mm *mm, uint64_t va);
 UM_INTERNAL void tlb_gather_init(struct mmu_gather *g, struct mm *mm);
 /* Queues a frame whose PTE was cleared; its reference is dropped after a sync. */
 UM_INTERNAL void tlb_gather_add(struct mmu_gather *g, uint32_t pfn);

@@ -261,7 +261,7 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 			 (unsigned long long)rc.committed);
 		err = -EUCLEAN;
 	}
-	for (uint64_t pfn = 1; pfn < fp->bump && !err; pfn++) {
+	for (uint64_t pfn = 1; pfn < atomic_load(&fp->bump) && pfn < fp->nframes && !err; pfn++) {
 		struct frame *f = pfn_frame(fp, (uint32_t)pfn);
 		bool is_free = atomic_load(&f->flags) & PG_FREE;
 
