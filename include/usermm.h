@@ -280,6 +280,80 @@ UM_API int um_sync(struct um_system *sys);
 /* The sandbox directory of the system (a host path). */
 UM_API const char *um_sandbox_dir(const struct um_system *sys);
 
+/* ---- the TLB hit path, inline, for CPU loops (emulators, JITs) ---- */
+
+/*
+ * Each thread has its own software TLB. A CPU loop that makes hundreds of
+ * millions of accesses a second can probe it inline, as QEMU's softmmu
+ * does, and call um_load/um_store only on a miss:
+ *
+ *	struct um_tlb *tlb = um_tlb_self();           once per thread
+ *	const uint64_t *gen = um_tlb_gen(p);         once per process, again after um_exec
+ *	...
+ *	if (um_load64_hit(tlb, gen, addr, &v) != 0)
+ *		err = um_load(p, addr, 8, &v, &si);
+ *
+ * The fields are the library's: read them only through these functions.
+ */
+#define UM_TLB_SIZE 256
+
+struct um_tlb_entry {
+	uint64_t va_read;	/* page address when reads may use this entry */
+	uint64_t va_write;	/* page address when writes may */
+	uintptr_t addend;	/* host address = guest address + addend */
+};
+
+struct um_tlb {
+	uint64_t gen;		/* the process generation this TLB is coherent with */
+	uint64_t page_mask;
+	uint32_t shift;
+	int busy;		/* a store is in flight (accessed atomically) */
+	struct um_tlb_entry e[UM_TLB_SIZE];
+};
+
+/* This thread's TLB. */
+UM_API struct um_tlb *um_tlb_self(void);
+/* The generation word of p's address space (a new one after um_exec). */
+UM_API const uint64_t *um_tlb_gen(const struct um_proc *p);
+
+/*
+ * 0 and *val on a TLB hit of a naturally aligned 8-byte load, else 1 (call
+ * um_load). A hit re-reads the generation after the data, so it never
+ * returns bytes of a page unmapped meanwhile.
+ */
+static inline int um_load64_hit(const struct um_tlb *t, const uint64_t *gen, uint64_t addr,
+				uint64_t *val)
+{
+	uint64_t g = __atomic_load_n(gen, __ATOMIC_ACQUIRE), v;
+	const struct um_tlb_entry *e = &t->e[(addr >> t->shift) & (UM_TLB_SIZE - 1)];
+
+	if (t->gen != g || e->va_read != (addr & (~t->page_mask | 7)))
+		return 1;
+	__builtin_memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), 8);
+	if (__atomic_load_n(gen, __ATOMIC_ACQUIRE) != g)
+		return 1;
+	*val = v;
+	return 0;
+}
+
+/* 0 on a TLB hit of a naturally aligned 8-byte store (done), else 1 (call um_store). */
+static inline int um_store64_hit(struct um_tlb *t, const uint64_t *gen, uint64_t addr,
+				 uint64_t val)
+{
+	const struct um_tlb_entry *e = &t->e[(addr >> t->shift) & (UM_TLB_SIZE - 1)];
+	int hit;
+
+	/* busy tells a shootdown in another thread to wait for this store. */
+	__atomic_store_n(&t->busy, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	hit = t->gen == __atomic_load_n(gen, __ATOMIC_ACQUIRE) &&
+	      e->va_write == (addr & (~t->page_mask | 7));
+	if (hit)
+		__builtin_memcpy((void *)(uintptr_t)(addr + e->addend), &val, 8);
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+	return !hit;
+}
+
 /* ---- looking inside: /proc/PID files in Linux's formats ---- */
 
 /*

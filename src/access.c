@@ -92,15 +92,15 @@ static void tlb_register(struct tlb *t)
 static void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 {
 	for (uint32_t i = 0; i < TLB_SIZE; i++) {
-		t->e[i].va_read = TLB_INVALID;
-		t->e[i].va_write = TLB_INVALID;
+		t->h.e[i].va_read = TLB_INVALID;
+		t->h.e[i].va_write = TLB_INVALID;
 	}
 	if (!t->registered)
 		tlb_register(t);
 	atomic_store_explicit(&t->mm, mm, memory_order_relaxed);
-	t->gen = gen;
-	t->shift = mm->sys->page_shift;
-	t->page_mask = mm->sys->page_mask;
+	t->h.gen = gen;
+	t->h.shift = mm->sys->page_shift;
+	t->h.page_mask = mm->sys->page_mask;
 }
 
 void mm_tlb_sync(struct mm *mm)
@@ -120,7 +120,7 @@ void mm_tlb_sync(struct mm *mm)
 		for (t = registry; t; t = t->reg_next) {
 			if (t == self || atomic_load_explicit(&t->mm, memory_order_relaxed) != mm)
 				continue;
-			while (atomic_load_explicit(&t->busy, memory_order_acquire))
+			while (__atomic_load_n(&t->h.busy, __ATOMIC_ACQUIRE))
 				sched_yield();
 		}
 	}
@@ -151,7 +151,7 @@ void mm_tlb_flush_page(struct mm *mm, uint64_t va)
 		return;
 	}
 	if (t->mm == mm) {
-		struct tlb_entry *e = &t->e[(va >> t->shift) & (TLB_SIZE - 1)];
+		struct tlb_entry *e = &t->h.e[(va >> t->h.shift) & (TLB_SIZE - 1)];
 
 		e->va_read = TLB_INVALID;
 		e->va_write = TLB_INVALID;
@@ -187,13 +187,13 @@ void tlb_gather_finish(struct mmu_gather *g)
 /* A store is in flight: a shootdown must wait for it. */
 static inline void store_begin(struct tlb *t)
 {
-	atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+	__atomic_store_n(&t->h.busy, 1, __ATOMIC_RELAXED);
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
 static inline void store_end(struct tlb *t)
 {
-	atomic_store_explicit(&t->busy, 0, memory_order_release);
+	__atomic_store_n(&t->h.busy, 0, __ATOMIC_RELEASE);
 }
 
 static int sigsegv(struct um_siginfo *si, int code, uint64_t addr)
@@ -258,13 +258,13 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		_Atomic pte_t *ptep;
 		pte_t pte;
 
-		if (t->mm != mm || t->gen != gen)
+		if (t->mm != mm || t->h.gen != gen)
 			tlb_reset(t, mm, gen);
 		ptep = pgtable_walk(&mm->pt, va, false);
 		pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
 		if ((pte & PTE_PRESENT) && (pte & PTE_USER) &&
 		    (acc == FAULT_READ || (pte & PTE_WRITE))) {
-			struct tlb_entry *e = &t->e[(va >> shift) & (TLB_SIZE - 1)];
+			struct tlb_entry *e = &t->h.e[(va >> shift) & (TLB_SIZE - 1)];
 
 			if (acc == FAULT_WRITE && !(pte & PTE_DIRTY)) {
 				/* What the hardware does on the first write through a clean PTE. */
@@ -298,10 +298,10 @@ static inline unsigned char *tlb_hit(const struct mm *mm, uint64_t va, enum faul
 	uint64_t page;
 
 	*gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
-	if (unlikely(t->mm != mm || t->gen != *gen))
+	if (unlikely(t->mm != mm || t->h.gen != *gen))
 		return NULL;
-	page = va & ~t->page_mask;
-	e = &t->e[(va >> t->shift) & (TLB_SIZE - 1)];
+	page = va & ~t->h.page_mask;
+	e = &t->h.e[(va >> t->h.shift) & (TLB_SIZE - 1)];
 	if ((acc == FAULT_READ ? e->va_read : e->va_write) != page)
 		return NULL;
 	return (unsigned char *)(uintptr_t)(va + e->addend);
@@ -502,7 +502,7 @@ static __attribute__((noinline)) int store_slow(struct um_proc *p, uint64_t addr
  * to the slow functions above, kept out of line so these stay small.
  *
  * Two tricks keep them short. Generations are unique across every mm
- * (um_gen_next), so t->gen == mm->tlb_gen alone proves the TLB holds this
+ * (um_gen_next), so t->h.gen == mm->tlb_gen alone proves the TLB holds this
  * mm's entries. And, as in QEMU, the tag compare includes the low address
  * bits below the access size: a misaligned address cannot equal a page
  * address, so one compare checks page and alignment.
@@ -515,10 +515,10 @@ int um_load(struct um_proc *p, uint64_t addr, unsigned size, uint64_t *val, stru
 	const struct tlb_entry *e;
 	uint64_t v;
 
-	if (unlikely(t->gen != gen))
+	if (unlikely(t->h.gen != gen))
 		goto slow;
-	e = &t->e[(addr >> t->shift) & (TLB_SIZE - 1)];
-	if (unlikely(e->va_read != (addr & (~t->page_mask | (size - 1)))))
+	e = &t->h.e[(addr >> t->h.shift) & (TLB_SIZE - 1)];
+	if (unlikely(e->va_read != (addr & (~t->h.page_mask | (size - 1)))))
 		goto slow;
 	if (likely(size == 8))
 		memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), 8);
@@ -543,10 +543,10 @@ int um_store(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, stru
 
 	store_begin(t);
 	gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
-	if (unlikely(t->gen != gen))
+	if (unlikely(t->h.gen != gen))
 		goto slow;
-	e = &t->e[(addr >> t->shift) & (TLB_SIZE - 1)];
-	if (unlikely(e->va_write != (addr & (~t->page_mask | (size - 1)))))
+	e = &t->h.e[(addr >> t->h.shift) & (TLB_SIZE - 1)];
+	if (unlikely(e->va_write != (addr & (~t->h.page_mask | (size - 1)))))
 		goto slow;
 	switch (size) {
 	case 8:
@@ -630,4 +630,15 @@ int um_translate(struct um_proc *p, uint64_t addr, int write, void **host, struc
 		return err;
 	*host = h;
 	return 0;
+}
+
+struct um_tlb *um_tlb_self(void)
+{
+	return &tls_tlb.h;
+}
+
+const uint64_t *um_tlb_gen(const struct um_proc *p)
+{
+	/* The generation word is only ever read through atomic loads. */
+	return (const uint64_t *)&p->mm->tlb_gen;
 }

@@ -402,37 +402,24 @@ UM_INTERNAL int pagecache_check(struct um_system *sys, struct inode *ino, char *
 
 /* ------------------------------------------------------------------ TLB */
 
-#define TLB_BITS 8
-#define TLB_SIZE (1u << TLB_BITS)
-
 /*
- * One entry of a thread's TLB, as QEMU's softmmu keeps it: the page's
- * virtual address when reads (writes) may use it, else TLB_INVALID; and
- * the offset that turns a virtual address into a host one.
- */
-struct tlb_entry {
-	uint64_t va_read;
-	uint64_t va_write;
-	uintptr_t addend;
-};
-
-#define TLB_INVALID (~0ULL)
-
-/*
- * Each thread's TLB (thread-local): one mm at a time, as a CPU without
- * ASIDs. busy is set while a store is in flight, so that a shootdown can
- * wait for it (tlb_sync); the thread's TLB is on a process-wide registry
+ * A thread's TLB: one mm at a time, as a CPU without ASIDs. The hot part
+ * (generation, geometry, entries, the busy flag) is the public struct
+ * um_tlb, so that embedders can probe it inline; an entry caches a page's
+ * host address with separate read and write tags, as QEMU's softmmu does.
+ * busy is set while a store is in flight, so that a shootdown can wait
+ * for it (mm_tlb_sync); the thread's TLB is on a process-wide registry
  * from its first fill until the thread exits.
  */
+#define TLB_SIZE UM_TLB_SIZE
+#define TLB_INVALID (~0ULL)
+#define tlb_entry um_tlb_entry
+
 struct tlb {
+	struct um_tlb h;
 	const struct mm *_Atomic mm;
-	uint64_t gen;		/* mm->tlb_gen this TLB is coherent with */
-	uint64_t page_mask;	/* of mm's system, for the hit path */
-	uint32_t shift;
-	_Atomic int busy;
 	bool registered;
 	struct tlb *reg_next, *reg_prev;
-	struct tlb_entry e[TLB_SIZE];
 };
 
 /*

@@ -1,0 +1,245 @@
+/*
+ * util.c: checked allocation, the growable buffer and string escaping
+ * declared in util.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "usermm: out of memory (%zu bytes)\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+void sb_init(struct sbuf *b)
+{
+	b->s = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void sb_free(struct sbuf *b)
+{
+	free(b->s);
+	sb_init(b);
+}
+
+void sb_reset(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+/* Makes room for n more bytes and the NUL. */
+static void sb_grow(struct sbuf *b, size_t n)
+{
+	size_t need = b->len + n + 1;
+
+	if (need < b->len)
+		oom(SIZE_MAX);
+	if (need <= b->cap)
+		return;
+	if (b->cap * 2 > need)
+		need = b->cap * 2;
+	if (need < 64)
+		need = 64;
+	b->s = xrealloc(b->s, need);
+	b->cap = need;
+}
+
+void sb_putn(struct sbuf *b, const void *p, size_t n)
+{
+	sb_grow(b, n);
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sb_putc(struct sbuf *b, char c)
+{
+	sb_putn(b, &c, 1);
+}
+
+void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_putn(b, s, strlen(s));
+}
+
+void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	sb_grow(b, (size_t)n);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *sb_steal(struct sbuf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+
+	sb_init(b);
+	return s;
+}
+
+const char *sb_str(const struct sbuf *b)
+{
+	return b->s ? b->s : "";
+}
+
+/* Appends one byte escaped for a C string; next is the byte after it (-1: none). */
+static void put_escaped(struct sbuf *b, unsigned char c, int next)
+{
+	switch (c) {
+	case '\n':
+		sb_puts(b, "\\n");
+		return;
+	case '\t':
+		sb_puts(b, "\\t");
+		return;
+	case '\r':
+		sb_puts(b, "\\r");
+		return;
+	case '\\':
+		sb_puts(b, "\\\\");
+		return;
+	case '"':
+		sb_puts(b, "\\\"");
+		return;
+	case '\0':
+		/* "\0" followed by an octal digit would read as one escape. */
+		if (next >= '0' && next <= '7')
+			sb_puts(b, "\\x00");
+		else
+			sb_puts(b, "\\0");
+		return;
+	default:
+		if (c >= 0x20 && c < 0x7f)
+			sb_putc(b, (char)c);
+		else
+			sb_printf(b, "\\x%02x", c);
+	}
+}
+
+#define RUN_MIN 32
+
+void sb_cstring(struct sbuf *b, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	bool open = false, any = false;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = 1;
+
+		while (i + run < n && s[i + run] == s[i])
+			run++;
+		if (run >= RUN_MIN) {
+			if (open)
+				sb_puts(b, "\" ");
+			else if (any)
+				sb_putc(b, ' ');
+			sb_putc(b, '"');
+			put_escaped(b, s[i], -1);
+			sb_printf(b, "\"*%zu", run);
+			open = false;
+			any = true;
+			i += run;
+			continue;
+		}
+		if (!open) {
+			if (any)
+				sb_putc(b, ' ');
+			sb_putc(b, '"');
+			open = true;
+			any = true;
+		}
+		put_escaped(b, s[i], i + 1 < n ? s[i + 1] : -1);
+		i++;
+	}
+	if (open)
+		sb_putc(b, '"');
+	if (!any)
+		sb_puts(b, "\"\"");
+}
+
+void sb_json_string(struct sbuf *b, const char *s)
+{
+	sb_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			sb_printf(b, "\\%c", c);
+		else if (c == '\n')
+			sb_puts(b, "\\n");
+		else if (c == '\t')
+			sb_puts(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_putc(b, (char)c);
+	}
+	sb_putc(b, '"');
+}

@@ -1,0 +1,55 @@
+/*
+ * util.h: small helpers shared by every part of the usermm tool: checked
+ * allocation, a growable byte buffer (sbuf), and the C-escaped rendering
+ * of byte strings that transcripts use.
+ *
+ * Allocation failure in the tool is fatal (xmalloc prints and aborts): the
+ * tool is a short-lived command, and every caller may then assume success.
+ */
+#ifndef USERMM_TOOL_UTIL_H
+#define USERMM_TOOL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Duplicates n bytes of s and NUL-terminates the copy. */
+char *xstrndup(const char *s, size_t n);
+char *xstrdup(const char *s);
+
+/* A growable buffer; s is always NUL-terminated (when non-NULL) past len. */
+struct sbuf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+void sb_init(struct sbuf *b);
+void sb_free(struct sbuf *b);
+void sb_reset(struct sbuf *b);
+void sb_putc(struct sbuf *b, char c);
+void sb_putn(struct sbuf *b, const void *p, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap);
+/* The contents as a malloc'd string (never NULL); b is left empty. */
+char *sb_steal(struct sbuf *b);
+/* The contents, "" when empty (valid until the next change of b). */
+const char *sb_str(const struct sbuf *b);
+
+/*
+ * Appends bytes p[0..n) as a transcript string: quoted segments with C
+ * escapes (\n \t \r \\ \" \0 \xNN), and any run of at least 32 equal bytes
+ * as a segment of its own, "X"*N. An empty string is "".
+ */
+void sb_cstring(struct sbuf *b, const void *p, size_t n);
+/* Appends s as a JSON string literal. */
+void sb_json_string(struct sbuf *b, const char *s);
+
+#endif /* USERMM_TOOL_UTIL_H */
