@@ -859,6 +859,30 @@ static int u_hit(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
 	return 0;
 }
 
+/* The same loads through the public header's inline hit path (um_load64_hit). */
+static int u_hit_inline(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	struct um_proc *p = s->p;
+	struct um_tlb *t = um_tlb_self();
+	const uint64_t *gen = um_tlb_gen(p);
+	uint64_t base = s->ua, pg = s->upage, sum = 0;
+	struct um_siginfo si;
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t off = (i & (HIT_PAGES - 1)) * pg + (((i >> 2) & 511) << 3), v;
+		if (um_load64_hit(t, gen, base + off, &v)) {
+			int rc = um_load(p, base + off, 8, &v, &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)", base + off);
+		}
+		sum += v;
+	}
+	*ns = now_ns() - t0;
+	*ops = n;
+	g_sink += sum;
+	return 0;
+}
+
 static int k_miss_setup(struct bstate *s)
 {
 	if (k_map(s, g_miss_bytes) != 0)
@@ -938,6 +962,8 @@ static struct bcase g_cases[] = {
     {"cow", "COW write fault after fork, per page", k_cow_setup, k_cow, u_cow_setup, u_cow,
      T_VS_MEMCPY, 2},
     {"load-hit", "8-byte load, TLB hit (4 pages)", k_hit_setup, k_hit, u_hit_setup, u_hit, T_NS, 3},
+    {"load-inline", "8-byte load, TLB hit, inline um_load64_hit", k_hit_setup, k_hit,
+     u_hit_setup, u_hit_inline, T_NS, 3},
     {"load-miss", "8-byte load, TLB miss (page stride)", k_miss_setup, k_miss, u_miss_setup, u_miss,
      T_NONE, 0},
 };
