@@ -23,14 +23,20 @@ OBJS := $(SRCS:src/%.c=build/obj/%.o)
 PICOBJS := $(SRCS:src/%.c=build/pic/%.o)
 SANOBJS := $(SRCS:src/%.c=build/san/%.o)
 
-TOOL_SRCS := $(wildcard tools/usermm/*.c)
+# The usermm tool: one object per file under build/tool/. The sim back end's
+# file commands (sim_files.c) need the library's file API (um_open, um_read,
+# um_msync, um_sandbox_dir ...). Until that links, sim_files_stub.c is built
+# instead and answers ENOSYS: set SIM_FILES to sim_files.c when it lands.
+SIM_FILES ?= tools/usermm/sim_files_stub.c
+TOOL_SRCS := $(filter-out tools/usermm/sim_files%.c,$(wildcard tools/usermm/*.c)) $(SIM_FILES)
+TOOL_OBJS := $(TOOL_SRCS:tools/usermm/%.c=build/tool/%.o)
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 
 .PHONY: all lib demo check test deps bench install clean format tidy
 
-all: lib build/usermm $(EXAMPLES)
+all: lib build/usermm build/usermm-driver $(EXAMPLES)
 
 lib: build/libusermm.a build/libusermm.so
 
@@ -60,9 +66,20 @@ build/libusermm-san.a: $(SANOBJS)
 build/libusermm.so: $(PICOBJS)
 	$(CC) -shared -Wl,-soname,libusermm.so.0 -o $@ $^ -lpthread
 
-build/usermm: $(TOOL_SRCS) build/libusermm.a include/usermm.h
+build/tool/%.o: tools/usermm/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) $(OPT) -Iinclude -o $@ $(TOOL_SRCS) build/libusermm.a -lpthread
+	@echo "  CC tool $<"
+	@$(CC) $(WARN) $(DEFS) $(OPT) -Iinclude -MMD -MP -c $< -o $@
+
+build/usermm: $(TOOL_OBJS) build/libusermm.a
+	@mkdir -p $(@D)
+	$(CC) $(OPT) -o $@ $(TOOL_OBJS) build/libusermm.a -ledit -lpthread
+
+# The kernel back end's driver: static, so that its address space holds only
+# its own image, break, stack and vdso.
+build/usermm-driver: tools/driver/driver.c tools/driver/proto.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(DEFS) -O2 -static -o $@ $<
 
 build/examples/%: examples/%.c build/libusermm.a include/usermm.h
 	@mkdir -p $(@D)
@@ -79,8 +96,10 @@ build/test/%: tests/unit/%.c build/libusermm-san.a include/usermm.h src/internal
 deps:
 	@sh tests/deps.sh
 
-test: $(UNIT_TESTS)
-	@sh tests/run.sh $(UNIT_TESTS)
+# Unit tests, then the scenarios: tests/scenarios on sim and on the kernel,
+# tests/diff through usermm diff (tests/run.sh).
+test: $(UNIT_TESTS) build/usermm build/usermm-driver
+	@sh tests/run.sh --usermm build/usermm $(UNIT_TESTS)
 
 check: deps
 	@$(MAKE) --no-print-directory all build/libusermm-san.a
@@ -96,14 +115,16 @@ build/bench/mmbench: $(BENCH_SRCS) build/libusermm.a include/usermm.h
 bench: build/bench/mmbench
 	build/bench/mmbench
 
-install: lib
+install: lib build/usermm build/usermm-driver
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/usermm $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/usermm.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 build/libusermm.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 build/libusermm.so $(DESTDIR)$(PREFIX)/lib/libusermm.so.0
 	ln -sf libusermm.so.0 $(DESTDIR)$(PREFIX)/lib/libusermm.so
 	install -m 755 build/usermm $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 build/usermm-driver $(DESTDIR)$(PREFIX)/lib/usermm/
+	install -m 644 docs/usermm.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' usermm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/usermm.pc
 
 format:
@@ -112,4 +133,4 @@ format:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(PICOBJS:.o=.d) $(SANOBJS:.o=.d)
+-include $(OBJS:.o=.d) $(PICOBJS:.o=.d) $(SANOBJS:.o=.d) $(TOOL_OBJS:.o=.d)

@@ -18,17 +18,26 @@
  * kernel's fork, which copies the whole bench process). After each usermm
  * case the machine is checked with um_check and for leaked frames.
  *
+ * The file cases (rfault-*, wfault-*, msync*, read-seq) work on a file of
+ * their own on each side, written and fsync'ed in the set-up: the
+ * kernel's in a temporary directory, usermm's in the machine's sandbox,
+ * both under $TMPDIR or /tmp (one file system). See "files" below.
+ *
  * Exit status: 0 when every case ran and every check passed, 1 when a case
  * failed or a check found a library bug (reported after the table), 2 on a
  * usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -46,6 +55,7 @@ static int g_quick;
 static uint64_t g_batch_ns = UINT64_C(200000000); /* one batch runs at least this */
 static uint64_t g_region = 256 * MIB;		  /* fault, fork, cow */
 static uint64_t g_miss_bytes = 64 * MIB;	  /* load-miss */
+static uint64_t g_file_bytes = 256 * MIB;	  /* the file cases' file */
 static const int g_reps = 3;
 static const uint64_t g_phys = 2 * GIB;
 static long g_kpage; /* the kernel's page size */
@@ -190,6 +200,14 @@ struct bstate {
 	uint64_t npages; /* pages in it */
 	uint64_t gen;	 /* cow: the byte value the next pass writes */
 	uint64_t idx;	 /* load-miss: next page */
+	/* file cases */
+	int kfile; /* kfd is open on the kernel side's file */
+	int kfd;
+	int ufile; /* ufd is open on the usermm side's file */
+	int ufd;
+	int hfd;	/* usermm side: the host file behind ufd, read-only, or -1 */
+	int shared;	/* rfault: map shared */
+	uint64_t dirty; /* msync: pages dirtied per op */
 };
 
 typedef int (*setup_fn)(struct bstate *s);
@@ -873,7 +891,8 @@ static int u_hit_inline(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *n
 		if (um_load64_hit(t, gen, base + off, &v)) {
 			int rc = um_load(p, base + off, 8, &v, &si);
 			if (rc != 0)
-				return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)", base + off);
+				return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)",
+					     base + off);
 		}
 		sum += v;
 	}
@@ -940,6 +959,864 @@ static int u_miss(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
 	return 0;
 }
 
+/* ------------------------------------------------------------ files */
+
+/*
+ * The file cases work on one file of g_file_bytes on each side, written
+ * and fsync'ed in the case's set-up (outside the clock), so the data is on
+ * the disk and in the page cache: the kernel's file in a temporary
+ * directory of its own (g_kdir), usermm's in its machine's sandbox
+ * (um_sandbox_dir), both under $TMPDIR or /tmp, so on one file system.
+ *
+ * The content, in 4 KiB units: unit i starts with the 8-byte word
+ * file_word(i), the rest of it is 0xa5.
+ */
+#define FILE_NAME "mmbench.dat"
+#define RD_BUF	  (128 * 1024) /* read-seq buffer; also the chunk the set-up writes */
+
+static char g_kdir[512];       /* the kernel side's directory, "" while none */
+static char g_kpath[600];      /* the kernel side's file, "" while none */
+static char g_udir[512];       /* the last usermm sandbox, for the notes */
+static int g_same_fs = -1;     /* 1: g_kdir and the sandbox are on one file system */
+static long g_kfs_type;	       /* statfs f_type of g_kdir */
+static unsigned char *g_rdbuf; /* RD_BUF bytes, page aligned */
+/*
+ * The size of the write() calls that make the kernel side's file. The
+ * kernel sizes page-cache folios by the write where the file system has
+ * large folios (ext4 on this kernel does), and a fault maps a whole cached
+ * folio: 4 KiB writes give 4 KiB folios, like usermm's 4 KiB page cache,
+ * and the 16-page fault-around of the issue; --large-folios writes RD_BUF
+ * at a time (measured here: 32 pages mapped per read or shared write fault).
+ */
+static uint64_t g_kwrite = 4096;
+
+/* Minor and major faults of the last timed pass of a fault case, per side. */
+struct pass_faults {
+	int set;
+	uint64_t minflt, majflt, pages;
+};
+static struct pass_faults g_pf[2]; /* 0: kernel, 1: usermm */
+
+static uint64_t file_word(uint64_t unit)
+{
+	return (unit << 8) | 0x5a;
+}
+
+/* The file's bytes from 4 KiB unit first on, len bytes (a multiple of 4 KiB). */
+static void file_chunk(unsigned char *buf, uint64_t len, uint64_t first)
+{
+	memset(buf, 0xa5, len);
+	for (uint64_t j = 0; j < len / 4096; j++) {
+		uint64_t w = file_word(first + j);
+		memcpy(buf + j * 4096, &w, 8);
+	}
+}
+
+static int rdbuf_get(void)
+{
+	if (g_rdbuf)
+		return 0;
+	void *b = mmap(NULL, RD_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		return kfail("mmap(NULL, %d, RW, PRIVATE|ANON) for the read buffer", RD_BUF);
+	memset(b, 0, RD_BUF);
+	g_rdbuf = b;
+	return 0;
+}
+
+static const char *fs_name(long t)
+{
+	switch ((unsigned long)t) {
+	case 0xEF53:
+		return "ext4";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x9123683E:
+		return "btrfs";
+	case 0x58465342:
+		return "xfs";
+	case 0x794c7630:
+		return "overlayfs";
+	default:
+		return "?";
+	}
+}
+
+static int k_dir(void)
+{
+	if (g_kdir[0])
+		return 0;
+	const char *base = getenv("TMPDIR");
+	snprintf(g_kdir, sizeof g_kdir, "%s/mmbench.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(g_kdir)) {
+		int r = kfail("mkdtemp(\"%s\")", g_kdir);
+		g_kdir[0] = 0;
+		return r;
+	}
+	struct statfs sf;
+	if (statfs(g_kdir, &sf) == 0)
+		g_kfs_type = (long)sf.f_type;
+	return 0;
+}
+
+static void k_dir_remove(void)
+{
+	if (g_kdir[0])
+		rmdir(g_kdir);
+	g_kdir[0] = 0;
+}
+
+static int k_file_setup(struct bstate *s)
+{
+	char path[600];
+	uint64_t pg = (uint64_t)g_kpage;
+
+	if (k_dir() != 0 || rdbuf_get() != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/" FILE_NAME, g_kdir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kfail("open(\"%s\", O_RDWR|O_CREAT|O_TRUNC)", path);
+	snprintf(g_kpath, sizeof g_kpath, "%s", path);
+	s->kfd = fd;
+	s->kfile = 1;
+	for (uint64_t off = 0; off < g_file_bytes; off += RD_BUF) {
+		file_chunk(g_rdbuf, RD_BUF, off / 4096);
+		for (uint64_t o = 0; o < RD_BUF; o += g_kwrite) {
+			ssize_t w = pwrite(fd, g_rdbuf + o, g_kwrite, (off_t)(off + o));
+			if (w < 0)
+				return kfail("pwrite(fd, buf, %" PRIu64 ", %" PRIu64 ")", g_kwrite,
+					     off + o);
+			if (w != (ssize_t)g_kwrite) {
+				snprintf(g_err, sizeof g_err,
+					 "pwrite(fd, buf, %" PRIu64 ", %" PRIu64 ") returned %zd",
+					 g_kwrite, off + o, w);
+				return -1;
+			}
+		}
+	}
+	if (fsync(fd) != 0)
+		return kfail("fsync(fd)");
+	/* The data must be in the page cache: check with mincore. */
+	void *a = mmap(NULL, g_file_bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED)
+		return kfail("mmap(NULL, %" PRIu64 ", PROT_READ, MAP_SHARED, fd, 0)", g_file_bytes);
+	uint64_t np = g_file_bytes / pg, in = 0;
+	unsigned char *vec = malloc(np);
+	if (vec && mincore(a, g_file_bytes, vec) == 0)
+		for (uint64_t i = 0; i < np; i++)
+			in += vec[i] & 1;
+	free(vec);
+	munmap(a, g_file_bytes);
+	if (in != np)
+		add_note("kernel: only %" PRIu64 " of %" PRIu64
+			 " pages of the new file were in the page cache (mincore)",
+			 in, np);
+	s->len = g_file_bytes;
+	s->npages = np;
+	return 0;
+}
+
+/* Closes and removes the kernel side's file (its dirty pages are dropped, not written). */
+static void k_file_close(struct bstate *s)
+{
+	if (s->kfile)
+		close(s->kfd);
+	s->kfile = 0;
+	if (g_kpath[0])
+		unlink(g_kpath);
+	g_kpath[0] = 0;
+}
+
+/* Maps the kernel side's file: the whole of it, 4 KiB pages. */
+static void *k_file_map(struct bstate *s, int prot, int flags)
+{
+	void *a = mmap(NULL, g_file_bytes, prot, flags, s->kfd, 0);
+	if (a == MAP_FAILED) {
+		kfail("mmap(NULL, %" PRIu64 ", prot %d, flags 0x%x, fd, 0)", g_file_bytes, prot,
+		      flags);
+		return NULL;
+	}
+	if (madvise(a, g_file_bytes, MADV_NOHUGEPAGE) != 0 && errno != EINVAL) {
+		kfail("madvise(%p, %" PRIu64 ", MADV_NOHUGEPAGE)", a, g_file_bytes);
+		munmap(a, g_file_bytes);
+		return NULL;
+	}
+	return a;
+}
+
+static int k_file_unmap(void *a)
+{
+	if (munmap(a, g_file_bytes) != 0)
+		return kfail("munmap(%p, %" PRIu64 ")", a, g_file_bytes);
+	return 0;
+}
+
+static void k_faults(struct rusage *r)
+{
+	getrusage(RUSAGE_SELF, r);
+}
+
+static void pass_faults(int side, uint64_t minflt, uint64_t majflt, uint64_t pages)
+{
+	g_pf[side].set = 1;
+	g_pf[side].minflt = minflt;
+	g_pf[side].majflt = majflt;
+	g_pf[side].pages = pages;
+}
+
+static int u_file_setup(struct bstate *s)
+{
+	struct um_stat st;
+	struct um_sys_stats ss;
+	char path[600];
+	int64_t r;
+
+	s->hfd = -1;
+	if (rdbuf_get() != 0)
+		return -1;
+	int fd = um_open(s->p, FILE_NAME, UM_O_RDWR | UM_O_CREAT | UM_O_TRUNC | UM_O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ufail(fd, NULL,
+			     "um_open(p, \"" FILE_NAME "\", O_RDWR|O_CREAT|O_TRUNC, 0600)");
+	s->ufd = fd;
+	s->ufile = 1;
+	for (uint64_t off = 0; off < g_file_bytes; off += RD_BUF) {
+		file_chunk(g_rdbuf, RD_BUF, off / 4096);
+		r = um_write(s->p, fd, g_rdbuf, RD_BUF);
+		if (r != RD_BUF)
+			return r < 0 ? ufail(r, NULL, "um_write(p, fd, buf, %d) at offset %" PRIu64,
+					     RD_BUF, off)
+				     : uwrong("um_write(p, fd, buf, %d) at offset %" PRIu64
+					      " returned %" PRId64,
+					      RD_BUF, off, r);
+	}
+	int rc = um_fsync(s->p, fd);
+	if (rc != 0)
+		return ufail(rc, NULL, "um_fsync(p, fd)");
+	rc = um_fstat(s->p, fd, &st);
+	if (rc != 0)
+		return ufail(rc, NULL, "um_fstat(p, fd, &st)");
+	if (st.st_size != g_file_bytes)
+		return uwrong("after um_write of %" PRIu64 " bytes, um_fstat st_size is %" PRIu64,
+			      g_file_bytes, st.st_size);
+	/* The whole file is in usermm's page cache: one frame per page. */
+	um_system_stats(s->sys, &ss);
+	if (ss.frames_used < g_file_bytes / s->upage)
+		return uwrong("after um_write of %" PRIu64
+			      " bytes and um_fsync, frames_used is %" PRIu64
+			      ", expected at least the file's %" PRIu64 " pages in the page cache",
+			      g_file_bytes, ss.frames_used, g_file_bytes / s->upage);
+	/* The host file behind it, to check what msync wrote; and the file system. */
+	const char *dir = um_sandbox_dir(s->sys);
+	if (!dir)
+		return uwrong("um_sandbox_dir(sys) returned NULL");
+	snprintf(g_udir, sizeof g_udir, "%s", dir);
+	snprintf(path, sizeof path, "%s/" FILE_NAME, dir);
+	s->hfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->hfd < 0)
+		return kfail("open(\"%s\", O_RDONLY) (the host file behind the sandbox's " FILE_NAME
+			     ")",
+			     path);
+	struct stat a, b;
+	if (g_kdir[0] && stat(g_kdir, &a) == 0 && stat(dir, &b) == 0)
+		g_same_fs = a.st_dev == b.st_dev;
+	s->len = 0; /* u_after unmaps s->ua only when a case maps it */
+	s->npages = g_file_bytes / s->upage;
+	return 0;
+}
+
+/* Reads the 8-byte word at offset off of the file with um_pread. */
+static int u_pread_word(struct bstate *s, uint64_t off, uint64_t *v)
+{
+	int64_t r = um_pread(s->p, s->ufd, v, 8, (int64_t)off);
+	if (r != 8)
+		return r < 0 ? ufail(r, NULL, "um_pread(p, fd, &v, 8, %" PRIu64 ")", off)
+			     : uwrong("um_pread(p, fd, &v, 8, %" PRIu64 ") returned %" PRId64, off,
+				      r);
+	return 0;
+}
+
+static int u_file_map(struct bstate *s, int prot, int flags, uint64_t *addr)
+{
+	int64_t a = um_mmap(s->p, 0, g_file_bytes, prot, flags, s->ufd, 0);
+	if (a < 0)
+		return ufail(a, NULL,
+			     "um_mmap(p, 0, %" PRIu64 ", prot %d, flags 0x%x, fd, 0) of the file",
+			     g_file_bytes, prot, flags);
+	if (a == 0 || (uint64_t)a % s->upage != 0)
+		return uwrong("um_mmap of the file returned 0x%" PRIx64
+			      ", not a page-aligned address",
+			      (uint64_t)a);
+	*addr = (uint64_t)a;
+	return 0;
+}
+
+static int u_file_unmap(struct bstate *s, uint64_t a)
+{
+	int rc = um_munmap(s->p, a, g_file_bytes);
+	if (rc != 0)
+		return ufail(rc, NULL, "um_munmap(p, 0x%" PRIx64 ", %" PRIu64 ")", a, g_file_bytes);
+	return 0;
+}
+
+/* ------------------------------------------------------------ file read faults */
+
+static int k_rfault_priv_setup(struct bstate *s)
+{
+	s->shared = 0;
+	return k_file_setup(s);
+}
+
+static int k_rfault_shared_setup(struct bstate *s)
+{
+	s->shared = 1;
+	return k_file_setup(s);
+}
+
+static int u_rfault_priv_setup(struct bstate *s)
+{
+	s->shared = 0;
+	return u_file_setup(s);
+}
+
+static int u_rfault_shared_setup(struct bstate *s)
+{
+	s->shared = 1;
+	return u_file_setup(s);
+}
+
+/*
+ * One pass: map the whole file (private read-only, or shared read-write),
+ * load the first 8 bytes of every page in order (timed), check them, unmap.
+ */
+static int k_rfault(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = (uint64_t)g_kpage, np = g_file_bytes / pg, upp = pg / 4096;
+	int prot = s->shared ? PROT_READ | PROT_WRITE : PROT_READ;
+	int flags = s->shared ? MAP_SHARED : MAP_PRIVATE;
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char *b = k_file_map(s, prot, flags);
+		if (!b)
+			return -1;
+		struct rusage r0, r1;
+		uint64_t bad = 0;
+		k_faults(&r0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++)
+			bad |= *(volatile const uint64_t *)(b + i * pg) ^ file_word(i * upp);
+		total += now_ns() - t0;
+		k_faults(&r1);
+		pass_faults(0, (uint64_t)(r1.ru_minflt - r0.ru_minflt),
+			    (uint64_t)(r1.ru_majflt - r0.ru_majflt), np);
+		if (k_file_unmap(b) != 0)
+			return -1;
+		if (bad) {
+			snprintf(g_err, sizeof g_err, "the kernel's mapping read wrong data");
+			return -1;
+		}
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+static int u_rfault(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = s->upage, np = g_file_bytes / pg, upp = pg / 4096;
+	int prot = s->shared ? UM_PROT_READ | UM_PROT_WRITE : UM_PROT_READ;
+	int flags = s->shared ? UM_MAP_SHARED : UM_MAP_PRIVATE;
+	struct um_proc *p = s->p;
+	struct um_siginfo si;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t a;
+		if (u_file_map(s, prot, flags, &a) != 0)
+			return -1;
+		struct um_proc_stats st0, st1;
+		uint64_t bad = 0, v;
+		um_proc_stats(p, &st0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++) {
+			int rc = um_load(p, a + i * pg, 8, &v, &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)",
+					     a + i * pg);
+			bad |= v ^ file_word(i * upp);
+		}
+		total += now_ns() - t0;
+		um_proc_stats(p, &st1);
+		pass_faults(1, st1.min_flt - st0.min_flt, st1.maj_flt - st0.maj_flt, np);
+		if (bad) {
+			for (uint64_t i = 0; i < np; i++) {
+				um_load(p, a + i * pg, 8, &v, &si);
+				if (v != file_word(i * upp))
+					return uwrong(
+					    "um_load(p, 0x%" PRIx64 ", 8) of page %" PRIu64
+					    " of a %s mapping of the file read 0x%" PRIx64
+					    ", expected 0x%" PRIx64,
+					    a + i * pg, i, s->shared ? "shared" : "private", v,
+					    file_word(i * upp));
+			}
+			return uwrong("um_load of the file mapping read wrong data once");
+		}
+		if (st1.rss_file != g_file_bytes)
+			return uwrong("after um_load of every page of a %s mapping of the %" PRIu64
+				      "-byte file, rss_file is %" PRIu64 ", expected %" PRIu64,
+				      s->shared ? "shared" : "private", g_file_bytes, st1.rss_file,
+				      g_file_bytes);
+		if (u_file_unmap(s, a) != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+/* ------------------------------------------------------------ file write faults */
+
+/* gen: the low byte the next pass stores (file_word has 0x5a there). */
+static int k_wfault_setup(struct bstate *s)
+{
+	s->gen = 1;
+	return k_file_setup(s);
+}
+
+static int u_wfault_setup(struct bstate *s)
+{
+	s->gen = 1;
+	return u_file_setup(s);
+}
+
+/*
+ * One pass of wfault-share: a fresh shared read-write mapping of the whole
+ * file, one 8-byte store at the start of every page (timed), unmap. The
+ * pages stay in the page cache, dirty; nothing is written back meanwhile.
+ */
+static int k_wfault_shared(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = (uint64_t)g_kpage, np = g_file_bytes / pg;
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char *b = k_file_map(s, PROT_READ | PROT_WRITE, MAP_SHARED);
+		if (!b)
+			return -1;
+		uint64_t g = s->gen & 0xff;
+		struct rusage r0, r1;
+		k_faults(&r0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++)
+			*(volatile uint64_t *)(b + i * pg) = (i << 8) | g;
+		total += now_ns() - t0;
+		k_faults(&r1);
+		pass_faults(0, (uint64_t)(r1.ru_minflt - r0.ru_minflt),
+			    (uint64_t)(r1.ru_majflt - r0.ru_majflt), np);
+		s->gen++;
+		if (k_file_unmap(b) != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+static int u_wfault_shared(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = s->upage, np = g_file_bytes / pg;
+	struct um_proc *p = s->p;
+	struct um_siginfo si;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t a;
+		if (u_file_map(s, UM_PROT_READ | UM_PROT_WRITE, UM_MAP_SHARED, &a) != 0)
+			return -1;
+		uint64_t g = s->gen & 0xff;
+		struct um_proc_stats st0, st1;
+		um_proc_stats(p, &st0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++) {
+			int rc = um_store(p, a + i * pg, 8, (i << 8) | g, &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_store(p, 0x%" PRIx64 ", 8, ...)",
+					     a + i * pg);
+		}
+		total += now_ns() - t0;
+		um_proc_stats(p, &st1);
+		pass_faults(1, st1.min_flt - st0.min_flt, st1.maj_flt - st0.maj_flt, np);
+		s->gen++;
+		if (st1.rss_file != g_file_bytes)
+			return uwrong(
+			    "after um_store to every page of a shared mapping of the %" PRIu64
+			    "-byte file, rss_file is %" PRIu64 ", expected %" PRIu64,
+			    g_file_bytes, st1.rss_file, g_file_bytes);
+		/* The page cache is unified: um_pread sees the stores at once. */
+		uint64_t probe[3] = {0, np / 2, np - 1};
+		for (int j = 0; j < 3; j++) {
+			uint64_t v = 0;
+			if (u_pread_word(s, probe[j] * pg, &v) != 0)
+				return -1;
+			if (v != ((probe[j] << 8) | g))
+				return uwrong(
+				    "after um_store(p, 0x%" PRIx64 ", 8, 0x%" PRIx64
+				    ") through a shared file mapping, um_pread at offset %" PRIu64
+				    " reads 0x%" PRIx64,
+				    a + probe[j] * pg, (probe[j] << 8) | g, probe[j] * pg, v);
+		}
+		if (u_file_unmap(s, a) != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+/*
+ * One pass of wfault-priv: a fresh private read-write mapping of the whole
+ * file, one 1-byte store at the start of every page (timed): every store
+ * copies the cached file page into a new anonymous page.
+ */
+static int k_wfault_priv(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = (uint64_t)g_kpage, np = g_file_bytes / pg;
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char *b = k_file_map(s, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+		if (!b)
+			return -1;
+		unsigned char v = (unsigned char)s->gen;
+		struct rusage r0, r1;
+		k_faults(&r0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++)
+			*(volatile unsigned char *)(b + i * pg) = v;
+		total += now_ns() - t0;
+		k_faults(&r1);
+		pass_faults(0, (uint64_t)(r1.ru_minflt - r0.ru_minflt),
+			    (uint64_t)(r1.ru_majflt - r0.ru_majflt), np);
+		s->gen++;
+		if (k_file_unmap(b) != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+static int u_wfault_priv(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, pg = s->upage, np = g_file_bytes / pg, upp = pg / 4096;
+	struct um_proc *p = s->p;
+	struct um_siginfo si;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t a;
+		if (u_file_map(s, UM_PROT_READ | UM_PROT_WRITE, UM_MAP_PRIVATE, &a) != 0)
+			return -1;
+		uint64_t g = s->gen & 0xff;
+		struct um_proc_stats st0, st1;
+		struct um_sys_stats ss0, ss1;
+		um_proc_stats(p, &st0);
+		um_system_stats(s->sys, &ss0);
+		uint64_t t0 = now_ns();
+		for (uint64_t i = 0; i < np; i++) {
+			int rc = um_store(p, a + i * pg, 1, g, &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_store(p, 0x%" PRIx64 ", 1, ...)",
+					     a + i * pg);
+		}
+		total += now_ns() - t0;
+		um_proc_stats(p, &st1);
+		um_system_stats(s->sys, &ss1);
+		pass_faults(1, st1.min_flt - st0.min_flt, st1.maj_flt - st0.maj_flt, np);
+		s->gen++;
+		if (ss1.cow_copies - ss0.cow_copies != np)
+			return uwrong("%" PRIu64 " um_store, one per page of a fresh private file "
+				      "mapping, made cow_copies grow by %" PRIu64
+				      ", expected %" PRIu64,
+				      np, ss1.cow_copies - ss0.cow_copies, np);
+		if (st1.rss_anon != g_file_bytes)
+			return uwrong(
+			    "after um_store to every page of a private mapping of the %" PRIu64
+			    "-byte file, rss_anon is %" PRIu64 ", expected %" PRIu64,
+			    g_file_bytes, st1.rss_anon, g_file_bytes);
+		/* The mapping sees its copy; the file keeps its bytes. */
+		uint64_t probe[3] = {0, np / 2, np - 1};
+		for (int j = 0; j < 3; j++) {
+			uint64_t i = probe[j], v = 0, want = (file_word(i * upp) & ~0xffULL) | g;
+			int rc = um_load(p, a + i * pg, 8, &v, &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)",
+					     a + i * pg);
+			if (v != want)
+				return uwrong(
+				    "after um_store(p, 0x%" PRIx64 ", 1, 0x%02" PRIx64
+				    ") to a private file mapping, um_load of 8 bytes there "
+				    "reads 0x%" PRIx64 ", expected 0x%" PRIx64,
+				    a + i * pg, g, v, want);
+			if (u_pread_word(s, i * pg, &v) != 0)
+				return -1;
+			if (v != file_word(i * upp))
+				return uwrong(
+				    "after um_store(p, 0x%" PRIx64 ", 1, 0x%02" PRIx64
+				    ") to a PRIVATE file mapping, um_pread at offset %" PRIu64
+				    " reads 0x%" PRIx64 ", expected the file's 0x%" PRIx64,
+				    a + i * pg, g, i * pg, v, file_word(i * upp));
+		}
+		if (u_file_unmap(s, a) != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+/* ------------------------------------------------------------ msync */
+
+/*
+ * The whole file mapped shared read-write for the whole case, every page
+ * read once (so each page is mapped, clean and read-only: a store to it is
+ * a write-protect fault, as after any msync). One op: an 8-byte store to
+ * each of s->dirty consecutive pages, then msync(MS_SYNC) of those pages;
+ * the next op takes the next s->dirty pages, wrapping at the end.
+ */
+static int k_msync_setup_n(struct bstate *s, uint64_t dirty)
+{
+	if (k_file_setup(s) != 0)
+		return -1;
+	unsigned char *b = k_file_map(s, PROT_READ | PROT_WRITE, MAP_SHARED);
+	if (!b)
+		return -1;
+	s->ka = b;
+	s->len = g_file_bytes;
+	uint64_t sum = 0;
+	for (uint64_t i = 0; i < s->npages; i++)
+		sum += *(volatile const uint64_t *)(b + i * (uint64_t)g_kpage);
+	g_sink += sum;
+	s->dirty = dirty;
+	s->idx = 0;
+	s->gen = 1;
+	return 0;
+}
+
+static int u_msync_setup_n(struct bstate *s, uint64_t dirty)
+{
+	struct um_siginfo si;
+	if (u_file_setup(s) != 0)
+		return -1;
+	if (u_file_map(s, UM_PROT_READ | UM_PROT_WRITE, UM_MAP_SHARED, &s->ua) != 0)
+		return -1;
+	s->len = g_file_bytes;
+	for (uint64_t i = 0; i < s->npages; i++) {
+		uint64_t v;
+		int rc = um_load(s->p, s->ua + i * s->upage, 8, &v, &si);
+		if (rc != 0)
+			return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)",
+				     s->ua + i * s->upage);
+	}
+	s->dirty = dirty;
+	s->idx = 0;
+	s->gen = 1;
+	return 0;
+}
+
+static int k_msync1_setup(struct bstate *s)
+{
+	return k_msync_setup_n(s, 1);
+}
+static int k_msync64_setup(struct bstate *s)
+{
+	return k_msync_setup_n(s, 64);
+}
+static int k_msync4096_setup(struct bstate *s)
+{
+	return k_msync_setup_n(s, 4096);
+}
+static int u_msync1_setup(struct bstate *s)
+{
+	return u_msync_setup_n(s, 1);
+}
+static int u_msync64_setup(struct bstate *s)
+{
+	return u_msync_setup_n(s, 64);
+}
+static int u_msync4096_setup(struct bstate *s)
+{
+	return u_msync_setup_n(s, 4096);
+}
+
+/* The word op gen stores in page i. */
+static uint64_t msync_word(uint64_t i, uint64_t gen)
+{
+	return (gen << 40) | (i << 8) | 0xcc;
+}
+
+static int k_msync(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t pg = (uint64_t)g_kpage, np = s->npages, d = s->dirty, idx = s->idx, gen = s->gen;
+	unsigned char *b = s->ka;
+	uint64_t t0 = now_ns();
+	for (uint64_t k = 0; k < n; k++) {
+		unsigned char *r = b + idx * pg;
+		for (uint64_t j = 0; j < d; j++)
+			*(volatile uint64_t *)(r + j * pg) = msync_word(idx + j, gen);
+		if (msync(r, d * pg, MS_SYNC) != 0)
+			return kfail("msync(%p, %" PRIu64 ", MS_SYNC)", (void *)r, d * pg);
+		gen++;
+		idx += d;
+		if (idx + d > np)
+			idx = 0;
+	}
+	*ns = now_ns() - t0;
+	*ops = n;
+	s->idx = idx;
+	s->gen = gen;
+	return 0;
+}
+
+static int u_msync(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t pg = s->upage, np = s->npages, d = s->dirty, idx = s->idx, gen = s->gen;
+	uint64_t last = idx;
+	struct um_proc *p = s->p;
+	struct um_siginfo si;
+	uint64_t t0 = now_ns();
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t r = s->ua + idx * pg;
+		for (uint64_t j = 0; j < d; j++) {
+			int rc = um_store(p, r + j * pg, 8, msync_word(idx + j, gen), &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_store(p, 0x%" PRIx64 ", 8, ...)",
+					     r + j * pg);
+		}
+		int rc = um_msync(p, r, d * pg, UM_MS_SYNC);
+		if (rc != 0)
+			return ufail(rc, NULL, "um_msync(p, 0x%" PRIx64 ", %" PRIu64 ", MS_SYNC)",
+				     r, d * pg);
+		last = idx;
+		gen++;
+		idx += d;
+		if (idx + d > np)
+			idx = 0;
+	}
+	*ns = now_ns() - t0;
+	*ops = n;
+	s->idx = idx;
+	s->gen = gen;
+	/* MS_SYNC returned: the last op's words are in the host file. */
+	uint64_t probe[2] = {last, last + d - 1};
+	for (int j = 0; j < 2; j++) {
+		uint64_t v = 0, want = msync_word(probe[j], gen - 1);
+		ssize_t r = pread(s->hfd, &v, 8, (off_t)(probe[j] * pg));
+		if (r != 8)
+			return kfail("pread(host file, 8, %" PRIu64 ")", probe[j] * pg);
+		if (v != want)
+			return uwrong("after um_store(p, 0x%" PRIx64 ", 8, 0x%" PRIx64
+				      ") and um_msync(p, 0x%" PRIx64 ", %" PRIu64
+				      ", MS_SYNC) returned 0, the host file holds 0x%" PRIx64
+				      " at offset %" PRIu64,
+				      s->ua + probe[j] * pg, want, s->ua + last * pg, d * pg, v,
+				      probe[j] * pg);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ sequential read */
+
+static uint64_t g_read_sum; /* the sum of file_word over the file's 4 KiB units */
+
+static void read_sum_init(void)
+{
+	g_read_sum = 0;
+	for (uint64_t i = 0; i < g_file_bytes / 4096; i++)
+		g_read_sum += file_word(i);
+}
+
+static int k_read_setup(struct bstate *s)
+{
+	read_sum_init();
+	return k_file_setup(s);
+}
+
+static int u_read_setup(struct bstate *s)
+{
+	read_sum_init();
+	return u_file_setup(s);
+}
+
+/* Adds the word at every 4 KiB boundary of the file in buf (file bytes pos .. pos + len). */
+static uint64_t unit_sum(const unsigned char *buf, uint64_t pos, uint64_t len)
+{
+	uint64_t sum = 0, v;
+	for (uint64_t off = (4096 - (pos & 4095)) & 4095; off + 8 <= len; off += 4096) {
+		memcpy(&v, buf + off, 8);
+		sum += v;
+	}
+	return sum;
+}
+
+/* One op: 4 KiB of the file; a pass reads the whole file from offset 0, RD_BUF at a time. */
+static int k_read(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0;
+	for (uint64_t k = 0; k < n; k++) {
+		if (lseek(s->kfd, 0, SEEK_SET) != 0)
+			return kfail("lseek(fd, 0, SEEK_SET)");
+		uint64_t pos = 0, sum = 0;
+		uint64_t t0 = now_ns();
+		for (;;) {
+			ssize_t r = read(s->kfd, g_rdbuf, RD_BUF);
+			if (r <= 0) {
+				if (r < 0)
+					return kfail("read(fd, buf, %d)", RD_BUF);
+				break;
+			}
+			sum += unit_sum(g_rdbuf, pos, (uint64_t)r);
+			pos += (uint64_t)r;
+		}
+		total += now_ns() - t0;
+		if (pos != g_file_bytes || sum != g_read_sum) {
+			snprintf(g_err, sizeof g_err,
+				 "read() of the kernel's file: %" PRIu64 " bytes, sum 0x%" PRIx64
+				 " (expected %" PRIu64 ", 0x%" PRIx64 ")",
+				 pos, sum, g_file_bytes, g_read_sum);
+			return -1;
+		}
+	}
+	*ns = total;
+	*ops = n * (g_file_bytes / 4096);
+	return 0;
+}
+
+static int u_read(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0;
+	struct um_proc *p = s->p;
+	int fd = s->ufd;
+	for (uint64_t k = 0; k < n; k++) {
+		int64_t o = um_lseek(p, fd, 0, UM_SEEK_SET);
+		if (o != 0)
+			return ufail(o, NULL, "um_lseek(p, fd, 0, SEEK_SET)");
+		uint64_t pos = 0, sum = 0;
+		uint64_t t0 = now_ns();
+		for (;;) {
+			int64_t r = um_read(p, fd, g_rdbuf, RD_BUF);
+			if (r <= 0) {
+				if (r < 0)
+					return ufail(r, NULL,
+						     "um_read(p, fd, buf, %d) at offset %" PRIu64,
+						     RD_BUF, pos);
+				break;
+			}
+			sum += unit_sum(g_rdbuf, pos, (uint64_t)r);
+			pos += (uint64_t)r;
+		}
+		total += now_ns() - t0;
+		if (pos != g_file_bytes || sum != g_read_sum)
+			return uwrong("um_read of the whole %" PRIu64 "-byte file in %d-byte reads "
+				      "returned %" PRIu64 " bytes, word sum 0x%" PRIx64
+				      " (expected 0x%" PRIx64 ")",
+				      g_file_bytes, RD_BUF, pos, sum, g_read_sum);
+	}
+	*ns = total;
+	*ops = n * (g_file_bytes / 4096);
+	return 0;
+}
+
 /* ------------------------------------------------------------ the cases */
 
 static struct bcase g_cases[] = {
@@ -962,10 +1839,26 @@ static struct bcase g_cases[] = {
     {"cow", "COW write fault after fork, per page", k_cow_setup, k_cow, u_cow_setup, u_cow,
      T_VS_MEMCPY, 2},
     {"load-hit", "8-byte load, TLB hit (4 pages)", k_hit_setup, k_hit, u_hit_setup, u_hit, T_NS, 3},
-    {"load-inline", "8-byte load, TLB hit, inline um_load64_hit", k_hit_setup, k_hit,
-     u_hit_setup, u_hit_inline, T_NS, 3},
+    {"load-inline", "8-byte load, TLB hit, inline um_load64_hit", k_hit_setup, k_hit, u_hit_setup,
+     u_hit_inline, T_NS, 3},
     {"load-miss", "8-byte load, TLB miss (page stride)", k_miss_setup, k_miss, u_miss_setup, u_miss,
      T_NONE, 0},
+    {"rfault-priv", "read fault, private file map, cached, per pg", k_rfault_priv_setup, k_rfault,
+     u_rfault_priv_setup, u_rfault, T_VS_KERNEL, 1},
+    {"rfault-share", "read fault, shared file map, cached, per pg", k_rfault_shared_setup, k_rfault,
+     u_rfault_shared_setup, u_rfault, T_VS_KERNEL, 1},
+    {"wfault-share", "write fault, shared file map, per page", k_wfault_setup, k_wfault_shared,
+     u_wfault_setup, u_wfault_shared, T_VS_KERNEL, 0.25},
+    {"wfault-priv", "COW write fault, private file map, per page", k_wfault_setup, k_wfault_priv,
+     u_wfault_setup, u_wfault_priv, T_VS_KERNEL, 0.25},
+    {"msync1", "store to 1 page + msync MS_SYNC", k_msync1_setup, k_msync, u_msync1_setup, u_msync,
+     T_VS_KERNEL, 1.1},
+    {"msync64", "stores to 64 pages + msync MS_SYNC", k_msync64_setup, k_msync, u_msync64_setup,
+     u_msync, T_VS_KERNEL, 1.1},
+    {"msync4096", "stores to 4096 pages + msync MS_SYNC", k_msync4096_setup, k_msync,
+     u_msync4096_setup, u_msync, T_VS_KERNEL, 1.1},
+    {"read-seq", "read() | um_read, whole file, ns per 4 KiB", k_read_setup, k_read, u_read_setup,
+     u_read, T_VS_KERNEL, 1.5},
 };
 #define NCASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
@@ -973,6 +1866,7 @@ struct result {
 	int ran;
 	int k_ok, u_ok;
 	double k_ns, u_ns;
+	struct pass_faults pf[2]; /* file fault cases: faults in the last pass */
 };
 static struct result g_res[NCASES];
 
@@ -1034,6 +1928,7 @@ static int run_kernel(const struct bcase *c, double *res)
 		else if (rc != 0)
 			memcpy(g_err, keep, sizeof keep);
 	}
+	k_file_close(&s);
 	return rc;
 }
 
@@ -1079,6 +1974,38 @@ static void u_after(const struct bcase *c, struct bstate *s, int measured_ok)
 		rc = um_munmap(s->p, s->ua, s->len);
 		if (rc != 0) {
 			ufail(rc, NULL, "um_munmap(p, 0x%" PRIx64 ", %" PRIu64 ")", s->ua, s->len);
+			add_note("%s: teardown: %s", c->name, g_err);
+			g_bad = 1;
+		}
+	}
+	if (s->ufile && s->hfd >= 0)
+		close(s->hfd);
+	if (measured_ok && s->ufile) {
+		/*
+		 * Nothing is mapped now: the frames in use are the file's pages in
+		 * the page cache, which outlives the process (as Linux's does).
+		 * Truncating the file to 0 drops them, so that after um_exit no
+		 * frame may be left.
+		 */
+		struct um_sys_stats st;
+		uint64_t fpages = g_file_bytes / s->upage;
+		um_system_stats(s->sys, &st);
+		if (st.frames_used != fpages) {
+			add_note("%s: with the %" PRIu64 "-page file cached and nothing mapped, "
+				 "um_system_stats says frames_used %" PRIu64 " (expected %" PRIu64
+				 ")",
+				 c->name, fpages, st.frames_used, fpages);
+			g_bad = 1;
+		}
+		rc = um_ftruncate(s->p, s->ufd, 0);
+		if (rc != 0) {
+			ufail(rc, NULL, "um_ftruncate(p, fd, 0)");
+			add_note("%s: teardown: %s", c->name, g_err);
+			g_bad = 1;
+		}
+		rc = um_close(s->p, s->ufd);
+		if (rc != 0) {
+			ufail(rc, NULL, "um_close(p, fd)");
 			add_note("%s: teardown: %s", c->name, g_err);
 			g_bad = 1;
 		}
@@ -1199,6 +2126,77 @@ static void print_row(int i)
 	fflush(stdout);
 }
 
+static int case_index(const char *name)
+{
+	for (int i = 0; i < NCASES; i++)
+		if (!strcmp(g_cases[i].name, name))
+			return i;
+	return -1;
+}
+
+static void print_file_notes(void)
+{
+	int any = 0;
+	for (int i = 0; i < NCASES; i++)
+		if (g_res[i].ran && g_cases[i].k_setup &&
+		    (g_cases[i].k_setup == k_rfault_priv_setup ||
+		     g_cases[i].k_setup == k_rfault_shared_setup ||
+		     g_cases[i].k_setup == k_wfault_setup || g_cases[i].k_batch == k_msync ||
+		     g_cases[i].k_batch == k_read))
+			any = 1;
+	if (!any)
+		return;
+	printf("  file cases: a fresh %" PRIu64 " MiB file per case and side, written and "
+	       "fsync'ed before the clock\n  starts (so on disk and in the page cache); "
+	       "kernel: %s,\n  usermm: %s (its sandbox, one per case); same file system: %s "
+	       "(%s).\n  The "
+	       "kernel's file is written %" PRIu64 " KiB per write(), so its page cache holds %s\n"
+	       "  (usermm's: 4 KiB pages)%s.\n",
+	       g_file_bytes / MIB, g_kdir[0] ? g_kdir : "-", g_udir[0] ? g_udir : "-",
+	       g_same_fs == 1	? "yes"
+	       : g_same_fs == 0 ? "NO"
+				: "?",
+	       fs_name(g_kfs_type), g_kwrite / 1024,
+	       g_kwrite == 4096 ? "4 KiB folios" : "large folios",
+	       g_kwrite == 4096 ? "" : "; --large-folios");
+	printf("  rfault/wfault: one op = one page of a fresh mapping of the whole file, touched "
+	       "in order:\n  8-byte load (rfault; -share maps PROT_READ|PROT_WRITE), 8-byte store "
+	       "(wfault-share),\n  1-byte store (wfault-priv: copies the page). Faults in the "
+	       "last pass (minor/major):\n");
+	for (int i = 0; i < NCASES; i++) {
+		const struct result *r = &g_res[i];
+		if (!r->ran || !(r->pf[0].set || r->pf[1].set))
+			continue;
+		char kb[96] = "-", ub[96] = "-", x[32], y[32];
+		if (r->pf[0].set && r->pf[0].minflt + r->pf[0].majflt)
+			snprintf(kb, sizeof kb, "%" PRIu64 "/%" PRIu64 " (%s pages per fault)",
+				 r->pf[0].minflt, r->pf[0].majflt,
+				 sig3(x, sizeof x,
+				      (double)r->pf[0].pages /
+					  (double)(r->pf[0].minflt + r->pf[0].majflt)));
+		if (r->pf[1].set && r->pf[1].minflt + r->pf[1].majflt)
+			snprintf(ub, sizeof ub, "%" PRIu64 "/%" PRIu64 " (%s pages per fault)",
+				 r->pf[1].minflt, r->pf[1].majflt,
+				 sig3(y, sizeof y,
+				      (double)r->pf[1].pages /
+					  (double)(r->pf[1].minflt + r->pf[1].majflt)));
+		printf("    %-12s kernel %s, usermm %s\n", g_cases[i].name, kb, ub);
+	}
+	printf("  msyncN: the file mapped shared rw and read through once before the clock; one "
+	       "op = an\n  8-byte store to each of N consecutive pages (a write-protect fault "
+	       "each) + msync(MS_SYNC)\n  of those N pages; the next op takes the next N "
+	       "pages. Both sides write to the real disk.\n");
+	int ri = case_index("read-seq");
+	if (ri >= 0 && g_res[ri].ran) {
+		const struct result *r = &g_res[ri];
+		char a[32], b[32];
+		printf("  read-seq: ns per 4 KiB, %d KiB buffer, file offset 0 to EOF per pass; "
+		       "kernel read() %s MB/s,\n  um_read %s MB/s (MB = 10^6 bytes).\n",
+		       RD_BUF / 1024, r->k_ok ? sig3(a, sizeof a, 4096e3 / r->k_ns) : "-",
+		       r->u_ok ? sig3(b, sizeof b, 4096e3 / r->u_ns) : "-");
+	}
+}
+
 static void print_machine(void)
 {
 	char model[256] = "unknown CPU";
@@ -1228,11 +2226,15 @@ static void print_machine(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmbench [--quick] [CASE-PREFIX...]\n"
-		   "  --quick   smoke run: tiny sizes and short batches (a few seconds)\n"
-		   "  CASE-PREFIX runs only the cases whose name starts with it;\n"
-		   "  memset and memcpy (the references) always run.\n"
-		   "cases:");
+	fprintf(f,
+		"usage: mmbench [--quick] [--large-folios] [CASE-PREFIX...]\n"
+		"  --quick   smoke run: tiny sizes and short batches (a few seconds)\n"
+		"  --large-folios  the kernel side writes its file %d KiB at a time (not 4 KiB),\n"
+		"            so ext4 caches it in large folios and maps a whole folio per fault\n"
+		"  CASE-PREFIX runs only the cases whose name starts with it;\n"
+		"  memset and memcpy (the references) always run.\n"
+		"cases:",
+		RD_BUF / 1024);
 	for (int i = 0; i < NCASES; i++)
 		fprintf(f, " %s", g_cases[i].name);
 	fprintf(f, "\n");
@@ -1253,6 +2255,8 @@ int main(int argc, char **argv)
 	for (int a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--quick")) {
 			g_quick = 1;
+		} else if (!strcmp(argv[a], "--large-folios")) {
+			g_kwrite = RD_BUF;
 		} else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
 			usage(stdout);
 			return 0;
@@ -1282,7 +2286,8 @@ int main(int argc, char **argv)
 	if (g_quick) {
 		g_batch_ns = UINT64_C(4000000); /* 4 ms */
 		g_region = 4 * MIB;
-		g_miss_bytes = 4 * MIB; /* 1024 pages: 4x a 256-entry TLB */
+		g_miss_bytes = 4 * MIB;	 /* 1024 pages: 4x a 256-entry TLB */
+		g_file_bytes = 16 * MIB; /* 4096 pages: msync4096 syncs the whole file */
 	}
 
 	printf("mmbench: usermm vs the Linux kernel, same operations, ns per op%s\n",
@@ -1320,8 +2325,9 @@ int main(int argc, char **argv)
 	       ">= %.3g s each; best of %d batches\n",
 	       (double)g_batch_ns / 1e9, g_reps);
 	printf("sizes: fault/fork/cow over %" PRIu64 " MiB written; load-miss over %" PRIu64
-	       " MiB with page stride; load-hit over %d pages\n",
-	       g_region / MIB, g_miss_bytes / MIB, HIT_PAGES);
+	       " MiB with page stride; load-hit over %d pages;\n       file cases on a %" PRIu64
+	       " MiB file in the page cache\n",
+	       g_region / MIB, g_miss_bytes / MIB, HIT_PAGES, g_file_bytes / MIB);
 	printf("\n%-12s %-44s %12s %12s %13s  %s\n", "case", "one op", "kernel ns", "usermm ns",
 	       "usermm/kernel", "target");
 
@@ -1332,6 +2338,7 @@ int main(int argc, char **argv)
 			continue;
 		r->ran = 1;
 		g_err[0] = 0;
+		memset(g_pf, 0, sizeof g_pf);
 		r->k_ok = run_kernel(c, &r->k_ns) == 0;
 		if (!r->k_ok) {
 			add_note("%s: kernel side failed: %s", c->name, g_err);
@@ -1346,6 +2353,7 @@ int main(int argc, char **argv)
 				g_bad = 1;
 			}
 		}
+		memcpy(r->pf, g_pf, sizeof g_pf);
 		print_row(i);
 	}
 
@@ -1368,12 +2376,14 @@ int main(int argc, char **argv)
 	       "over that region must be).\n");
 	printf("  load-miss: the kernel side also misses the hardware TLB's L1; the ratio is "
 	       "expected to be large.\n");
+	print_file_notes();
 	if (g_nnotes) {
 		printf("\nproblems:\n");
 		for (int i = 0; i < g_nnotes; i++)
 			printf("  %s\n", g_notes[i].text);
 	}
 	g_sink += 0;
+	k_dir_remove();
 	printf("\ncommand:");
 	for (int a = 0; a < argc; a++)
 		printf(" %s", argv[a]);

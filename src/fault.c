@@ -231,6 +231,19 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 	pfn = fault_page(mm, ino, linear_index(mm, v, addr), addr, si, major, &ret);
 	if (pfn == FRAME_NONE)
 		return ret;
+	if (acc == FAULT_READ && *major) {
+		/*
+		 * Linux drops the mmap lock for the read and retries the fault,
+		 * and the retry maps the whole fault-around window, now cached.
+		 */
+		frame_put(fp, pfn);
+		if (do_fault_around(mm, v, addr))
+			return 0;
+		pfn = fault_page(mm, ino, linear_index(mm, v, addr), addr, si, major, &ret);
+		*major = true;
+		if (pfn == FRAME_NONE)
+			return ret;
+	}
 	if (acc == FAULT_READ || shared) {
 		pte = pfn_pte(pfn, PTE_BASE);
 		if (shared && (v->vm_flags & VM_WRITE) && (acc == FAULT_WRITE || ino->shmem))
@@ -327,7 +340,7 @@ static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint6
 	pte_t pte = atomic_load_explicit(ptep, memory_order_acquire);
 
 	if (!(pte & PTE_PRESENT)) {
-		if (!v->vm_file)
+		if (!v->vm_file || v->vm_file->type == INODE_ZERO)
 			return do_anonymous_page(mm, v, ptep, acc, addr, si);
 		return do_file_fault(mm, v, ptep, acc, addr, si, major);
 	}

@@ -175,7 +175,8 @@ static int open_host(struct um_system *sys, const char *path, int flags, unsigne
 	/* The host file is opened read-write when it can be, for write-back. */
 	fd = host_open_beneath(sys, path, hflags | O_RDWR, mode);
 	if (fd == -EISDIR || fd == -EACCES || fd == -EROFS || fd == -ETXTBSY) {
-		if (acc != UM_O_RDONLY)
+		/* A directory can be opened read-only, not created or written. */
+		if (acc != UM_O_RDONLY || (fd == -EISDIR && (flags & O_CREAT)))
 			return fd;
 		writable = false;
 		fd = host_open_beneath(sys, path, hflags & ~(O_CREAT | O_EXCL), 0);
@@ -196,8 +197,6 @@ int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
 		return -EFAULT;
 	if (!*path)
 		return -ENOENT;
-	if ((flags & UM_O_ACCMODE) == UM_O_ACCMODE)
-		return -EINVAL;
 	if (!strcmp(path, "/dev/zero")) {
 		ino = sys->zero;
 		inode_get(ino);
@@ -294,6 +293,12 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 
 	if (ino->type == INODE_ZERO)
 		return (int64_t)count;
+	if (count) {
+		/* A write past EOF: the gap in the old last page reads as zero. */
+		pthread_mutex_lock(&ino->lock);
+		pagecache_zero_eof(sys, ino, inode_size(ino), pos);
+		pthread_mutex_unlock(&ino->lock);
+	}
 	while (done < count) {
 		uint64_t at = pos + done, off = at & sys->page_mask, n = ps - off;
 		uint32_t pfn;
@@ -366,10 +371,11 @@ static int64_t do_write(struct um_proc *p, int fd, const void *buf, uint64_t cou
 		fput(p->sys, f);
 		return -EINVAL;
 	}
-	if (positional && !(f->flags & UM_O_APPEND)) {
-		r = inode_write(p->sys, f->inode, buf, count, (uint64_t)offset);
+	if (positional) {
+		/* Linux: pwrite on an O_APPEND file appends, and leaves the offset alone. */
+		r = inode_write(p->sys, f->inode, buf, count,
+				(f->flags & UM_O_APPEND) ? inode_size(f->inode) : (uint64_t)offset);
 	} else {
-		/* O_APPEND: every write goes to the end, pwrite's offset too (Linux). */
 		pthread_mutex_lock(&f->pos_lock);
 		if (f->flags & UM_O_APPEND)
 			f->pos = inode_size(f->inode);
@@ -496,6 +502,11 @@ int64_t um_lseek(struct um_proc *p, int fd, int64_t offset, int whence)
 
 	if (!f)
 		return -EBADF;
+	if (f->inode->type == INODE_ZERO) {
+		/* /dev/zero: every seek succeeds and lands at 0 (noop_llseek's cousin). */
+		fput(p->sys, f);
+		return 0;
+	}
 	pthread_mutex_lock(&f->pos_lock);
 	switch (whence) {
 	case UM_SEEK_SET:
@@ -580,7 +591,7 @@ int um_fstat(struct um_proc *p, int fd, struct um_stat *st)
 	switch (ino->type) {
 	case INODE_ZERO:
 		st->st_mode = S_IFCHR | 0666;
-		st->st_dev = makedev(0, 5);
+		st->st_dev = ino->dev; /* the host's /dev/zero: maps prints the same */
 		st->st_size = 0;
 		break;
 	default:

@@ -48,7 +48,8 @@ int host_open_beneath(struct um_system *sys, const char *path, int flags, unsign
 		return err;
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
-	how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+	/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
+	how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 	fd = syscall(SYS_openat2, sys->sandbox_fd, path, &how, sizeof(how));
 	if (fd < 0)
@@ -103,6 +104,21 @@ int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, 
 		done += (uint64_t)r;
 	}
 	return (int64_t)done;
+}
+
+int host_fd_path(int fd, char *buf, size_t n)
+{
+	char link[64];
+	ssize_t r;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	r = readlink(link, buf, n - 1);
+	if (r < 0)
+		return -errno;
+	if ((size_t)r >= n - 1)
+		return -ENAMETOOLONG;
+	buf[r] = 0;
+	return 0;
 }
 
 int host_fdatasync(struct um_system *sys, int fd)

@@ -55,16 +55,34 @@ struct inode *shmem_inode_new(struct um_system *sys, uint64_t size)
 	return ino;
 }
 
+static void inode_destroy(struct um_system *sys, struct inode *ino);
+
 struct inode *zero_inode_new(struct um_system *sys)
 {
 	struct inode *ino = inode_alloc(sys, INODE_ZERO);
+	struct stat st;
 
 	if (!ino)
 		return NULL;
-	/* /dev/zero: character device 1:5 */
-	ino->dev_major = 1;
-	ino->dev_minor = 5;
-	ino->ino = 4;
+	/*
+	 * maps shows the device and inode of the file system /dev/zero lives
+	 * on; take the host's, so both back ends of a scenario print the same.
+	 */
+	if (stat("/dev/zero", &st) == 0) {
+		ino->dev = (uint64_t)st.st_dev;
+		ino->ino = (uint64_t)st.st_ino;
+	} else {
+		ino->dev = makedev(0, 5);
+		ino->ino = 4;
+	}
+	ino->dev_major = (int)major(ino->dev);
+	ino->dev_minor = (int)minor(ino->dev);
+	ino->path = um_malloc(sys, sizeof("/dev/zero"));
+	if (!ino->path) {
+		inode_destroy(sys, ino);
+		return NULL;
+	}
+	memcpy(ino->path, "/dev/zero", sizeof("/dev/zero"));
 	return ino;
 }
 
@@ -114,6 +132,7 @@ void inode_table_release(struct um_system *sys)
 int inode_from_host(struct um_system *sys, int host_fd, bool writable, const char *relpath,
 		    struct inode **out)
 {
+	char resolved[4096];
 	struct inode *ino;
 	struct stat st;
 	size_t n;
@@ -144,7 +163,10 @@ int inode_from_host(struct um_system *sys, int host_fd, bool writable, const cha
 		}
 	}
 	ino = inode_alloc(sys, S_ISDIR(st.st_mode) ? INODE_DIR : INODE_REG);
-	n = strlen(sys->sandbox_path) + strlen(relpath) + 2;
+	/* maps shows the path the host resolved, not the one given to open. */
+	if (host_fd_path(host_fd, resolved, sizeof(resolved)))
+		snprintf(resolved, sizeof(resolved), "%s/%s", sys->sandbox_path, relpath);
+	n = strlen(resolved) + 1;
 	if (ino)
 		ino->path = um_malloc(sys, n);
 	if (!ino || !ino->path) {
@@ -154,7 +176,7 @@ int inode_from_host(struct um_system *sys, int host_fd, bool writable, const cha
 		host_close(host_fd);
 		return -ENOMEM;
 	}
-	snprintf(ino->path, n, "%s/%s", sys->sandbox_path, relpath);
+	memcpy(ino->path, resolved, n);
 	ino->dev = (uint64_t)st.st_dev;
 	ino->ino = (uint64_t)st.st_ino;
 	ino->dev_major = (int)major(st.st_dev);

@@ -294,8 +294,9 @@ struct file {
 	uint64_t pos;
 };
 
-#define FMODE_READ(f) (((f)->flags & UM_O_ACCMODE) != UM_O_WRONLY)
-#define FMODE_WRITE(f) (((f)->flags & UM_O_ACCMODE) != UM_O_RDONLY)
+/* Access mode 3 gives a descriptor for neither reading nor writing, as on Linux. */
+#define FMODE_READ(f) (((f)->flags & UM_O_ACCMODE) == UM_O_RDONLY || ((f)->flags & UM_O_ACCMODE) == UM_O_RDWR)
+#define FMODE_WRITE(f) (((f)->flags & UM_O_ACCMODE) == UM_O_WRONLY || ((f)->flags & UM_O_ACCMODE) == UM_O_RDWR)
 
 /* A process's descriptor table. */
 struct fdtable {
@@ -369,6 +370,8 @@ UM_INTERNAL int host_fsync(struct um_system *sys, int fd);
 UM_INTERNAL int host_ftruncate(struct um_system *sys, int fd, uint64_t len);
 UM_INTERNAL int host_fstat(int fd, struct stat *st);
 UM_INTERNAL void host_close(int fd);
+/* The absolute path the host resolved for fd (as /proc/self/fd shows it). */
+UM_INTERNAL int host_fd_path(int fd, char *buf, size_t n);
 UM_INTERNAL int host_sandbox_open(struct um_system *sys, const char *dir);
 UM_INTERNAL void host_sandbox_close(struct um_system *sys);
 
@@ -379,6 +382,13 @@ UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
 /* The cached frame at index, or FRAME_NONE. Takes no reference. */
 UM_INTERNAL uint32_t pagecache_lookup(struct inode *ino, uint64_t index);
 UM_INTERNAL uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index);
+/*
+ * The size grows from old_size to new_size: zero the part of the old last
+ * page the file now covers, which may hold bytes stored through a mapping
+ * past the old EOF (pagecache_isize_extended). inode->lock is held.
+ */
+UM_INTERNAL void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_size,
+				   uint64_t new_size);
 /*
  * Finds or creates the frame at index: shmem pages start zero-filled, file
  * pages are read from the host file (a major fault: *major set), with a

@@ -95,11 +95,17 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
  * VM_MAYWRITE as Linux decides; *mapfile is the inode the VMA will map
  * (NULL for a private /dev/zero mapping, which is anonymous memory).
  */
-static int mmap_file_checks(struct file *file, int prot, int flags, uint64_t *vm_flags,
-			    struct inode **mapfile)
+static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off, uint64_t len,
+			    uint64_t *vm_flags, struct inode **mapfile)
 {
 	struct inode *ino = file->inode;
 
+	/*
+	 * file_mmap_ok(): the mapped range must fit the file's largest offset,
+	 * MAX_LFS_FILESIZE for files; a negative offset never does.
+	 */
+	if (off < 0 || len > (uint64_t)INT64_MAX || (uint64_t)off > (uint64_t)INT64_MAX - len)
+		return -EOVERFLOW;
 	switch (flags & UM_MAP_TYPE) {
 	case UM_MAP_SHARED:
 		flags &= LEGACY_MAP_MASK;
@@ -124,7 +130,7 @@ static int mmap_file_checks(struct file *file, int prot, int flags, uint64_t *vm
 	default:
 		return -EINVAL;
 	}
-	*mapfile = ino->type == INODE_ZERO ? NULL : ino;
+	*mapfile = ino;
 	return 0;
 }
 
@@ -166,13 +172,17 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
 		return -EEXIST;
 	if (filp) {
-		err = mmap_file_checks(filp, prot, flags, &vm_flags, &mapfile);
+		err = mmap_file_checks(filp, prot, flags, off, len, &vm_flags, &mapfile);
 		if (err)
 			return err;
-		if (filp->inode->type == INODE_ZERO) {
-			/* /dev/zero: private is anonymous memory, shared is shmem. */
-			pgoff = (vm_flags & VM_SHARED) ? 0 : addr >> sys->page_shift;
-			zero_shared = vm_flags & VM_SHARED;
+		if (filp->inode->type == INODE_ZERO && (vm_flags & VM_SHARED)) {
+			/*
+			 * /dev/zero shared is shmem (shmem_zero_setup), keeping the
+			 * offset; private keeps the /dev/zero file but is anonymous
+			 * memory (vma_set_anonymous).
+			 */
+			zero_shared = true;
+			mapfile = NULL;
 		}
 	} else {
 		switch (flags & UM_MAP_TYPE) {

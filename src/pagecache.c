@@ -77,6 +77,20 @@ uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index)
 	return s && *s ? (uint32_t)(*s - 1) : FRAME_NONE;
 }
 
+void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_size,
+			uint64_t new_size)
+{
+	uint64_t page_end = (old_size | sys->page_mask) + 1;
+	uint32_t pfn;
+
+	if (!(old_size & sys->page_mask) || new_size <= old_size)
+		return;
+	pfn = pagecache_lookup_locked(ino, old_size >> sys->page_shift);
+	if (pfn != FRAME_NONE)
+		memset(pfn_host(&sys->fp, pfn) + (old_size & sys->page_mask), 0,
+		       (new_size < page_end ? new_size : page_end) - old_size);
+}
+
 uint32_t pagecache_lookup(struct inode *ino, uint64_t index)
 {
 	uint64_t *s;

@@ -7,7 +7,8 @@
  * "even_cows"): an access there is then SIGBUS, because the fault handler
  * finds the page past EOF. The cut pages leave the page cache, and the
  * tail of the new last page is zeroed, so that growing the file again
- * shows zeros there. Growing only changes the size.
+ * shows zeros there. Growing zeroes what the file newly covers of its old
+ * last page: bytes stored there through a mapping never become file data.
  *
  * The inode's invalidate_lock is held exclusive throughout: no fault can
  * map a page of the file while its size changes.
@@ -58,6 +59,7 @@ int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
 		return err;
 	}
 	atomic_store(&ino->size, size);
+	pagecache_zero_eof(sys, ino, old, size);
 	if (size < old && (size & sys->page_mask)) {
 		/* The new last page keeps its head; its tail is zero from now on. */
 		uint32_t pfn = pagecache_lookup_locked(ino, size >> sys->page_shift);

@@ -1,8 +1,24 @@
 #!/bin/sh
-# Runs every test program given, each of which reports cmocka results, and
-# ends with the line "N passed, M failed" counting individual test cases.
+# Runs every test program given, each of which reports cmocka results, then
+# (with --usermm PATH) the scenarios:
+#   tests/scenarios/*.ums  run on the sim back end, then on the kernel back end;
+#   tests/diff/*.ums       usermm diff: both back ends must print the same transcript.
+# Each scenario run counts as one test. Ends with the line "N passed, M failed".
+#
+# Markers, on a line of their own in a scenario:
+#   #! sim-only     uses sim-only commands: not run on the kernel back end
+#   #! known-diff   the library disagrees with Linux here (listed for the lead):
+#                   the sim run and the diff are skipped until it is fixed; the
+#                   kernel run still checks the scenario's expectations
+#   #! skip         not run at all
+usermm=""
+if [ "$1" = "--usermm" ]; then
+	usermm=$2
+	shift 2
+fi
 passed=0
 failed=0
+skipped=0
 failed_names=""
 for t in "$@"; do
 	out=$("$t" 2>&1)
@@ -22,6 +38,52 @@ for t in "$@"; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+
+# scenario_group LABEL MODE FILE...: MODE is sim, kernel or diff.
+scenario_group() {
+	label=$1
+	mode=$2
+	shift 2
+	gp=0
+	gf=0
+	for s in "$@"; do
+		[ -f "$s" ] || continue
+		if grep -q '^#! skip' "$s"; then
+			skipped=$((skipped + 1))
+			continue
+		fi
+		if [ "$mode" != kernel ] && grep -q '^#! known-diff' "$s"; then
+			skipped=$((skipped + 1))
+			continue
+		fi
+		if [ "$mode" = kernel ] && grep -q '^#! sim-only' "$s"; then
+			skipped=$((skipped + 1))
+			continue
+		fi
+		case $mode in
+		diff) out=$("$usermm" diff "$s" 2>&1) ;;
+		*) out=$("$usermm" run --backend "$mode" "$s" 2>&1 >/dev/null) ;;
+		esac
+		if [ $? = 0 ]; then
+			gp=$((gp + 1))
+		else
+			gf=$((gf + 1))
+			printf '%s (%s):\n%s\n' "$s" "$mode" "$out"
+			failed_names="$failed_names $(basename "$s")($mode)"
+		fi
+	done
+	printf '%-32s %4d passed, %d failed\n' "$label" "$gp" "$gf"
+	passed=$((passed + gp))
+	failed=$((failed + gf))
+}
+
+if [ -n "$usermm" ]; then
+	dir=$(dirname "$0")
+	scenario_group "scenarios (sim)" sim "$dir"/scenarios/*.ums
+	scenario_group "scenarios (kernel)" kernel "$dir"/scenarios/*.ums
+	scenario_group "diff scenarios" diff "$dir"/diff/*.ums
+	[ "$skipped" != 0 ] && echo "skipped: $skipped scenario runs (#! markers)"
+fi
 [ -n "$failed_names" ] && echo "failing:$failed_names"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

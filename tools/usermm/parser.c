@@ -484,6 +484,29 @@ static int parse_expr(struct lx *lx, const struct word *w, bool allow_null, stru
 	return 0;
 }
 
+int expr_parse(const char *s, size_t n, struct expr *out)
+{
+	struct diag d = { 0 };
+	struct lx lx = { .s = s, .len = n, .d = &d };
+	struct word w = { .start = 0, .end = n };
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e || s[i] == '"')
+			return -1;
+	rc = parse_expr(&lx, &w, true, out);
+	diag_free(&d);
+	return rc;
+}
+
+void expr_free(struct expr *e)
+{
+	free(e->sym);
+	e->sym = NULL;
+}
+
 /* Rejects a literal that cannot fit in bits bits, signed or unsigned. */
 static int check_width(struct lx *lx, const struct word *w, const struct expr *e, unsigned bits)
 {
@@ -625,41 +648,6 @@ static void word_free(struct word *w)
 {
 	free(w->str);
 	w->str = NULL;
-}
-
-/* What an argument letter of a signature stands for, for messages. */
-static const char *sig_desc(char c)
-{
-	switch (c) {
-	case 'A':
-		return "an address";
-	case 'L':
-		return "a length";
-	case 'O':
-		return "an offset";
-	case 'N':
-		return "a number";
-	case 'V':
-		return "a value";
-	case 'D':
-		return "a descriptor";
-	case 'B':
-		return "a byte";
-	case 'M':
-		return "a mode";
-	case 'S':
-		return "a \"string\"";
-	case 'H':
-		return "a path";
-	case 'I':
-		return "a process name";
-	case 'W':
-		return "read or write";
-	case 'X':
-		return "a byte or a \"string\"";
-	default:
-		return "flags";
-	}
 }
 
 static enum flag_kind sig_flag_kind(char c)
@@ -821,8 +809,9 @@ static void sig_arity(const char *sig, int *min, int *max)
 }
 
 /*
- * Normalises an expectation: drops a comment (a '#' after a space, outside
- * quotes), trims, and collapses blanks outside quotes to one space.
+ * Normalises an expectation: drops a comment (a '#' that starts a word,
+ * outside quotes, not followed by a digit: "#2" is a frame label), trims,
+ * and collapses blanks outside quotes to one space.
  */
 static char *normalise_expect(const char *s, size_t n)
 {
@@ -834,7 +823,8 @@ static char *normalise_expect(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
-		if (!quoted && c == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t'))
+		if (!quoted && c == '#' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t') &&
+		    !(i + 1 < n && isdigit((unsigned char)s[i + 1])))
 			break;
 		if (!quoted && (c == ' ' || c == '\t')) {
 			space = b.len > 0;
@@ -1150,7 +1140,6 @@ static int parse_syntax(struct lx *lx, struct line *out, size_t *prefix_at, size
 out:
 	for (i = 0; i < nwords; i++)
 		word_free(&words[i]);
-	(void)sig_desc;
 	return rc;
 }
 

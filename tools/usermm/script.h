@@ -127,6 +127,10 @@ struct expr {
 	bool null;	/* the word NULL */
 };
 
+/* Parses s[0..n) as one expression word; returns 0, or -1 when it is not one. */
+int expr_parse(const char *s, size_t n, struct expr *out);
+void expr_free(struct expr *e);
+
 struct arg {
 	enum arg_type type;
 	int col;		/* 1-based column of the word */

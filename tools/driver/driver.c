@@ -1,0 +1,471 @@
+/*
+ * driver.c: the kernel back end's driver, a small statically linked program
+ * that performs a scenario process's system calls and memory accesses on
+ * the real kernel, as the runner asks over the socket at DRV_FD (proto.h).
+ *
+ * Its address space holds only its image, its break, its stack and the
+ * vvar/vdso pages, so every other mapping is the scenario's. It allocates
+ * nothing after start-up: all buffers are static. Each system call goes
+ * through syscall(2) with every argument explicit (glibc 2.36's mremap
+ * wrapper would pass a stray fifth argument). Faulting accesses are caught
+ * with sigsetjmp and reported with their signal, si_code and address.
+ *
+ * Start-up makes the process comparable with the sim back end's default
+ * machine: no address randomization (personality, then a re-exec), no
+ * transparent huge pages, no capabilities (an unprivileged process:
+ * mmap_min_addr and RLIMIT_MEMLOCK apply), RLIMIT_MEMLOCK of 8 MiB.
+ *
+ * The signal handler's state is the only mutable global state that is not
+ * a buffer; it is what a handler needs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define MEMLOCK_LIMIT (8UL << 20)
+
+static unsigned char req_data[DRV_MAX_DATA + 1];
+static unsigned char rep_data[DRV_MAX_DATA];
+
+/* Fault state: written by on_fault, read after siglongjmp. */
+static sigjmp_buf fault_env;
+static volatile sig_atomic_t fault_armed;
+static volatile int fault_signo;
+static volatile int fault_code;
+static volatile uintptr_t fault_addr;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!fault_armed) {
+		/* A fault in the driver itself: die of it on return. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	fault_armed = 0;
+	fault_signo = sig;
+	fault_code = si->si_code;
+	fault_addr = (uintptr_t)si->si_addr;
+	siglongjmp(fault_env, 1);
+}
+
+static void die(void)
+{
+	_exit(111);
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die();
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void read_all(int fd, void *p, size_t n)
+{
+	unsigned char *s = p;
+
+	while (n) {
+		ssize_t r = read(fd, s, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			_exit(0); /* the runner has gone: end quietly */
+		s += r;
+		n -= (size_t)r;
+	}
+}
+
+static void reply(struct drv_rep *rep, const void *data)
+{
+	write_all(DRV_FD, rep, sizeof(*rep));
+	if (rep->len)
+		write_all(DRV_FD, data, rep->len);
+}
+
+/* Sets rep from a raw syscall return. */
+static void set_ret(struct drv_rep *rep, long r)
+{
+	rep->ret = r;
+	rep->err = r == -1 ? errno : 0;
+}
+
+/* ------------------------------------------------------------ start-up */
+
+/* Drops every capability, for good: from the bounding set too, so exec keeps none. */
+static void drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	int cap;
+
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+			break;
+	memset(data, 0, sizeof(data));
+	syscall(SYS_capset, &hdr, data);
+}
+
+static void set_memlock(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl))
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MEMLOCK_LIMIT)
+		rl.rlim_max = MEMLOCK_LIMIT;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+static void catch_faults(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGCHLD, SIG_IGN); /* forked drivers are reaped by the kernel */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The top of the mmap area: where the first mmap(NULL) of one page ends. */
+static uint64_t probe_top(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	long a = syscall(SYS_mmap, 0L, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1L, 0L);
+
+	if (a == -1)
+		return 0;
+	syscall(SYS_munmap, a, page);
+	return (uint64_t)a + (uint64_t)page;
+}
+
+/* The ready message: the top of the mmap area (probed only by a fresh image) and the pid. */
+static void send_ready(int probe)
+{
+	struct drv_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.ret = probe ? (int64_t)probe_top() : 0;
+	rep.addr = (uint64_t)getpid();
+	reply(&rep, NULL);
+}
+
+/* --------------------------------------------------------- memory access */
+
+static uint64_t load(uintptr_t a, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return *(volatile uint8_t *)a;
+	case 2:
+		return *(volatile uint16_t *)a;
+	case 4:
+		return *(volatile uint32_t *)a;
+	default:
+		return *(volatile uint64_t *)a;
+	}
+}
+
+static void store(uintptr_t a, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		*(volatile uint8_t *)a = (uint8_t)v;
+		break;
+	case 2:
+		*(volatile uint16_t *)a = (uint16_t)v;
+		break;
+	case 4:
+		*(volatile uint32_t *)a = (uint32_t)v;
+		break;
+	default:
+		*(volatile uint64_t *)a = v;
+		break;
+	}
+}
+
+/* A write access that leaves the byte as it was: one write fault, no read fault first. */
+static void touch_write(uintptr_t a)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("lock orb $0, %0" : "+m"(*(volatile uint8_t *)a) : : "memory");
+#else
+	__atomic_fetch_or((uint8_t *)a, 0, __ATOMIC_SEQ_CST);
+#endif
+}
+
+static void copy_from(uintptr_t a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rep_data[i] = *(volatile uint8_t *)(a + i);
+}
+
+static void copy_to(uintptr_t a, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*(volatile uint8_t *)(a + i) = s[i];
+}
+
+static void fill(uintptr_t a, size_t n, uint8_t byte)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*(volatile uint8_t *)(a + i) = byte;
+}
+
+static void touch(uintptr_t a, uint64_t len, int write, uint64_t page)
+{
+	uint64_t end = a + len, at = a;
+
+	while (at < end && at >= a) {
+		if (write)
+			touch_write(at);
+		else
+			(void)*(volatile uint8_t *)at;
+		at = (at & ~(page - 1)) + page;
+	}
+}
+
+/*
+ * Performs the memory access q asks for. On a fault, sets rep's signal
+ * fields and ret to -1. Nothing but q and rep (pointers not changed after
+ * sigsetjmp) is used across the jump.
+ */
+static void do_access(const struct drv_req *q, struct drv_rep *rep)
+{
+	if (sigsetjmp(fault_env, 1)) {
+		rep->ret = -1;
+		rep->signo = fault_signo;
+		rep->code = fault_code;
+		rep->addr = (uint64_t)fault_addr;
+		return;
+	}
+	fault_armed = 1;
+	switch (q->op) {
+	case DRV_LOAD:
+		rep->ret = (int64_t)load((uintptr_t)q->a[0], (unsigned)q->a[1]);
+		break;
+	case DRV_STORE:
+		store((uintptr_t)q->a[0], (unsigned)q->a[1], q->a[2]);
+		break;
+	case DRV_COPY_FROM:
+		copy_from((uintptr_t)q->a[0], (size_t)q->a[1]);
+		break;
+	case DRV_COPY_TO:
+		copy_to((uintptr_t)q->a[0], req_data, q->len);
+		break;
+	case DRV_FILL:
+		fill((uintptr_t)q->a[0], (size_t)q->a[1], (uint8_t)q->a[2]);
+		break;
+	case DRV_TOUCH:
+		touch((uintptr_t)q->a[0], q->a[1], (int)q->a[2], q->a[3] ? q->a[3] : 4096);
+		break;
+	default:
+		break;
+	}
+	fault_armed = 0;
+}
+
+/* --------------------------------------------------------------- requests */
+
+/* Receives a request header, and the descriptor DRV_FORK carries (else -1). */
+static void recv_req(struct drv_req *req, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { req, sizeof(*req) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	ssize_t r;
+
+	*fd = -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	do
+		r = recvmsg(DRV_FD, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(0);
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if ((size_t)r < sizeof(*req))
+		read_all(DRV_FD, (unsigned char *)req + r, sizeof(*req) - (size_t)r);
+	if (req->len > DRV_MAX_DATA)
+		die();
+	read_all(DRV_FD, req_data, req->len);
+	req_data[req->len] = '\0';
+}
+
+static char *const exec_argv[] = { "usermm-driver", NULL };
+static char *const exec_envp[] = { NULL };
+
+/* Handles one request; returns when the reply is sent. */
+static void serve(const struct drv_req *q, int fd)
+{
+	struct drv_rep rep;
+	const void *data = NULL;
+
+	memset(&rep, 0, sizeof(rep));
+	switch (q->op) {
+	case DRV_SYSCALL:
+		set_ret(&rep, syscall((long)q->a[0], q->a[1], q->a[2], q->a[3], q->a[4], q->a[5],
+				      q->a[6]));
+		break;
+	case DRV_OPEN:
+		set_ret(&rep, syscall(SYS_openat, AT_FDCWD, (const char *)req_data, (long)q->a[0],
+				      (long)q->a[1]));
+		break;
+	case DRV_READ:
+	case DRV_PREAD:
+		if (q->a[1] > DRV_MAX_DATA) {
+			rep.ret = -1;
+			rep.err = E2BIG;
+			break;
+		}
+		if (q->op == DRV_READ)
+			set_ret(&rep, syscall(SYS_read, (long)q->a[0], rep_data, (long)q->a[1]));
+		else
+			set_ret(&rep, syscall(SYS_pread64, (long)q->a[0], rep_data, (long)q->a[1],
+					      (long)q->a[2]));
+		if (rep.ret > 0) {
+			rep.len = (uint32_t)rep.ret;
+			data = rep_data;
+		}
+		break;
+	case DRV_WRITE:
+		set_ret(&rep, syscall(SYS_write, (long)q->a[0], req_data, (long)q->len));
+		break;
+	case DRV_PWRITE:
+		set_ret(&rep, syscall(SYS_pwrite64, (long)q->a[0], req_data, (long)q->len,
+				      (long)q->a[1]));
+		break;
+	case DRV_MINCORE: {
+		uint64_t page = q->a[2] ? q->a[2] : 4096, n = q->a[1] / page + !!(q->a[1] % page);
+
+		if (n > DRV_MAX_DATA) {
+			rep.ret = -1;
+			rep.err = E2BIG;
+			break;
+		}
+		set_ret(&rep, syscall(SYS_mincore, (long)q->a[0], (long)q->a[1], rep_data));
+		if (rep.ret == 0) {
+			rep.len = (uint32_t)n;
+			data = rep_data;
+		}
+		break;
+	}
+	case DRV_COPY_FROM:
+		if (q->a[1] > DRV_MAX_DATA) {
+			rep.ret = -1;
+			rep.err = E2BIG;
+			break;
+		}
+		do_access(q, &rep);
+		if (!rep.signo) {
+			rep.len = (uint32_t)q->a[1];
+			data = rep_data;
+		}
+		break;
+	case DRV_LOAD:
+	case DRV_STORE:
+	case DRV_COPY_TO:
+	case DRV_FILL:
+	case DRV_TOUCH:
+		do_access(q, &rep);
+		break;
+	case DRV_FORK: {
+		pid_t pid;
+
+		if (fd < 0) {
+			rep.ret = -1;
+			rep.err = EBADF;
+			break;
+		}
+		pid = fork();
+		if (pid == 0) {
+			if (dup2(fd, DRV_FD) < 0)
+				die();
+			close(fd);
+			send_ready(0); /* the parent's top: a probe now would land below its mappings */
+			return;
+		}
+		close(fd);
+		set_ret(&rep, pid);
+		break;
+	}
+	case DRV_EXEC:
+		execve("/proc/self/exe", exec_argv, exec_envp);
+		set_ret(&rep, -1);
+		break;
+	case DRV_EXIT:
+		_exit(0);
+	default:
+		rep.ret = -1;
+		rep.err = ENOSYS;
+		break;
+	}
+	reply(&rep, data);
+}
+
+int main(int argc, char **argv)
+{
+	int pers = personality(0xffffffff);
+
+	(void)argc;
+	if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE) &&
+	    personality((unsigned long)pers | ADDR_NO_RANDOMIZE) != -1)
+		execv("/proc/self/exe", argv); /* on failure, go on randomized */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	drop_caps();
+	set_memlock();
+	catch_faults();
+	send_ready(1);
+	for (;;) {
+		struct drv_req req;
+		int fd;
+
+		recv_req(&req, &fd);
+		serve(&req, fd);
+		if (fd >= 0 && req.op != DRV_FORK)
+			close(fd);
+	}
+}

@@ -1,0 +1,99 @@
+/*
+ * backend.h: what the runner asks of a back end. A back end runs the
+ * system calls and accesses of one scenario run: `sim` on the usermm
+ * library, `kernel` on real Linux processes. The runner resolves every
+ * argument to numbers first, so back ends never see symbols; they answer
+ * with raw values (errno numbers, signals, bytes, /proc records), and the
+ * runner prints them.
+ */
+#ifndef USERMM_TOOL_BACKEND_H
+#define USERMM_TOOL_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "procparse.h"
+#include "script.h"
+#include "util.h"
+
+/* Longest byte string a load, read, cat or disk returns (the rest is E2BIG). */
+#define BE_MAX_BYTES (1u << 20)
+/* Most pages one pagemap or mincore covers. */
+#define BE_MAX_PAGES (1u << 20)
+
+struct backend;
+struct be_proc;
+
+/* One call, arguments resolved. */
+struct be_call {
+	enum op op;
+	uint64_t a[6];		/* the numeric arguments in signature order */
+	const void *data;	/* store, write, pwrite, file CONTENT: the bytes */
+	size_t dlen;
+	const char *path;	/* file, open, cat, disk */
+	bool has_content;	/* file: CONTENT given (else a[2] is the byte, when nopt) */
+	int nargs;		/* arguments given (optional ones count) */
+};
+
+enum res_kind {
+	RK_OK,		/* success with nothing to say: "ok" */
+	RK_VAL,		/* a value: val */
+	RK_ERR,		/* an errno: err */
+	RK_SIG,		/* a signal: signo, code, addr */
+	RK_BYTES,	/* a byte string: bytes */
+	RK_TEXT,	/* a line already formatted by the back end: bytes */
+	RK_NA,		/* this back end cannot answer */
+	RK_DIED,	/* the process is gone (the kernel driver died) */
+};
+
+struct be_res {
+	enum res_kind kind;
+	uint64_t val;
+	int err;
+	int signo;
+	int code;
+	uint64_t addr;
+	struct sbuf bytes;
+};
+
+/* What /proc shows of a process, restricted to the scenario's own mappings. */
+struct be_ops {
+	const char *name;
+	/* A back end for one run. Returns 0, or -1 with a message in err. */
+	int (*open)(struct backend **out, struct sbuf *err);
+	void (*close)(struct backend *be);
+	/* config KEY=VALUE before the first process; RK_OK, RK_ERR or RK_NA in res. */
+	void (*config)(struct backend *be, const char *key, uint64_t val, struct be_res *res);
+	uint32_t (*page_size)(struct backend *be);
+	int (*proc_new)(struct backend *be, struct be_proc **out, struct sbuf *err);
+	/* fork: RK_OK with *child set, or an error result. */
+	void (*fork)(struct backend *be, struct be_proc *parent, struct be_proc **child,
+		     struct be_res *res);
+	void (*exec)(struct backend *be, struct be_proc *p, struct be_res *res);
+	/* Ends p and frees it; its mappings are gone when this returns. */
+	void (*exit)(struct backend *be, struct be_proc *p, struct be_res *res);
+	/* The top of p's mmap area. */
+	uint64_t (*top)(struct backend *be, struct be_proc *p);
+	/* Every other command; p is NULL for CF_NO_PROC commands run outside a process. */
+	void (*call)(struct backend *be, struct be_proc *p, const struct be_call *c,
+		     struct be_res *res);
+	/* maps (smaps: with the smaps fields) of the scenario's mappings: 0 or -errno. */
+	int (*maps)(struct backend *be, struct be_proc *p, bool smaps, struct vma_list *out);
+	int (*status)(struct backend *be, struct be_proc *p, struct status_info *out);
+	/* n pagemap entries from the page at addr: 0 or -errno. */
+	int (*pagemap)(struct backend *be, struct be_proc *p, uint64_t addr, uint64_t n,
+		       uint64_t *out);
+	/* The frame number of the shared zero page, or UINT64_MAX when unknown. */
+	uint64_t (*zero_pfn)(struct backend *be);
+	/* The run's sandbox directory (host path), or NULL before there is one. */
+	const char *(*sandbox)(struct backend *be);
+};
+
+extern const struct be_ops be_sim;
+extern const struct be_ops be_kernel;
+
+void be_res_init(struct be_res *r);
+void be_res_free(struct be_res *r);
+void be_res_err(struct be_res *r, int err);
+
+#endif /* USERMM_TOOL_BACKEND_H */

@@ -1,0 +1,1070 @@
+/*
+ * backend_kernel.c: the `kernel` back end: a scenario run on real Linux.
+ * Each scenario process is a driver process (tools/driver/driver.c), a
+ * static program the runner talks to over a socket (proto.h). `proc`
+ * spawns a fresh driver; `fork` is a real fork of the driver; `exec` makes
+ * the driver exec itself; `exit` ends it.
+ *
+ * maps, smaps, status and pagemap are read by the runner from the
+ * driver's /proc/PID files while the driver waits for its next request.
+ * They keep only the scenario's mappings: a mapping is the driver's own
+ * when it overlaps one the driver had when it reported ready, or is a
+ * kernel-named one ([heap], [stack], [vvar], [vdso] ...). status subtracts
+ * the driver's own mappings (their smaps sizes) from the kernel's counters.
+ *
+ * Files live in a fresh private directory per run (the driver's working
+ * directory); `file` and `cat` are done by the runner on that directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../driver/proto.h"
+#include "backend.h"
+
+struct range {
+	uint64_t start, end;
+};
+
+struct be_proc {
+	pid_t pid;
+	int fd;			/* the runner's end of the driver's socket */
+	uint64_t top;
+	bool dead;		/* the driver died: every call answers RK_DIED */
+	bool ours;		/* a child of the runner (spawned): reaped with waitpid */
+	struct range *own;	/* the driver's mappings when it reported ready */
+	size_t nown;
+};
+
+struct backend {
+	char *driver;
+	char sandbox[PATH_MAX];
+	int dirfd;		/* the sandbox, for the runner's own file commands */
+	uint32_t page;
+	uint64_t zero_pfn;
+};
+
+/* ------------------------------------------------------------- set-up */
+
+/* The driver program: $USERMM_DRIVER, or next to this program, or in ../lib/usermm. */
+static char *find_driver(void)
+{
+	static const char *const rel[] = { "usermm-driver", "../lib/usermm/usermm-driver" };
+	const char *env = getenv("USERMM_DRIVER");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+	size_t i;
+
+	if (env && *env)
+		return xstrdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	slash[1] = '\0';
+	for (i = 0; i < ARRAY_SIZE(rel); i++) {
+		struct sbuf b;
+
+		sb_init(&b);
+		sb_printf(&b, "%s%s", self, rel[i]);
+		if (access(b.s, X_OK) == 0)
+			return sb_steal(&b);
+		sb_free(&b);
+	}
+	return NULL;
+}
+
+/* The frame of the shared zero page, learnt in the runner's own address space. */
+static uint64_t probe_zero_pfn(uint32_t page)
+{
+	uint64_t ent = 0, pfn = UINT64_MAX;
+	volatile unsigned char *a;
+	int fd;
+
+	a = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return pfn;
+	(void)a[0];
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)a / page * 8)) ==
+			    (ssize_t)sizeof(ent) &&
+		    (ent >> 63) && (ent & ((1ULL << 55) - 1)))
+			pfn = ent & ((1ULL << 55) - 1);
+		close(fd);
+	}
+	munmap((void *)a, page);
+	return pfn;
+}
+
+static int k_open(struct backend **out, struct sbuf *err)
+{
+	struct backend *be = xcalloc(1, sizeof(*be));
+	const char *tmp = getenv("TMPDIR");
+
+	be->driver = find_driver();
+	if (!be->driver) {
+		sb_puts(err, "cannot find the driver program usermm-driver (set USERMM_DRIVER)");
+		free(be);
+		return -1;
+	}
+	be->page = (uint32_t)sysconf(_SC_PAGESIZE);
+	snprintf(be->sandbox, sizeof(be->sandbox), "%s/usermm-kernel-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(be->sandbox)) {
+		sb_printf(err, "mkdtemp %s: %s", be->sandbox, strerror(errno));
+		free(be->driver);
+		free(be);
+		return -1;
+	}
+	be->dirfd = open(be->sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (be->dirfd < 0) {
+		sb_printf(err, "open %s: %s", be->sandbox, strerror(errno));
+		rmdir(be->sandbox);
+		free(be->driver);
+		free(be);
+		return -1;
+	}
+	be->zero_pfn = probe_zero_pfn(be->page);
+	*out = be;
+	return 0;
+}
+
+/* Removes dir and everything under it (no symbolic links are followed). */
+static void remove_tree(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0) {
+		unlinkat(parent, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type == DT_DIR)
+			remove_tree(fd, e->d_name);
+		else
+			unlinkat(fd, e->d_name, 0);
+	}
+	closedir(d);
+	unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+static void k_close(struct backend *be)
+{
+	close(be->dirfd);
+	remove_tree(AT_FDCWD, be->sandbox);
+	free(be->driver);
+	free(be);
+}
+
+static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
+{
+	(void)be;
+	(void)key;
+	(void)val;
+	res->kind = RK_NA;
+}
+
+static uint32_t k_page_size(struct backend *be)
+{
+	return be->page;
+}
+
+/* ------------------------------------------------------------ messages */
+
+static int send_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n) {
+		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int recv_all(int fd, void *p, size_t n)
+{
+	unsigned char *s = p;
+
+	while (n) {
+		ssize_t r = read(fd, s, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Reads one reply and its data (appended to data when non-NULL). */
+static int recv_rep(int fd, struct drv_rep *rep, struct sbuf *data)
+{
+	if (recv_all(fd, rep, sizeof(*rep)))
+		return -1;
+	if (rep->len > DRV_MAX_DATA)
+		return -1;
+	if (rep->len) {
+		char *buf = xmalloc(rep->len);
+
+		if (recv_all(fd, buf, rep->len)) {
+			free(buf);
+			return -1;
+		}
+		if (data)
+			sb_putn(data, buf, rep->len);
+		free(buf);
+	}
+	return 0;
+}
+
+/* Reaps a driver the runner spawned. */
+static void reap(struct be_proc *p)
+{
+	if (p->ours && p->pid > 0) {
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->ours = false;
+	}
+}
+
+static void mark_dead(struct be_proc *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->dead = true;
+	reap(p);
+}
+
+/*
+ * Sends request q (with data) to p and reads the reply into rep (its data
+ * into out). Returns 0, or -1 when the driver is gone (p is marked dead).
+ */
+static int transact(struct be_proc *p, struct drv_req *q, const void *data, struct drv_rep *rep,
+		    struct sbuf *out)
+{
+	if (p->dead)
+		return -1;
+	if (send_all(p->fd, q, sizeof(*q)) || (q->len && send_all(p->fd, data, q->len)) ||
+	    recv_rep(p->fd, rep, out)) {
+		mark_dead(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a whole /proc/PID file. Returns 0 or -errno. */
+static int read_proc(pid_t pid, const char *what, struct sbuf *out)
+{
+	char path[64], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sb_putn(out, buf, (size_t)n);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* Records the driver's own mappings, as they are now. */
+static int record_own(struct be_proc *p)
+{
+	struct vma_list l;
+	struct sbuf text;
+	size_t i;
+	int err;
+
+	sb_init(&text);
+	err = read_proc(p->pid, "maps", &text);
+	if (!err && vma_list_parse(sb_str(&text), text.len, &l))
+		err = -EIO;
+	sb_free(&text);
+	if (err)
+		return err;
+	free(p->own);
+	p->own = xcalloc(l.n ? l.n : 1, sizeof(*p->own));
+	for (i = 0; i < l.n; i++)
+		p->own[i] = (struct range){ l.v[i].start, l.v[i].end };
+	p->nown = l.n;
+	vma_list_free(&l);
+	return 0;
+}
+
+/*
+ * Reads the ready message a starting driver sends. A fresh image (spawned
+ * or exec'd) reports its top and gets its own mappings recorded; a forked
+ * child (from != NULL) has its parent's: its other mappings are the
+ * scenario's, inherited.
+ */
+static int wait_ready(struct be_proc *p, const struct be_proc *from, struct sbuf *err)
+{
+	struct drv_rep rep;
+
+	if (recv_rep(p->fd, &rep, NULL)) {
+		sb_puts(err, "the driver did not start");
+		return -1;
+	}
+	p->pid = (pid_t)rep.addr;
+	if (from) {
+		p->top = from->top;
+		free(p->own);
+		p->own = xcalloc(from->nown ? from->nown : 1, sizeof(*p->own));
+		memcpy(p->own, from->own, from->nown * sizeof(*p->own));
+		p->nown = from->nown;
+		return 0;
+	}
+	p->top = (uint64_t)rep.ret;
+	if (!p->top) {
+		sb_puts(err, "the driver could not find the top of its mmap area");
+		return -1;
+	}
+	if (record_own(p)) {
+		sb_printf(err, "cannot read /proc/%d/maps", (int)p->pid);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ processes */
+
+static void free_proc(struct be_proc *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	reap(p);
+	free(p->own);
+	free(p);
+}
+
+static int k_proc_new(struct backend *be, struct be_proc **out, struct sbuf *err)
+{
+	struct be_proc *p = xcalloc(1, sizeof(*p));
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		sb_printf(err, "socketpair: %s", strerror(errno));
+		free(p);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		sb_printf(err, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		free(p);
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (dup2(sv[1], DRV_FD) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 3U, DRV_FD - 1U, 0U);
+		syscall(SYS_close_range, DRV_FD + 1U, ~0U, 0U);
+		if (chdir(be->sandbox))
+			_exit(127);
+		execl(be->driver, "usermm-driver", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	p->fd = sv[0];
+	p->pid = pid;
+	p->ours = true;
+	if (wait_ready(p, NULL, err)) {
+		sb_printf(err, " (%s)", be->driver);
+		free_proc(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+static void k_fork(struct backend *be, struct be_proc *parent, struct be_proc **child,
+		   struct be_res *res)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct drv_req q = { .op = DRV_FORK };
+	struct iovec iov = { &q, sizeof(q) };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct drv_rep rep;
+	struct be_proc *cp;
+	struct sbuf err;
+	int sv[2];
+
+	(void)be;
+	if (parent->dead) {
+		res->kind = RK_DIED;
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		be_res_err(res, errno);
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+	if (sendmsg(parent->fd, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(q) ||
+	    recv_rep(parent->fd, &rep, NULL)) {
+		close(sv[0]);
+		close(sv[1]);
+		mark_dead(parent);
+		res->kind = RK_DIED;
+		return;
+	}
+	close(sv[1]);
+	if (rep.ret < 0) {
+		close(sv[0]);
+		be_res_err(res, rep.err);
+		return;
+	}
+	cp = xcalloc(1, sizeof(*cp));
+	cp->fd = sv[0];
+	sb_init(&err);
+	if (wait_ready(cp, parent, &err)) {
+		sb_free(&err);
+		free_proc(cp);
+		be_res_err(res, EIO);
+		return;
+	}
+	sb_free(&err);
+	*child = cp;
+	res->kind = RK_OK;
+}
+
+static void k_exec(struct backend *be, struct be_proc *p, struct be_res *res)
+{
+	struct drv_req q = { .op = DRV_EXEC };
+	struct sbuf err;
+
+	(void)be;
+	if (p->dead || send_all(p->fd, &q, sizeof(q))) {
+		mark_dead(p);
+		res->kind = RK_DIED;
+		return;
+	}
+	sb_init(&err);
+	if (wait_ready(p, NULL, &err)) {
+		mark_dead(p);
+		res->kind = RK_DIED;
+	} else {
+		res->kind = RK_OK;
+	}
+	sb_free(&err);
+}
+
+static void k_exit(struct backend *be, struct be_proc *p, struct be_res *res)
+{
+	struct drv_req q = { .op = DRV_EXIT };
+	char buf[256];
+
+	(void)be;
+	if (!p->dead && send_all(p->fd, &q, sizeof(q)) == 0) {
+		/* End of file comes after the driver's address space is torn down. */
+		while (read(p->fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+			;
+	}
+	free_proc(p);
+	res->kind = RK_OK;
+}
+
+static uint64_t k_top(struct backend *be, struct be_proc *p)
+{
+	(void)be;
+	return p->top;
+}
+
+/* ----------------------------------------------------------------- calls */
+
+/* Turns a driver reply into a result: a signal, an errno or a value. */
+static void from_rep(const struct drv_rep *rep, struct be_res *res, bool ok_is_zero)
+{
+	if (rep->signo) {
+		res->kind = RK_SIG;
+		res->signo = rep->signo;
+		res->code = rep->code;
+		res->addr = rep->addr;
+	} else if (rep->ret == -1 && rep->err) {
+		be_res_err(res, rep->err);
+	} else if (ok_is_zero && rep->ret == 0) {
+		res->kind = RK_OK;
+	} else {
+		res->kind = RK_VAL;
+		res->val = (uint64_t)rep->ret;
+	}
+}
+
+static void do_syscall(struct be_proc *p, struct be_res *res, bool ok_is_zero, long nr,
+		       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+{
+	struct drv_req q = { .op = DRV_SYSCALL, .a = { (uint64_t)nr, a1, a2, a3, a4, a5, a6 } };
+	struct drv_rep rep;
+
+	if (transact(p, &q, NULL, &rep, NULL)) {
+		res->kind = RK_DIED;
+		return;
+	}
+	from_rep(&rep, res, ok_is_zero);
+}
+
+/* A request whose reply carries bytes (reads, loads, mincore). */
+static void do_bytes(struct be_proc *p, struct drv_req *q, const void *data, struct be_res *res)
+{
+	struct drv_rep rep;
+	struct sbuf out;
+
+	sb_init(&out);
+	if (transact(p, q, data, &rep, &out)) {
+		sb_free(&out);
+		res->kind = RK_DIED;
+		return;
+	}
+	from_rep(&rep, res, false);
+	if (res->kind == RK_VAL || (res->kind == RK_OK && q->op == DRV_MINCORE)) {
+		res->kind = RK_BYTES;
+		sb_free(&res->bytes);
+		res->bytes = out;
+		return;
+	}
+	sb_free(&out);
+}
+
+static bool path_escapes(const char *path)
+{
+	const char *s = path;
+
+	if (path[0] == '/')
+		return true;
+	while (*s) {
+		if (s[0] == '.' && s[1] == '.' && (s[2] == '/' || s[2] == '\0'))
+			return true;
+		s = strchr(s, '/');
+		if (!s)
+			break;
+		s++;
+	}
+	return false;
+}
+
+/* file PATH SIZE [BYTE | "CONTENT"], written by the runner in the sandbox. */
+static void host_file(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	uint64_t size = c->a[1], done = 0;
+	unsigned char buf[65536];
+	int fd;
+
+	if (path_escapes(c->path)) {
+		be_res_err(res, EACCES);
+		return;
+	}
+	fd = openat(be->dirfd, c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		be_res_err(res, errno);
+		return;
+	}
+	memset(buf, c->nargs > 2 && !c->has_content ? (int)(c->a[2] & 0xff) : 0, sizeof(buf));
+	if (c->has_content) {
+		uint64_t n = c->dlen < size ? c->dlen : size;
+
+		if (n && pwrite(fd, c->data, (size_t)n, 0) != (ssize_t)n)
+			goto err;
+		done = n;
+		memset(buf, 0, sizeof(buf));
+	}
+	if (c->nargs > 2 && !c->has_content && (c->a[2] & 0xff)) {
+		while (done < size) {
+			uint64_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
+
+			if (pwrite(fd, buf, (size_t)n, (off_t)done) != (ssize_t)n)
+				goto err;
+			done += n;
+		}
+	}
+	if (ftruncate(fd, (off_t)size))
+		goto err;
+	close(fd);
+	res->kind = RK_OK;
+	return;
+err:
+	be_res_err(res, errno);
+	close(fd);
+}
+
+/* cat PATH [OFF LEN]: read by the runner, through the host's page cache. */
+static void host_cat(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	uint64_t off = c->nargs > 2 ? c->a[1] : 0, len = c->nargs > 2 ? c->a[2] : BE_MAX_BYTES;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if (path_escapes(c->path)) {
+		be_res_err(res, EACCES);
+		return;
+	}
+	fd = openat(be->dirfd, c->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		be_res_err(res, errno);
+		return;
+	}
+	if (len > BE_MAX_BYTES) {
+		close(fd);
+		be_res_err(res, E2BIG);
+		return;
+	}
+	buf = xmalloc(len ? (size_t)len : 1);
+	n = pread(fd, buf, (size_t)len, (off_t)off);
+	if (n < 0) {
+		be_res_err(res, errno);
+	} else {
+		res->kind = RK_BYTES;
+		sb_putn(&res->bytes, buf, (size_t)n);
+	}
+	free(buf);
+	close(fd);
+}
+
+static void k_call(struct backend *be, struct be_proc *p, const struct be_call *c,
+		   struct be_res *res)
+{
+	const uint64_t *a = c->a;
+	struct drv_req q;
+
+	memset(&q, 0, sizeof(q));
+	switch (c->op) {
+	case OP_FILE:
+		host_file(be, c, res);
+		return;
+	case OP_CAT:
+		host_cat(be, c, res);
+		return;
+	case OP_DISK:
+	case OP_MEMINFO:
+	case OP_RECLAIM:
+	case OP_EVENTS:
+		res->kind = RK_NA;
+		return;
+	default:
+		break;
+	}
+	if (!p || p->dead) {
+		res->kind = RK_DIED;
+		return;
+	}
+	switch (c->op) {
+	case OP_MMAP:
+		do_syscall(p, res, false, SYS_mmap, a[0], a[1], a[2], a[3],
+			   c->nargs > 4 ? a[4] : (uint64_t)-1, c->nargs > 4 ? a[5] : 0);
+		return;
+	case OP_MUNMAP:
+		do_syscall(p, res, true, SYS_munmap, a[0], a[1], 0, 0, 0, 0);
+		return;
+	case OP_MPROTECT:
+		do_syscall(p, res, true, SYS_mprotect, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_MSYNC:
+		do_syscall(p, res, true, SYS_msync, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_MREMAP:
+		do_syscall(p, res, false, SYS_mremap, a[0], a[1], a[2], a[3],
+			   c->nargs > 4 ? a[4] : 0, 0);
+		return;
+	case OP_MADVISE:
+		do_syscall(p, res, true, SYS_madvise, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_MLOCK:
+		if (c->nargs > 2)
+			do_syscall(p, res, true, SYS_mlock2, a[0], a[1], a[2], 0, 0, 0);
+		else
+			do_syscall(p, res, true, SYS_mlock, a[0], a[1], 0, 0, 0, 0);
+		return;
+	case OP_MUNLOCK:
+		do_syscall(p, res, true, SYS_munlock, a[0], a[1], 0, 0, 0, 0);
+		return;
+	case OP_MLOCKALL:
+		do_syscall(p, res, true, SYS_mlockall, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_MUNLOCKALL:
+		do_syscall(p, res, true, SYS_munlockall, 0, 0, 0, 0, 0, 0);
+		return;
+	case OP_BRK:
+		do_syscall(p, res, false, SYS_brk, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_CLOSE:
+		do_syscall(p, res, true, SYS_close, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_LSEEK:
+		do_syscall(p, res, false, SYS_lseek, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_FTRUNCATE:
+		do_syscall(p, res, true, SYS_ftruncate, a[0], a[1], 0, 0, 0, 0);
+		return;
+	case OP_FSYNC:
+		do_syscall(p, res, true, SYS_fsync, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_FDATASYNC:
+		do_syscall(p, res, true, SYS_fdatasync, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_READ_USER:
+		do_syscall(p, res, false, SYS_read, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_WRITE_USER:
+		do_syscall(p, res, false, SYS_write, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_OPEN: {
+		struct drv_rep rep;
+
+		q.op = DRV_OPEN;
+		q.a[0] = a[1];
+		q.a[1] = c->nargs > 2 ? a[2] : 0;
+		q.len = (uint32_t)strlen(c->path);
+		if (transact(p, &q, c->path, &rep, NULL))
+			res->kind = RK_DIED;
+		else
+			from_rep(&rep, res, false);
+		return;
+	}
+	case OP_READ:
+	case OP_PREAD:
+		q.op = c->op == OP_READ ? DRV_READ : DRV_PREAD;
+		q.a[0] = a[0];
+		q.a[1] = a[1];
+		q.a[2] = a[2];
+		do_bytes(p, &q, NULL, res);
+		if (res->kind == RK_OK) {
+			res->kind = RK_BYTES; /* read 0 bytes: "" */
+			sb_reset(&res->bytes);
+		}
+		return;
+	case OP_WRITE:
+	case OP_PWRITE: {
+		struct drv_rep rep;
+
+		q.op = c->op == OP_WRITE ? DRV_WRITE : DRV_PWRITE;
+		q.a[0] = a[0];
+		q.a[1] = c->op == OP_PWRITE ? a[2] : 0;
+		q.len = (uint32_t)c->dlen;
+		if (c->dlen > DRV_MAX_DATA) {
+			be_res_err(res, E2BIG);
+			return;
+		}
+		if (transact(p, &q, c->data, &rep, NULL))
+			res->kind = RK_DIED;
+		else
+			from_rep(&rep, res, false);
+		return;
+	}
+	case OP_MINCORE: {
+		size_t i;
+
+		q.op = DRV_MINCORE;
+		q.a[0] = a[0];
+		q.a[1] = a[1];
+		q.a[2] = be->page;
+		do_bytes(p, &q, NULL, res);
+		if (res->kind == RK_BYTES || res->kind == RK_OK) {
+			for (i = 0; i < res->bytes.len; i++)
+				res->bytes.s[i] = (res->bytes.s[i] & 1) ? '1' : '0';
+			res->kind = RK_TEXT;
+			if (!res->bytes.len)
+				sb_puts(&res->bytes, "\"\"");
+		}
+		return;
+	}
+	case OP_LOAD8:
+	case OP_LOAD16:
+	case OP_LOAD32:
+	case OP_LOAD64:
+	case OP_STORE8:
+	case OP_STORE16:
+	case OP_STORE32:
+	case OP_STORE64: {
+		static const unsigned size[] = { 1, 2, 4, 8 };
+		bool is_load = c->op <= OP_LOAD64;
+		struct drv_rep rep;
+
+		q.op = is_load ? DRV_LOAD : DRV_STORE;
+		q.a[0] = a[0];
+		q.a[1] = size[is_load ? c->op - OP_LOAD8 : c->op - OP_STORE8];
+		q.a[2] = a[1];
+		if (transact(p, &q, NULL, &rep, NULL)) {
+			res->kind = RK_DIED;
+			return;
+		}
+		from_rep(&rep, res, false);
+		if (!is_load && res->kind == RK_VAL)
+			res->kind = RK_OK;
+		return;
+	}
+	case OP_LOAD:
+		q.op = DRV_COPY_FROM;
+		q.a[0] = a[0];
+		q.a[1] = a[1];
+		do_bytes(p, &q, NULL, res);
+		if (res->kind == RK_OK) {
+			res->kind = RK_BYTES;
+			sb_reset(&res->bytes);
+		}
+		return;
+	case OP_STORE:
+	case OP_FILL:
+	case OP_TOUCH: {
+		struct drv_rep rep;
+
+		q.op = c->op == OP_STORE ? DRV_COPY_TO : c->op == OP_FILL ? DRV_FILL : DRV_TOUCH;
+		q.a[0] = a[0];
+		q.a[1] = a[1];
+		q.a[2] = c->op == OP_TOUCH ? (c->nargs > 2 && a[2]) : a[2];
+		q.a[3] = be->page;
+		if (c->op == OP_STORE) {
+			if (c->dlen > DRV_MAX_DATA) {
+				be_res_err(res, E2BIG);
+				return;
+			}
+			q.len = (uint32_t)c->dlen;
+		}
+		if (transact(p, &q, c->data, &rep, NULL)) {
+			res->kind = RK_DIED;
+			return;
+		}
+		from_rep(&rep, res, true);
+		if (res->kind == RK_VAL)
+			res->kind = RK_OK;
+		return;
+	}
+	default:
+		be_res_err(res, ENOSYS);
+		return;
+	}
+}
+
+/* --------------------------------------------------------------- /proc */
+
+static bool kernel_named(const char *name)
+{
+	static const char *const names[] = { "[heap]", "[stack]", "[vvar]", "[vvar_vclock]",
+					     "[vdso]", "[vsyscall]", "[uprobes]" };
+	size_t i;
+
+	if (!name)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* Is v one of the driver's own mappings rather than the scenario's? */
+static bool is_own(const struct be_proc *p, const struct vma_info *v)
+{
+	size_t i;
+
+	if (kernel_named(v->name))
+		return true;
+	for (i = 0; i < p->nown; i++)
+		if (v->start < p->own[i].end && p->own[i].start < v->end)
+			return true;
+	return false;
+}
+
+/* All of p's mappings from /proc (smaps: with their fields). */
+static int read_vmas(struct be_proc *p, bool smaps, struct vma_list *all)
+{
+	struct sbuf text;
+	int err;
+
+	if (p->dead)
+		return -ESRCH;
+	sb_init(&text);
+	err = read_proc(p->pid, smaps ? "smaps" : "maps", &text);
+	if (!err && vma_list_parse(sb_str(&text), text.len, all))
+		err = -EIO;
+	sb_free(&text);
+	return err;
+}
+
+static int k_maps(struct backend *be, struct be_proc *p, bool smaps, struct vma_list *out)
+{
+	struct vma_list all;
+	size_t i;
+	int err = read_vmas(p, smaps, &all);
+
+	(void)be;
+	out->v = NULL;
+	out->n = 0;
+	if (err)
+		return err;
+	for (i = 0; i < all.n; i++)
+		if (!is_own(p, &all.v[i]))
+			vma_list_take(out, &all, i);
+	vma_list_free(&all);
+	return 0;
+}
+
+/* Does the VmFlags list flags hold the two-letter flag f? */
+static bool has_vmflag(const char *flags, const char *f)
+{
+	size_t i;
+
+	for (i = 0; flags && flags[i] && flags[i + 1]; i += 3) {
+		if (flags[i] == f[0] && flags[i + 1] == f[1])
+			return true;
+		if (!flags[i + 2])
+			break;
+	}
+	return false;
+}
+
+static uint64_t sub(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/*
+ * status, less what the driver's own mappings account for: their sizes,
+ * their resident pages (anonymous ones as RssAnon, the rest as RssFile),
+ * their locked sizes and their swap.
+ */
+static int k_status(struct backend *be, struct be_proc *p, struct status_info *out)
+{
+	struct vma_list all;
+	struct sbuf text;
+	uint64_t size = 0, anon = 0, file = 0, lck = 0, swap = 0;
+	size_t i;
+	int err;
+
+	(void)be;
+	if (p->dead)
+		return -ESRCH;
+	sb_init(&text);
+	err = read_proc(p->pid, "status", &text);
+	if (err) {
+		sb_free(&text);
+		return err;
+	}
+	status_parse(sb_str(&text), text.len, out);
+	sb_free(&text);
+	err = read_vmas(p, true, &all);
+	if (err)
+		return err;
+	for (i = 0; i < all.n; i++) {
+		const struct vma_info *v = &all.v[i];
+
+		/* [vsyscall] is a gate area, not a VMA: not in VmSize. */
+		if (!is_own(p, v) || (v->name && !strcmp(v->name, "[vsyscall]")))
+			continue;
+		size += v->kb[SM_SIZE];
+		anon += v->kb[SM_ANONYMOUS];
+		file += sub(v->kb[SM_RSS], v->kb[SM_ANONYMOUS]);
+		swap += v->kb[SM_SWAP];
+		if (has_vmflag(v->vmflags, "lo"))
+			lck += v->kb[SM_SIZE];
+	}
+	vma_list_free(&all);
+	out->kb[ST_VMSIZE] = sub(out->kb[ST_VMSIZE], size);
+	out->kb[ST_RSSANON] = sub(out->kb[ST_RSSANON], anon);
+	out->kb[ST_RSSFILE] = sub(out->kb[ST_RSSFILE], file);
+	out->kb[ST_VMLCK] = sub(out->kb[ST_VMLCK], lck);
+	out->kb[ST_VMSWAP] = sub(out->kb[ST_VMSWAP], swap);
+	out->kb[ST_VMRSS] = out->kb[ST_RSSANON] + out->kb[ST_RSSFILE] + out->kb[ST_RSSSHMEM];
+	return 0;
+}
+
+static int k_pagemap(struct backend *be, struct be_proc *p, uint64_t addr, uint64_t n,
+		     uint64_t *out)
+{
+	char path[64];
+	ssize_t got;
+	int fd;
+
+	if (p->dead)
+		return -ESRCH;
+	memset(out, 0, n * sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, out, n * sizeof(*out), (off_t)(addr / be->page * sizeof(*out)));
+	close(fd);
+	return got < 0 ? -errno : 0;
+}
+
+static uint64_t k_zero_pfn(struct backend *be)
+{
+	return be->zero_pfn;
+}
+
+static const char *k_sandbox(struct backend *be)
+{
+	return be->sandbox;
+}
+
+const struct be_ops be_kernel = {
+	.name = "kernel",
+	.open = k_open,
+	.close = k_close,
+	.config = k_config,
+	.page_size = k_page_size,
+	.proc_new = k_proc_new,
+	.fork = k_fork,
+	.exec = k_exec,
+	.exit = k_exit,
+	.top = k_top,
+	.call = k_call,
+	.maps = k_maps,
+	.status = k_status,
+	.pagemap = k_pagemap,
+	.zero_pfn = k_zero_pfn,
+	.sandbox = k_sandbox,
+};

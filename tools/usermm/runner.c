@@ -1,0 +1,827 @@
+/*
+ * runner.c: the execution of scenario lines (runner.h).
+ *
+ * For each command line: resolve the arguments with the symbols of the
+ * process as they are before the line, print the command canonically, ask
+ * the back end, print the result with those same symbols, check the
+ * expectation, and only then bind the line's symbol. Frame and inode
+ * labels are shared by all processes of the run, so a frame shared by two
+ * processes has one label.
+ *
+ * Invariants:
+ *   1. A record is built from back end answers only, never from a back
+ *      end's internals, so both back ends print comparable records.
+ *   2. Every length that sizes a buffer here is bounded first
+ *      (BE_MAX_BYTES, BE_MAX_PAGES): a script cannot make the runner
+ *      allocate without limit.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+
+struct rproc {
+	char *name;
+	struct be_proc *h;
+	bool alive;
+	struct symtab syms;
+};
+
+struct run {
+	struct run_cfg cfg;
+	struct backend *be;
+	struct rproc *procs;
+	size_t nprocs;
+	struct labels *labels;
+	uint64_t seq;
+	unsigned failures;
+};
+
+void be_res_init(struct be_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	sb_init(&r->bytes);
+}
+
+void be_res_free(struct be_res *r)
+{
+	sb_free(&r->bytes);
+}
+
+void be_res_err(struct be_res *r, int err)
+{
+	r->kind = RK_ERR;
+	r->err = err;
+}
+
+int run_new(const struct run_cfg *cfg, struct run **out, struct sbuf *err)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+
+	r->cfg = *cfg;
+	if (!r->cfg.errs)
+		r->cfg.errs = stderr;
+	if (cfg->be->open(&r->be, err)) {
+		free(r);
+		return -1;
+	}
+	r->labels = labels_new();
+	*out = r;
+	return 0;
+}
+
+void run_free(struct run *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nprocs; i++) {
+		if (r->procs[i].alive && r->procs[i].h) {
+			struct be_res res;
+
+			be_res_init(&res);
+			r->cfg.be->exit(r->be, r->procs[i].h, &res);
+			be_res_free(&res);
+		}
+		free(r->procs[i].name);
+		symtab_free(&r->procs[i].syms);
+	}
+	free(r->procs);
+	r->cfg.be->close(r->be);
+	labels_free(r->labels);
+	free(r);
+}
+
+unsigned run_failures(const struct run *r)
+{
+	return r->failures;
+}
+
+static struct rproc *find_proc(struct run *r, const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = r->nprocs; i-- > 0;)
+		if (!strcmp(r->procs[i].name, name))
+			return &r->procs[i];
+	return NULL;
+}
+
+/* A new process record named name (replacing a dead one of that name). */
+static struct rproc *add_proc(struct run *r, const char *name, struct be_proc *h)
+{
+	struct rproc *p = find_proc(r, name);
+
+	if (!p) {
+		r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
+		p = &r->procs[r->nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(name);
+	}
+	symtab_free(&p->syms);
+	p->h = h;
+	p->alive = true;
+	return p;
+}
+
+static uint64_t page_size(struct run *r)
+{
+	return r->cfg.be->page_size(r->be);
+}
+
+static uint64_t proc_top(struct run *r, struct rproc *p)
+{
+	return p && p->h ? r->cfg.be->top(r->be, p->h) : 0;
+}
+
+/* The value of e in process p (symbols as bound so far). */
+static uint64_t eval(struct run *r, struct rproc *p, const struct expr *e)
+{
+	uint64_t base = 0, m;
+
+	if (e->null)
+		return 0;
+	if (e->sym) {
+		if (!strcmp(e->sym, "top")) {
+			base = proc_top(r, p);
+		} else if (p) {
+			const struct sym *s = symtab_get(&p->syms, e->sym);
+
+			base = s ? s->val : 0;
+		}
+	}
+	m = e->num * (e->pages ? page_size(r) : 1);
+	return e->neg ? base - m : base + m;
+}
+
+static const struct symtab empty_syms;
+
+static const struct symtab *syms_of(const struct rproc *p)
+{
+	return p ? &p->syms : &empty_syms;
+}
+
+/* A path as a word when it is one, else as a string. */
+static void fmt_path(struct sbuf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(c > 0x20 && c < 0x7f && c != '"' && c != '#' && c != '\\'))
+			break;
+	}
+	if (n && i == n)
+		sb_putn(b, s, n);
+	else
+		sb_cstring(b, s, n);
+}
+
+static unsigned op_width(enum op op)
+{
+	switch (op) {
+	case OP_LOAD8:
+	case OP_STORE8:
+		return 8;
+	case OP_LOAD16:
+	case OP_STORE16:
+		return 16;
+	case OP_LOAD32:
+	case OP_STORE32:
+		return 32;
+	default:
+		return 64;
+	}
+}
+
+static uint64_t width_mask(unsigned bits)
+{
+	return bits >= 64 ? UINT64_MAX : (1ULL << bits) - 1;
+}
+
+/* Appends argument a (value v) in canonical form. */
+static void fmt_arg(struct run *r, struct rproc *p, const struct line *l, const struct arg *a,
+		    uint64_t v, struct sbuf *b)
+{
+	switch (a->type) {
+	case AT_ADDR:
+		fmt_addr(b, syms_of(p), proc_top(r, p), v, false);
+		return;
+	case AT_LEN:
+		sb_printf(b, "%#" PRIx64, v);
+		return;
+	case AT_OFF:
+		if ((int64_t)v < 0)
+			sb_printf(b, "-%#" PRIx64, -v);
+		else
+			sb_printf(b, "%#" PRIx64, v);
+		return;
+	case AT_NUM:
+		if ((int64_t)v < 0)
+			sb_printf(b, "%" PRId64, (int64_t)v);
+		else
+			sb_printf(b, "%" PRIu64, v);
+		return;
+	case AT_VAL:
+		sb_printf(b, "%" PRIu64, v & width_mask(op_width(l->spec->op)));
+		return;
+	case AT_FD:
+		sb_printf(b, "%d", (int)v);
+		return;
+	case AT_BYTE:
+		sb_printf(b, "%u", (unsigned)(v & 0xff));
+		return;
+	case AT_MODE:
+		sb_printf(b, "0%o", (unsigned)v);
+		return;
+	case AT_FLAGS:
+		flags_format(b, a->fk, a->flags);
+		return;
+	case AT_STR:
+		sb_cstring(b, a->str, a->slen);
+		return;
+	case AT_PATH:
+		fmt_path(b, a->str, a->slen);
+		return;
+	case AT_NAME:
+		sb_puts(b, a->str);
+		return;
+	case AT_TOUCH:
+		sb_puts(b, a->write ? "write" : "read");
+		return;
+	case AT_BYTE_OR_STR:
+		if (a->is_str)
+			sb_cstring(b, a->str, a->slen);
+		else
+			sb_printf(b, "%u", (unsigned)(v & 0xff));
+		return;
+	}
+}
+
+/* ------------------------------------------------------------ procfs output */
+
+/* A mapping's name as the scenario sees it: sandbox paths relative to the sandbox. */
+static void fmt_vma_name(struct run *r, const char *name, struct sbuf *b)
+{
+	const char *sb = r->cfg.be->sandbox ? r->cfg.be->sandbox(r->be) : NULL;
+	size_t n = sb ? strlen(sb) : 0;
+
+	if (sb && n && !strncmp(name, sb, n) && name[n] == '/')
+		name += n + 1;
+	sb_puts(b, name);
+}
+
+/* One maps line, symbolic: "a-a+0x2000 rw-p 00000000 00:00 0 [name]". */
+static void fmt_vma(struct run *r, struct rproc *p, const struct vma_info *v, struct sbuf *b)
+{
+	uint64_t top = proc_top(r, p);
+
+	fmt_addr(b, syms_of(p), top, v->start, false);
+	sb_putc(b, '-');
+	fmt_addr(b, syms_of(p), top, v->end, true);
+	sb_printf(b, " %s %08" PRIx64 " %02x:%02x ", v->perms, v->offset, v->major, v->minor);
+	if (v->inode)
+		sb_printf(b, "i%" PRIu64, labels_get(r->labels, 1, v->inode));
+	else
+		sb_putc(b, '0');
+	if (v->name) {
+		sb_putc(b, ' ');
+		fmt_vma_name(r, v->name, b);
+	}
+}
+
+static void do_maps(struct run *r, struct rproc *p, struct rec *rec)
+{
+	struct vma_list l = { 0 };
+	struct sbuf b;
+	size_t i;
+	int err = r->cfg.be->maps(r->be, p->h, false, &l);
+
+	sb_init(&b);
+	if (err) {
+		rec->result = xstrdup(errno_name(-err) ? errno_name(-err) : "error");
+		return;
+	}
+	sb_printf(&b, "%zu mapping%s", l.n, l.n == 1 ? "" : "s");
+	rec->result = sb_steal(&b);
+	for (i = 0; i < l.n; i++) {
+		fmt_vma(r, p, &l.v[i], &b);
+		rec_add_detail(rec, sb_steal(&b));
+	}
+	vma_list_free(&l);
+}
+
+/*
+ * VmFlags without "sd": soft-dirty tracking is a kernel build option
+ * (CONFIG_MEM_SOFT_DIRTY), so whether it shows says nothing about mappings.
+ */
+static void fmt_vmflags(struct sbuf *b, const char *flags)
+{
+	const char *s = flags ? flags : "";
+
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (n && !(n == 2 && !memcmp(s, "sd", 2)))
+			sb_printf(b, " %.*s", (int)n, s);
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+static void do_smaps(struct run *r, struct rproc *p, uint64_t addr, struct rec *rec)
+{
+	struct vma_list l = { 0 };
+	struct sbuf b;
+	size_t i;
+	int f, err = r->cfg.be->maps(r->be, p->h, true, &l);
+
+	sb_init(&b);
+	if (err) {
+		rec->result = xstrdup(errno_name(-err) ? errno_name(-err) : "error");
+		return;
+	}
+	for (i = 0; i < l.n; i++)
+		if (addr >= l.v[i].start && addr < l.v[i].end)
+			break;
+	if (i == l.n) {
+		rec->result = xstrdup("no mapping");
+		vma_list_free(&l);
+		return;
+	}
+	fmt_vma(r, p, &l.v[i], &b);
+	rec->result = sb_steal(&b);
+	for (f = 0; f < SM_COUNT; f++) {
+		sb_printf(&b, "%s: %" PRIu64 " kB", smaps_field_name((enum smaps_field)f),
+			  l.v[i].kb[f]);
+		rec_add_detail(rec, sb_steal(&b));
+	}
+	sb_puts(&b, "VmFlags:");
+	fmt_vmflags(&b, l.v[i].vmflags);
+	rec_add_detail(rec, sb_steal(&b));
+	vma_list_free(&l);
+}
+
+static void do_status(struct run *r, struct rproc *p, struct rec *rec)
+{
+	struct status_info st;
+	struct sbuf b;
+	int f, err = r->cfg.be->status(r->be, p->h, &st);
+
+	if (err) {
+		rec->result = xstrdup(errno_name(-err) ? errno_name(-err) : "error");
+		return;
+	}
+	sb_init(&b);
+	for (f = 0; f < ST_COUNT; f++)
+		sb_printf(&b, "%s%s %" PRIu64 " kB", f ? " " : "",
+			  status_field_name((enum status_field)f), st.kb[f]);
+	rec->result = sb_steal(&b);
+}
+
+/* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+#define PM_EXCLUSIVE (1ULL << 56)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+
+static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t len,
+		       struct rec *rec)
+{
+	uint64_t ps = page_size(r), start = addr & ~(ps - 1), n, i, *ents;
+	uint64_t zero = r->cfg.be->zero_pfn(r->be), top = proc_top(r, p);
+	struct sbuf sum, b;
+	int err;
+
+	if (len == 0) {
+		rec->result = xstrdup("0 pages");
+		return;
+	}
+	if (addr + len < addr || len / ps >= BE_MAX_PAGES) {
+		rec->result = xstrdup("E2BIG");
+		return;
+	}
+	n = (addr + len - start + ps - 1) / ps;
+	ents = xcalloc(n, sizeof(*ents));
+	err = r->cfg.be->pagemap(r->be, p->h, start, n, ents);
+	if (err) {
+		free(ents);
+		rec->result = xstrdup(errno_name(-err) ? errno_name(-err) : "error");
+		return;
+	}
+	sb_init(&sum);
+	sb_init(&b);
+	for (i = 0; i < n; i++) {
+		uint64_t e = ents[i], pfn = e & PM_PFN_MASK;
+
+		if (i)
+			sb_putc(&sum, ' ');
+		fmt_addr(&b, syms_of(p), top, start + i * ps, false);
+		if (e & PM_PRESENT) {
+			if (pfn == zero) {
+				sb_puts(&sum, "zero");
+				sb_puts(&b, " present zero");
+			} else {
+				uint64_t lab = labels_get(r->labels, 0, pfn);
+
+				sb_printf(&sum, "#%" PRIu64, lab);
+				sb_printf(&b, " present #%" PRIu64 " %s%s", lab,
+					  e & PM_FILE ? "file" : "anon",
+					  e & PM_EXCLUSIVE ? " exclusive" : "");
+			}
+		} else if (e & PM_SWAP) {
+			sb_puts(&sum, "swap");
+			sb_puts(&b, " swapped");
+		} else {
+			sb_putc(&sum, '-');
+			sb_puts(&b, " absent");
+		}
+		rec_add_detail(rec, sb_steal(&b));
+	}
+	rec->result = sb_steal(&sum);
+	free(ents);
+}
+
+/* ----------------------------------------------------------------- results */
+
+static bool op_returns_addr(enum op op)
+{
+	return op == OP_MMAP || op == OP_MREMAP || op == OP_BRK;
+}
+
+/* Formats a back end answer as a result string. */
+static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct be_res *res)
+{
+	struct sbuf b;
+	const char *name;
+
+	sb_init(&b);
+	switch (res->kind) {
+	case RK_OK:
+		sb_puts(&b, "ok");
+		break;
+	case RK_VAL:
+		if (op_returns_addr(op))
+			fmt_addr(&b, syms_of(p), proc_top(r, p), res->val, false);
+		else
+			sb_printf(&b, "%" PRIu64, res->val);
+		break;
+	case RK_ERR:
+		name = errno_name(res->err);
+		if (name)
+			sb_puts(&b, name);
+		else
+			sb_printf(&b, "errno %d", res->err);
+		break;
+	case RK_SIG:
+		name = signal_name(res->signo);
+		if (name)
+			sb_puts(&b, name);
+		else
+			sb_printf(&b, "signal %d", res->signo);
+		if (res->signo == 7 || res->signo == 11) {
+			name = si_code_name(res->signo, res->code);
+			if (name)
+				sb_printf(&b, " %s", name);
+			else
+				sb_printf(&b, " code %d", res->code);
+			sb_puts(&b, " at ");
+			fmt_addr(&b, syms_of(p), proc_top(r, p), res->addr, false);
+		}
+		break;
+	case RK_BYTES:
+		sb_cstring(&b, res->bytes.s ? res->bytes.s : "", res->bytes.len);
+		break;
+	case RK_TEXT:
+		sb_puts(&b, sb_str(&res->bytes));
+		break;
+	case RK_NA:
+		sb_puts(&b, "n/a");
+		break;
+	case RK_DIED:
+		sb_puts(&b, "process died");
+		break;
+	}
+	return sb_steal(&b);
+}
+
+/* ------------------------------------------------------------ expectations */
+
+/* Does the expectation hold: textually on the result or a detail line, or by value? */
+static bool expect_holds(struct run *r, struct rproc *p, const struct rec *rec,
+			 const struct be_res *res, bool have_res, const char *e)
+{
+	struct expr x;
+	size_t i;
+	bool ok = false;
+
+	if (expect_text_match(rec->result, e))
+		return true;
+	for (i = 0; i < rec->ndetail; i++)
+		if (expect_text_match(rec->detail[i], e))
+			return true;
+	if (!have_res || res->kind != RK_VAL || expr_parse(e, strlen(e), &x))
+		return false;
+	if (!x.sym || !strcmp(x.sym, "top") || (p && symtab_get(&p->syms, x.sym)))
+		ok = eval(r, p, &x) == res->val;
+	expr_free(&x);
+	return ok;
+}
+
+static void check_expect(struct run *r, struct rproc *p, const char *file, const struct line *l,
+			 struct rec *rec, const struct be_res *res, bool have_res)
+{
+	if (!l->expect)
+		return;
+	rec->expect = l->expect;
+	rec->expect_ok = expect_holds(r, p, rec, res, have_res, l->expect);
+	if (!rec->expect_ok) {
+		r->failures++;
+		if (!r->cfg.quiet)
+			fprintf(r->cfg.errs, "%s:%d: expected %s, got %s\n", file, l->lineno,
+				l->expect, rec->result ? rec->result : "nothing");
+	}
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static uint64_t round_up(uint64_t v, uint64_t ps)
+{
+	return (v + ps - 1) & ~(ps - 1);
+}
+
+/* Is a byte count beyond what the runner carries? */
+static bool too_long(uint64_t n)
+{
+	return n > BE_MAX_BYTES;
+}
+
+static void emit(struct run *r, struct rec *rec)
+{
+	r->cfg.emit(r->cfg.ctx, rec);
+	rec_free(rec);
+}
+
+static int run_cmd(struct run *r, const char *file, const struct line *l)
+{
+	const struct be_ops *be = r->cfg.be;
+	struct rproc *p = find_proc(r, l->proc);
+	enum op op = l->spec->op;
+	uint64_t v[MAX_ARGS] = { 0 };
+	struct be_call c;
+	struct be_res res;
+	struct rec rec;
+	struct sbuf b;
+	bool have_res = false;
+	int i;
+
+	if (p && !p->alive)
+		p = NULL;
+	memset(&rec, 0, sizeof(rec));
+	memset(&c, 0, sizeof(c));
+	be_res_init(&res);
+	sb_init(&b);
+	rec.file = file;
+	rec.line = l->lineno;
+	rec.proc = l->proc ? xstrdup(l->proc) : NULL;
+	rec.bind = l->bind ? xstrdup(l->bind) : NULL;
+	rec.sim_only = l->spec->flags & CF_SIM_ONLY;
+
+	/* Resolve and print the command with the symbols before the line. */
+	sb_puts(&b, l->spec->name);
+	c.op = op;
+	c.nargs = l->nargs;
+	for (i = 0; i < l->nargs; i++) {
+		const struct arg *a = &l->args[i];
+
+		if (a->type == AT_FLAGS)
+			v[i] = a->flags;
+		else if (a->type == AT_TOUCH)
+			v[i] = a->write;
+		else if (a->type != AT_STR && a->type != AT_PATH && a->type != AT_NAME &&
+			 !(a->type == AT_BYTE_OR_STR && a->is_str))
+			v[i] = eval(r, p, &a->e);
+		if (a->type == AT_STR || (a->type == AT_BYTE_OR_STR && a->is_str)) {
+			c.data = a->str;
+			c.dlen = a->slen;
+			c.has_content = a->type == AT_BYTE_OR_STR;
+		}
+		if (a->type == AT_PATH)
+			c.path = a->str;
+		c.a[i] = v[i];
+		sb_putc(&b, ' ');
+		fmt_arg(r, p, l, a, v[i], &b);
+	}
+	rec.cmd = sb_steal(&b);
+
+	if (l->proc && !p) {
+		/* Killed (SIGKILL) or died since the checker saw it alive. */
+		res.kind = RK_DIED;
+		have_res = true;
+		rec.result = fmt_result(r, NULL, op, &res);
+		goto done;
+	}
+
+	switch (op) {
+	case OP_FORK: {
+		struct be_proc *child = NULL;
+
+		be->fork(r->be, p->h, &child, &res);
+		have_res = true;
+		if (res.kind == RK_OK) {
+			/* p may move when the array grows: find it again after. */
+			struct symtab syms = { 0 };
+			struct rproc *cp;
+
+			symtab_copy(&syms, &p->syms);
+			cp = add_proc(r, l->args[0].str, child);
+			cp->syms = syms;
+			p = find_proc(r, l->proc);
+		}
+		rec.result = fmt_result(r, p, op, &res);
+		break;
+	}
+	case OP_EXEC:
+		be->exec(r->be, p->h, &res);
+		have_res = true;
+		rec.result = fmt_result(r, p, op, &res);
+		break;
+	case OP_EXIT:
+		be->exit(r->be, p->h, &res);
+		have_res = true;
+		p->alive = false;
+		p->h = NULL;
+		rec.result = fmt_result(r, NULL, op, &res);
+		break;
+	case OP_MAPS:
+		do_maps(r, p, &rec);
+		break;
+	case OP_SMAPS:
+		do_smaps(r, p, v[0], &rec);
+		break;
+	case OP_STATUS:
+		do_status(r, p, &rec);
+		break;
+	case OP_PAGEMAP:
+		do_pagemap(r, p, v[0], v[1], &rec);
+		break;
+	default:
+		if (((op == OP_LOAD || op == OP_READ || op == OP_PREAD) && too_long(v[1])) ||
+		    ((op == OP_CAT || op == OP_DISK) && l->nargs == 3 && too_long(v[2])) ||
+		    (op == OP_MINCORE && v[1] / page_size(r) >= BE_MAX_PAGES)) {
+			be_res_err(&res, 7 /* E2BIG */);
+		} else {
+			be->call(r->be, p ? p->h : NULL, &c, &res);
+		}
+		have_res = true;
+		if (op == OP_LOAD8 || op == OP_LOAD16 || op == OP_LOAD32 || op == OP_LOAD64)
+			res.val &= width_mask(op_width(op));
+		rec.result = fmt_result(r, p, op, &res);
+		break;
+	}
+
+done:
+	check_expect(r, p, file, l, &rec, &res, have_res);
+
+	if (l->bind && p) {
+		uint64_t val = 0, len = 0;
+		bool addr = l->spec->flags & CF_BIND_ADDR;
+
+		if (res.kind == RK_VAL) {
+			val = res.val;
+			if (op == OP_MMAP)
+				len = round_up(v[1], page_size(r));
+			else if (op == OP_MREMAP)
+				len = round_up(v[2], page_size(r));
+		} else if (res.kind == RK_ERR) {
+			val = UINT64_MAX; /* what the C call returns: MAP_FAILED, -1 */
+		}
+		symtab_bind(&p->syms, l->bind, val, len, addr, ++r->seq);
+	}
+	if (res.kind == RK_SIG && res.signo == 9 && p && p->alive) {
+		/* SIGKILL (the OOM killer): the process is gone, as on Linux. */
+		struct be_res xr;
+
+		be_res_init(&xr);
+		be->exit(r->be, p->h, &xr);
+		be_res_free(&xr);
+		p->alive = false;
+		p->h = NULL;
+	}
+	emit(r, &rec);
+	be_res_free(&res);
+	return 0;
+}
+
+static int run_config(struct run *r, const char *file, const struct line *l)
+{
+	struct rec rec;
+	struct sbuf b;
+	char *result = NULL;
+	size_t i;
+
+	memset(&rec, 0, sizeof(rec));
+	sb_init(&b);
+	rec.file = file;
+	rec.line = l->lineno;
+	rec.sim_only = true;
+	sb_puts(&b, "config");
+	for (i = 0; i < l->ncfg; i++) {
+		struct be_res res;
+		uint64_t val = eval(r, NULL, &l->cfg[i].val);
+
+		sb_printf(&b, " %s=%" PRIu64, l->cfg[i].key, val);
+		be_res_init(&res);
+		r->cfg.be->config(r->be, l->cfg[i].key, val, &res);
+		if (!result || (res.kind != RK_OK && !strcmp(result, "ok"))) {
+			free(result);
+			result = fmt_result(r, NULL, OP_NONE, &res);
+			if (res.kind == RK_ERR && res.bytes.len)
+				fprintf(r->cfg.errs, "%s:%d: config %s: %s\n", file, l->lineno,
+					l->cfg[i].key, sb_str(&res.bytes));
+		}
+		be_res_free(&res);
+	}
+	rec.cmd = sb_steal(&b);
+	rec.result = result;
+	check_expect(r, NULL, file, l, &rec, NULL, false);
+	emit(r, &rec);
+	return 0;
+}
+
+int run_line(struct run *r, const char *file, const struct line *l)
+{
+	struct rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.file = file;
+	rec.line = l->lineno;
+	switch (l->kind) {
+	case LK_BLANK:
+	case LK_SELECT:
+		return 0;
+	case LK_ECHO:
+		rec.is_echo = true;
+		rec.cmd = xstrdup(l->text ? l->text : "");
+		emit(r, &rec);
+		return 0;
+	case LK_CONFIG:
+		return run_config(r, file, l);
+	case LK_PROC: {
+		struct be_proc *h = NULL;
+		struct sbuf err;
+
+		sb_init(&err);
+		if (r->cfg.be->proc_new(r->be, &h, &err)) {
+			fprintf(r->cfg.errs, "%s:%d: cannot start process %s: %s\n", file,
+				l->lineno, l->proc, sb_str(&err));
+			sb_free(&err);
+			return -1;
+		}
+		sb_free(&err);
+		add_proc(r, l->proc, h);
+		rec.cmd = xmalloc(strlen(l->proc) + 6);
+		sprintf(rec.cmd, "proc %s", l->proc);
+		rec.result = xstrdup("ok");
+		emit(r, &rec);
+		return 0;
+	}
+	case LK_CMD:
+		return run_cmd(r, file, l);
+	}
+	return 0;
+}
+
+int run_script(const struct run_cfg *cfg, const struct script *s)
+{
+	struct run *r;
+	struct sbuf err;
+	size_t i;
+	int rc = 0;
+
+	sb_init(&err);
+	if (run_new(cfg, &r, &err)) {
+		fprintf(cfg->errs ? cfg->errs : stderr, "%s: cannot start the %s back end: %s\n",
+			s->file, cfg->be->name, sb_str(&err));
+		sb_free(&err);
+		return 2;
+	}
+	sb_free(&err);
+	for (i = 0; i < s->nlines; i++) {
+		if (run_line(r, s->file, &s->lines[i])) {
+			rc = 1;
+			break;
+		}
+	}
+	if (run_failures(r))
+		rc = 1;
+	run_free(r);
+	return rc;
+}

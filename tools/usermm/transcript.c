@@ -1,0 +1,398 @@
+/*
+ * transcript.c: symbols, symbolic addresses, labels, records and their
+ * text and JSON forms, expectation matching and the unified diff
+ * (transcript.h).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transcript.h"
+
+/* ---------------------------------------------------------------- symbols */
+
+void symtab_free(struct symtab *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->s[i].name);
+	free(t->s);
+	t->s = NULL;
+	t->n = 0;
+}
+
+void symtab_copy(struct symtab *to, const struct symtab *from)
+{
+	size_t i;
+
+	symtab_free(to);
+	to->s = xcalloc(from->n ? from->n : 1, sizeof(*to->s));
+	for (i = 0; i < from->n; i++) {
+		to->s[i] = from->s[i];
+		to->s[i].name = xstrdup(from->s[i].name);
+	}
+	to->n = from->n;
+}
+
+const struct sym *symtab_get(const struct symtab *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->s[i].name, name))
+			return &t->s[i];
+	return NULL;
+}
+
+void symtab_bind(struct symtab *t, const char *name, uint64_t val, uint64_t len, bool addr,
+		 uint64_t seq)
+{
+	struct sym *s = (struct sym *)symtab_get(t, name);
+
+	if (!s) {
+		t->s = xrealloc(t->s, (t->n + 1) * sizeof(*t->s));
+		s = &t->s[t->n++];
+		s->name = xstrdup(name);
+	}
+	s->val = val;
+	s->len = len;
+	s->addr = addr;
+	s->seq = seq;
+}
+
+/*
+ * How far below top addresses print relative to it: where mmap(NULL) puts
+ * mappings. Elsewhere (low addresses, above top where the kernel keeps its
+ * vdso) an address is the same number on both back ends: printed as it is.
+ */
+#define TOP_ZONE (1ULL << 40)
+
+void fmt_addr(struct sbuf *b, const struct symtab *t, uint64_t top, uint64_t v, bool end)
+{
+	const struct sym *best = NULL;
+	size_t i;
+
+	if (v == 0) {
+		sb_puts(b, "NULL");
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		const struct sym *s = &t->s[i];
+
+		if (s->addr && s->val == v && (!best || s->seq > best->seq))
+			best = s;
+	}
+	if (best) {
+		sb_puts(b, best->name);
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		const struct sym *s = &t->s[i];
+		bool in;
+
+		if (!s->addr || !s->len || s->val + s->len < s->val)
+			continue;
+		in = end ? (v > s->val && v <= s->val + s->len) : (v > s->val && v < s->val + s->len);
+		if (in && (!best || s->seq > best->seq))
+			best = s;
+	}
+	if (best) {
+		sb_printf(b, "%s+%#" PRIx64, best->name, v - best->val);
+		return;
+	}
+	if (v == top && top)
+		sb_puts(b, "top");
+	else if (v < top && top - v <= TOP_ZONE)
+		sb_printf(b, "top-%#" PRIx64, top - v);
+	else
+		sb_printf(b, "%#" PRIx64, v);
+}
+
+/* ----------------------------------------------------------------- labels */
+
+/* An open-addressing map from 64-bit keys to label numbers. */
+struct lmap {
+	uint64_t *keys;
+	uint64_t *vals; /* 0: empty slot */
+	size_t cap;
+	size_t n;
+};
+
+struct labels {
+	struct lmap m[2];
+};
+
+struct labels *labels_new(void)
+{
+	return xcalloc(1, sizeof(struct labels));
+}
+
+void labels_free(struct labels *l)
+{
+	int i;
+
+	if (!l)
+		return;
+	for (i = 0; i < 2; i++) {
+		free(l->m[i].keys);
+		free(l->m[i].vals);
+	}
+	free(l);
+}
+
+static size_t lhash(uint64_t k, size_t cap)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)(k & (cap - 1));
+}
+
+static uint64_t *lmap_slot(struct lmap *m, uint64_t key)
+{
+	size_t i = lhash(key, m->cap);
+
+	while (m->vals[i] && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	m->keys[i] = key;
+	return &m->vals[i];
+}
+
+uint64_t labels_get(struct labels *l, int which, uint64_t key)
+{
+	struct lmap *m = &l->m[which ? 1 : 0];
+	uint64_t *slot;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct lmap old = *m;
+		size_t i;
+
+		m->cap = old.cap ? old.cap * 2 : 64;
+		m->keys = xcalloc(m->cap, sizeof(*m->keys));
+		m->vals = xcalloc(m->cap, sizeof(*m->vals));
+		for (i = 0; i < old.cap; i++)
+			if (old.vals[i])
+				*lmap_slot(m, old.keys[i]) = old.vals[i];
+		free(old.keys);
+		free(old.vals);
+	}
+	slot = lmap_slot(m, key);
+	if (!*slot)
+		*slot = ++m->n;
+	return *slot;
+}
+
+/* ---------------------------------------------------------------- records */
+
+void rec_add_detail(struct rec *r, char *line)
+{
+	r->detail = xrealloc(r->detail, (r->ndetail + 1) * sizeof(*r->detail));
+	r->detail[r->ndetail++] = line;
+}
+
+void rec_free(struct rec *r)
+{
+	size_t i;
+
+	free(r->proc);
+	free(r->bind);
+	free(r->cmd);
+	free(r->result);
+	for (i = 0; i < r->ndetail; i++)
+		free(r->detail[i]);
+	free(r->detail);
+	free(r->got_note);
+	memset(r, 0, sizeof(*r));
+}
+
+void rec_head(struct sbuf *b, const struct rec *r)
+{
+	if (r->is_echo) {
+		sb_puts(b, r->cmd);
+		return;
+	}
+	if (r->proc)
+		sb_printf(b, "%s: ", r->proc);
+	if (r->bind)
+		sb_printf(b, "%s = ", r->bind);
+	sb_puts(b, r->cmd);
+	if (r->result)
+		sb_printf(b, " = %s", r->result);
+}
+
+void rec_text(struct sbuf *b, const struct rec *r)
+{
+	size_t i;
+
+	rec_head(b, r);
+	sb_putc(b, '\n');
+	for (i = 0; i < r->ndetail; i++)
+		sb_printf(b, "    %s\n", r->detail[i]);
+}
+
+static void json_field(struct sbuf *b, const char *key, const char *val, bool *first)
+{
+	if (!val)
+		return;
+	sb_printf(b, "%s\"%s\":", *first ? "" : ",", key);
+	sb_json_string(b, val);
+	*first = false;
+}
+
+void rec_json(struct sbuf *b, const struct rec *r)
+{
+	bool first = true;
+	size_t i;
+
+	sb_putc(b, '{');
+	sb_printf(b, "\"line\":%d", r->line);
+	first = false;
+	if (r->is_echo) {
+		json_field(b, "echo", r->cmd, &first);
+	} else {
+		json_field(b, "proc", r->proc, &first);
+		json_field(b, "bind", r->bind, &first);
+		json_field(b, "command", r->cmd, &first);
+		json_field(b, "result", r->result, &first);
+	}
+	if (r->ndetail) {
+		sb_puts(b, ",\"detail\":[");
+		for (i = 0; i < r->ndetail; i++) {
+			if (i)
+				sb_putc(b, ',');
+			sb_json_string(b, r->detail[i]);
+		}
+		sb_putc(b, ']');
+	}
+	if (r->sim_only)
+		sb_puts(b, ",\"sim_only\":true");
+	if (r->expect) {
+		json_field(b, "expect", r->expect, &first);
+		sb_printf(b, ",\"pass\":%s", r->expect_ok ? "true" : "false");
+	}
+	sb_putc(b, '}');
+}
+
+bool expect_text_match(const char *text, const char *e)
+{
+	size_t n = strlen(e);
+
+	if (!text)
+		return false;
+	if (!strcmp(text, e))
+		return true;
+	return !strncmp(text, e, n) && text[n] == ' ';
+}
+
+/* ------------------------------------------------------------------- diff */
+
+/* One edit of the diff script: ' ' keep, '-' only in a, '+' only in b. */
+struct edit {
+	char op;
+	size_t ai, bi;
+};
+
+/* Bails out to "everything changed" above this many cells of the LCS table. */
+#define DIFF_MAX_CELLS (64u << 20)
+
+/* Computes the edit script of a and b (LCS, after trimming common ends). */
+static struct edit *diff_edits(char *const *a, size_t na, char *const *b, size_t nb, size_t *ne)
+{
+	size_t pre = 0, suf = 0, n, m, i, j, k = 0;
+	struct edit *e = xmalloc((na + nb + 1) * sizeof(*e));
+	uint32_t *t = NULL;
+
+	while (pre < na && pre < nb && !strcmp(a[pre], b[pre]))
+		pre++;
+	while (suf < na - pre && suf < nb - pre && !strcmp(a[na - 1 - suf], b[nb - 1 - suf]))
+		suf++;
+	n = na - pre - suf;
+	m = nb - pre - suf;
+	for (i = 0; i < pre; i++)
+		e[k++] = (struct edit){ ' ', i, i };
+	if (n && m && (n + 1) * (m + 1) <= DIFF_MAX_CELLS) {
+		/* t[i][j]: LCS length of a[pre+i..] and b[pre+j..]. */
+		t = xcalloc((n + 1) * (m + 1), sizeof(*t));
+		for (i = n; i-- > 0;)
+			for (j = m; j-- > 0;) {
+				if (!strcmp(a[pre + i], b[pre + j]))
+					t[i * (m + 1) + j] = t[(i + 1) * (m + 1) + j + 1] + 1;
+				else if (t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])
+					t[i * (m + 1) + j] = t[(i + 1) * (m + 1) + j];
+				else
+					t[i * (m + 1) + j] = t[i * (m + 1) + j + 1];
+			}
+	}
+	i = 0;
+	j = 0;
+	while (i < n || j < m) {
+		if (t && i < n && j < m && !strcmp(a[pre + i], b[pre + j])) {
+			e[k++] = (struct edit){ ' ', pre + i, pre + j };
+			i++;
+			j++;
+		} else if (i < n && (j >= m || !t ||
+				     t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+			e[k++] = (struct edit){ '-', pre + i, pre + j };
+			i++;
+		} else {
+			e[k++] = (struct edit){ '+', pre + i, pre + j };
+			j++;
+		}
+	}
+	for (i = 0; i < suf; i++)
+		e[k++] = (struct edit){ ' ', na - suf + i, nb - suf + i };
+	free(t);
+	*ne = k;
+	return e;
+}
+
+#define CONTEXT 3
+
+int unified_diff(FILE *out, const char *name_a, char *const *a, size_t na, const char *name_b,
+		 char *const *b, size_t nb)
+{
+	size_t ne, i = 0;
+	struct edit *e = diff_edits(a, na, b, nb, &ne);
+	bool header = false;
+
+	while (i < ne) {
+		size_t first, last, h, ac = 0, bc = 0, as, bs;
+
+		while (i < ne && e[i].op == ' ')
+			i++;
+		if (i >= ne)
+			break;
+		/* A hunk: from CONTEXT before this change to CONTEXT after the last change
+		 * that is closer than 2 * CONTEXT to the one before it. */
+		first = i >= CONTEXT ? i - CONTEXT : 0;
+		last = i;
+		for (h = i; h < ne; h++) {
+			if (e[h].op != ' ')
+				last = h;
+			else if (h - last > 2 * CONTEXT)
+				break;
+		}
+		h = last + CONTEXT + 1 < ne ? last + CONTEXT + 1 : ne;
+		as = e[first].ai;
+		bs = e[first].bi;
+		for (i = first; i < h; i++) {
+			if (e[i].op != '+')
+				ac++;
+			if (e[i].op != '-')
+				bc++;
+		}
+		if (!header) {
+			fprintf(out, "--- %s\n+++ %s\n", name_a, name_b);
+			header = true;
+		}
+		fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", ac ? as + 1 : as, ac, bc ? bs + 1 : bs,
+			bc);
+		for (i = first; i < h; i++)
+			fprintf(out, "%c%s\n", e[i].op,
+				e[i].op == '+' ? b[e[i].bi] : a[e[i].ai]);
+		i = h;
+	}
+	free(e);
+	return header ? 1 : 0;
+}
