@@ -49,6 +49,19 @@ bool vma_access_ok(const struct vma *v, enum fault_access acc)
 /* What every PTE the handler installs carries. */
 #define PTE_BASE (PTE_PRESENT | PTE_USER | PTE_ACCESSED)
 
+/* anon_vma_prepare under a shared mm lock: pt_lock serialises racing faults. */
+static int anon_vma_prepare_shared(struct mm *mm, struct vma *v)
+{
+	int err;
+
+	if (v->anon_vma)
+		return 0;
+	pthread_mutex_lock(&mm->pt_lock);
+	err = anon_vma_prepare(mm, v);
+	pthread_mutex_unlock(&mm->pt_lock);
+	return err;
+}
+
 /* A new anonymous frame for v (zeroed, or a copy of src when src is not NULL). */
 static uint32_t anon_frame_new(struct mm *mm, const void *src)
 {
@@ -94,15 +107,8 @@ static int do_anonymous_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep,
 		pte_install(ptep, 0, pte);
 		return 0;
 	}
-	if (!v->anon_vma) {
-		int err;
-
-		pthread_mutex_lock(&mm->pt_lock);
-		err = anon_vma_prepare(mm, v);
-		pthread_mutex_unlock(&mm->pt_lock);
-		if (err)
-			return fault_oom(si, addr);
-	}
+	if (anon_vma_prepare_shared(mm, v))
+		return fault_oom(si, addr);
 	pfn = anon_frame_new(mm, NULL);
 	if (pfn == FRAME_NONE)
 		return fault_oom(si, addr);
@@ -254,16 +260,9 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 		return 0;
 	}
 	/* A private write: a copy of the file page (do_cow_fault). */
-	if (!v->anon_vma) {
-		int err;
-
-		pthread_mutex_lock(&mm->pt_lock);
-		err = anon_vma_prepare(mm, v);
-		pthread_mutex_unlock(&mm->pt_lock);
-		if (err) {
-			frame_put(fp, pfn);
-			return fault_oom(si, addr);
-		}
+	if (anon_vma_prepare_shared(mm, v)) {
+		frame_put(fp, pfn);
+		return fault_oom(si, addr);
 	}
 	copy = anon_frame_new(mm, pfn_host(fp, pfn));
 	frame_put(fp, pfn);
@@ -303,15 +302,8 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 		pte_install(ptep, old, old | PTE_WRITE | PTE_DIRTY);
 		return 0;
 	}
-	if (!v->anon_vma) {
-		int err;
-
-		pthread_mutex_lock(&mm->pt_lock);
-		err = anon_vma_prepare(mm, v);
-		pthread_mutex_unlock(&mm->pt_lock);
-		if (err)
-			return fault_oom(si, addr);
-	}
+	if (anon_vma_prepare_shared(mm, v))
+		return fault_oom(si, addr);
 	copy = anon_frame_new(mm, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
 	if (copy == FRAME_NONE)
 		return fault_oom(si, addr);

@@ -326,22 +326,38 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 	return (int64_t)done;
 }
 
+/*
+ * The file at fd for reading (or writing) at offset, with a reference; NULL
+ * with *err EBADF (no such descriptor, or not open for that) or EINVAL (a
+ * negative offset).
+ */
+static struct file *fget_for(struct um_proc *p, int fd, bool write, int64_t offset, int64_t *err)
+{
+	struct file *f = fget(p, fd);
+
+	*err = -EBADF;
+	if (!f)
+		return NULL;
+	if (!(write ? FMODE_WRITE(f) : FMODE_READ(f))) {
+		fput(p->sys, f);
+		return NULL;
+	}
+	if (offset < 0) {
+		fput(p->sys, f);
+		*err = -EINVAL;
+		return NULL;
+	}
+	return f;
+}
+
 static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int64_t offset,
 		       bool positional)
 {
-	struct file *f = fget(p, fd);
 	int64_t r;
+	struct file *f = fget_for(p, fd, false, positional ? offset : 0, &r);
 
 	if (!f)
-		return -EBADF;
-	if (!FMODE_READ(f)) {
-		fput(p->sys, f);
-		return -EBADF;
-	}
-	if (positional && offset < 0) {
-		fput(p->sys, f);
-		return -EINVAL;
-	}
+		return r;
 	if (positional) {
 		r = inode_read(p->sys, f->inode, buf, count, (uint64_t)offset);
 	} else {
@@ -358,19 +374,11 @@ static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int
 static int64_t do_write(struct um_proc *p, int fd, const void *buf, uint64_t count,
 			int64_t offset, bool positional)
 {
-	struct file *f = fget(p, fd);
 	int64_t r;
+	struct file *f = fget_for(p, fd, true, positional ? offset : 0, &r);
 
 	if (!f)
-		return -EBADF;
-	if (!FMODE_WRITE(f)) {
-		fput(p->sys, f);
-		return -EBADF;
-	}
-	if (positional && offset < 0) {
-		fput(p->sys, f);
-		return -EINVAL;
-	}
+		return r;
 	if (positional) {
 		/* Linux: pwrite on an O_APPEND file appends, and leaves the offset alone. */
 		r = inode_write(p->sys, f->inode, buf, count,
@@ -413,16 +421,13 @@ int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count, in
 int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	struct file *f = fget(p, fd);
 	uint64_t done = 0;
 	int64_t r = 0;
+	struct file *f = fget_for(p, fd, false, 0, &r);
 
 	if (!f)
-		return -EBADF;
-	if (!FMODE_READ(f)) {
-		fput(p->sys, f);
-		return -EBADF;
-	}
+		return r;
+	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	while (done < count) {
 		uint64_t n = count - done < BOUNCE ? count - done : BOUNCE;
@@ -454,16 +459,13 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	struct file *f = fget(p, fd);
 	uint64_t done = 0;
 	int64_t r = 0;
+	struct file *f = fget_for(p, fd, true, 0, &r);
 
 	if (!f)
-		return -EBADF;
-	if (!FMODE_WRITE(f)) {
-		fput(p->sys, f);
-		return -EBADF;
-	}
+		return r;
+	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
