@@ -98,6 +98,12 @@ extern "C" {
 #define UM_MS_INVALIDATE 2
 #define UM_MS_SYNC 4
 
+/* mlockall() and mlock2() flags. */
+#define UM_MCL_CURRENT 1
+#define UM_MCL_FUTURE 2
+#define UM_MCL_ONFAULT 4
+#define UM_MLOCK_ONFAULT 1
+
 /* Overcommit policies (vm.overcommit_memory). */
 #define UM_OVERCOMMIT_GUESS 0
 #define UM_OVERCOMMIT_ALWAYS 1
@@ -205,6 +211,27 @@ UM_API int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t length, int pr
 		       int fd, int64_t offset);
 UM_API int um_munmap(struct um_proc *p, uint64_t addr, uint64_t length);
 UM_API int um_mprotect(struct um_proc *p, uint64_t addr, uint64_t length, int prot);
+
+/*
+ * mlock() and friends, as Linux: the range's VMAs get VM_LOCKED (split and
+ * merged as needed) and their pages are faulted in (not with
+ * MLOCK_ONFAULT / MCL_ONFAULT). Over RLIMIT_MEMLOCK without the privilege:
+ * ENOMEM, or EPERM when the limit is 0. A hole in the range: ENOMEM, after
+ * the VMAs before it changed (as Linux).
+ */
+UM_API int um_mlock(struct um_proc *p, uint64_t addr, uint64_t length);
+UM_API int um_mlock2(struct um_proc *p, uint64_t addr, uint64_t length, unsigned flags);
+UM_API int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length);
+UM_API int um_mlockall(struct um_proc *p, int flags);
+UM_API int um_munlockall(struct um_proc *p);
+/*
+ * mincore(): one byte per page of [addr, addr + length) into vec (a host
+ * buffer of at least length/page-size rounded up bytes): 1 when the page
+ * is resident (mapped, or in the page cache for file and shmem pages).
+ * EINVAL for an unaligned addr, ENOMEM for unmapped pages (after filling
+ * vec for the mapped pages before them).
+ */
+UM_API int um_mincore(struct um_proc *p, uint64_t addr, uint64_t length, unsigned char *vec);
 
 /* ---- memory accesses through the software MMU ---- */
 

@@ -190,6 +190,7 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_SOFTDIRTY 0x08000000ULL
 
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
 
 /*
  * The anonymous-memory object of a private VMA (anon_vma): created on the
@@ -458,6 +459,7 @@ struct mm {
 	uint64_t mmap_base;
 	uint64_t total_vm;		/* pages */
 	uint64_t locked_vm;		/* pages */
+	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
 	/* atomic; tlb_gen alone on its line: every access reads it */
 	_Alignas(64) _Atomic uint64_t tlb_gen;	/* shootdown generation */
 	_Alignas(64) char gen_pad;
@@ -584,6 +586,20 @@ UM_INTERNAL int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access 
 				struct um_siginfo *si);
 /* Linux's protection check of an access against a VMA (x86-64: write implies read). */
 UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
+
+/* gup.c */
+/*
+ * Faults in every page of [start, end) as __mm_populate does: a write
+ * fault for private writable VMAs (breaking COW), else a read fault; PROT_NONE
+ * VMAs and holes end it. Takes the mm lock shared. Returns 0, or -ENOMEM
+ * where Linux's mlock reports a failed populate (ignore_errors: MAP_POPULATE).
+ */
+UM_INTERNAL int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors);
+
+/* mlock.c */
+/* Whether a new VM_LOCKED range of len bytes fits RLIMIT_MEMLOCK (mlock_future_ok). */
+UM_INTERNAL bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len);
+UM_INTERNAL bool can_do_mlock(const struct um_system *sys);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);

@@ -10,6 +10,7 @@
  *   3. rss[] equals the recount of present, non-special PTEs by kind.
  *   4. PTE_WRITE implies a private frame is anonymous and not shared
  *      (refcount 1) or the VMA is shared.
+ *   5. total_vm and locked_vm equal the pages of all VMAs and of VM_LOCKED ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -199,7 +200,7 @@ int mm_check(struct mm *mm, char *why, size_t n)
 {
 	int64_t count[NR_MM_COUNTERS] = {0};
 	const struct vma *v;
-	uint64_t total = 0;
+	uint64_t total = 0, locked = 0;
 	int err, i;
 
 	err = vma_tree_check(&mm->vmas, why, n);
@@ -207,8 +208,16 @@ int mm_check(struct mm *mm, char *why, size_t n)
 		err = pgtable_check(&mm->pt, why, n);
 	if (err)
 		return err;
-	for (v = mm->vmas.first; v; v = v->next)
+	for (v = mm->vmas.first; v; v = v->next) {
 		total += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		if (v->vm_flags & VM_LOCKED)
+			locked += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+	}
+	if (locked != mm->locked_vm) {
+		snprintf(why, n, "locked_vm %llu, recount %llu", (unsigned long long)mm->locked_vm,
+			 (unsigned long long)locked);
+		return -EUCLEAN;
+	}
 	err = check_ptes(mm, count, why, n);
 	if (err)
 		return err;

@@ -135,7 +135,7 @@ static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off,
 }
 
 static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
-			    int64_t off, struct file *filp)
+			    int64_t off, struct file *filp, uint64_t *populate)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
@@ -163,14 +163,18 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		return -EOVERFLOW;
 	if (mm->vmas.count > sys->cfg.max_map_count)
 		return -ENOMEM;
-	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE |
-		   VM_MAYEXEC;
+	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | mm->def_flags | VM_MAYREAD |
+		   VM_MAYWRITE | VM_MAYEXEC;
 	a = get_unmapped_area(mm, addr, len, flags);
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;
 	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
 		return -EEXIST;
+	if ((flags & UM_MAP_LOCKED) && !can_do_mlock(sys))
+		return -EPERM;
+	if (!mlock_future_ok(mm, vm_flags, len))
+		return -EAGAIN;
 	if (filp) {
 		err = mmap_file_checks(filp, prot, flags, off, len, &vm_flags, &mapfile);
 		if (err)
@@ -250,7 +254,12 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	vma_insert(&mm->vmas, v);
 	i_mmap_link(v);
 	mm->total_vm += len >> sys->page_shift;
+	if (vm_flags & VM_LOCKED)
+		mm->locked_vm += len >> sys->page_shift;
 	vma_merge_neighbours(mm, v);
+	if (((vm_flags & VM_LOCKED) && !(vm_flags & VM_LOCKONFAULT)) ||
+	    (flags & (UM_MAP_POPULATE | UM_MAP_NONBLOCK)) == UM_MAP_POPULATE)
+		*populate = len;
 	return (int64_t)addr;
 nomem:
 	err = -ENOMEM;
@@ -268,6 +277,7 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int fl
 {
 	struct mm *mm = p->mm;
 	struct file *file = NULL;
+	uint64_t populate = 0;
 	int64_t ret;
 
 	if ((uint64_t)off & p->sys->page_mask)
@@ -280,10 +290,13 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int fl
 		return -ENOMEM; /* no huge page pool: hugetlb_file_setup fails */
 	}
 	pthread_rwlock_wrlock(&mm->lock);
-	ret = mmap_checked(mm, addr, len, prot, flags, off, file);
+	ret = mmap_checked(mm, addr, len, prot, flags, off, file, &populate);
 	pthread_rwlock_unlock(&mm->lock);
 	if (file)
 		fput(p->sys, file);
+	/* MAP_POPULATE and MAP_LOCKED fault the mapping in; errors are ignored. */
+	if (ret >= 0 && populate)
+		mm_populate(mm, (uint64_t)ret, (uint64_t)ret + populate, true);
 	return ret;
 }
 
@@ -323,6 +336,8 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		next = v->next;
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		if (v->vm_flags & VM_LOCKED)
+			mm->locked_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_ACCOUNT)
 			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
 		vma_remove(&mm->vmas, v);

@@ -34,10 +34,6 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 		return -ENOMEM;
 	if (end == start)
 		return 0;
-	/*
-	 * error stays ENOMEM until a write-back sets it, as in Linux: a walk
-	 * that runs off the last VMA after syncing one returns that result.
-	 */
 	error = -ENOMEM;
 	pthread_rwlock_rdlock(&mm->lock);
 	v = vma_find(&mm->vmas, start);
@@ -45,8 +41,15 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 		struct inode *file;
 		uint64_t fstart, fend;
 
-		if (!v)
+		if (!v) {
+			/*
+			 * Unmapped to the end. Linux finds the stack VMA above every
+			 * mapping of a real process here and answers ENOMEM; a usermm
+			 * process need not have one, so answer as if it did.
+			 */
+			error = -ENOMEM;
 			break;
+		}
 		if (start < v->vm_start) {
 			if (flags == UM_MS_ASYNC)
 				break;

@@ -1,0 +1,62 @@
+/*
+ * mincore.c: mincore() — which pages of a range are resident.
+ *
+ * A page is resident when its PTE is present (the zero frame included),
+ * or, for file and shmem VMAs, when the page cache holds the page the
+ * VMA would map there. Walks the range VMA by VMA as do_mincore does: the
+ * bytes for the pages before a hole are filled, then ENOMEM.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* Fills vec for [start, end) inside v. The mm lock is held shared. */
+static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+			unsigned char *vec)
+{
+	struct um_system *sys = mm->sys;
+	struct inode *ino = v->vm_file && v->vm_file->type != INODE_ZERO ? v->vm_file : NULL;
+
+	for (uint64_t va = start; va < end; va += sys->page_size) {
+		_Atomic pte_t *ptep = pgtable_walk(&mm->pt, va, false);
+		pte_t pte = ptep ? atomic_load_explicit(ptep, memory_order_relaxed) : 0;
+		unsigned char r = 0;
+
+		if (pte & PTE_PRESENT)
+			r = 1;
+		else if (ino)
+			r = pagecache_lookup(ino, v->vm_pgoff + ((va - v->vm_start) >> sys->page_shift)) !=
+			    FRAME_NONE;
+		*vec++ = r;
+	}
+}
+
+int um_mincore(struct um_proc *p, uint64_t start, uint64_t len, unsigned char *vec)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	uint64_t end;
+	int err = 0;
+
+	if (start & sys->page_mask)
+		return -EINVAL;
+	if (start > sys->task_size || len > sys->task_size - start)
+		return -ENOMEM;
+	end = start + ((len + sys->page_mask) & ~sys->page_mask);
+	pthread_rwlock_rdlock(&mm->lock);
+	while (start < end) {
+		struct vma *v = vma_lookup(&mm->vmas, start);
+		uint64_t stop;
+
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		stop = v->vm_end < end ? v->vm_end : end;
+		mincore_vma(mm, v, start, stop, vec);
+		vec += (stop - start) >> sys->page_shift;
+		start = stop;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return err;
+}

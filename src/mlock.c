@@ -1,0 +1,225 @@
+/*
+ * mlock.c: mlock, mlock2, munlock, mlockall, munlockall (mm/mlock.c).
+ *
+ * Locking marks VMAs VM_LOCKED (VM_LOCKONFAULT for the on-fault variants),
+ * splitting and merging them like mprotect, counts the pages in locked_vm
+ * (VmLck), and then faults the range in with the mm lock dropped. As on
+ * Linux, the two halves can fail separately: a hole in the range is
+ * ENOMEM after the VMAs before it were locked, and a range that cannot be
+ * populated (PROT_NONE, pages past EOF) is ENOMEM with its VMAs locked.
+ * Locks do not nest, are not inherited by fork, and go with munmap and
+ * exec. Reclaim never takes pages of a VM_LOCKED VMA.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+bool can_do_mlock(const struct um_system *sys)
+{
+	return sys->cfg.rlimit_memlock != 0 || sys->cfg.privileged;
+}
+
+bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
+{
+	const struct um_system *sys = mm->sys;
+
+	if (!(vm_flags & VM_LOCKED) || sys->cfg.privileged)
+		return true;
+	return (len >> sys->page_shift) + mm->locked_vm <=
+	       sys->cfg.rlimit_memlock >> sys->page_shift;
+}
+
+/* Gives [start, end) of v the lock flags of newflags (mlock_fixup). */
+static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+		       uint64_t newflags)
+{
+	uint64_t oldflags = v->vm_flags;
+	int64_t pages = (int64_t)((end - start) >> mm->sys->page_shift);
+	int err;
+
+	if (newflags == oldflags)
+		return 0;
+	if (start > v->vm_start) {
+		err = vma_split(mm, v, start, true);
+		if (err)
+			return err;
+	}
+	if (end < v->vm_end) {
+		err = vma_split(mm, v, end, false);
+		if (err)
+			return err;
+	}
+	if (!(newflags & VM_LOCKED))
+		pages = -pages;
+	else if (oldflags & VM_LOCKED)
+		pages = 0;
+	mm->locked_vm = (uint64_t)((int64_t)mm->locked_vm + pages);
+	v->vm_flags = newflags;
+	vma_merge_neighbours(mm, v);
+	return 0;
+}
+
+/* apply_vma_lock_flags: the lock flags of [start, start + len). */
+static int apply_vma_lock_flags(struct mm *mm, uint64_t start, uint64_t len, uint64_t flags)
+{
+	uint64_t end = start + len, tmp;
+	struct vma *v;
+
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+	v = vma_lookup(&mm->vmas, start);
+	if (!v)
+		return -ENOMEM;
+	tmp = start;
+	while (v && v->vm_start < end) {
+		uint64_t nstart = tmp > v->vm_start ? tmp : v->vm_start;
+		uint64_t nend = v->vm_end < end ? v->vm_end : end;
+		int err;
+
+		if (v->vm_start > tmp)
+			return -ENOMEM;
+		err = mlock_fixup(mm, v, nstart, nend, (v->vm_flags & ~VM_LOCKED_MASK) | flags);
+		if (err)
+			return err;
+		tmp = nend;
+		/* v may have merged with what follows: look tmp up afresh. */
+		v = tmp < end ? vma_find(&mm->vmas, tmp) : NULL;
+	}
+	return tmp < end ? -ENOMEM : 0;
+}
+
+/* Pages of [start, start + len) already locked (count_mm_mlocked_page_nr). */
+static uint64_t mlocked_pages_in(const struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len, pages = 0;
+
+	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
+	     v = v->next) {
+		uint64_t s = v->vm_start > start ? v->vm_start : start;
+		uint64_t e = v->vm_end < end ? v->vm_end : end;
+
+		if (v->vm_flags & VM_LOCKED)
+			pages += (e - s) >> mm->sys->page_shift;
+	}
+	return pages;
+}
+
+static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t flags)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	uint64_t limit = sys->cfg.rlimit_memlock >> sys->page_shift, locked;
+	int err = -ENOMEM;
+
+	if (!can_do_mlock(sys))
+		return -EPERM;
+	if (len > UINT64_MAX - sys->page_mask - (start & sys->page_mask))
+		return -EINVAL;
+	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
+	start &= ~sys->page_mask;
+	locked = len >> sys->page_shift;
+	pthread_rwlock_wrlock(&mm->lock);
+	locked += mm->locked_vm;
+	if (locked > limit && !sys->cfg.privileged)
+		/* What is already locked in the range does not count twice. */
+		locked -= mlocked_pages_in(mm, start, len);
+	if (locked <= limit || sys->cfg.privileged)
+		err = apply_vma_lock_flags(mm, start, len, flags);
+	pthread_rwlock_unlock(&mm->lock);
+	if (err)
+		return err;
+	if (flags & VM_LOCKONFAULT)
+		return 0;
+	return mm_populate(mm, start, start + len, false);
+}
+
+int um_mlock(struct um_proc *p, uint64_t addr, uint64_t length)
+{
+	return do_mlock(p, addr, length, VM_LOCKED);
+}
+
+int um_mlock2(struct um_proc *p, uint64_t addr, uint64_t length, unsigned flags)
+{
+	if (flags & ~(unsigned)UM_MLOCK_ONFAULT)
+		return -EINVAL;
+	return do_mlock(p, addr, length,
+			VM_LOCKED | ((flags & UM_MLOCK_ONFAULT) ? VM_LOCKONFAULT : 0));
+}
+
+int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	int err;
+
+	if (length > UINT64_MAX - sys->page_mask - (addr & sys->page_mask))
+		return -EINVAL;
+	length = (length + (addr & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
+	addr &= ~sys->page_mask;
+	pthread_rwlock_wrlock(&mm->lock);
+	err = apply_vma_lock_flags(mm, addr, length, 0);
+	pthread_rwlock_unlock(&mm->lock);
+	return err;
+}
+
+/* apply_mlockall_flags: def_flags for MCL_FUTURE, every VMA for MCL_CURRENT. */
+static void apply_mlockall_flags(struct mm *mm, int flags)
+{
+	uint64_t to_add = 0;
+
+	mm->def_flags &= ~VM_LOCKED_MASK;
+	if (flags & UM_MCL_FUTURE) {
+		mm->def_flags |= VM_LOCKED;
+		if (flags & UM_MCL_ONFAULT)
+			mm->def_flags |= VM_LOCKONFAULT;
+		if (!(flags & UM_MCL_CURRENT))
+			return;
+	}
+	if (flags & UM_MCL_CURRENT) {
+		to_add |= VM_LOCKED;
+		if (flags & UM_MCL_ONFAULT)
+			to_add |= VM_LOCKONFAULT;
+	}
+	for (struct vma *v = mm->vmas.first; v;) {
+		uint64_t end = v->vm_end;
+
+		/* Errors (the map count) are ignored, as Linux ignores them. */
+		mlock_fixup(mm, v, v->vm_start, v->vm_end, (v->vm_flags & ~VM_LOCKED_MASK) | to_add);
+		v = vma_find(&mm->vmas, end);
+	}
+}
+
+int um_mlockall(struct um_proc *p, int flags)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	int err = -ENOMEM;
+
+	if (!flags || (flags & ~(UM_MCL_CURRENT | UM_MCL_FUTURE | UM_MCL_ONFAULT)) ||
+	    flags == UM_MCL_ONFAULT)
+		return -EINVAL;
+	if (!can_do_mlock(sys))
+		return -EPERM;
+	pthread_rwlock_wrlock(&mm->lock);
+	if (!(flags & UM_MCL_CURRENT) || mm->total_vm <= sys->cfg.rlimit_memlock >> sys->page_shift ||
+	    sys->cfg.privileged) {
+		apply_mlockall_flags(mm, flags);
+		err = 0;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	if (!err && (flags & UM_MCL_CURRENT) && !(flags & UM_MCL_ONFAULT))
+		mm_populate(mm, 0, sys->task_size, true);
+	return err;
+}
+
+int um_munlockall(struct um_proc *p)
+{
+	struct mm *mm = p->mm;
+
+	pthread_rwlock_wrlock(&mm->lock);
+	apply_mlockall_flags(mm, 0);
+	pthread_rwlock_unlock(&mm->lock);
+	return 0;
+}
