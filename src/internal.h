@@ -603,6 +603,9 @@ UM_INTERNAL bool can_do_mlock(const struct um_system *sys);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
+/* A free range for len bytes (get_unmapped_area), or a negative errno. */
+UM_INTERNAL int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
+				      bool anon_private);
 UM_INTERNAL uint64_t calc_vm_prot_bits(int prot);
 
 /* procfs.c */

@@ -39,20 +39,83 @@ static uint64_t vm_start_gap(const struct mm *mm, const struct vma *v)
 	return (v->vm_flags & VM_GROWSDOWN) ? 0 : v->vm_start;
 }
 
+/* The lowest free [a, a + len) inside [low, high) (arch_get_unmapped_area, x86 MAP_32BIT). */
+static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t low, uint64_t high)
+{
+	uint64_t start = low;
+
+	for (const struct vma *v = mm->vmas.first; v; v = v->next) {
+		if (v->vm_end <= start)
+			continue;
+		if (v->vm_start >= start + len)
+			break;
+		start = v->vm_end;
+	}
+	return start + len <= high && start >= low ? start : 0;
+}
+
+/* Is the hint usable: free, below end, clear of a stack's guard gap? */
+static bool hint_free(struct mm *mm, uint64_t addr, uint64_t len, uint64_t end)
+{
+	struct vma *v;
+
+	if (addr > end - len)
+		return false;
+	v = vma_find(&mm->vmas, addr);
+	return !v || addr + len <= vm_start_gap(mm, v);
+}
+
 /*
- * get_unmapped_area for an mm: MAP_FIXED is taken as given; a hint is used
- * when the range is free; otherwise the highest free range below
- * mmap_base (unmapped_area_topdown), falling back to a bottom-up search of
- * the whole space as Linux does.
+ * arch_get_unmapped_area_topdown for an mm: MAP_FIXED is taken as given;
+ * MAP_32BIT searches bottom-up in [1 GiB, 2 GiB) as x86 does; a hint is
+ * used when the range is free; otherwise the highest free range below
+ * mmap_base (unmapped_area_topdown), then anywhere.
  */
-static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t low = sys->cfg.mmap_min_addr > sys->page_size ? sys->cfg.mmap_min_addr
 							       : sys->page_size;
-	uint64_t high = mm->mmap_base, found;
+	uint64_t found;
 
 	low = (low + sys->page_mask) & ~sys->page_mask;
+	if (flags & UM_MAP_32BIT) {
+		const uint64_t begin = 0x40000000ULL, end = 0x80000000ULL;
+
+		if (len > end)
+			return -ENOMEM;
+		if (addr) {
+			addr = (addr + sys->page_mask) & ~sys->page_mask;
+			if (hint_free(mm, addr, len, end))
+				return (int64_t)addr;
+		}
+		found = gap_bottomup(mm, len, begin, end);
+		return found ? (int64_t)found : -ENOMEM;
+	}
+	if (addr) {
+		addr &= ~sys->page_mask;
+		if (hint_free(mm, addr, len, sys->task_size))
+			return (int64_t)addr;
+	}
+	found = vma_gap_topdown(&mm->vmas, len, low, mm->mmap_base);
+	if (!found)
+		found = vma_gap_topdown(&mm->vmas, len, low, sys->task_size);
+	return found ? (int64_t)found : -ENOMEM;
+}
+
+/*
+ * __get_unmapped_area: the checks around the search, and since Linux 6.7
+ * the placement of private anonymous mappings whose length is a multiple
+ * of the PMD size (2 MiB with 4 KiB pages) on a PMD boundary, so they can
+ * use huge pages (thp_get_unmapped_area): search for len plus one PMD, then
+ * align the start up (by a whole PMD when it already is aligned, top-down).
+ */
+int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags, bool anon_private)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t pmd = sys->page_size * (sys->page_size / 8);
+	int64_t r;
+
 	if (len > sys->task_size)
 		return -ENOMEM;
 	if (flags & UM_MAP_FIXED) {
@@ -61,26 +124,29 @@ static int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int
 		if (addr & sys->page_mask)
 			return -EINVAL;
 		if (addr < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
-			return -EPERM;
+			return -EPERM; /* security_mmap_addr */
 		return (int64_t)addr;
 	}
-	if (flags & UM_MAP_32BIT) {
-		/* x86-64: below 2 GiB, bottom-up from 0x40000000. */
-		high = 0x80000000ULL;
-	}
-	if (addr) {
-		addr &= ~sys->page_mask;
-		if (addr <= sys->task_size - len) {
-			struct vma *v = vma_find(&mm->vmas, addr);
+	if (anon_private && !addr && !(flags & UM_MAP_32BIT) && !(len % pmd) &&
+	    len + pmd > len) {
+		r = arch_get_unmapped_area(mm, 0, len + pmd, flags);
+		if (r >= 0) {
+			uint64_t sub = (0 - (uint64_t)r) & (pmd - 1);
 
-			if (!v || addr + len <= vm_start_gap(mm, v))
-				return (int64_t)addr;
+			return (int64_t)((uint64_t)r + (sub ? sub : pmd));
 		}
+		/* The padding may be what failed: search again without it. */
 	}
-	found = vma_gap_topdown(&mm->vmas, len, low, high);
-	if (!found && !(flags & UM_MAP_32BIT))
-		found = vma_gap_topdown(&mm->vmas, len, low, sys->task_size);
-	return found ? (int64_t)found : -ENOMEM;
+	r = arch_get_unmapped_area(mm, addr, len, flags);
+	if (r < 0)
+		return r;
+	if ((uint64_t)r > sys->task_size - len)
+		return -ENOMEM;
+	if ((uint64_t)r & sys->page_mask)
+		return -EINVAL;
+	if ((uint64_t)r < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+		return -EPERM; /* security_mmap_addr */
+	return r;
 }
 
 /* MAP_SHARED drops the flags Linux does not know of; MAP_SHARED_VALIDATE refuses them. */
@@ -165,7 +231,8 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		return -ENOMEM;
 	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | mm->def_flags | VM_MAYREAD |
 		   VM_MAYWRITE | VM_MAYEXEC;
-	a = get_unmapped_area(mm, addr, len, flags);
+	a = get_unmapped_area(mm, addr, len, flags,
+			      !filp && (flags & UM_MAP_TYPE) == UM_MAP_PRIVATE);
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;
