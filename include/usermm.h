@@ -98,6 +98,11 @@ extern "C" {
 #define UM_MS_INVALIDATE 2
 #define UM_MS_SYNC 4
 
+/* mremap() flags. */
+#define UM_MREMAP_MAYMOVE 1
+#define UM_MREMAP_FIXED 2
+#define UM_MREMAP_DONTUNMAP 4
+
 /* mlockall() and mlock2() flags. */
 #define UM_MCL_CURRENT 1
 #define UM_MCL_FUTURE 2
@@ -211,6 +216,16 @@ UM_API int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t length, int pr
 		       int fd, int64_t offset);
 UM_API int um_munmap(struct um_proc *p, uint64_t addr, uint64_t length);
 UM_API int um_mprotect(struct um_proc *p, uint64_t addr, uint64_t length, int prot);
+
+/*
+ * mremap(): shrink in place, grow in place when the space after is free,
+ * else move with MREMAP_MAYMOVE (page-table entries move; frames are never
+ * copied). MREMAP_FIXED moves to new_addr, MREMAP_DONTUNMAP leaves the old
+ * range mapped and empty; old_length 0 on a shared mapping duplicates it.
+ * Returns the new address or a negative errno.
+ */
+UM_API int64_t um_mremap(struct um_proc *p, uint64_t old_addr, uint64_t old_length,
+			 uint64_t new_length, int flags, uint64_t new_addr);
 
 /*
  * mlock() and friends, as Linux: the range's VMAs get VM_LOCKED (split and

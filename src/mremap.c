@@ -1,0 +1,317 @@
+/*
+ * mremap.c: mremap() — shrink in place, grow in place, or move.
+ *
+ * A move never copies a frame: the page-table entries move from the old
+ * range to the new one (move_page_tables), so the cost is that of the
+ * VMA bookkeeping plus one entry per mapped page, whatever the bytes.
+ * Frame reference and map counts and RSS are unchanged by a move.
+ *
+ * The order of the checks is Linux's (SYSCALL mremap, mremap_to,
+ * vma_to_resize, move_vma), because it decides which errno a call with
+ * several bad arguments gets. Locks carry over to the new range; accounted
+ * (VM_ACCOUNT) memory is charged only for growth.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* vma_to_resize: the VMA at addr if [addr, addr + old_len) may become new_len long. */
+static struct vma *vma_to_resize(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
+				 int flags, int *err)
+{
+	struct vma *v = vma_lookup(&mm->vmas, addr);
+	uint64_t pgoff;
+
+	*err = -EFAULT;
+	if (!v)
+		return NULL;
+	/* Duplicating a private mapping would make an unrelated new one: refused. */
+	*err = -EINVAL;
+	if (!old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return NULL;
+	if ((flags & UM_MREMAP_DONTUNMAP) && (v->vm_flags & VM_DONTEXPAND))
+		return NULL;
+	*err = -EFAULT; /* one VMA only */
+	if (old_len > v->vm_end - addr)
+		return NULL;
+	*err = 0;
+	if (new_len == old_len)
+		return v;
+	pgoff = v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
+	*err = -EINVAL;
+	if (pgoff + (new_len >> mm->sys->page_shift) < pgoff)
+		return NULL;
+	*err = -EFAULT;
+	if (v->vm_flags & VM_DONTEXPAND)
+		return NULL;
+	*err = -EAGAIN;
+	if (new_len > old_len && !mlock_future_ok(mm, v->vm_flags, new_len - old_len))
+		return NULL;
+	*err = 0;
+	return v;
+}
+
+/*
+ * Moves the PTEs of [old, old + len) to [new, new + len). The new range's
+ * page tables are made first, so the move itself cannot fail half-way.
+ */
+static int move_page_tables(struct mm *mm, uint64_t old, uint64_t new, uint64_t len)
+{
+	uint32_t shift = mm->sys->page_shift;
+	uint64_t off, span_end;
+
+	for (off = 0; off < len;) {
+		_Atomic pte_t *s = pgtable_span(&mm->pt, old + off, old + len, &span_end, false);
+		uint64_t n = span_end - (old + off);
+
+		if (s) {
+			for (uint64_t k = 0; k < n; k += 1ULL << shift) {
+				if (atomic_load_explicit(&s[k >> shift], memory_order_relaxed) &&
+				    !pgtable_walk(&mm->pt, new + off + k, true))
+					return -ENOMEM;
+			}
+		}
+		off += n;
+	}
+	for (off = 0; off < len;) {
+		_Atomic pte_t *s = pgtable_span(&mm->pt, old + off, old + len, &span_end, false);
+		uint64_t n = span_end - (old + off);
+
+		for (uint64_t k = 0; s && k < n; k += 1ULL << shift) {
+			pte_t pte = atomic_exchange_explicit(&s[k >> shift], 0, memory_order_acq_rel);
+
+			if (pte)
+				atomic_store_explicit(pgtable_walk(&mm->pt, new + off + k, false), pte,
+						      memory_order_release);
+		}
+		off += n;
+	}
+	return 0;
+}
+
+/* copy_vma: a VMA like v for [new, new + len), inserted (not yet merged). */
+static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t new, uint64_t len)
+{
+	struct vma *n = vma_alloc(mm->sys);
+
+	if (!n)
+		return NULL;
+	n->vm_start = new;
+	n->vm_end = new + len;
+	n->vm_flags = v->vm_flags;
+	n->vm_pgoff = v->vm_pgoff + ((old - v->vm_start) >> mm->sys->page_shift);
+	/* An anonymous VMA never faulted takes the new place's offset: it may merge there. */
+	if (!v->vm_file && !v->anon_vma)
+		n->vm_pgoff = new >> mm->sys->page_shift;
+	n->vm_file = v->vm_file;
+	if (n->vm_file)
+		inode_get(n->vm_file);
+	n->anon_vma = v->anon_vma;
+	if (n->anon_vma)
+		atomic_fetch_add(&n->anon_vma->refcount, 1);
+	n->anon_forked = v->anon_forked;
+	n->vm_mm = mm;
+	vma_insert(&mm->vmas, n);
+	i_mmap_link(n);
+	return n;
+}
+
+/* move_vma: the move proper. The mm lock is held exclusive. */
+static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old_len,
+			uint64_t new_len, uint64_t new, int flags, bool *locked)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t vm_flags = v->vm_flags, charge = 0, old_pages = old_len >> sys->page_shift;
+	struct vma *n;
+
+	if (mm->vmas.count + 3 >= sys->cfg.max_map_count)
+		return -ENOMEM;
+	if (vm_flags & VM_ACCOUNT) {
+		/* The old reservation moves along; growth, or a kept old range, is new. */
+		charge = (flags & UM_MREMAP_DONTUNMAP) ? new_len >> sys->page_shift
+						       : (new_len - old_len) >> sys->page_shift;
+		if (charge && vm_enough_memory(mm, charge))
+			return -ENOMEM;
+	}
+	n = copy_vma(mm, v, old, new, new_len);
+	if (!n || move_page_tables(mm, old, new, old_len)) {
+		if (n) {
+			vma_remove(&mm->vmas, n);
+			vma_free(sys, n);
+			pgtable_free_range(&mm->pt, new, new + new_len);
+		}
+		if (charge)
+			vm_unacct_memory(sys, charge);
+		return -ENOMEM;
+	}
+	mm->total_vm += new_len >> sys->page_shift;
+	mm_tlb_sync(mm);
+	if (flags & UM_MREMAP_DONTUNMAP) {
+		/* The old range stays, empty, unlocked; anonymous memory there starts afresh. */
+		v = vma_lookup(&mm->vmas, old);
+		if (v && (v->vm_flags & VM_LOCKED)) {
+			mm->locked_vm -= old_pages;
+			v->vm_flags &= ~VM_LOCKED_MASK;
+		}
+		if (v && !v->vm_file && v->anon_vma && v->vm_start == old &&
+		    v->vm_end == old + old_len) {
+			anon_vma_put(sys, v->anon_vma);
+			v->anon_vma = NULL;
+			v->anon_forked = false;
+		}
+	} else {
+		/* The munmap below returns the old charge: it belongs to the new range now. */
+		if (vm_flags & VM_ACCOUNT)
+			atomic_fetch_add(&sys->committed, old_pages);
+		do_munmap(mm, old, old_len);
+		if (vm_flags & VM_LOCKED) {
+			mm->locked_vm += new_len >> sys->page_shift;
+			*locked = true;
+		}
+	}
+	n = vma_lookup(&mm->vmas, new);
+	if (n)
+		vma_merge_neighbours(mm, n);
+	return (int64_t)new;
+}
+
+/* mremap_to: MREMAP_FIXED or MREMAP_DONTUNMAP. */
+static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_addr,
+			 uint64_t new_len, int flags, bool *locked)
+{
+	struct um_system *sys = mm->sys;
+	struct vma *v;
+	int64_t r;
+	int err;
+
+	if (new_addr & sys->page_mask)
+		return -EINVAL;
+	if (new_len > sys->task_size || new_addr > sys->task_size - new_len)
+		return -EINVAL;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL;
+	if (mm->vmas.count + 2 >= sys->cfg.max_map_count - 3)
+		return -ENOMEM;
+	if (flags & UM_MREMAP_FIXED) {
+		err = do_munmap(mm, new_addr, new_len);
+		if (err)
+			return err;
+	}
+	if (old_len > new_len) {
+		err = do_munmap(mm, addr + new_len, old_len - new_len);
+		if (err)
+			return err;
+		old_len = new_len;
+	}
+	v = vma_to_resize(mm, addr, old_len, new_len, flags, &err);
+	if (!v)
+		return err;
+	r = get_unmapped_area(mm, new_addr, new_len,
+			      (flags & UM_MREMAP_FIXED ? UM_MAP_FIXED : 0) |
+				      (v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE),
+			      false);
+	if (r < 0)
+		return r;
+	if (!(flags & UM_MREMAP_FIXED))
+		new_addr = (uint64_t)r;
+	return move_vma(mm, v, addr, old_len, new_len, new_addr, flags, locked);
+}
+
+/* Can v grow by delta in place (vma_expandable)? */
+static bool vma_expandable(struct mm *mm, struct vma *v, uint64_t delta)
+{
+	uint64_t end = v->vm_end + delta;
+
+	if (end < v->vm_end || end > mm->sys->task_size)
+		return false;
+	return !v->next || v->next->vm_start >= end;
+}
+
+int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
+		  uint64_t new_addr)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	bool locked = false;
+	struct vma *v;
+	int64_t ret;
+	int err;
+
+	if (flags & ~(UM_MREMAP_FIXED | UM_MREMAP_MAYMOVE | UM_MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & UM_MREMAP_FIXED) && !(flags & UM_MREMAP_MAYMOVE))
+		return -EINVAL;
+	if ((flags & UM_MREMAP_DONTUNMAP) &&
+	    (!(flags & UM_MREMAP_MAYMOVE) || old_len != new_len))
+		return -EINVAL;
+	if (addr & sys->page_mask)
+		return -EINVAL;
+	if (old_len > UINT64_MAX - sys->page_mask || new_len > UINT64_MAX - sys->page_mask)
+		return -ENOMEM;
+	old_len = (old_len + sys->page_mask) & ~sys->page_mask;
+	new_len = (new_len + sys->page_mask) & ~sys->page_mask;
+	if (!new_len)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	v = vma_lookup(&mm->vmas, addr);
+	if (!v) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
+		ret = mremap_to(mm, addr, old_len, new_addr, new_len, flags, &locked);
+		new_addr = (uint64_t)ret;
+		goto out;
+	}
+	/* Shrinking always works: it unmaps the tail. */
+	if (old_len >= new_len) {
+		ret = old_len == new_len ? 0 : do_munmap(mm, addr + new_len, old_len - new_len);
+		if (!ret)
+			ret = (int64_t)addr;
+		goto out;
+	}
+	v = vma_to_resize(mm, addr, old_len, new_len, flags, &err);
+	if (!v) {
+		ret = err;
+		goto out;
+	}
+	/* Growing the whole tail of a VMA into free space: in place. */
+	if (old_len == v->vm_end - addr && vma_expandable(mm, v, new_len - old_len)) {
+		uint64_t pages = (new_len - old_len) >> sys->page_shift;
+
+		if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (v->vm_file)
+			pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+		v->vm_end += new_len - old_len;
+		if (v->vm_file)
+			pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+		vma_bounds_changed(&mm->vmas, v);
+		mm->total_vm += pages;
+		if (v->vm_flags & VM_LOCKED) {
+			mm->locked_vm += pages;
+			locked = true;
+		}
+		vma_merge_neighbours(mm, v);
+		new_addr = addr;
+		ret = (int64_t)addr;
+		goto out;
+	}
+	ret = -ENOMEM;
+	if (flags & UM_MREMAP_MAYMOVE) {
+		ret = get_unmapped_area(mm, 0, new_len,
+					v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE,
+					!v->vm_file && !(v->vm_flags & VM_MAYSHARE));
+		if (ret >= 0) {
+			new_addr = (uint64_t)ret;
+			ret = move_vma(mm, v, addr, old_len, new_len, new_addr, flags, &locked);
+		}
+	}
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	if (ret >= 0 && locked && new_len > old_len)
+		mm_populate(mm, new_addr + old_len, new_addr + new_len, true);
+	return ret;
+}
