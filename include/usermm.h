@@ -227,6 +227,38 @@ UM_API int um_mprotect(struct um_proc *p, uint64_t addr, uint64_t length, int pr
 UM_API int64_t um_mremap(struct um_proc *p, uint64_t old_addr, uint64_t old_length,
 			 uint64_t new_length, int flags, uint64_t new_addr);
 
+/* madvise() advice (the Linux values). */
+#define UM_MADV_NORMAL 0
+#define UM_MADV_RANDOM 1
+#define UM_MADV_SEQUENTIAL 2
+#define UM_MADV_WILLNEED 3
+#define UM_MADV_DONTNEED 4
+#define UM_MADV_FREE 8
+#define UM_MADV_REMOVE 9
+#define UM_MADV_DONTFORK 10
+#define UM_MADV_DOFORK 11
+#define UM_MADV_MERGEABLE 12
+#define UM_MADV_UNMERGEABLE 13
+#define UM_MADV_HUGEPAGE 14
+#define UM_MADV_NOHUGEPAGE 15
+#define UM_MADV_DONTDUMP 16
+#define UM_MADV_DODUMP 17
+#define UM_MADV_WIPEONFORK 18
+#define UM_MADV_KEEPONFORK 19
+#define UM_MADV_COLD 20
+#define UM_MADV_PAGEOUT 21
+#define UM_MADV_POPULATE_READ 22
+#define UM_MADV_POPULATE_WRITE 23
+#define UM_MADV_DONTNEED_LOCKED 24
+#define UM_MADV_COLLAPSE 25
+
+/*
+ * madvise(): Linux's answers, including its partial effects (the mapped
+ * parts of a range with holes are advised, then ENOMEM). madvise(0, 0, A)
+ * tells whether advice A is known.
+ */
+UM_API int um_madvise(struct um_proc *p, uint64_t addr, uint64_t length, int advice);
+
 /*
  * mlock() and friends, as Linux: the range's VMAs get VM_LOCKED (split and
  * merged as needed) and their pages are faulted in (not with

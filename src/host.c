@@ -148,6 +148,17 @@ int host_ftruncate(struct um_system *sys, int fd, uint64_t len)
 	return ftruncate(fd, (off_t)len) ? -errno : 0;
 }
 
+int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uint64_t len)
+{
+	int err = injected(sys, HOST_TRUNCATE);
+
+	if (err)
+		return err;
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len)
+		       ? -errno
+		       : 0;
+}
+
 int host_fstat(int fd, struct stat *st)
 {
 	return fstat(fd, st) ? -errno : 0;

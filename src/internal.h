@@ -343,6 +343,12 @@ UM_INTERNAL int writeback_range(struct um_system *sys, struct inode *ino, uint64
 /* truncate.c */
 /* ftruncate on an inode: size, cache, and every mapping of the cut pages. */
 UM_INTERNAL int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size);
+/*
+ * Punches pages [first, first + nr) out of ino (fallocate PUNCH_HOLE |
+ * KEEP_SIZE, shmem or file): unmapped everywhere but private copies, out
+ * of the cache, a hole in the host file. MADV_REMOVE.
+ */
+UM_INTERNAL int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_t nr);
 
 /* host.c: the only file that calls host file I/O */
 enum host_op { HOST_OPEN, HOST_READ, HOST_WRITE, HOST_SYNC, HOST_TRUNCATE, HOST_NR_OPS };
@@ -369,6 +375,7 @@ UM_INTERNAL int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, 
 UM_INTERNAL int host_fdatasync(struct um_system *sys, int fd);
 UM_INTERNAL int host_fsync(struct um_system *sys, int fd);
 UM_INTERNAL int host_ftruncate(struct um_system *sys, int fd, uint64_t len);
+UM_INTERNAL int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uint64_t len);
 UM_INTERNAL int host_fstat(int fd, struct stat *st);
 UM_INTERNAL void host_close(int fd);
 /* The absolute path the host resolved for fd (as /proc/self/fd shows it). */
@@ -400,6 +407,9 @@ enum pc_mode { PC_FAULT, PC_READ, PC_WRITE };
 UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 				   enum pc_mode mode, bool *major, int *err);
 UM_INTERNAL void pagecache_free_all(struct um_system *sys, struct inode *ino);
+/* Removes cached pages with index in [start, end]; they must be unmapped. */
+UM_INTERNAL void pagecache_remove_range(struct um_system *sys, struct inode *ino, uint64_t start,
+					uint64_t end);
 /* Removes cached pages with index >= start (truncate); they must be unmapped. */
 UM_INTERNAL void pagecache_truncate(struct um_system *sys, struct inode *ino, uint64_t start);
 /* Calls fn for every cached frame of ino with index in [start, end], under inode->lock. */
@@ -553,10 +563,12 @@ UM_INTERNAL void tlb_gather_finish(struct mmu_gather *g);
 UM_INTERNAL int mm_check(struct mm *mm, char *why, size_t n);
 /*
  * Zaps the PTEs of [start, end): counters and map counts drop now, the
- * frames go to g, released after the shootdown. The mm lock is held
- * exclusive.
+ * frames go to g, released after the shootdown. even_cows false keeps the
+ * anonymous pages (private copies) and zaps only file pages. The mm lock
+ * is held exclusive, or the page's inode i_mmap lock (truncate).
  */
-UM_INTERNAL void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end);
+UM_INTERNAL void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end,
+			      bool even_cows);
 
 /* vma_ops.c: VMA life cycle in an mm */
 UM_INTERNAL struct vma *vma_alloc(struct um_system *sys);

@@ -49,7 +49,8 @@ static int frame_counter(const struct frame *f)
 	return MM_FILEPAGES;
 }
 
-void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end)
+void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end,
+		  bool even_cows)
 {
 	struct frame_pool *fp = &mm->sys->fp;
 	int64_t dec[NR_MM_COUNTERS] = {0};
@@ -69,6 +70,11 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 
 				if (!pte)
 					continue;
+				if (!even_cows && (pte & PTE_PRESENT) && !(pte & PTE_SPECIAL) &&
+				    (atomic_load_explicit(&pfn_frame(fp, pte_pfn(pte))->flags,
+							  memory_order_relaxed) &
+				     PG_ANON))
+					continue; /* a private copy stays (hole punching) */
 				/*
 				 * Exchange, not store: truncate may zap the same PTE from
 				 * another mm's side (it holds only the i_mmap lock).
@@ -100,7 +106,7 @@ void mm_teardown(struct mm *mm)
 	tlb_gather_init(&g, mm);
 	for (v = mm->vmas.first; v; v = next) {
 		next = v->next;
-		mm_zap_range(mm, &g, v->vm_start, v->vm_end);
+		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		if (v->vm_flags & VM_ACCOUNT)
 			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
 		vma_remove(&mm->vmas, v);

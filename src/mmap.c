@@ -401,7 +401,7 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 			v = v->prev;
 		}
 		next = v->next;
-		mm_zap_range(mm, &g, v->vm_start, v->vm_end);
+		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_LOCKED)
 			mm->locked_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;

@@ -261,9 +261,9 @@ uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 	return pfn;
 }
 
-/* Drops the cache's frames at index >= start below node; returns whether node is now empty. */
+/* Drops the cache's frames at index in [start, end] below node; returns whether node is now empty. */
 static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_node *node,
-			  uint32_t height, uint64_t base, uint64_t start)
+			  uint32_t height, uint64_t base, uint64_t start, uint64_t end)
 {
 	bool empty = true;
 
@@ -274,14 +274,15 @@ static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_no
 
 		if (!s)
 			continue;
-		if (first + span <= start) {
+		if (first + span <= start || first > end) {
 			empty = false;
 			continue;
 		}
 		if (height > 1) {
 			struct pc_node *child = (struct pc_node *)(uintptr_t)s;
 
-			if (truncate_node(sys, ino, child, height - 1, (base << PC_BITS) | i, start)) {
+			if (truncate_node(sys, ino, child, height - 1, (base << PC_BITS) | i, start,
+					  end)) {
 				um_free(sys, child);
 				node->slot[i] = 0;
 			} else {
@@ -304,8 +305,13 @@ static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_no
 
 void pagecache_truncate(struct um_system *sys, struct inode *ino, uint64_t start)
 {
+	pagecache_remove_range(sys, ino, start, UINT64_MAX);
+}
+
+void pagecache_remove_range(struct um_system *sys, struct inode *ino, uint64_t start, uint64_t end)
+{
 	pthread_mutex_lock(&ino->lock);
-	if (ino->cache && truncate_node(sys, ino, ino->cache, ino->cache_height, 0, start)) {
+	if (ino->cache && truncate_node(sys, ino, ino->cache, ino->cache_height, 0, start, end)) {
 		um_free(sys, ino->cache);
 		ino->cache = NULL;
 		ino->cache_height = 0;

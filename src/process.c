@@ -160,7 +160,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		n->vm_mm = dst;
 		if (n->vm_file)
 			inode_get(n->vm_file);
-		if (v->anon_vma) {
+		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
 			if (anon_vma_prepare(dst, n)) {
 				if (n->vm_flags & VM_ACCOUNT)

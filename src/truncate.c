@@ -18,28 +18,56 @@
 
 #include "internal.h"
 
-/* Zaps the PTEs of v for page indexes >= first. i_mmap_lock is held. */
-static void unmap_vma_from(struct um_system *sys, struct vma *v, uint64_t first)
+/* Zaps the PTEs of v for page indexes in [first, last]. i_mmap_lock is held. */
+static void unmap_vma_pages(struct um_system *sys, struct vma *v, uint64_t first, uint64_t last,
+			    bool even_cows)
 {
 	uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
 	struct mmu_gather g;
-	uint64_t start;
+	uint64_t start, end;
 
-	if (first >= v->vm_pgoff + pages)
+	if (first >= v->vm_pgoff + pages || last < v->vm_pgoff)
 		return;
 	start = first <= v->vm_pgoff ? v->vm_start
 				     : v->vm_start + ((first - v->vm_pgoff) << sys->page_shift);
+	end = last - v->vm_pgoff >= pages - 1
+		      ? v->vm_end
+		      : v->vm_start + ((last + 1 - v->vm_pgoff) << sys->page_shift);
 	tlb_gather_init(&g, v->vm_mm);
-	mm_zap_range(v->vm_mm, &g, start, v->vm_end);
+	mm_zap_range(v->vm_mm, &g, start, end, even_cows);
 	tlb_gather_finish(&g);
 }
 
-static void unmap_mapping_range(struct um_system *sys, struct inode *ino, uint64_t first)
+/*
+ * unmap_mapping_range: the PTEs of pages [first, last] of ino in every
+ * mapping; private copies too when even_cows (truncate), not for a hole
+ * punch, as Linux.
+ */
+static void unmap_mapping_pages(struct um_system *sys, struct inode *ino, uint64_t first,
+				uint64_t last, bool even_cows)
 {
 	pthread_mutex_lock(&ino->i_mmap_lock);
 	for (struct vma *v = ino->i_mmap; v; v = v->i_mmap_next)
-		unmap_vma_from(sys, v, first);
+		unmap_vma_pages(sys, v, first, last, even_cows);
 	pthread_mutex_unlock(&ino->i_mmap_lock);
+}
+
+int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_t nr)
+{
+	int err = 0;
+
+	if (!nr)
+		return 0;
+	pthread_rwlock_wrlock(&ino->invalidate_lock);
+	if (ino->type == INODE_REG)
+		err = host_punch_hole(sys, ino->host_fd, first << sys->page_shift,
+				      nr << sys->page_shift);
+	if (!err) {
+		unmap_mapping_pages(sys, ino, first, first + nr - 1, false);
+		pagecache_remove_range(sys, ino, first, first + nr - 1);
+	}
+	pthread_rwlock_unlock(&ino->invalidate_lock);
+	return err;
 }
 
 int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
@@ -72,7 +100,7 @@ int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
 	if (size < old) {
 		uint64_t first = (size + ps - 1) >> sys->page_shift;
 
-		unmap_mapping_range(sys, ino, first);
+		unmap_mapping_pages(sys, ino, first, UINT64_MAX, true);
 		pagecache_truncate(sys, ino, first);
 	}
 	pthread_rwlock_unlock(&ino->invalidate_lock);

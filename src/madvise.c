@@ -1,0 +1,310 @@
+/*
+ * madvise.c: madvise() (mm/madvise.c).
+ *
+ * Advice that changes VMA flags (NORMAL, RANDOM, SEQUENTIAL, DONTFORK,
+ * DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, HUGEPAGE, NOHUGEPAGE,
+ * MERGEABLE, UNMERGEABLE) splits and merges VMAs as mprotect does. Advice
+ * that acts on pages: DONTNEED zaps the range (private anonymous memory
+ * reads zero afterwards, file pages come back from the cache), FREE marks
+ * private anonymous pages lazily freeable (they keep their data until
+ * reclaim needs the frame; a write keeps them), REMOVE punches the range
+ * out of its shmem object or file, WILLNEED reads file pages into the
+ * cache, POPULATE_READ/WRITE fault the range in. COLD, PAGEOUT and
+ * COLLAPSE are accepted and change nothing (no reclaim, no huge pages yet);
+ * GUARD_INSTALL/REMOVE (Linux 6.13) are not built and answer EINVAL.
+ *
+ * The range is walked as madvise_walk_vmas does: unmapped parts are
+ * skipped and the call ends with ENOMEM after advising the mapped ones.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+enum {
+	MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3,
+	MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10,
+	MADV_DOFORK = 11, MADV_MERGEABLE = 12, MADV_UNMERGEABLE = 13, MADV_HUGEPAGE = 14,
+	MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17, MADV_WIPEONFORK = 18,
+	MADV_KEEPONFORK = 19, MADV_COLD = 20, MADV_PAGEOUT = 21, MADV_POPULATE_READ = 22,
+	MADV_POPULATE_WRITE = 23, MADV_DONTNEED_LOCKED = 24, MADV_COLLAPSE = 25,
+	MADV_GUARD_INSTALL = 102, MADV_GUARD_REMOVE = 103,
+};
+
+#define VM_HUGEPAGE 0x20000000ULL
+#define VM_NOHUGEPAGE 0x40000000ULL
+#define VM_MERGEABLE 0x80000000ULL
+
+/* The advice Linux 6.18 on x86-64 knows (madvise_behavior_valid, this kernel's config). */
+static bool advice_valid(int advice)
+{
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK:
+	case MADV_DOFORK: case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP: case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
+	case MADV_POPULATE_WRITE: case MADV_DONTNEED_LOCKED: case MADV_COLLAPSE:
+		return true;
+	case MADV_GUARD_INSTALL: case MADV_GUARD_REMOVE:
+		/* Linux 6.13's guard regions: not built yet, so refused rather than faked. */
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* The VMA flags an advice sets, or -EINVAL for this VMA; 1 when the advice is not a flag change. */
+static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
+{
+	uint64_t f = v->vm_flags;
+
+	switch (advice) {
+	case MADV_NORMAL:
+		f &= ~(VM_RAND_READ | VM_SEQ_READ);
+		break;
+	case MADV_SEQUENTIAL:
+		f = (f & ~VM_RAND_READ) | VM_SEQ_READ;
+		break;
+	case MADV_RANDOM:
+		f = (f & ~VM_SEQ_READ) | VM_RAND_READ;
+		break;
+	case MADV_DONTFORK:
+		f |= VM_DONTCOPY;
+		break;
+	case MADV_DOFORK:
+		f &= ~VM_DONTCOPY;
+		break;
+	case MADV_WIPEONFORK:
+		/* Anonymous private memory only. */
+		if (v->vm_file || (v->vm_flags & VM_SHARED))
+			return -EINVAL;
+		f |= VM_WIPEONFORK;
+		break;
+	case MADV_KEEPONFORK:
+		f &= ~VM_WIPEONFORK;
+		break;
+	case MADV_DONTDUMP:
+		f |= VM_DONTDUMP;
+		break;
+	case MADV_DODUMP:
+		f &= ~VM_DONTDUMP;
+		break;
+	case MADV_HUGEPAGE:
+		f = (f & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+		break;
+	case MADV_NOHUGEPAGE:
+		f = (f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+		break;
+	case MADV_MERGEABLE:
+		f |= VM_MERGEABLE;
+		break;
+	case MADV_UNMERGEABLE:
+		f &= ~VM_MERGEABLE;
+		break;
+	default:
+		return 1;
+	}
+	*flags = f;
+	return 0;
+}
+
+/* Flag advice on [start, end) of v: split, set, merge (madvise_update_vma). */
+static int update_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, uint64_t flags)
+{
+	int err;
+
+	if (flags == v->vm_flags)
+		return 0;
+	if (start > v->vm_start) {
+		err = vma_split(mm, v, start, true);
+		if (err)
+			return err;
+	}
+	if (end < v->vm_end) {
+		err = vma_split(mm, v, end, false);
+		if (err)
+			return err;
+	}
+	v->vm_flags = flags;
+	vma_merge_neighbours(mm, v);
+	return 0;
+}
+
+/* MADV_FREE: private anonymous pages this mm alone maps become lazily freeable. */
+static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct frame_pool *fp = &mm->sys->fp;
+	uint64_t va = start, span_end;
+
+	while (va < end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
+
+		for (uint64_t k = 0; ptep && k < (span_end - va) >> mm->sys->page_shift; k++) {
+			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
+			struct frame *f;
+
+			if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
+				continue;
+			f = pfn_frame(fp, pte_pfn(pte));
+			if (!(atomic_load(&f->flags) & PG_ANON) || atomic_load(&f->mapcount) != 1)
+				continue;
+			/* Clean and old: reclaim may drop it; a later write makes it dirty again. */
+			atomic_store_explicit(&ptep[k], pte & ~(PTE_DIRTY | PTE_ACCESSED | PTE_WRITE),
+					      memory_order_relaxed);
+			atomic_fetch_and(&f->flags, ~(uint32_t)PG_SWAPBACKED);
+		}
+		va = span_end;
+	}
+}
+
+/* Page advice on [start, end) of v. The mm lock is held exclusive. */
+static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice)
+{
+	struct um_system *sys = mm->sys;
+	struct mmu_gather g;
+
+	switch (advice) {
+	case MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MADV_FREE:
+		if ((v->vm_flags & VM_LOCKED) && advice != MADV_DONTNEED_LOCKED)
+			return -EINVAL;
+		if (advice == MADV_FREE) {
+			/* Anonymous private memory only (vma_is_anonymous). */
+			if ((v->vm_file && v->vm_file->type != INODE_ZERO) ||
+			    (v->vm_flags & VM_SHARED))
+				return -EINVAL;
+			mark_lazyfree(mm, start, end);
+			mm_tlb_sync(mm);
+			return 0;
+		}
+		tlb_gather_init(&g, mm);
+		mm_zap_range(mm, &g, start, end, true);
+		tlb_gather_finish(&g);
+		return 0;
+	case MADV_REMOVE:
+		if (v->vm_flags & VM_LOCKED)
+			return -EINVAL;
+		if (!v->vm_file || v->vm_file->type == INODE_ZERO || v->vm_file->type == INODE_DIR)
+			return -EINVAL;
+		if (!(v->vm_flags & VM_SHARED) || !(v->vm_flags & VM_MAYWRITE))
+			return -EACCES;
+		return punch_hole(sys, v->vm_file,
+				  v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift),
+				  (end - start) >> sys->page_shift);
+	case MADV_WILLNEED:
+		if (v->vm_file && v->vm_file->type == INODE_REG) {
+			uint64_t first = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
+			uint64_t eof = (inode_size(v->vm_file) + sys->page_mask) >> sys->page_shift;
+
+			for (uint64_t i = first; i < first + ((end - start) >> sys->page_shift) && i < eof;
+			     i++) {
+				bool major;
+				int err;
+				uint32_t pfn = pagecache_get(sys, v->vm_file, i, PC_WRITE, &major, &err);
+
+				if (pfn == FRAME_NONE)
+					break;
+				frame_put(&sys->fp, pfn);
+			}
+		}
+		return 0;
+	default:
+		/*
+		 * COLD and PAGEOUT move pages on the LRU lists and COLLAPSE builds
+		 * huge pages: there is no reclaim and no huge page yet, so they
+		 * are accepted and change nothing.
+		 */
+		return 0;
+	}
+}
+
+static int madvise_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice)
+{
+	uint64_t flags;
+	int r = advice_flags(v, advice, &flags);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return update_vma(mm, v, start, end, flags);
+	return advise_pages(mm, v, start, end, advice);
+}
+
+/* MADV_POPULATE_READ / WRITE: fault the range in (madvise_populate). */
+static int madvise_populate(struct mm *mm, uint64_t start, uint64_t end, bool write)
+{
+	uint64_t ps = mm->sys->page_size;
+	int ret = 0;
+
+	pthread_rwlock_rdlock(&mm->lock);
+	for (uint64_t va = start; va < end && !ret; va += ps) {
+		struct vma *v = vma_lookup(&mm->vmas, va);
+		struct um_siginfo si;
+
+		if (!v) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* Incompatible permissions: EINVAL, as get_user_pages answers. */
+		if (!vma_access_ok(v, write ? FAULT_WRITE : FAULT_READ)) {
+			ret = -EINVAL;
+			break;
+		}
+		if (handle_mm_fault(mm, va, write ? FAULT_WRITE : FAULT_READ, &si))
+			ret = si.signo == UM_SIGKILL ? -ENOMEM : -EFAULT;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+int um_madvise(struct um_proc *p, uint64_t start, uint64_t len, int advice)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	int unmapped_error = 0, err = 0;
+	uint64_t end;
+	struct vma *v;
+
+	if (!advice_valid(advice))
+		return -EINVAL;
+	if (start & sys->page_mask)
+		return -EINVAL;
+	if (len > UINT64_MAX - sys->page_mask)
+		return -EINVAL; /* a small negative length rounds up to zero */
+	len = (len + sys->page_mask) & ~sys->page_mask;
+	end = start + len;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
+		return madvise_populate(mm, start, end, advice == MADV_POPULATE_WRITE);
+	pthread_rwlock_wrlock(&mm->lock);
+	v = vma_find(&mm->vmas, start);
+	for (;;) {
+		uint64_t tmp;
+
+		/* Unmapped to the end: ENOMEM (a real process has its stack above). */
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		if (start < v->vm_start) {
+			unmapped_error = -ENOMEM;
+			start = v->vm_start;
+			if (start >= end)
+				break;
+		}
+		tmp = v->vm_end < end ? v->vm_end : end;
+		err = madvise_vma(mm, v, start, tmp, advice);
+		if (err)
+			break;
+		start = tmp;
+		if (start >= end)
+			break;
+		v = vma_find(&mm->vmas, start);
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return err ? err : unmapped_error;
+}
