@@ -127,6 +127,8 @@ struct um_config {
 	uint64_t mmap_min_addr;		/* vm.mmap_min_addr (default 65536) */
 	uint64_t mmap_base;		/* top of the mmap area; 0: task size - 128 MiB
 					 * stack gap, page aligned, as Linux without ASLR */
+	uint64_t brk_start;		/* where the heap starts, after the program image
+					 * (default 0x555555559000, as a small PIE without ASLR) */
 	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes (default 8 MiB) */
 	int privileged;			/* processes hold CAP_IPC_LOCK (default 0) */
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
@@ -258,6 +260,14 @@ UM_API int64_t um_mremap(struct um_proc *p, uint64_t old_addr, uint64_t old_leng
  * tells whether advice A is known.
  */
 UM_API int um_madvise(struct um_proc *p, uint64_t addr, uint64_t length, int advice);
+
+/*
+ * brk(): sets the program break to addr and returns the new break; on
+ * failure (a mapping in the way, below the start of the heap, out of
+ * commit) returns the current one, as the raw system call does. brk(0)
+ * asks for it. The heap is the anonymous VMA [heap] from brk_start.
+ */
+UM_API uint64_t um_brk(struct um_proc *p, uint64_t addr);
 
 /*
  * mlock() and friends, as Linux: the range's VMAs get VM_LOCKED (split and

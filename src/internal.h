@@ -470,6 +470,7 @@ struct mm {
 	uint64_t total_vm;		/* pages */
 	uint64_t locked_vm;		/* pages */
 	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
+	uint64_t start_brk, brk;	/* the heap: [start_brk, brk) */
 	/* atomic; tlb_gen alone on its line: every access reads it */
 	_Alignas(64) _Atomic uint64_t tlb_gen;	/* shootdown generation */
 	_Alignas(64) char gen_pad;

@@ -33,6 +33,7 @@ struct mm *mm_new(struct um_system *sys)
 	pthread_mutex_init(&mm->pt_lock, NULL);
 	vma_tree_init(&mm->vmas);
 	mm->mmap_base = sys->cfg.mmap_base;
+	mm->start_brk = mm->brk = sys->cfg.brk_start;
 	atomic_init(&mm->tlb_gen, um_gen_next());
 	return mm;
 }

@@ -138,6 +138,8 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 	const struct vma *v;
 
 	dst->mmap_base = src->mmap_base;
+	dst->start_brk = src->start_brk;
+	dst->brk = src->brk;
 	for (v = src->vmas.first; v; v = v->next) {
 		struct vma *n;
 

@@ -129,16 +129,20 @@ static void wr_path(struct wr *w, const char *s)
 
 /*
  * The name Linux prints for v before escaping, or NULL. Shared anonymous
- * memory is an unlinked shmem file that Linux names after /dev/zero.
- * Private anonymous VMAs have no name: there is no brk heap, main stack or
- * prctl(PR_SET_VMA_ANON_NAME) here.
+ * memory is an unlinked shmem file that Linux names after /dev/zero. The
+ * anonymous VMA that holds the break is [heap] (there is no main stack or
+ * prctl(PR_SET_VMA_ANON_NAME) here yet).
  */
 static const char *vma_name_raw(const struct vma *v)
 {
 	const struct inode *ino = v->vm_file;
+	const struct mm *mm = v->vm_mm;
 
-	if (!ino)
+	if (!ino) {
+		if (mm && v->vm_start <= mm->brk && v->vm_end >= mm->start_brk)
+			return "[heap]";
 		return NULL;
+	}
 	if (ino->path)
 		return ino->path;
 	if (ino->shmem)

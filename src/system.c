@@ -34,6 +34,7 @@ void um_config_init(struct um_config *cfg)
 	cfg->mmap_min_addr = 65536;
 	cfg->mmap_base = 0;
 	cfg->rlimit_memlock = 8ULL << 20;
+	cfg->brk_start = 0x555555559000ULL;
 	cfg->privileged = 0;
 	cfg->sandbox_dir = NULL;
 }
@@ -65,7 +66,9 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	if (sys->cfg.mmap_base == 0)
 		sys->cfg.mmap_base = sys->task_size - STACK_GAP_MIN;
 	sys->cfg.mmap_base &= ~sys->page_mask;
-	if (sys->cfg.mmap_base > sys->task_size || sys->cfg.mmap_base < sys->cfg.mmap_min_addr) {
+	sys->cfg.brk_start = (sys->cfg.brk_start + sys->page_mask) & ~sys->page_mask;
+	if (sys->cfg.mmap_base > sys->task_size || sys->cfg.mmap_base < sys->cfg.mmap_min_addr ||
+	    sys->cfg.brk_start < sys->cfg.mmap_min_addr || sys->cfg.brk_start >= sys->task_size) {
 		free(sys);
 		return -EINVAL;
 	}
