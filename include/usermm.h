@@ -262,6 +262,14 @@ UM_API int64_t um_mremap(struct um_proc *p, uint64_t old_addr, uint64_t old_leng
 UM_API int um_madvise(struct um_proc *p, uint64_t addr, uint64_t length, int advice);
 
 /*
+ * remap_file_pages(): deprecated, emulated as Linux does since 3.16 by
+ * mapping the file again at pgoff over [start, start + size) (a VMA of its
+ * own). prot must be 0.
+ */
+UM_API int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int prot,
+			       uint64_t pgoff, int flags);
+
+/*
  * brk(): sets the program break to addr and returns the new break; on
  * failure (a mapping in the way, below the start of the heap, out of
  * commit) returns the current one, as the raw system call does. brk(0)

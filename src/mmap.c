@@ -431,3 +431,59 @@ int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 	pthread_rwlock_unlock(&mm->lock);
 	return err;
 }
+
+/*
+ * remap_file_pages(): deprecated, and emulated as Linux has since 3.16: the
+ * pages of a shared file mapping are "rearranged" by mapping the file
+ * again, MAP_SHARED | MAP_FIXED | MAP_POPULATE, at pgoff over the range, so
+ * the range becomes a VMA of its own. prot must be 0; the range must lie
+ * in shared VMAs of one file with the same flags.
+ */
+int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int prot,
+			uint64_t pgoff, int flags)
+{
+	struct um_system *sys = p->sys;
+	struct mm *mm = p->mm;
+	uint64_t populate = 0;
+	struct file file = { 0 };
+	struct vma *v, *next;
+	int64_t ret = -EINVAL;
+
+	if (prot)
+		return -EINVAL;
+	start &= ~sys->page_mask;
+	size &= ~sys->page_mask;
+	if (start + size <= start)
+		return -EINVAL;
+	if (pgoff + (size >> sys->page_shift) < pgoff)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&mm->lock);
+	v = vma_lookup(&mm->vmas, start);
+	if (!v || !(v->vm_flags & VM_SHARED) || !v->vm_file)
+		goto out;
+	for (next = v; start + size > next->vm_end;) {
+		struct vma *n = next->next;
+
+		if (!n || n->vm_start != next->vm_end || n->vm_file != v->vm_file ||
+		    n->vm_flags != v->vm_flags)
+			goto out;
+		next = n;
+	}
+	prot = (v->vm_flags & VM_READ ? UM_PROT_READ : 0) | (v->vm_flags & VM_WRITE ? UM_PROT_WRITE : 0) |
+	       (v->vm_flags & VM_EXEC ? UM_PROT_EXEC : 0);
+	flags = (flags & UM_MAP_NONBLOCK) | UM_MAP_SHARED | UM_MAP_FIXED | UM_MAP_POPULATE |
+		(v->vm_flags & VM_LOCKED ? UM_MAP_LOCKED : 0);
+	/* VM_SHARED means the file was open for writing when it was mapped. */
+	file.inode = v->vm_file;
+	file.flags = UM_O_RDWR;
+	atomic_init(&file.refcount, 1);
+	inode_get(file.inode);
+	ret = mmap_checked(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), &file,
+			   &populate);
+	inode_put(sys, file.inode);
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	if (ret >= 0 && populate)
+		mm_populate(mm, (uint64_t)ret, (uint64_t)ret + populate, true);
+	return ret < 0 ? (int)ret : 0;
+}

@@ -220,6 +220,37 @@ static void locks_carry_over(void **state)
 	finish(&e);
 }
 
+/* remap_file_pages maps the file again at pgoff: maps shows a VMA of its own (Linux 6.18). */
+static void remap_file_pages_is_an_mmap_at_pgoff(void **state)
+{
+	struct env e;
+	unsigned char page[PG];
+	char maps[4096];
+	struct um_stat st;
+
+	(void)state;
+	boot(&e);
+	int fd = um_open(e.p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
+	for (int k = 0; k < 4; k++) {
+		memset(page, 'A' + k, PG);
+		assert_int_equal(um_write(e.p, fd, page, PG), PG);
+	}
+	assert_int_equal(um_fstat(e.p, fd, &st), 0);
+	int64_t a = um_mmap(e.p, 0x10000000, 4 * PG, RW, UM_MAP_SHARED, fd, 0);
+	assert_int_equal(a, 0x10000000);
+	assert_int_equal(um_remap_file_pages(e.p, (uint64_t)a, PG, 0, 3, 0), 0);
+	assert_int_equal(load(&e, (uint64_t)a) & 0xff, 'D');
+	assert_int_equal(load(&e, (uint64_t)a + PG) & 0xff, 'B');
+	assert_true(um_proc_maps(e.p, maps, sizeof(maps)) > 0);
+	assert_non_null(strstr(maps, "10000000-10001000 rw-s 00003000"));
+	assert_non_null(strstr(maps, "10001000-10004000 rw-s 00001000"));
+	assert_int_equal(um_remap_file_pages(e.p, (uint64_t)a, PG, UM_PROT_READ, 3, 0), -EINVAL);
+	int64_t pr = um_mmap(e.p, 0, PG, UM_PROT_READ, UM_MAP_PRIVATE, fd, 0);
+	assert_true(pr > 0);
+	assert_int_equal(um_remap_file_pages(e.p, (uint64_t)pr, PG, 0, 1, 0), -EINVAL);
+	finish(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +260,7 @@ int main(void)
 		cmocka_unit_test(dontunmap_leaves_old_range_mapped_and_empty),
 		cmocka_unit_test(old_len_zero_duplicates_a_shared_mapping),
 		cmocka_unit_test(locks_carry_over),
+		cmocka_unit_test(remap_file_pages_is_an_mmap_at_pgoff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
