@@ -282,6 +282,17 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 			break;
 		}
 		*err = handle_mm_fault(mm, va, acc, si);
+		if (*err == -EAGAIN) {
+			/* Grow the stack VMA above, which needs the lock exclusive. */
+			pthread_rwlock_unlock(&mm->lock);
+			pthread_rwlock_wrlock(&mm->lock);
+			*err = expand_stack(mm, va) ? -EFAULT : 0;
+			pthread_rwlock_unlock(&mm->lock);
+			pthread_rwlock_rdlock(&mm->lock);
+			if (*err)
+				break;
+			continue;
+		}
 		if (*err)
 			break;
 	}

@@ -347,6 +347,46 @@ static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint6
 	return 0;
 }
 
+#define STACK_GUARD_GAP_PAGES 256
+#define RLIMIT_STACK_BYTES (8ULL << 20)
+
+int expand_stack(struct mm *mm, uint64_t addr)
+{
+	struct um_system *sys = mm->sys;
+	struct vma *v = vma_find(&mm->vmas, addr), *prev;
+	uint64_t gap = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift, grow;
+
+	addr &= ~sys->page_mask;
+	if (!v || !(v->vm_flags & VM_GROWSDOWN) || addr >= v->vm_start)
+		return v && addr >= v->vm_start ? 0 : -EFAULT;
+	if (addr < sys->cfg.mmap_min_addr)
+		return -EPERM;
+	/* The guard gap above an accessible mapping that is not itself a stack. */
+	prev = v->prev;
+	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && (prev->vm_flags & VM_ACCESS_FLAGS) &&
+	    (addr < prev->vm_end || addr - prev->vm_end < gap))
+		return -ENOMEM;
+	grow = (v->vm_start - addr) >> sys->page_shift;
+	/* acct_stack_growth: RLIMIT_STACK, RLIMIT_MEMLOCK, the commit. */
+	if (v->vm_end - addr > RLIMIT_STACK_BYTES)
+		return -ENOMEM;
+	if (!mlock_future_ok(mm, v->vm_flags, grow << sys->page_shift))
+		return -ENOMEM;
+	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, grow))
+		return -ENOMEM;
+	if (v->vm_file)
+		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+	v->vm_start = addr;
+	v->vm_pgoff -= grow;
+	if (v->vm_file)
+		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+	vma_bounds_changed(&mm->vmas, v);
+	mm->total_vm += grow;
+	if (v->vm_flags & VM_LOCKED)
+		mm->locked_vm += grow;
+	return 0;
+}
+
 int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct um_siginfo *si)
 {
 	struct vma *v = vma_lookup(&mm->vmas, addr);
@@ -355,8 +395,16 @@ int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct 
 	bool major = false;
 	int ret;
 
-	if (!v)
+	if (!v) {
+		struct vma *above = vma_find(&mm->vmas, addr);
+
+		/* Below a MAP_GROWSDOWN VMA: the caller may expand it (write lock). */
+		if (above && (above->vm_flags & VM_GROWSDOWN)) {
+			fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
+			return -EAGAIN;
+		}
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
+	}
 	if (!vma_access_ok(v, acc))
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
 	ptep = pgtable_walk(&mm->pt, addr, true);

@@ -597,6 +597,13 @@ enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1 };
  */
 UM_INTERNAL int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc,
 				struct um_siginfo *si);
+/*
+ * handle_mm_fault answers -EAGAIN (with si set to SEGV_MAPERR) for an
+ * address just below a MAP_GROWSDOWN VMA: the caller takes the mm lock
+ * exclusive, calls expand_stack, and faults again; if it does not, the
+ * access is the SIGSEGV si describes.
+ */
+UM_INTERNAL int expand_stack(struct mm *mm, uint64_t addr);
 /* Linux's protection check of an access against a VMA (x86-64: write implies read). */
 UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
 
