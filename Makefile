@@ -23,12 +23,9 @@ OBJS := $(SRCS:src/%.c=build/obj/%.o)
 PICOBJS := $(SRCS:src/%.c=build/pic/%.o)
 SANOBJS := $(SRCS:src/%.c=build/san/%.o)
 
-# The usermm tool: one object per file under build/tool/. The sim back end's
-# file commands (sim_files.c) need the library's file API (um_open, um_read,
-# um_msync, um_sandbox_dir ...). Until that links, sim_files_stub.c is built
-# instead and answers ENOSYS: set SIM_FILES to sim_files.c when it lands.
-SIM_FILES ?= tools/usermm/sim_files_stub.c
-TOOL_SRCS := $(filter-out tools/usermm/sim_files%.c,$(wildcard tools/usermm/*.c)) $(SIM_FILES)
+# The usermm tool (scenario runner, back ends, shell): one object per file
+# under build/tool/.
+TOOL_SRCS := $(wildcard tools/usermm/*.c)
 TOOL_OBJS := $(TOOL_SRCS:tools/usermm/%.c=build/tool/%.o)
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
@@ -87,7 +84,7 @@ build/examples/%: examples/%.c build/libusermm.a include/usermm.h
 
 # Unit tests: each tests/unit/test_*.c is a cmocka program, built with ASan
 # and UBSan against the sanitized library (which also checks invariants).
-build/test/%: tests/unit/%.c build/libusermm-san.a include/usermm.h src/internal.h
+build/test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-san.a include/usermm.h src/internal.h
 	@mkdir -p $(@D)
 	@echo "  TEST    $<"
 	@$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \

@@ -11,3 +11,26 @@ echo
 echo "== 3. a shared anonymous mapping across fork (examples/anon_fork.c) =="
 echo "\$ ./a.out"
 build/examples/anon_fork
+
+# The same stories and more, as scenarios (examples/scenarios/*.ums), played
+# on usermm; then usermm diff plays each on Linux too and compares.
+echo
+echo "== 4. the seed scenarios on usermm: usermm run examples/scenarios/*.ums =="
+for f in examples/scenarios/*.ums; do
+	echo
+	echo "\$ usermm run $f"
+	build/usermm run "$f"
+done
+echo
+echo "== 5. the same scenarios on the Linux kernel: usermm diff (silent when they agree) =="
+if [ "$(id -u)" != 0 ]; then
+	echo "(skipped: the kernel back end reads frame numbers from /proc/PID/pagemap, which needs root)"
+	exit 0
+fi
+echo "\$ usermm diff examples/scenarios/*.ums"
+if build/usermm diff examples/scenarios/*.ums; then
+	echo "usermm and Linux print the same transcript for all $(ls examples/scenarios/*.ums | wc -l) scenarios."
+else
+	echo "usermm and Linux differ (above)."
+	exit 1
+fi

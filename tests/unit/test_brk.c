@@ -2,42 +2,9 @@
  * brk (brk.c): the heap grows and shrinks, answers the old break when it
  * cannot move, and shows as [heap] in maps.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
 #define START 0x555555559000ULL
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-static void boot(struct env *e)
-{
-	struct um_config cfg;
-
-	um_config_init(&cfg);
-	cfg.phys_bytes = 32ULL << 20;
-	assert_int_equal(um_system_new(&cfg, &e->sys), 0);
-	assert_int_equal(um_proc_new(e->sys, &e->p), 0);
-}
-
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
-}
 
 static int access_code(struct um_proc *p, uint64_t addr)
 {
@@ -52,7 +19,7 @@ static void brk_grows_shrinks_and_shows_heap(void **state)
 	char maps[1024];
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 32, 0);
 	assert_int_equal(um_brk(e.p, 0), START);
 	/* Nothing mapped until the heap grows. */
 	assert_int_equal(access_code(e.p, START), UM_SEGV_MAPERR);
@@ -81,7 +48,7 @@ static void brk_refuses_to_come_near_a_mapping(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 32, 0);
 	/* A mapping 4 pages above the start: the heap may grow to 3 pages, not 4. */
 	assert_int_equal(um_mmap(e.p, START + 4 * PG, PG, UM_PROT_READ,
 				 UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0),
@@ -100,7 +67,7 @@ static void fork_copies_the_heap_and_exec_resets_it(void **state)
 	uint64_t v;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 32, 0);
 	assert_int_equal(um_brk(e.p, START + 2 * PG), START + 2 * PG);
 	assert_int_equal(um_store(e.p, START, 8, 42, &si), 0);
 	assert_int_equal(um_fork(e.p, &c), 0);

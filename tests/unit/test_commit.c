@@ -2,21 +2,9 @@
  * Overcommit accounting (commit.c): what is charged, when, and what policy
  * 2 (never overcommit) refuses.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-#define AS (UM_MAP_SHARED | UM_MAP_ANONYMOUS)
-
-static struct um_system *boot(int policy, uint64_t mib)
+static struct um_system *boot_policy(int policy, uint64_t mib)
 {
 	struct um_config cfg;
 	struct um_system *sys;
@@ -32,25 +20,13 @@ static struct um_system *boot(int policy, uint64_t mib)
 
 static uint64_t committed(struct um_system *sys)
 {
-	struct um_sys_stats st;
-
-	um_system_stats(sys, &st);
-	return st.committed_as;
-}
-
-static void checked_free(struct um_system *sys)
-{
-	char why[256] = "";
-
-	if (um_check(sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(sys);
+	return sys_stats(sys).committed_as;
 }
 
 /* Private writable and shared anonymous memory are charged; read-only and NORESERVE are not. */
 static void charges_follow_linux_accountable_mapping(void **state)
 {
-	struct um_system *sys = boot(UM_OVERCOMMIT_GUESS, 64);
+	struct um_system *sys = boot_policy(UM_OVERCOMMIT_GUESS, 64);
 	struct um_proc *p;
 
 	(void)state;
@@ -79,13 +55,13 @@ static void charges_follow_linux_accountable_mapping(void **state)
 	assert_int_equal(committed(sys), 3 * PG);
 	um_exit(p);
 	assert_int_equal(committed(sys), 0);
-	checked_free(sys);
+	free_checked(sys);
 }
 
 /* Policy 2: CommitLimit = 50% of 64 MiB = 32 MiB. */
 static void never_policy_refuses_past_commit_limit(void **state)
 {
-	struct um_system *sys = boot(UM_OVERCOMMIT_NEVER, 64);
+	struct um_system *sys = boot_policy(UM_OVERCOMMIT_NEVER, 64);
 	struct um_sys_stats st;
 	struct um_proc *p, *c;
 
@@ -110,26 +86,26 @@ static void never_policy_refuses_past_commit_limit(void **state)
 	struct um_proc_stats ps;
 	um_proc_stats(p, &ps);
 	assert_int_equal(ps.map_count, 2);
-	checked_free(sys);
+	free_checked(sys);
 }
 
 /* Policy 1 never refuses; policy 0 refuses only one request beyond all memory. */
 static void always_and_guess_policies(void **state)
 {
-	struct um_system *sys = boot(UM_OVERCOMMIT_ALWAYS, 16);
+	struct um_system *sys = boot_policy(UM_OVERCOMMIT_ALWAYS, 16);
 	struct um_proc *p;
 
 	(void)state;
 	assert_int_equal(um_proc_new(sys, &p), 0);
 	assert_true(um_mmap(p, 0, 1ULL << 30, RW, AP, -1, 0) > 0);
-	checked_free(sys);
+	free_checked(sys);
 
-	sys = boot(UM_OVERCOMMIT_GUESS, 16);
+	sys = boot_policy(UM_OVERCOMMIT_GUESS, 16);
 	assert_int_equal(um_proc_new(sys, &p), 0);
 	assert_int_equal(um_mmap(p, 0, 17ULL << 20, RW, AP, -1, 0), -ENOMEM);
 	assert_true(um_mmap(p, 0, 16ULL << 20, RW, AP, -1, 0) > 0);
 	assert_true(um_mmap(p, 0, 16ULL << 20, RW, AP, -1, 0) > 0);
-	checked_free(sys);
+	free_checked(sys);
 }
 
 int main(void)

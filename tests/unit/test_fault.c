@@ -9,139 +9,13 @@
  * faulting page, so an 8-byte access at page_end - 4 that runs into an
  * unmapped page reports page_end, and the faulting store writes nothing.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "harness.h"
 
-#include <cmocka.h>
-
-#include "usermm.h"
-
-#define PG 4096ULL
-#define BASE 0x7ffff7fff000ULL
-#define TASK_SIZE 0x7ffffffff000ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-#define assert_ret(expr, want)                                                                   \
-	do {                                                                                     \
-		long long got_ = (long long)(expr);                                              \
-		long long want_ = (long long)(want);                                             \
-		if (got_ != want_)                                                               \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,   \
-				 (unsigned long long)got_, #want, want_,                         \
-				 (unsigned long long)want_);                                     \
-	} while (0)
-
-/* call is evaluated with a struct um_siginfo si_ in scope. */
-#define assert_fault(call, want_signo, want_code, want_addr)                                                    \
-	do {                                                                                     \
-		struct um_siginfo si_ = { 0, 0, 0 };                                             \
-		int r_ = (call);                                                                 \
-		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||         \
-		    si_.addr != (uint64_t)(want_addr))                                             \
-			fail_msg("%s = %d {want_signo %d, want_code %d, want_addr %#llx}, expected -EFAULT "    \
-				 "{want_signo %d, want_code %d, want_addr %#llx}",                              \
-				 #call, r_, si_.signo, si_.code,                           \
-				 (unsigned long long)si_.addr, (want_signo), (want_code),               \
-				 (unsigned long long)(want_addr));                                    \
-	} while (0)
-
-#define LOAD_FAULTS(p, a, size, want_code, at)                                                        \
-	assert_fault(um_load(p, a, size, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, want_code, at)
-#define STORE_FAULTS(p, a, size, want_code, at)                                                       \
-	assert_fault(um_store(p, a, size, 0x5555555555555555ULL, &si_), UM_SIGSEGV, want_code, at)
-
-static uint64_t load_ok(struct um_proc *p, uint64_t addr, unsigned size, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	uint64_t v = 0;
-	int r = um_load(p, addr, size, &v, &si);
-	if (r != 0)
-		fail_msg("line %d: um_load(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-	return v;
-}
-
-static void store_ok(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	int r = um_store(p, addr, size, val, &si);
-	if (r != 0)
-		fail_msg("line %d: um_store(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-}
-
+/* Accesses of any width; the faulting ones name the address they report. */
 #define LOAD(p, a, size) load_ok(p, a, size, __LINE__)
 #define STORE(p, a, size, v) store_ok(p, a, size, v, __LINE__)
-
-static uint64_t frames_used(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st.frames_used;
-}
-
-static void base_config(struct um_config *cfg)
-{
-	um_config_init(cfg);
-	cfg->phys_bytes = 64ULL << 20;
-	cfg->mmap_base = BASE;
-	cfg->mmap_min_addr = 65536;
-}
-
-static struct env *boot(void **state, const struct um_config *cfg)
-{
-	struct env *e = *state;
-	assert_ret(um_system_new(cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	return e;
-}
-
-static struct env *boot_default(void **state)
-{
-	struct um_config cfg;
-	base_config(&cfg);
-	return boot(state, &cfg);
-}
-
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	if (e->sys)
-		um_system_free(e->sys);
-	free(e);
-	return 0;
-}
+#define LOAD_FAULTS(p, a, size, code, at) assert_load_fault(p, a, size, UM_SIGSEGV, code, at)
+#define STORE_FAULTS(p, a, size, code, at) assert_store_fault(p, a, size, UM_SIGSEGV, code, at)
 
 static const unsigned sizes[] = { 1, 2, 4, 8 };
 
@@ -150,16 +24,14 @@ static const unsigned sizes[] = { 1, 2, 4, 8 };
 static void load_outside_mappings_segv_maperr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	const uint64_t addrs[] = { 0, 0x10, 65536, 0x10000000, a - PG, a - 1 - 7, BASE, BASE + 123,
 				   TASK_SIZE - PG };
 	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++)
 		for (size_t s = 0; s < 4; s++)
 			LOAD_FAULTS(e->p, addrs[i], sizes[s], UM_SEGV_MAPERR, addrs[i]);
 	/* an empty process faults everywhere too */
-	struct um_proc *q;
-	assert_ret(um_proc_new(e->sys, &q), 0);
+	struct um_proc *q = new_proc(e);
 	LOAD_FAULTS(q, a, 8, UM_SEGV_MAPERR, a);
 	um_exit(q);
 	finish(e);
@@ -168,8 +40,7 @@ static void load_outside_mappings_segv_maperr(void **state)
 static void store_outside_mappings_segv_maperr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	const uint64_t addrs[] = { 0, 0x18, 65536, 0x10000000, a - PG, a - 8, BASE, BASE + 4000,
 				   TASK_SIZE - 8 };
 	for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++)
@@ -191,8 +62,7 @@ static void faulting_access_with_null_siginfo_returns_efault(void **state)
 static void access_after_munmap_segv_maperr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	STORE(e->p, a + 64, 8, 1234); /* the translation is now cached */
 	assert_ret(LOAD(e->p, a + 64, 8), 1234);
 	STORE(e->p, a + PG, 8, 5678);
@@ -208,8 +78,7 @@ static void access_after_munmap_segv_maperr(void **state)
 static void prot_none_access_segv_accerr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_NONE, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, UM_PROT_NONE, AP);
 	for (size_t s = 0; s < 4; s++) {
 		LOAD_FAULTS(e->p, a + 100, sizes[s], UM_SEGV_ACCERR, a + 100);
 		STORE_FAULTS(e->p, a + PG - sizes[s], sizes[s], UM_SEGV_ACCERR, a + PG - sizes[s]);
@@ -262,8 +131,7 @@ static void access_to_noncanonical_address_segv_si_kernel(void **state)
 static void unaligned_load_straddling_into_unmapped_page_faults_at_its_first_byte(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	STORE(e->p, a + PG - 8, 8, 0x1111111111111111ULL);
 	LOAD_FAULTS(e->p, a + PG - 4, 8, UM_SEGV_MAPERR, a + PG);
 	LOAD_FAULTS(e->p, a + PG - 1, 2, UM_SEGV_MAPERR, a + PG);
@@ -278,8 +146,7 @@ static void unaligned_load_straddling_into_unmapped_page_faults_at_its_first_byt
 static void unaligned_store_straddling_into_unmapped_page_stores_nothing(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	STORE(e->p, a + PG - 8, 8, 0x1111111111111111ULL);
 	STORE_FAULTS(e->p, a + PG - 4, 8, UM_SEGV_MAPERR, a + PG);
 	STORE_FAULTS(e->p, a + PG - 1, 2, UM_SEGV_MAPERR, a + PG);
@@ -294,8 +161,7 @@ static void unaligned_store_straddling_into_unmapped_page_stores_nothing(void **
 static void unaligned_store_straddling_into_read_only_page_segv_accerr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	STORE(e->p, a + PG - 8, 8, 0x3333333333333333ULL);
 	STORE(e->p, a + PG, 8, 0x4444444444444444ULL);
 	assert_ret(um_mprotect(e->p, a + PG, PG, UM_PROT_READ), 0);
@@ -312,8 +178,7 @@ static void unaligned_store_straddling_into_read_only_page_segv_accerr(void **st
 static void unaligned_access_across_two_mapped_pages_works(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	STORE(e->p, a + PG - 3, 8, 0x0807060504030201ULL);
 	assert_ret(LOAD(e->p, a + PG - 3, 8), 0x0807060504030201ULL);
 	/* little-endian bytes, three in the first page, five in the second */
@@ -335,8 +200,7 @@ static void unaligned_access_across_two_mapped_pages_works(void **state)
 static void copy_to_across_boundary_copies_bytes_before_fault(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	unsigned char src[64];
 	for (size_t i = 0; i < sizeof src; i++)
 		src[i] = (unsigned char)(0x80 + i);
@@ -356,8 +220,7 @@ static void copy_to_across_boundary_copies_bytes_before_fault(void **state)
 static void copy_from_across_boundary_copies_bytes_before_fault(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	for (uint64_t i = 0; i < 40; i++)
 		STORE(e->p, a + PG - 40 + i, 1, 0x40 + i);
 	unsigned char dst[100];
@@ -375,8 +238,7 @@ static void copy_from_across_boundary_copies_bytes_before_fault(void **state)
 static void copy_across_pages_round_trips(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	size_t n = 3 * PG + 100;
 	unsigned char *src = malloc(n), *dst = malloc(n);
 	assert_non_null(src);
@@ -405,8 +267,7 @@ static void copy_across_pages_round_trips(void **state)
 static void fresh_anonymous_pages_read_zero(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 16 * PG;
-	assert_ret(um_mmap(e->p, 0, 16 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 16, RW, AP);
 	for (uint64_t i = 0; i < 16; i++)
 		for (size_t s = 0; s < 4; s++)
 			assert_ret(LOAD(e->p, a + i * PG + (PG / 2) + s, sizes[s]), 0);
@@ -438,10 +299,9 @@ static void fresh_pages_after_other_process_exit_read_zero(void **state)
 	cfg.phys_bytes = 512 * PG;
 	struct env *e = boot(state, &cfg);
 	const uint64_t n = 384;
-	const uint64_t a = BASE - n * PG;
+	const uint64_t a = MAP_BELOW_BASE(e, n, RW, AP);
 	static unsigned char page[PG];
 
-	assert_ret(um_mmap(e->p, 0, n * PG, RW, AP, -1, 0), a);
 	memset(page, 0xa5, sizeof page);
 	for (uint64_t i = 0; i < n; i++)
 		assert_ret(um_copy_to(e->p, a + i * PG, page, PG, NULL), 0);
@@ -484,8 +344,7 @@ static void fresh_pages_after_other_process_exit_read_zero(void **state)
 static void translate_gives_host_pointer_that_sees_stores(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	void *h = NULL;
 	assert_ret(um_translate(e->p, a + PG + 16, 1, &h, NULL), 0);
 	assert_non_null(h);
@@ -509,8 +368,7 @@ static void translate_gives_host_pointer_that_sees_stores(void **state)
 static void translate_of_untouched_page_reads_zero(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	void *h = NULL;
 	assert_ret(um_translate(e->p, a, 0, &h, NULL), 0);
 	static const unsigned char zero[PG];
@@ -525,8 +383,7 @@ static void translate_of_untouched_page_reads_zero(void **state)
 static void translate_reports_faults(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, UM_PROT_READ, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, UM_PROT_READ, AP);
 	void *h = NULL;
 	assert_fault(um_translate(e->p, a + 8, 1, &h, &si_), UM_SIGSEGV, UM_SEGV_ACCERR, a + 8);
 	assert_ret(um_translate(e->p, a + 8, 0, &h, NULL), 0);

@@ -16,191 +16,10 @@
  * The host file behind a usermm file is read with libc (open/read of
  * um_sandbox_dir()/name), never through usermm, to see what reached it.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "usermm.h"
 #include "internal.h" /* sys->host_faults: the host I/O fault injector */
-
-#define PG   4096ULL
-#define BASE 0x7ffff7fff000ULL
-#define RW   (UM_PROT_READ | UM_PROT_WRITE)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-	char top[64]; /* a directory made by the test (sandbox tests), removed at teardown */
-};
-
-/* ------------------------------------------------------------ helpers */
-
-#define assert_ret(expr, want)                                                                     \
-	do {                                                                                       \
-		long long got_ = (long long)(expr);                                                \
-		long long want_ = (long long)(want);                                               \
-		if (got_ != want_)                                                                 \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,     \
-				 (unsigned long long)got_, #want, want_,                           \
-				 (unsigned long long)want_);                                       \
-	} while (0)
-
-#define assert_bytes(got, want, n)                                                                 \
-	do {                                                                                       \
-		if (memcmp((got), (want), (n)) != 0)                                               \
-			fail_msg("%s differs from %s in its first %zu bytes", #got, #want,         \
-				 (size_t)(n));                                                     \
-	} while (0)
-
-static void base_config(struct um_config *cfg)
-{
-	um_config_init(cfg);
-	cfg->phys_bytes = 64ULL << 20;
-	cfg->mmap_base = BASE;
-	cfg->mmap_min_addr = 65536;
-}
-
-static struct env *boot(void **state, const struct um_config *cfg)
-{
-	struct env *e = *state;
-	assert_ret(um_system_new(cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	return e;
-}
-
-static struct env *boot_default(void **state)
-{
-	struct um_config cfg;
-	base_config(&cfg);
-	return boot(state, &cfg);
-}
-
-/* Checks every invariant, then frees the machine (ASan finds leaks). */
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	if (e->sys)
-		um_system_free(e->sys); /* the test failed before finish() */
-	if (e->top[0])
-		rm_tree(e->top);
-	free(e);
-	return 0;
-}
-
-/* The host path of name in the sandbox. */
-static const char *hpath(struct env *e, const char *name)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "%s/%s", um_sandbox_dir(e->sys), name);
-	return buf;
-}
-
-/* Creates (or replaces) the host file name with len bytes of data, behind usermm's back. */
-static void host_put(struct env *e, const char *name, const void *data, size_t len)
-{
-	int fd = open(hpath(e, name), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	assert_ret(write(fd, data, len), (long long)len);
-	close(fd);
-}
-
-/* Reads up to cap bytes of the host file with libc; returns the count or -errno. */
-static long long host_get(struct env *e, const char *name, void *buf, size_t cap)
-{
-	int fd = open(hpath(e, name), O_RDONLY);
-	long long n;
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap);
-	close(fd);
-	return n;
-}
-
-static long long host_size(struct env *e, const char *name)
-{
-	struct stat st;
-	if (stat(hpath(e, name), &st))
-		return -errno;
-	return (long long)st.st_size;
-}
-
-/* A file of len bytes where every byte of page i is 'A' + i % 26. */
-static void host_pattern(struct env *e, const char *name, size_t len)
-{
-	char *b = malloc(len ? len : 1);
-	assert_non_null(b);
-	for (size_t i = 0; i < len; i++)
-		b[i] = (char)('A' + (i / PG) % 26);
-	host_put(e, name, b, len);
-	free(b);
-}
-
-/* Arms the injector: the fail_at-th host call among ops fails with err (0: just count). */
-static void inject(struct env *e, uint32_t ops, int err, uint64_t fail_at, bool sticky)
-{
-	struct host_faults *hf = &e->sys->host_faults;
-	hf->armed = false;
-	atomic_store(&hf->count, 0);
-	hf->ops = ops;
-	hf->err = err;
-	hf->fail_at = fail_at;
-	hf->sticky = sticky;
-	hf->armed = true;
-}
-
-static void disarm(struct env *e)
-{
-	e->sys->host_faults.armed = false;
-}
-
-static uint64_t frames_used(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st.frames_used;
-}
+#include "harness.h"
 
 /* -------------------------------------------------------- open flags */
 
@@ -254,7 +73,7 @@ static void open_creat_excl_on_existing_file_eexist(void **state)
 	assert_ret(um_open(e->p, "g", UM_O_CREAT | UM_O_EXCL | UM_O_RDWR, 0644), 1);
 	assert_ret(um_open(e->p, "g", UM_O_CREAT | UM_O_EXCL | UM_O_RDWR, 0644), -EEXIST);
 	char b[8];
-	assert_ret(host_get(e, "f", b, sizeof b), 4);
+	assert_ret(hfile_pread(e, "f", b, sizeof b, 0), 4);
 	assert_bytes(b, "data", 4);
 	finish(e);
 }
@@ -373,8 +192,7 @@ static void reading_write_only_or_writing_read_only_descriptor_ebadf(void **stat
 {
 	struct env *e = boot_default(state);
 	char b[8] = "";
-	host_put(e, "f", "0123456789", 10);
-	int wo = um_open(e->p, "f", UM_O_WRONLY, 0);
+	int wo = OPEN_TEXT(e, "f", "0123456789", UM_O_WRONLY);
 	int ro = um_open(e->p, "f", UM_O_RDONLY, 0);
 	assert_ret(wo, 0);
 	assert_ret(ro, 1);
@@ -446,8 +264,7 @@ static void pread_and_pwrite_leave_the_offset(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[16] = "";
-	host_put(e, "f", "hello world", 11);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "hello world", UM_O_RDWR);
 	assert_ret(um_lseek(e->p, fd, 3, UM_SEEK_SET), 3);
 	assert_ret(um_pread(e->p, fd, b, 5, 2), 5);
 	assert_bytes(b, "llo w", 5);
@@ -468,8 +285,7 @@ static void pread_and_pwrite_leave_the_offset(void **state)
 static void lseek_set_cur_end_and_errors(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "hello world", 11);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "hello world", UM_O_RDWR);
 	assert_ret(um_lseek(e->p, fd, 0, UM_SEEK_END), 11);
 	assert_ret(um_lseek(e->p, fd, -5, UM_SEEK_END), 6);
 	assert_ret(um_lseek(e->p, fd, -12, UM_SEEK_END), -EINVAL);
@@ -495,8 +311,7 @@ static void write_past_eof_leaves_a_hole_that_reads_zero(void **state)
 	unsigned char b[64];
 	static const unsigned char want[21] = {
 	    'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', 0, 0, 0, 0, 0, 0, 0, 0, 0, 'Z'};
-	host_put(e, "f", "hello world", 11);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "hello world", UM_O_RDWR);
 	assert_ret(um_lseek(e->p, fd, 20, UM_SEEK_SET), 20);
 	assert_ret(um_write(e->p, fd, "Z", 1), 1);
 	assert_ret(um_pread(e->p, fd, b, sizeof b, 0), 21);
@@ -511,7 +326,7 @@ static void write_past_eof_leaves_a_hole_that_reads_zero(void **state)
 	assert_ret(big[3 * PG + 7], 'Y');
 	assert_ret(um_fsync(e->p, fd), 0);
 	memset(big, 0xee, 4 * PG);
-	assert_ret(host_get(e, "f", big, 4 * PG), 3 * PG + 8);
+	assert_ret(hfile_pread(e, "f", big, 4 * PG, 0), 3 * PG + 8);
 	assert_bytes(big, want, 21);
 	assert_ret(big[3 * PG + 7], 'Y');
 	assert_ret(big[PG], 0);
@@ -524,8 +339,7 @@ static void ftruncate_shrinks_and_grows_with_zeros(void **state)
 	struct env *e = boot_default(state);
 	struct um_stat st;
 	char b[16];
-	host_put(e, "f", "ABllo world", 11);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "ABllo world", UM_O_RDWR);
 	assert_ret(um_ftruncate(e->p, fd, 5), 0);
 	assert_ret(um_fstat(e->p, fd, &st), 0);
 	assert_ret(st.st_size, 5);
@@ -575,8 +389,7 @@ static void o_append_writes_go_to_the_end(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[32];
-	host_put(e, "f", "0123456789", 10);
-	int ap = um_open(e->p, "f", UM_O_RDWR | UM_O_APPEND, 0);
+	int ap = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR | UM_O_APPEND);
 	int other = um_open(e->p, "f", UM_O_RDWR, 0);
 	assert_ret(um_lseek(e->p, ap, 0, UM_SEEK_CUR), 0);
 	assert_ret(um_write(e->p, ap, "abc", 3), 3);
@@ -607,8 +420,7 @@ static void o_append_pwrite_appends_and_leaves_the_offset(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[32];
-	host_put(e, "f", "0123456789", 10);
-	int ap = um_open(e->p, "f", UM_O_RDWR | UM_O_APPEND, 0);
+	int ap = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR | UM_O_APPEND);
 	assert_ret(um_lseek(e->p, ap, 4, UM_SEEK_SET), 4);
 	assert_ret(um_pwrite(e->p, ap, "PP", 2, 0), 2);
 	assert_ret(um_lseek(e->p, ap, 0, UM_SEEK_CUR), 4);
@@ -622,8 +434,7 @@ static void fstat_reports_host_inode_size_and_blocks(void **state)
 	struct env *e = boot_default(state);
 	struct um_stat st, st2;
 	struct stat hs;
-	host_put(e, "f", "x", 1);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "x", UM_O_RDWR);
 	int fd2 = um_open(e->p, "f", UM_O_RDONLY, 0);
 	assert_ret(um_pwrite(e->p, fd, "y", 1, 3 * PG), 1);
 	assert_ret(um_fsync(e->p, fd), 0);
@@ -645,12 +456,10 @@ static void fstat_reports_host_inode_size_and_blocks(void **state)
 static void write_is_read_at_once_through_another_descriptor(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
+	struct um_proc *q = new_proc(e);
 	char b[8] = "";
-	host_put(e, "f", "0123456789", 10);
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	int w = um_open(e->p, "f", UM_O_RDWR, 0);
-	int r = um_open(q, "f", UM_O_RDONLY, 0);
+	int w = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
+	int r = OPEN(q, "f", UM_O_RDONLY);
 	assert_ret(um_pread(q, r, b, 4, 0), 4); /* cached now */
 	assert_ret(um_pwrite(e->p, w, "abcd", 4, 2), 4);
 	assert_ret(um_pread(q, r, b, 6, 0), 6);
@@ -668,8 +477,7 @@ static void read_user_and_write_user_stop_at_first_bad_byte(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[16];
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	int64_t a = um_mmap(e->p, 0, 2 * PG, RW, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS, -1, 0);
 	assert_ret(a, BASE - 2 * PG);
 	assert_ret(um_munmap(e->p, a + PG, PG), 0);
@@ -709,8 +517,7 @@ static void fork_shares_descriptors_and_their_offset(void **state)
 	struct env *e = boot_default(state);
 	struct um_proc *c;
 	char b[8] = "";
-	host_put(e, "f", "0123456789abcdefghij", 20);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789abcdefghij", UM_O_RDWR);
 	assert_ret(um_read(e->p, fd, b, 5), 5);
 	assert_ret(um_fork(e->p, &c), 0);
 	assert_ret(um_read(c, fd, b, 5), 5);
@@ -775,15 +582,9 @@ static struct env *boot_sandbox(void **state)
 	snprintf(p, sizeof p, "%s/outdir", e->top);
 	assert_ret(mkdir(p, 0755), 0);
 	snprintf(p, sizeof p, "%s/secret", e->top);
-	int fd = open(p, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	assert_ret(write(fd, "secret", 6), 6);
-	close(fd);
+	file_put(p, "secret", 6);
 	snprintf(p, sizeof p, "%s/box/in", e->top);
-	fd = open(p, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	assert_ret(write(fd, "inside", 6), 6);
-	close(fd);
+	file_put(p, "inside", 6);
 	static const char *const links[][2] = {
 	    {"/etc/passwd", "abs"},   {"../secret", "rel_out"},	      {"..", "dotdot"},
 	    {"../outdir", "outlink"}, {"../created", "dangling_out"}, {"../../secret", "sub/up2"},
@@ -839,9 +640,7 @@ static void paths_leading_out_of_the_sandbox_refused(void **state)
 	/* the file outside was not truncated */
 	char p[256], b[16];
 	snprintf(p, sizeof p, "%s/secret", e->top);
-	int fd = open(p, O_RDONLY);
-	assert_ret(read(fd, b, sizeof b), 6);
-	close(fd);
+	assert_ret(file_pread(p, b, sizeof b, 0), 6);
 	assert_bytes(b, "secret", 6);
 	/* no descriptor was used up */
 	assert_ret(um_open(e->p, "in", UM_O_RDONLY, 0), 0);
@@ -924,17 +723,15 @@ static void fsync_and_fdatasync_put_written_data_in_the_host_file(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[32];
-	host_put(e, "f", "0123456789", 10);
-	host_put(e, "g", "0123456789", 10);
-	int f = um_open(e->p, "f", UM_O_RDWR, 0);
-	int g = um_open(e->p, "g", UM_O_RDWR, 0);
+	int f = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
+	int g = OPEN_TEXT(e, "g", "0123456789", UM_O_RDWR);
 	assert_ret(um_pwrite(e->p, f, "abc", 3, 8), 3);
 	assert_ret(um_pwrite(e->p, g, "xyz", 3, 2), 3);
 	assert_ret(um_fsync(e->p, f), 0);
-	assert_ret(host_get(e, "f", b, sizeof b), 11);
+	assert_ret(hfile_pread(e, "f", b, sizeof b, 0), 11);
 	assert_bytes(b, "01234567abc", 11);
 	assert_ret(um_fdatasync(e->p, g), 0);
-	assert_ret(host_get(e, "g", b, sizeof b), 10);
+	assert_ret(hfile_pread(e, "g", b, sizeof b, 0), 10);
 	assert_bytes(b, "01xyz56789", 10);
 	/* nothing dirty: fsync again is a no-op that succeeds */
 	assert_ret(um_fsync(e->p, f), 0);
@@ -944,19 +741,18 @@ static void fsync_and_fdatasync_put_written_data_in_the_host_file(void **state)
 static void sync_writes_back_every_file(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
+	struct um_proc *q = new_proc(e);
 	char b[32];
-	assert_ret(um_proc_new(e->sys, &q), 0);
 	int f = um_open(e->p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	int g = um_open(q, "g", UM_O_RDWR | UM_O_CREAT, 0644);
 	assert_ret(um_write(e->p, f, "first file", 10), 10);
 	assert_ret(um_pwrite(q, g, "second", 6, PG + 4), 6);
 	assert_ret(um_close(e->p, f), 0); /* the cache outlives the descriptor */
 	assert_ret(um_sync(e->sys), 0);
-	assert_ret(host_get(e, "f", b, sizeof b), 10);
+	assert_ret(hfile_pread(e, "f", b, sizeof b, 0), 10);
 	assert_bytes(b, "first file", 10);
 	char *big = calloc(1, 2 * PG);
-	assert_ret(host_get(e, "g", big, 2 * PG), PG + 10);
+	assert_ret(hfile_pread(e, "g", big, 2 * PG, 0), PG + 10);
 	assert_bytes(big + PG + 4, "second", 6);
 	assert_ret(big[0], 0);
 	free(big);
@@ -967,22 +763,13 @@ static void sync_writes_back_every_file(void **state)
 /* um_system_free is an orderly shutdown: what um_write dirtied reaches the file. */
 static void system_free_writes_back_unsynced_writes(void **state)
 {
-	struct env *e = *state;
-	struct um_config cfg;
-	char dir[] = "/tmp/usermm-free-XXXXXX", p[64], b[16];
-	assert_non_null(mkdtemp(dir));
-	snprintf(e->top, sizeof e->top, "%s", dir);
-	base_config(&cfg);
-	cfg.sandbox_dir = dir;
-	boot(state, &cfg);
+	struct env *e = boot_in_fresh_dir(state, "/tmp/usermm-free-XXXXXX");
+	char p[96], b[16];
 	int fd = um_open(e->p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	assert_ret(um_write(e->p, fd, "not synced", 10), 10);
 	finish(e);
-	snprintf(p, sizeof p, "%s/f", dir);
-	int h = open(p, O_RDONLY);
-	assert_true(h >= 0);
-	assert_ret(read(h, b, sizeof b), 10);
-	close(h);
+	snprintf(p, sizeof p, "%s/f", e->top);
+	assert_ret(file_pread(p, b, sizeof b, 0), 10);
 	assert_bytes(b, "not synced", 10);
 }
 
@@ -992,17 +779,14 @@ static void host_read_error_fails_read_with_eio_and_moves_nothing(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[16];
-	host_pattern(e, "f", 3 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int fd = OPEN_PATTERN(e, "f", 3 * PG, UM_O_RDONLY);
 	uint64_t used = frames_used(e->sys);
 	inject(e, 1u << HOST_READ, EIO, 1, true);
 	assert_ret(um_read(e->p, fd, b, sizeof b), -EIO);
 	assert_ret(um_pread(e->p, fd, b, sizeof b, PG), -EIO);
 	assert_ret(um_lseek(e->p, fd, 0, UM_SEEK_CUR), 0);
 	assert_ret(frames_used(e->sys), used);
-	char why[256] = "";
-	if (um_check(e->sys, why, sizeof why))
-		fail_msg("um_check: %s", why);
+	CHECK(e);
 	disarm(e);
 	assert_ret(um_read(e->p, fd, b, sizeof b), sizeof b);
 	assert_bytes(b, "AAAAAAAAAAAAAAAA", 16);
@@ -1030,14 +814,14 @@ static void host_write_error_fails_fsync_and_keeps_data_dirty(void **state)
 		inject(e, 1u << HOST_WRITE, errs[i], 1, true);
 		assert_ret(um_fsync(e->p, fd), -errs[i]);
 		assert_ret(um_fdatasync(e->p, fd), -errs[i]);
-		assert_ret(host_get(e, name, b, sizeof b), 10);
+		assert_ret(hfile_pread(e, name, b, sizeof b, 0), 10);
 		assert_bytes(b, "0123456789", 10);
 		/* the cache still has the data */
 		assert_ret(um_pread(e->p, fd, b, 10, 0), 10);
 		assert_bytes(b, "0123abc789", 10);
 		disarm(e);
 		assert_ret(um_fsync(e->p, fd), 0);
-		assert_ret(host_get(e, name, b, sizeof b), 10);
+		assert_ret(hfile_pread(e, name, b, sizeof b, 0), 10);
 		assert_bytes(b, "0123abc789", 10);
 	}
 	finish(e);
@@ -1047,13 +831,12 @@ static void host_sync_error_fails_fsync_once(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[16];
-	host_put(e, "f", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
 	assert_ret(um_pwrite(e->p, fd, "abc", 3, 4), 3);
 	inject(e, 1u << HOST_SYNC, EIO, 1, false);
 	assert_ret(um_fdatasync(e->p, fd), -EIO);
 	/* the data itself was written; the error is reported once */
-	assert_ret(host_get(e, "f", b, sizeof b), 10);
+	assert_ret(hfile_pread(e, "f", b, sizeof b, 0), 10);
 	assert_bytes(b, "0123abc789", 10);
 	assert_ret(um_fdatasync(e->p, fd), 0);
 	disarm(e);
@@ -1065,8 +848,7 @@ static void host_truncate_error_fails_ftruncate_and_changes_nothing(void **state
 	struct env *e = boot_default(state);
 	struct um_stat st;
 	char b[16];
-	host_put(e, "f", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
 	inject(e, 1u << HOST_TRUNCATE, EIO, 1, false);
 	assert_ret(um_ftruncate(e->p, fd, 4), -EIO);
 	assert_ret(um_fstat(e->p, fd, &st), 0);

@@ -18,233 +18,22 @@
  * What reached the file is read from the host file with libc, never
  * through usermm.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "usermm.h"
 #include "internal.h" /* sys->host_faults: the host I/O fault injector */
+#include "harness.h"
 
-#define PG	     4096ULL
-#define BASE	     0x7ffff7fff000ULL
-#define FIXED_AT     0x10000000ULL /* 64 KiB aligned: fault-around windows start at it */
-#define RW	     (UM_PROT_READ | UM_PROT_WRITE)
-#define MS	     UM_MAP_SHARED
-#define MP	     UM_MAP_PRIVATE
-#define UNKNOWN_FLAG 0x800000 /* no MAP_* flag has this bit on x86-64 */
-#define PM_PRESENT   (1ULL << 63)
-#define PM_PFN_MASK  ((1ULL << 55) - 1)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-	char top[64]; /* a directory made by the test, removed at teardown */
-};
-
-/* ------------------------------------------------------------ helpers */
-
-#define assert_ret(expr, want)                                                                     \
-	do {                                                                                       \
-		long long got_ = (long long)(expr);                                                \
-		long long want_ = (long long)(want);                                               \
-		if (got_ != want_)                                                                 \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,     \
-				 (unsigned long long)got_, #want, want_,                           \
-				 (unsigned long long)want_);                                       \
-	} while (0)
-
-#define assert_bytes(got, want, n)                                                                 \
-	do {                                                                                       \
-		if (memcmp((got), (want), (n)) != 0)                                               \
-			fail_msg("%s differs from %s in its first %zu bytes", #got, #want,         \
-				 (size_t)(n));                                                     \
-	} while (0)
-
-/* call is evaluated with a struct um_siginfo si_ in scope. */
-#define assert_fault(call, want_signo, want_code, want_addr)                                       \
-	do {                                                                                       \
-		struct um_siginfo si_ = {0, 0, 0};                                                 \
-		int r_ = (call);                                                                   \
-		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||       \
-		    si_.addr != (uint64_t)(want_addr))                                             \
-			fail_msg("%s = %d {signo %d, code %d, addr %#llx}, expected -EFAULT "      \
-				 "{signo %d, code %d, addr %#llx}",                                \
-				 #call, r_, si_.signo, si_.code, (unsigned long long)si_.addr,     \
-				 (want_signo), (want_code), (unsigned long long)(want_addr));      \
-	} while (0)
-
-#define LOAD_SIGBUS(p, a)                                                                          \
-	assert_fault(um_load(p, a, 1, &(uint64_t){0}, &si_), UM_SIGBUS, UM_BUS_ADRERR, a)
-#define STORE_SIGBUS(p, a) assert_fault(um_store(p, a, 1, 0x77, &si_), UM_SIGBUS, UM_BUS_ADRERR, a)
-#define STORE_SEGV_ACCERR(p, a)                                                                    \
-	assert_fault(um_store(p, a, 1, 0x77, &si_), UM_SIGSEGV, UM_SEGV_ACCERR, a)
-
-static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
-{
-	struct um_siginfo si = {0, 0, 0};
-	uint64_t v = 0;
-	int r = um_load(p, addr, 1, &v, &si);
-	if (r != 0)
-		fail_msg("line %d: um_load(%#llx, 1) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-	return v;
-}
-
-static void store_ok(struct um_proc *p, uint64_t addr, uint64_t val, int line)
-{
-	struct um_siginfo si = {0, 0, 0};
-	int r = um_store(p, addr, 1, val, &si);
-	if (r != 0)
-		fail_msg("line %d: um_store(%#llx, 1) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-}
+#define FIXED_AT 0x10000000ULL /* 64 KiB aligned: fault-around windows start at it */
+#define MS	 UM_MAP_SHARED
+#define MP	 UM_MAP_PRIVATE
 
 /* One byte at a time, as the Linux programs did. */
-#define LOAD(p, a)     load_ok(p, a, __LINE__)
-#define STORE(p, a, v) store_ok(p, a, v, __LINE__)
-
-/* mmap that must succeed; returns the address. */
-static uint64_t map_ok(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int flags, int fd,
-		       int64_t off, int line)
-{
-	int64_t a = um_mmap(p, addr, len, prot, flags, fd, off);
-	if (a <= 0)
-		fail_msg("line %d: um_mmap(fd %d, len %#llx, prot %d, flags %#x, off %lld) = %lld",
-			 line, fd, (unsigned long long)len, prot, flags, (long long)off,
-			 (long long)a);
-	return (uint64_t)a;
-}
-
-#define MAP(p, len, prot, flags, fd, off) map_ok(p, 0, len, prot, flags, fd, off, __LINE__)
-
-static void base_config(struct um_config *cfg)
-{
-	um_config_init(cfg);
-	cfg->phys_bytes = 64ULL << 20;
-	cfg->mmap_base = BASE;
-	cfg->mmap_min_addr = 65536;
-}
-
-static struct env *boot(void **state, const struct um_config *cfg)
-{
-	struct env *e = *state;
-	assert_ret(um_system_new(cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	return e;
-}
-
-static struct env *boot_default(void **state)
-{
-	struct um_config cfg;
-	base_config(&cfg);
-	return boot(state, &cfg);
-}
-
-/* Checks every invariant, then frees the machine (ASan finds leaks). */
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-static void check_now(struct env *e)
-{
-	char why[512] = "";
-	if (um_check(e->sys, why, sizeof why) != 0)
-		fail_msg("um_check: %s", why);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	if (e->sys)
-		um_system_free(e->sys); /* the test failed before finish() */
-	if (e->top[0])
-		nftw(e->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(e);
-	return 0;
-}
-
-static const char *hpath(struct env *e, const char *name)
-{
-	static char buf[4096];
-	snprintf(buf, sizeof buf, "%s/%s", um_sandbox_dir(e->sys), name);
-	return buf;
-}
-
-/* Creates the host file name with len bytes of data, behind usermm's back (so uncached). */
-static void host_put(struct env *e, const char *name, const void *data, size_t len)
-{
-	int fd = open(hpath(e, name), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	assert_ret(write(fd, data, len), (long long)len);
-	close(fd);
-}
-
-/* The host file's bytes [off, off + n) read with libc; returns the count. */
-static long long hfile_pread(struct env *e, const char *name, void *buf, size_t n, off_t off)
-{
-	int fd = open(hpath(e, name), O_RDONLY);
-	long long r;
-	if (fd < 0)
-		return -errno;
-	r = pread(fd, buf, n, off);
-	close(fd);
-	return r;
-}
-
-static long long host_size(struct env *e, const char *name)
-{
-	struct stat st;
-	if (stat(hpath(e, name), &st))
-		return -errno;
-	return (long long)st.st_size;
-}
-
-/* A file of len bytes where every byte of page i is 'A' + i % 26. */
-static void host_pattern(struct env *e, const char *name, size_t len)
-{
-	char *b = malloc(len ? len : 1);
-	assert_non_null(b);
-	for (size_t i = 0; i < len; i++)
-		b[i] = (char)('A' + (i / PG) % 26);
-	host_put(e, name, b, len);
-	free(b);
-}
+#define LOAD(p, a) load_ok(p, a, 1, __LINE__)
+#define STORE(p, a, v) store_ok(p, a, 1, v, __LINE__)
+#define LOAD_SIGBUS(p, a) assert_load_fault(p, a, 1, UM_SIGBUS, UM_BUS_ADRERR, a)
+#define STORE_SIGBUS(p, a) assert_store_fault(p, a, 1, UM_SIGBUS, UM_BUS_ADRERR, a)
+#define STORE_SEGV_ACCERR(p, a) assert_store_fault(p, a, 1, UM_SIGSEGV, UM_SEGV_ACCERR, a)
 
 /* The host file's byte at off, or -1 past its end. */
 static int host_byte(struct env *e, const char *name, off_t off)
@@ -260,42 +49,20 @@ static int um_byte(struct um_proc *p, int fd, int64_t off)
 	return um_pread(p, fd, &c, 1, off) == 1 ? c : -1;
 }
 
-static void inject(struct env *e, uint32_t ops, int err, uint64_t fail_at, bool sticky)
-{
-	struct host_faults *hf = &e->sys->host_faults;
-	hf->armed = false;
-	atomic_store(&hf->count, 0);
-	hf->ops = ops;
-	hf->err = err;
-	hf->fail_at = fail_at;
-	hf->sticky = sticky;
-	hf->armed = true;
-}
-
-static void disarm(struct env *e)
-{
-	e->sys->host_faults.armed = false;
-}
-
-static uint64_t frames_used(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st.frames_used;
-}
-
-static struct um_proc_stats pstats(struct um_proc *p)
-{
-	struct um_proc_stats st;
-	um_proc_stats(p, &st);
-	return st;
-}
-
 static uint64_t pagemap(struct um_proc *p, uint64_t a)
 {
 	uint64_t ent = 0;
 	assert_ret(um_pagemap(p, a, 1, &ent), 1);
 	return ent;
+}
+
+/* The pattern file name of len bytes, open read-write, mapped shared at *s and private at *p. */
+static int map_twice(struct env *e, const char *name, uint64_t len, uint64_t *s, uint64_t *p)
+{
+	int fd = OPEN_PATTERN(e, name, len, UM_O_RDWR);
+	*s = MAP(e->p, len, RW, MS, fd, 0);
+	*p = MAP(e->p, len, RW, MP, fd, 0);
+	return fd;
 }
 
 /* --------------------------------------------------------- mmap errors */
@@ -312,33 +79,31 @@ static void mmap_file_with_bad_descriptor_ebadf(void **state)
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MS, 999, 0), -EBADF);
 	/* the offset is checked first */
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP, 999, 100), -EINVAL);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	finish(e);
 }
 
 static void mmap_write_only_descriptor_eacces(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int wo = um_open(e->p, "f", UM_O_WRONLY, 0);
+	int wo = OPEN_PATTERN(e, "f", PG, UM_O_WRONLY);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP, wo, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MS, wo, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, wo, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MP, wo, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_NONE, MP, wo, 0), -EACCES);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	finish(e);
 }
 
 static void mmap_shared_writable_on_read_only_descriptor_eacces(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int ro = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int ro = OPEN_PATTERN(e, "f", PG, UM_O_RDONLY);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, ro, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_WRITE, MS, ro, 0), -EACCES);
 	assert_ret(um_mmap(e->p, 0, PG, RW, UM_MAP_SHARED_VALIDATE, ro, 0), -EACCES);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	/* read-only shared is fine, and a store there is SEGV_ACCERR */
 	uint64_t a = MAP(e->p, PG, UM_PROT_READ, MS, ro, 0);
 	assert_ret(LOAD(e->p, a), 'A');
@@ -350,8 +115,7 @@ static void mmap_shared_writable_on_read_only_descriptor_eacces(void **state)
 static void mmap_private_writable_on_read_only_descriptor_allowed(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int ro = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int ro = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDONLY);
 	uint64_t a = MAP(e->p, 2 * PG, RW, MP, ro, 0);
 	STORE(e->p, a + 1, 'x');
 	STORE(e->p, a + PG, 'y');
@@ -377,22 +141,21 @@ static void mmap_directory_enodev(void **state)
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MS, d, 0), -ENODEV);
 	/* shared writable: the descriptor's write check comes first */
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, d, 0), -EACCES);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	finish(e);
 }
 
 static void mmap_file_bad_offset_length_or_type_einval(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP, fd, 1), -EINVAL);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP, fd, 100), -EINVAL);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, fd, PG + 1), -EINVAL);
 	assert_ret(um_mmap(e->p, 0, 0, UM_PROT_READ, MP, fd, 0), -EINVAL);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, 0, fd, 0), -EINVAL);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP | UM_MAP_GROWSDOWN, fd, 0), -EINVAL);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	finish(e);
 }
 
@@ -405,14 +168,13 @@ static void mmap_file_bad_offset_length_or_type_einval(void **state)
 static void mmap_file_at_negative_offset_eoverflow(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", PG, UM_O_RDWR);
 	int z = um_open(e->p, "/dev/zero", UM_O_RDWR, 0);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, fd, -(int64_t)PG), -EOVERFLOW);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, MP, fd, -(int64_t)PG), -EOVERFLOW);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MS, z, -(int64_t)PG), -EOVERFLOW);
 	assert_ret(um_mmap(e->p, 0, PG, RW, MP, z, -(int64_t)PG), -EOVERFLOW);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	uint64_t a = MAP(e->p, PG, RW, MS, fd, 1LL << 62);
 	LOAD_SIGBUS(e->p, a);
 	finish(e);
@@ -440,7 +202,7 @@ static void mmap_shared_validate_unknown_flag_on_file_eopnotsupp(void **state)
 	assert_ret(um_mmap(e->p, 0, PG, RW, sv | UNKNOWN_FLAG, ro, 0), -EOPNOTSUPP);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, sv | UNKNOWN_FLAG, wo, 0), -EOPNOTSUPP);
 	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_READ, sv | UNKNOWN_FLAG, d, 0), -EOPNOTSUPP);
-	assert_ret(pstats(e->p).map_count, 0);
+	assert_ret(proc_stats(e->p).map_count, 0);
 	uint64_t a = MAP(e->p, PG, UM_PROT_READ, MS | UNKNOWN_FLAG, fd, 0);
 	uint64_t b = MAP(e->p, PG, UM_PROT_READ, MP | UNKNOWN_FLAG, fd, 0);
 	uint64_t c = MAP(e->p, PG, RW, sv, fd, 0); /* known flags only: a shared mapping */
@@ -459,8 +221,7 @@ static void mmap_shared_validate_unknown_flag_on_file_eopnotsupp(void **state)
 static void mmap_shared_writable_on_o_append_descriptor_allowed(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int ap = um_open(e->p, "f", UM_O_RDWR | UM_O_APPEND, 0);
+	int ap = OPEN_PATTERN(e, "f", PG, UM_O_RDWR | UM_O_APPEND);
 	uint64_t a = MAP(e->p, PG, RW, MS, ap, 0);
 	STORE(e->p, a + 5, 'w');
 	assert_ret(um_byte(e->p, ap, 5), 'w');
@@ -472,8 +233,7 @@ static void mmap_shared_writable_on_o_append_descriptor_allowed(void **state)
 static void mprotect_write_on_shared_mapping_of_read_only_descriptor_eacces(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int ro = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int ro = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDONLY);
 	int rw = um_open(e->p, "f", UM_O_RDWR, 0);
 	uint64_t s = MAP(e->p, PG, UM_PROT_READ, MS, ro, 0);
 	assert_ret(um_mprotect(e->p, s, PG, RW), -EACCES);
@@ -504,19 +264,18 @@ static void mprotect_write_on_shared_mapping_of_read_only_descriptor_eacces(void
 static void mmap_of_file_reads_nothing_until_first_access(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 4 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int fd = OPEN_PATTERN(e, "f", 4 * PG, UM_O_RDONLY);
 	uint64_t used = frames_used(e->sys);
 	inject(e, 1u << HOST_READ, 0, 0, false); /* counts host reads, fails none */
 	uint64_t a = MAP(e->p, 4 * PG, UM_PROT_READ, MP, fd, 0);
 	uint64_t b = MAP(e->p, 4 * PG, UM_PROT_READ, MS, fd, 0);
 	assert_ret(atomic_load(&e->sys->host_faults.count), 0);
 	assert_ret(frames_used(e->sys), used);
-	assert_ret(pstats(e->p).rss_file, 0);
+	assert_ret(proc_stats(e->p).rss_file, 0);
 	assert_ret(pagemap(e->p, a) & PM_PRESENT, 0);
 	assert_ret(LOAD(e->p, a + 2 * PG), 'C');
 	assert_true(atomic_load(&e->sys->host_faults.count) >= 1);
-	assert_true(pstats(e->p).rss_file >= PG);
+	assert_true(proc_stats(e->p).rss_file >= PG);
 	assert_ret(LOAD(e->p, b + 3 * PG), 'D');
 	disarm(e);
 	finish(e);
@@ -525,8 +284,7 @@ static void mmap_of_file_reads_nothing_until_first_access(void **state)
 static void mapping_at_an_offset_shows_that_part_of_the_file(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 4 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 4 * PG, UM_O_RDWR);
 	uint64_t a = MAP(e->p, 2 * PG, RW, MS, fd, 2 * PG);
 	assert_ret(LOAD(e->p, a), 'C');
 	assert_ret(LOAD(e->p, a + PG + 7), 'D');
@@ -539,10 +297,8 @@ static void mapping_at_an_offset_shows_that_part_of_the_file(void **state)
 static void closing_descriptor_after_mmap_keeps_the_mapping(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	uint64_t a = MAP(e->p, 2 * PG, RW, MS, fd, 0);
-	uint64_t b = MAP(e->p, 2 * PG, RW, MP, fd, 0);
+	uint64_t a, b;
+	int fd = map_twice(e, "f", 2 * PG, &a, &b);
 	assert_ret(um_close(e->p, fd), 0);
 	assert_ret(LOAD(e->p, a), 'A');
 	assert_ret(LOAD(e->p, a + PG), 'B');
@@ -563,10 +319,8 @@ static void closing_descriptor_after_mmap_keeps_the_mapping(void **state)
 static void private_mapping_sees_file_changes_until_it_copies_the_page(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	uint64_t p = MAP(e->p, 2 * PG, RW, MP, fd, 0);
-	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
+	uint64_t s, p;
+	int fd = map_twice(e, "f", 2 * PG, &s, &p);
 	assert_ret(LOAD(e->p, p), 'A');
 	assert_ret(LOAD(e->p, p + PG), 'B');
 	assert_ret(um_pwrite(e->p, fd, "Q", 1, 0), 1);
@@ -592,11 +346,9 @@ static void private_mapping_sees_file_changes_until_it_copies_the_page(void **st
 static void private_and_shared_mappings_share_frames_until_private_write(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
-	host_pattern(e, "f", 2 * PG);
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	int qfd = um_open(q, "f", UM_O_RDONLY, 0);
+	struct um_proc *q = new_proc(e);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
+	int qfd = OPEN(q, "f", UM_O_RDONLY);
 	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
 	uint64_t p = MAP(e->p, 2 * PG, RW, MP, fd, 0);
 	uint64_t qp = MAP(q, 2 * PG, RW, MP, qfd, 0);
@@ -622,8 +374,7 @@ static void shared_store_is_seen_by_read_at_once(void **state)
 {
 	struct env *e = boot_default(state);
 	char b[8];
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
 	STORE(e->p, s + 10, 'm');
 	STORE(e->p, s + PG + 11, 'n');
@@ -638,8 +389,7 @@ static void shared_store_is_seen_by_read_at_once(void **state)
 static void write_is_seen_through_shared_and_uncopied_private_mappings(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
 	uint64_t p = MAP(e->p, 2 * PG, UM_PROT_READ, MP, fd, 0);
 	assert_ret(LOAD(e->p, s + 100), 'A'); /* mapped before the write */
@@ -656,10 +406,8 @@ static void fork_keeps_shared_file_mappings_shared_and_private_ones_cow(void **s
 {
 	struct env *e = boot_default(state);
 	struct um_proc *c;
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
-	uint64_t p = MAP(e->p, 2 * PG, RW, MP, fd, 0);
+	uint64_t s, p;
+	int fd = map_twice(e, "f", 2 * PG, &s, &p);
 	STORE(e->p, p + 1, 'p');
 	assert_ret(um_fork(e->p, &c), 0);
 	STORE(c, s + 10, 'F');
@@ -682,12 +430,10 @@ static void fork_keeps_shared_file_mappings_shared_and_private_ones_cow(void **s
 static void two_processes_mapping_a_file_share_its_pages(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
+	struct um_proc *q = new_proc(e);
 	char b[4];
-	host_pattern(e, "f", 2 * PG);
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	int pf = um_open(e->p, "f", UM_O_RDWR, 0);
-	int qf = um_open(q, "f", UM_O_RDWR, 0);
+	int pf = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
+	int qf = OPEN(q, "f", UM_O_RDWR);
 	uint64_t a = MAP(e->p, 2 * PG, RW, MS, pf, 0);
 	uint64_t b2 = MAP(q, 2 * PG, RW, MS, qf, 0);
 	assert_ret(LOAD(q, b2 + PG), 'B'); /* mapped in q before p stores */
@@ -709,11 +455,9 @@ static void two_processes_mapping_a_file_share_its_pages(void **state)
 static void private_stores_never_reach_the_file_or_other_processes(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
-	host_pattern(e, "f", 2 * PG);
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	int qf = um_open(q, "f", UM_O_RDONLY, 0);
+	struct um_proc *q = new_proc(e);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
+	int qf = OPEN(q, "f", UM_O_RDONLY);
 	uint64_t p = MAP(e->p, 2 * PG, RW, MP, fd, 0);
 	uint64_t qs = MAP(q, 2 * PG, UM_PROT_READ, MS, qf, 0);
 	STORE(e->p, p, 'x');
@@ -733,15 +477,13 @@ static void private_stores_never_reach_the_file_or_other_processes(void **state)
 static void munmap_exit_and_exec_keep_dirty_shared_pages_for_write_back(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
 	STORE(e->p, s + 3, 'u');
 	assert_ret(um_munmap(e->p, s, 2 * PG), 0);
 	assert_ret(um_byte(e->p, fd, 3), 'u');
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	int qf = um_open(q, "f", UM_O_RDWR, 0);
+	struct um_proc *q = new_proc(e);
+	int qf = OPEN(q, "f", UM_O_RDWR);
 	uint64_t qs = MAP(q, 2 * PG, RW, MS, qf, 0);
 	STORE(q, qs + PG + 4, 'x');
 	um_exit(q);
@@ -762,10 +504,8 @@ static void munmap_exit_and_exec_keep_dirty_shared_pages_for_write_back(void **s
 static void bytes_past_eof_in_last_page_read_zero_and_take_stores(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "0123456789", 10);
-	host_put(e, "g", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	int gd = um_open(e->p, "g", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
+	int gd = OPEN_TEXT(e, "g", "0123456789", UM_O_RDWR);
 	uint64_t s = MAP(e->p, 3 * PG, RW, MS, fd, 0);
 	uint64_t p = MAP(e->p, 3 * PG, RW, MP, gd, 0);
 	const uint64_t maps[] = {s, p};
@@ -797,8 +537,7 @@ static void bytes_past_eof_never_reach_the_file_on_write_back(void **state)
 {
 	struct env *e = boot_default(state);
 	unsigned char b[16];
-	host_put(e, "f", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
 	uint64_t s = MAP(e->p, PG, RW, MS, fd, 0);
 	STORE(e->p, s + 3, 'x');
 	STORE(e->p, s + 10, 'J');
@@ -819,8 +558,7 @@ static void bytes_past_eof_never_reach_the_file_on_write_back(void **state)
 static void bytes_past_eof_read_zero_after_ftruncate_grows_the_file(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
 	uint64_t s = MAP(e->p, PG, RW, MS, fd, 0);
 	STORE(e->p, s + 100, 'J');
 	STORE(e->p, s + 3000, 'K');
@@ -839,10 +577,8 @@ static void bytes_past_eof_read_zero_after_ftruncate_grows_the_file(void **state
 static void bytes_past_eof_read_zero_after_a_write_extends_the_file(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "0123456789", 10);
-	host_put(e, "g", "0123456789", 10);
-	int f = um_open(e->p, "f", UM_O_RDWR, 0);
-	int g = um_open(e->p, "g", UM_O_RDWR, 0);
+	int f = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
+	int g = OPEN_TEXT(e, "g", "0123456789", UM_O_RDWR);
 	uint64_t fs = MAP(e->p, PG, RW, MS, f, 0);
 	uint64_t gs = MAP(e->p, PG, RW, MS, g, 0);
 	/* a write inside the same page */
@@ -865,8 +601,7 @@ static void bytes_past_eof_read_zero_after_a_write_extends_the_file(void **state
 static void private_copy_keeps_its_bytes_past_eof_but_the_file_does_not(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "0123456789", 10);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
 	uint64_t p = MAP(e->p, PG, RW, MP, fd, 0);
 	STORE(e->p, p + 100, 'P');
 	assert_ret(um_ftruncate(e->p, fd, 200), 0);
@@ -878,10 +613,8 @@ static void private_copy_keeps_its_bytes_past_eof_but_the_file_does_not(void **s
 static void whole_pages_past_eof_sigbus_adrerr(void **state)
 {
 	struct env *e = boot_default(state);
-	host_put(e, "f", "0123456789", 10);
-	host_put(e, "empty", "", 0);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	int em = um_open(e->p, "empty", UM_O_RDWR, 0);
+	int fd = OPEN_TEXT(e, "f", "0123456789", UM_O_RDWR);
+	int em = OPEN_TEXT(e, "empty", "", UM_O_RDWR);
 	/* a mapping larger than the file is allowed */
 	uint64_t s = MAP(e->p, 1ULL << 20, RW, MS, fd, 0);
 	uint64_t p = MAP(e->p, 3 * PG, RW, MP, fd, 0);
@@ -912,39 +645,37 @@ static void whole_pages_past_eof_sigbus_adrerr(void **state)
 
 /*
  * A 4-page file mapped shared and private in one process, with private
- * copies of pages 2 and 3, then cut to 4096 + 100 bytes.
+ * copies of pages 2 and 3: 4 cached pages and 2 private copies in all.
  */
-static void map_then_shrink(struct env *e, int *fd, uint64_t *s, uint64_t *p)
+static int map_with_copies(struct env *e, const char *name, uint64_t *s, uint64_t *p)
 {
-	host_pattern(e, "f", 4 * PG);
-	*fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	*s = MAP(e->p, 4 * PG, RW, MS, *fd, 0);
-	*p = MAP(e->p, 4 * PG, RW, MP, *fd, 0);
+	int fd = map_twice(e, name, 4 * PG, s, p);
 	STORE(e->p, *s + 3 * PG, 'S');
 	STORE(e->p, *p + 3 * PG, 'P');
 	STORE(e->p, *p + 2 * PG, 'Q');
 	assert_ret(LOAD(e->p, *p + PG + 1), 'B');
-	assert_ret(um_ftruncate(e->p, *fd, PG + 100), 0);
+	return fd;
+}
+
+/* The same of the file "f", then cut to 4096 + 100 bytes. */
+static int map_then_shrink(struct env *e, uint64_t *s, uint64_t *p)
+{
+	int fd = map_with_copies(e, "f", s, p);
+	assert_ret(um_ftruncate(e->p, fd, PG + 100), 0);
+	return fd;
 }
 
 static void ftruncate_shrink_makes_cut_pages_sigbus_private_copies_included(void **state)
 {
 	struct env *e = boot_default(state);
-	int fd;
-	uint64_t s, p;
-	host_pattern(e, "g", 4 * PG); /* the same set-up, to count the frames it holds */
-	int g = um_open(e->p, "g", UM_O_RDWR, 0);
+	uint64_t s, p, gs, gp;
 	uint64_t used0 = frames_used(e->sys);
-	uint64_t gs = MAP(e->p, 4 * PG, RW, MS, g, 0), gp = MAP(e->p, 4 * PG, RW, MP, g, 0);
-	STORE(e->p, gs + 3 * PG, 'S');
-	STORE(e->p, gp + 3 * PG, 'P');
-	STORE(e->p, gp + 2 * PG, 'Q');
-	assert_ret(LOAD(e->p, gp + PG + 1), 'B');
-	uint64_t held = frames_used(e->sys) - used0; /* 4 cached pages and 2 private copies */
+	map_with_copies(e, "g", &gs, &gp); /* the same set-up, to count the frames it holds */
+	uint64_t held = frames_used(e->sys) - used0;
 	assert_ret(held, 6);
-	map_then_shrink(e, &fd, &s, &p);
+	map_then_shrink(e, &s, &p);
 	assert_ret(frames_used(e->sys) - used0, held + 2);
-	check_now(e);
+	CHECK(e);
 	assert_ret(LOAD(e->p, s + PG + 50), 'B');
 	assert_ret(LOAD(e->p, s + PG + 100), 0);
 	assert_ret(LOAD(e->p, p + PG + 100), 0);
@@ -961,9 +692,8 @@ static void ftruncate_shrink_makes_cut_pages_sigbus_private_copies_included(void
 static void ftruncate_growing_again_makes_cut_pages_read_zero(void **state)
 {
 	struct env *e = boot_default(state);
-	int fd;
 	uint64_t s, p;
-	map_then_shrink(e, &fd, &s, &p);
+	int fd = map_then_shrink(e, &s, &p);
 	assert_ret(um_ftruncate(e->p, fd, 4 * PG), 0);
 	assert_ret(LOAD(e->p, s + PG + 50), 'B');
 	assert_ret(LOAD(e->p, s + PG + 100), 0);
@@ -981,8 +711,7 @@ static void ftruncate_growing_again_makes_cut_pages_read_zero(void **state)
 static void open_trunc_of_a_mapped_file_makes_its_pages_sigbus(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 2 * PG, UM_PROT_READ, MS, fd, 0);
 	assert_ret(LOAD(e->p, s), 'A');
 	assert_ret(um_open(e->p, "f", UM_O_RDWR | UM_O_TRUNC, 0), 1);
@@ -996,8 +725,7 @@ static void open_trunc_of_a_mapped_file_makes_its_pages_sigbus(void **state)
 static void msync_bad_flags_or_unaligned_address_einval(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 3 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 3 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 3 * PG, RW, MS, fd, 0);
 	assert_ret(um_msync(e->p, s, PG, UM_MS_SYNC | UM_MS_ASYNC), -EINVAL);
 	assert_ret(um_msync(e->p, s, PG, 8), -EINVAL);
@@ -1021,8 +749,7 @@ static void msync_bad_flags_or_unaligned_address_einval(void **state)
 static void msync_over_a_hole_syncs_the_mapped_parts_then_enomem(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 3 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 3 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 3 * PG, RW, MS, fd, 0);
 	STORE(e->p, s, 'a');
 	STORE(e->p, s + 2 * PG, 'c');
@@ -1059,8 +786,7 @@ static void msync_invalidate_on_locked_range_ebusy(void **state)
 static void msync_sync_puts_stores_in_the_host_file_before_it_returns(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 8 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 8 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 8 * PG, RW, MS, fd, 0);
 	for (uint64_t i = 0; i < 8; i++)
 		STORE(e->p, s + i * PG + i, '0' + i);
@@ -1080,8 +806,7 @@ static void msync_sync_puts_stores_in_the_host_file_before_it_returns(void **sta
 static void msync_of_private_or_anonymous_mappings_succeeds_and_writes_nothing(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", PG, UM_O_RDWR);
 	uint64_t p = MAP(e->p, PG, RW, MP, fd, 0);
 	uint64_t a = MAP(e->p, PG, RW, MP | UM_MAP_ANONYMOUS, -1, 0);
 	uint64_t sh = MAP(e->p, PG, RW, MS | UM_MAP_ANONYMOUS, -1, 0);
@@ -1098,17 +823,10 @@ static void msync_of_private_or_anonymous_mappings_succeeds_and_writes_nothing(v
 /* An orderly shutdown loses nothing: an unsynced shared store is in the file after it. */
 static void unsynced_shared_store_reaches_the_host_file_at_system_free(void **state)
 {
-	struct env *e = *state;
-	struct um_config cfg;
+	struct env *e = boot_in_fresh_dir(state, "/tmp/usermm-filemap-XXXXXX");
 	char p[96];
 	unsigned char c = 0;
-	snprintf(e->top, sizeof e->top, "/tmp/usermm-filemap-XXXXXX");
-	assert_non_null(mkdtemp(e->top));
-	base_config(&cfg);
-	cfg.sandbox_dir = e->top;
-	boot(state, &cfg);
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, 2 * PG, RW, MS, fd, 0);
 	assert_ret(um_close(e->p, fd), 0);
 	STORE(e->p, s + PG + 7, 'Z');
@@ -1116,22 +834,18 @@ static void unsynced_shared_store_reaches_the_host_file_at_system_free(void **st
 	assert_ret(host_byte(e, "f", PG + 7), 'B');
 	finish(e);
 	snprintf(p, sizeof p, "%s/f", e->top);
-	int h = open(p, O_RDONLY);
-	assert_true(h >= 0);
-	assert_ret(pread(h, &c, 1, PG + 7), 1);
-	close(h);
+	assert_ret(file_pread(p, &c, 1, PG + 7), 1);
 	assert_ret(c, 'Z');
 }
 
 static void sync_writes_back_every_shared_mapping(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
+	struct um_proc *q = new_proc(e);
 	host_pattern(e, "f", PG);
 	host_pattern(e, "g", PG);
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	uint64_t f = MAP(e->p, PG, RW, MS, um_open(e->p, "f", UM_O_RDWR, 0), 0);
-	uint64_t g = MAP(q, PG, RW, MS, um_open(q, "g", UM_O_RDWR, 0), 0);
+	uint64_t f = MAP(e->p, PG, RW, MS, OPEN(e->p, "f", UM_O_RDWR), 0);
+	uint64_t g = MAP(q, PG, RW, MS, OPEN(q, "g", UM_O_RDWR), 0);
 	STORE(e->p, f + 1, 'f');
 	STORE(q, g + 2, 'g');
 	assert_ret(um_sync(e->sys), 0);
@@ -1143,28 +857,34 @@ static void sync_writes_back_every_shared_mapping(void **state)
 
 /* ---------------------------------------------------- fault counters */
 
+/*
+ * The 64 pages of fd mapped private and read-only at FIXED_AT, so that the
+ * 16-page read-around and fault-around windows start where the mapping does.
+ */
+static uint64_t map_window_aligned(struct env *e, int fd)
+{
+	return map_ok(e->p, FIXED_AT, 64 * PG, UM_PROT_READ, MP | UM_MAP_FIXED, fd, 0, __LINE__);
+}
+
 static void first_read_of_uncached_page_is_a_major_fault(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 64 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDONLY, 0);
-	uint64_t a =
-	    map_ok(e->p, FIXED_AT, 64 * PG, UM_PROT_READ, MP | UM_MAP_FIXED, fd, 0, __LINE__);
+	uint64_t a = map_window_aligned(e, OPEN_PATTERN(e, "f", 64 * PG, UM_O_RDONLY));
 	struct um_sys_stats ss0, ss1;
 	um_system_stats(e->sys, &ss0);
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	assert_ret(LOAD(e->p, a), 'A');
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt + 1);
-	assert_ret(pstats(e->p).min_flt, s0.min_flt);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt + 1);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt);
 	um_system_stats(e->sys, &ss1);
 	assert_ret(ss1.pgmajfault, ss0.pgmajfault + 1);
 	/* read-around brought the next pages in: faults there are minor */
-	s0 = pstats(e->p);
+	s0 = proc_stats(e->p);
 	assert_ret(LOAD(e->p, a + 16 * PG), 'Q');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 1);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 1);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt);
 	assert_ret(LOAD(e->p, a + 17 * PG), 'R');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 1);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 1);
 	finish(e);
 }
 
@@ -1176,50 +896,44 @@ static void first_read_of_uncached_page_is_a_major_fault(void **state)
 static void major_fault_maps_the_fault_around_window_too(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 64 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDONLY, 0);
-	uint64_t a =
-	    map_ok(e->p, FIXED_AT, 64 * PG, UM_PROT_READ, MP | UM_MAP_FIXED, fd, 0, __LINE__);
+	uint64_t a = map_window_aligned(e, OPEN_PATTERN(e, "f", 64 * PG, UM_O_RDONLY));
 	assert_ret(LOAD(e->p, a), 'A');
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	assert_ret(LOAD(e->p, a + PG), 'B');
 	assert_ret(LOAD(e->p, a + 15 * PG), 'P');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt);
 	finish(e);
 }
 
 static void read_of_cached_page_is_a_minor_fault(void **state)
 {
 	struct env *e = boot_default(state);
-	struct um_proc *q;
 	char *buf = malloc(64 * PG);
-	host_pattern(e, "f", 64 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDONLY, 0);
+	int fd = OPEN_PATTERN(e, "f", 64 * PG, UM_O_RDONLY);
 	assert_ret(um_pread(e->p, fd, buf, 64 * PG, 0), 64 * PG);
 	free(buf);
-	uint64_t a =
-	    map_ok(e->p, FIXED_AT, 64 * PG, UM_PROT_READ, MP | UM_MAP_FIXED, fd, 0, __LINE__);
-	struct um_proc_stats s0 = pstats(e->p);
+	uint64_t a = map_window_aligned(e, fd);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	assert_ret(LOAD(e->p, a), 'A');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 1);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 1);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt);
 	/* fault-around mapped the 16-page window: no fault until page 16 */
 	assert_ret(LOAD(e->p, a + PG), 'B');
 	assert_ret(LOAD(e->p, a + 15 * PG), 'P');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 1);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 1);
 	assert_ret(LOAD(e->p, a + 16 * PG), 'Q');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 2);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 2);
 	assert_ret(LOAD(e->p, a + 40 * PG), 'O');
-	assert_ret(pstats(e->p).min_flt, s0.min_flt + 3);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt + 3);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt);
 	/* another process's first access to a cached page: minor too */
-	assert_ret(um_proc_new(e->sys, &q), 0);
-	uint64_t b = MAP(q, 64 * PG, UM_PROT_READ, MS, um_open(q, "f", UM_O_RDONLY, 0), 0);
-	s0 = pstats(q);
+	struct um_proc *q = new_proc(e);
+	uint64_t b = MAP(q, 64 * PG, UM_PROT_READ, MS, OPEN(q, "f", UM_O_RDONLY), 0);
+	s0 = proc_stats(q);
 	assert_ret(LOAD(q, b + 33 * PG), 'H');
-	assert_ret(pstats(q).min_flt, s0.min_flt + 1);
-	assert_ret(pstats(q).maj_flt, s0.maj_flt);
+	assert_ret(proc_stats(q).min_flt, s0.min_flt + 1);
+	assert_ret(proc_stats(q).maj_flt, s0.maj_flt);
 	um_exit(q);
 	finish(e);
 }
@@ -1231,13 +945,13 @@ static void first_write_to_uncached_page_is_a_major_fault(void **state)
 	host_pattern(e, "g", 4 * PG);
 	uint64_t s = MAP(e->p, 4 * PG, RW, MS, um_open(e->p, "f", UM_O_RDWR, 0), 0);
 	uint64_t p = MAP(e->p, 4 * PG, RW, MP, um_open(e->p, "g", UM_O_RDONLY, 0), 0);
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	STORE(e->p, s, 1);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt + 1);
-	assert_ret(pstats(e->p).min_flt, s0.min_flt);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt + 1);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt);
 	STORE(e->p, p, 1);
-	assert_ret(pstats(e->p).maj_flt, s0.maj_flt + 2);
-	assert_ret(pstats(e->p).min_flt, s0.min_flt);
+	assert_ret(proc_stats(e->p).maj_flt, s0.maj_flt + 2);
+	assert_ret(proc_stats(e->p).min_flt, s0.min_flt);
 	finish(e);
 }
 
@@ -1248,25 +962,23 @@ static void first_write_to_uncached_page_is_a_major_fault(void **state)
 static void host_read_error_in_a_fault_gives_sigbus_and_leaves_nothing(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", 4 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
-	uint64_t s = MAP(e->p, 4 * PG, RW, MS, fd, 0);
-	uint64_t p = MAP(e->p, 4 * PG, RW, MP, fd, 0);
+	uint64_t s, p;
+	int fd = map_twice(e, "f", 4 * PG, &s, &p);
 	uint64_t used = frames_used(e->sys);
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	inject(e, 1u << HOST_READ, EIO, 1, true);
 	LOAD_SIGBUS(e->p, s + 5);
 	STORE_SIGBUS(e->p, s + PG + 6);
 	LOAD_SIGBUS(e->p, p + 2 * PG);
 	STORE_SIGBUS(e->p, p + 3 * PG + 1);
 	assert_ret(frames_used(e->sys), used);
-	assert_ret(pstats(e->p).rss_file, s0.rss_file);
-	assert_ret(pstats(e->p).rss_anon, s0.rss_anon);
+	assert_ret(proc_stats(e->p).rss_file, s0.rss_file);
+	assert_ret(proc_stats(e->p).rss_anon, s0.rss_anon);
 	for (uint64_t i = 0; i < 4; i++) {
 		assert_ret(pagemap(e->p, s + i * PG) & PM_PRESENT, 0);
 		assert_ret(pagemap(e->p, p + i * PG) & PM_PRESENT, 0);
 	}
-	check_now(e);
+	CHECK(e);
 	disarm(e);
 	assert_ret(LOAD(e->p, s + 5), 'A');
 	assert_ret(LOAD(e->p, s + PG + 6), 'B'); /* the failed store stored nothing */
@@ -1298,7 +1010,7 @@ static void host_write_error_fails_msync_and_fsync_and_keeps_the_page_dirty(void
 		assert_ret(host_byte(e, name, PG + 2), 'B');
 		assert_ret(LOAD(e->p, s + PG + 2), 'w');
 		assert_ret(um_byte(e->p, fd, PG + 2), 'w');
-		check_now(e);
+		CHECK(e);
 		disarm(e);
 		/* a store after the failure is kept too */
 		STORE(e->p, s + PG + 3, 'x');
@@ -1313,8 +1025,7 @@ static void host_write_error_fails_msync_and_fsync_and_keeps_the_page_dirty(void
 static void host_flush_error_fails_msync_once(void **state)
 {
 	struct env *e = boot_default(state);
-	host_pattern(e, "f", PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", PG, UM_O_RDWR);
 	uint64_t s = MAP(e->p, PG, RW, MS, fd, 0);
 	STORE(e->p, s, 'm');
 	inject(e, 1u << HOST_SYNC, EIO, 1, false);
@@ -1354,8 +1065,7 @@ static void maps_show_file_mappings_with_offset_device_inode_and_path(void **sta
 	struct env *e = boot_default(state);
 	struct um_stat st;
 	char want[512], path[300];
-	host_pattern(e, "f", 2 * PG);
-	int fd = um_open(e->p, "f", UM_O_RDWR, 0);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
 	assert_ret(um_fstat(e->p, fd, &st), 0);
 	snprintf(path, sizeof path, "%s/f", um_sandbox_dir(e->sys));
 	uint64_t s = map_ok(e->p, FIXED_AT, PG, RW, MS | UM_MAP_FIXED, fd, PG, __LINE__);
@@ -1432,16 +1142,16 @@ static void dev_zero_private_mapping_is_anonymous_memory(void **state)
 	uint64_t a = MAP(e->p, 4 * PG, RW, MP, z, 0);
 	uint64_t n = MAP(e->p, 4 * PG, RW, MP | UM_MAP_ANONYMOUS, -1, 0);
 	const uint64_t maps[] = {a, n};
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	for (int i = 0; i < 2; i++) {
 		assert_ret(LOAD(e->p, maps[i]), 0);
 		assert_ret(LOAD(e->p, maps[i] + 3 * PG), 0);
 		STORE(e->p, maps[i], 1);
 		STORE(e->p, maps[i] + PG, 1);
 	}
-	assert_ret(pstats(e->p).rss_anon, s0.rss_anon + 4 * PG); /* 2 pages each */
-	assert_ret(pstats(e->p).rss_shmem, s0.rss_shmem);
-	assert_ret(pstats(e->p).rss_file, s0.rss_file);
+	assert_ret(proc_stats(e->p).rss_anon, s0.rss_anon + 4 * PG); /* 2 pages each */
+	assert_ret(proc_stats(e->p).rss_shmem, s0.rss_shmem);
+	assert_ret(proc_stats(e->p).rss_file, s0.rss_file);
 	assert_ret(um_fork(e->p, &c), 0);
 	for (int i = 0; i < 2; i++) {
 		STORE(c, maps[i] + 100, 'C');
@@ -1460,15 +1170,15 @@ static void dev_zero_shared_mapping_is_shmem_shared_across_fork(void **state)
 	uint64_t a = MAP(e->p, 4 * PG, RW, MS, z, PG);
 	uint64_t n = MAP(e->p, 4 * PG, RW, MS | UM_MAP_ANONYMOUS, -1, 0);
 	const uint64_t maps[] = {a, n};
-	struct um_proc_stats s0 = pstats(e->p);
+	struct um_proc_stats s0 = proc_stats(e->p);
 	for (int i = 0; i < 2; i++) {
 		assert_ret(LOAD(e->p, maps[i] + 5), 0);
 		STORE(e->p, maps[i], 2);
 		STORE(e->p, maps[i] + PG, 2);
 		STORE(e->p, maps[i] + 2 * PG, 2);
 	}
-	assert_ret(pstats(e->p).rss_shmem, s0.rss_shmem + 6 * PG); /* 3 pages each */
-	assert_ret(pstats(e->p).rss_anon, s0.rss_anon);
+	assert_ret(proc_stats(e->p).rss_shmem, s0.rss_shmem + 6 * PG); /* 3 pages each */
+	assert_ret(proc_stats(e->p).rss_anon, s0.rss_anon);
 	assert_ret(um_fork(e->p, &c), 0);
 	for (int i = 0; i < 2; i++) {
 		STORE(c, maps[i] + 100, 'C');

@@ -8,144 +8,13 @@
  * (do_wp_page), and a write by the last process still mapping the old frame
  * reuses it without a copy (wp_can_reuse_anon_folio).
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "harness.h"
 
-#include <cmocka.h>
-
-#include "usermm.h"
-
-#define PG 4096ULL
-#define BASE 0x7ffff7fff000ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-#define AS (UM_MAP_SHARED | UM_MAP_ANONYMOUS)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-#define assert_ret(expr, want)                                                                   \
-	do {                                                                                     \
-		long long got_ = (long long)(expr);                                              \
-		long long want_ = (long long)(want);                                             \
-		if (got_ != want_)                                                               \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,   \
-				 (unsigned long long)got_, #want, want_,                         \
-				 (unsigned long long)want_);                                     \
-	} while (0)
-
-#define assert_fault(call, want_signo, want_code, want_addr)                                                    \
-	do {                                                                                     \
-		struct um_siginfo si_ = { 0, 0, 0 };                                             \
-		int r_ = (call);                                                                 \
-		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||         \
-		    si_.addr != (uint64_t)(want_addr))                                             \
-			fail_msg("%s = %d {want_signo %d, want_code %d, want_addr %#llx}, expected -EFAULT "    \
-				 "{want_signo %d, want_code %d, want_addr %#llx}",                              \
-				 #call, r_, si_.signo, si_.code,                           \
-				 (unsigned long long)si_.addr, (want_signo), (want_code),               \
-				 (unsigned long long)(want_addr));                                    \
-	} while (0)
-
-#define LOAD_FAULTS(p, a, want_code)                                                                  \
-	assert_fault(um_load(p, a, 8, &(uint64_t){ 0 }, &si_), UM_SIGSEGV, want_code, a)
-#define STORE_FAULTS(p, a, want_code) assert_fault(um_store(p, a, 8, 0x77, &si_), UM_SIGSEGV, want_code, a)
-
-static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	uint64_t v = 0;
-	int r = um_load(p, addr, 8, &v, &si);
-	if (r != 0)
-		fail_msg("line %d: um_load(pid %d, %#llx) = %d {signo %d, code %d, addr %#llx}",
-			 line, um_getpid(p), (unsigned long long)addr, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-	return v;
-}
-
-static void store_ok(struct um_proc *p, uint64_t addr, uint64_t val, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	int r = um_store(p, addr, 8, val, &si);
-	if (r != 0)
-		fail_msg("line %d: um_store(pid %d, %#llx) = %d {signo %d, code %d, addr %#llx}",
-			 line, um_getpid(p), (unsigned long long)addr, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-}
-
-#define LOAD(p, a) load_ok(p, a, __LINE__)
-#define STORE(p, a, v) store_ok(p, a, v, __LINE__)
-
-static struct um_sys_stats sys_stats(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st;
-}
-
-static struct um_proc_stats proc_stats(struct um_proc *p)
-{
-	struct um_proc_stats st;
-	um_proc_stats(p, &st);
-	return st;
-}
-
-static struct env *boot(void **state)
-{
-	struct env *e = *state;
-	struct um_config cfg;
-	um_config_init(&cfg);
-	cfg.phys_bytes = 64ULL << 20;
-	cfg.mmap_base = BASE;
-	cfg.mmap_min_addr = 65536;
-	assert_ret(um_system_new(&cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	return e;
-}
-
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-/* um_check in the middle of a test, with every process still alive. */
-static void check_now(struct env *e, int line)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	if (rc != 0)
-		fail_msg("line %d: um_check = %d: %s", line, rc, why);
-}
-#define CHECK(e) check_now(e, __LINE__)
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	if (e->sys)
-		um_system_free(e->sys); /* ends every process still alive */
-	free(e);
-	return 0;
-}
+/* 8-byte accesses; the faulting ones at the address they report. */
+#define LOAD(p, a) load_ok(p, a, 8, __LINE__)
+#define STORE(p, a, v) store_ok(p, a, 8, v, __LINE__)
+#define LOAD_FAULTS(p, a, code) assert_load_fault(p, a, 8, UM_SIGSEGV, code, a)
+#define STORE_FAULTS(p, a, code) assert_store_fault(p, a, 8, UM_SIGSEGV, code, a)
 
 static struct um_proc *fork_ok(struct um_proc *parent, int line)
 {
@@ -161,9 +30,8 @@ static struct um_proc *fork_ok(struct um_proc *parent, int line)
 
 static void fork_private_page_written_before_fork_reads_same_in_both(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	for (uint64_t i = 0; i < 4; i++)
 		STORE(e->p, a + i * PG + 8 * i, 0xc0de0000 + i);
 	uint64_t used = sys_stats(e->sys).frames_used;
@@ -185,11 +53,9 @@ static void fork_private_page_written_before_fork_reads_same_in_both(void **stat
 
 static void child_write_copies_only_that_page(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(e->p, a + i * PG, 0x100 + i);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
+	FILL_PAGES(e->p, a, 4, 0x100);
 	struct um_proc *c = FORK(e->p);
 	struct um_sys_stats before = sys_stats(e->sys);
 
@@ -215,9 +81,8 @@ static void child_write_copies_only_that_page(void **state)
 
 static void parent_write_after_fork_child_reads_old_value(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	STORE(e->p, a, 1);		  /* the parent's TLB now allows writes */
 	assert_ret(LOAD(e->p, a), 1);
 	struct um_proc *c = FORK(e->p);
@@ -236,9 +101,8 @@ static void parent_write_after_fork_child_reads_old_value(void **state)
 
 static void last_sharer_write_reuses_page_without_copy(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	STORE(e->p, a, 10);
 	struct um_proc *c = FORK(e->p);
 	uint64_t cows = sys_stats(e->sys).cow_copies;
@@ -265,9 +129,8 @@ static void last_sharer_write_reuses_page_without_copy(void **state)
  * munmaps and exits, parent reads 2. */
 static void shared_anonymous_mapping_stays_shared(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AS, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AS);
 	STORE(e->p, a, 1);
 	struct um_proc *c = FORK(e->p);
 	assert_ret(LOAD(c, a), 1);
@@ -286,9 +149,8 @@ static void shared_anonymous_mapping_stays_shared(void **state)
 
 static void shared_anonymous_page_first_touched_after_fork_is_shared(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AS, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AS);
 	struct um_proc *c = FORK(e->p);
 	assert_ret(LOAD(e->p, a + PG), 0); /* a read first, then a write */
 	STORE(c, a + PG, 7);
@@ -313,7 +175,7 @@ static void shared_anonymous_page_first_touched_after_fork_is_shared(void **stat
 
 static void private_and_shared_mappings_mixed_across_fork(void **state)
 {
-	struct env *e = boot(state);
+	struct env *e = boot_default(state);
 	const uint64_t priv = BASE - PG;
 	const uint64_t shr = BASE - 2 * PG;
 	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), priv);
@@ -332,9 +194,8 @@ static void private_and_shared_mappings_mixed_across_fork(void **state)
 
 static void fork_keeps_layout_and_protections(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	STORE(e->p, a + PG, 5);
 	assert_ret(um_mprotect(e->p, a + PG, PG, UM_PROT_READ), 0);
 	assert_ret(um_mprotect(e->p, a + 2 * PG, PG, UM_PROT_NONE), 0);
@@ -360,9 +221,8 @@ static void fork_keeps_layout_and_protections(void **state)
 
 static void exec_drops_every_mapping(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	assert_ret(um_mmap(e->p, 0, PG, RW, AS, -1, 0), a - PG);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ), 0);
 	STORE(e->p, a + PG, 1);
@@ -388,7 +248,7 @@ static void exec_drops_every_mapping(void **state)
 
 static void exec_in_child_leaves_parent_intact(void **state)
 {
-	struct env *e = boot(state);
+	struct env *e = boot_default(state);
 	const uint64_t a = BASE - 2 * PG;
 	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), BASE - PG);
 	assert_ret(um_mmap(e->p, 0, PG, RW, AS, -1, 0), a);
@@ -408,12 +268,11 @@ static void exec_in_child_leaves_parent_intact(void **state)
 
 static void frames_return_to_zero_after_every_process_exits(void **state)
 {
-	struct env *e = boot(state);
+	struct env *e = boot_default(state);
 	const uint64_t a = BASE - 8 * PG;
 	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AS, -1, 0), BASE - 4 * PG);
 	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 8; i++)
-		STORE(e->p, a + i * PG, i);
+	FILL_PAGES(e->p, a, 8, 0);
 	struct um_proc *c1 = FORK(e->p);
 	struct um_proc *c2 = FORK(e->p);
 	struct um_proc *g = FORK(c1);
@@ -449,10 +308,9 @@ static void frames_return_to_zero_after_every_process_exits(void **state)
 
 static void fork_chain_of_many_generations(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - GENERATIONS * PG;
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, GENERATIONS, RW, AP);
 	struct um_proc *gen[GENERATIONS];
-	assert_ret(um_mmap(e->p, 0, GENERATIONS * PG, RW, AP, -1, 0), a);
 	gen[0] = e->p;
 	for (int g = 0; g < GENERATIONS; g++) {
 		if (g > 0)
@@ -488,11 +346,10 @@ static void fork_chain_of_many_generations(void **state)
 
 static void many_children_of_one_parent_copy_independently(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - PG;
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	enum { N = 16 };
 	struct um_proc *c[N];
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
 	STORE(e->p, a, 0xabc);
 	for (int i = 0; i < N; i++)
 		c[i] = FORK(e->p);
@@ -513,9 +370,8 @@ static void many_children_of_one_parent_copy_independently(void **state)
 
 static void fork_of_untouched_mapping_reads_zero_in_child(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(LOAD(e->p, a), 0); /* maps the zero page */
 	struct um_proc *c = FORK(e->p);
 	assert_ret(LOAD(c, a), 0);
@@ -531,20 +387,16 @@ static void fork_of_untouched_mapping_reads_zero_in_child(void **state)
 
 static void child_exit_leaves_parent_data_and_counts_intact(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(e->p, a + i * PG, 0x50 + i);
+	struct env *e = boot_default(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
+	FILL_PAGES(e->p, a, 4, 0x50);
 	struct um_proc_stats pst = proc_stats(e->p);
 	struct um_proc *c = FORK(e->p);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(c, a + i * PG, 0x60 + i);
+	FILL_PAGES(c, a, 4, 0x60);
 	assert_ret(sys_stats(e->sys).frames_used, 8);
 	um_exit(c);
 	assert_ret(sys_stats(e->sys).frames_used, 4);
-	for (uint64_t i = 0; i < 4; i++)
-		assert_ret(LOAD(e->p, a + i * PG), 0x50 + i);
+	EXPECT_PAGES(e->p, a, 4, 0x50);
 	assert_ret(proc_stats(e->p).rss_anon, pst.rss_anon);
 	assert_ret(proc_stats(e->p).rss_anon, 4 * PG);
 	CHECK(e);

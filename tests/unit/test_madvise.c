@@ -2,77 +2,10 @@
  * madvise (madvise.c): the answers Linux 6.18 gives on this machine
  * (checked with a small program), and what each advice does to pages.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-#define AS (UM_MAP_SHARED | UM_MAP_ANONYMOUS)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-static void boot(struct env *e)
-{
-	struct um_config cfg;
-
-	um_config_init(&cfg);
-	cfg.phys_bytes = 32ULL << 20;
-	cfg.privileged = 1;
-	assert_int_equal(um_system_new(&cfg, &e->sys), 0);
-	assert_int_equal(um_proc_new(e->sys, &e->p), 0);
-}
-
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
-}
-
-static uint64_t map(struct env *e, uint64_t len, int prot, int flags, int fd)
-{
-	int64_t a = um_mmap(e->p, 0, len, prot, flags, fd, 0);
-
-	assert_true(a > 0);
-	return (uint64_t)a;
-}
-
-static void store(struct um_proc *p, uint64_t addr, uint64_t v)
-{
-	struct um_siginfo si;
-
-	assert_int_equal(um_store(p, addr, 8, v, &si), 0);
-}
-
-static uint64_t load(struct um_proc *p, uint64_t addr)
-{
-	struct um_siginfo si;
-	uint64_t v = 0;
-
-	assert_int_equal(um_load(p, addr, 8, &v, &si), 0);
-	return v;
-}
-
-static uint64_t rss_anon(struct um_proc *p)
-{
-	struct um_proc_stats st;
-
-	um_proc_stats(p, &st);
-	return st.rss_anon;
-}
+#define LOAD(p, a) load_ok(p, a, 8, __LINE__)
+#define STORE(p, a, v) store_ok(p, a, 8, v, __LINE__)
 
 /* madvise(0, 0, advice) answers whether the advice is known: Linux 6.18's list. */
 static void known_advice_as_linux(void **state)
@@ -83,12 +16,12 @@ static void known_advice_as_linux(void **state)
 	static const int unknown[] = { 5, 6, 7, 26, 100, 101, 104, 1212, -1 };
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 32, 1);
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		assert_int_equal(um_madvise(e.p, 0, 0, known[i]), 0);
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		assert_int_equal(um_madvise(e.p, 0, 0, unknown[i]), -EINVAL);
-	uint64_t a = map(&e, 4 * PG, RW, AP, -1);
+	uint64_t a = MAP(e.p, 4 * PG, RW, AP, -1, 0);
 	assert_int_equal(um_madvise(e.p, a + 1, PG, UM_MADV_NORMAL), -EINVAL);
 	assert_int_equal(um_madvise(e.p, a, (uint64_t)-1, UM_MADV_NORMAL), -EINVAL);
 	finish(&e);
@@ -99,13 +32,13 @@ static void holes_advise_the_mapped_part_then_enomem(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
-	uint64_t a = map(&e, 4 * PG, RW, AP, -1);
-	store(e.p, a + 2 * PG, 5);
+	boot_plain(&e, 32, 1);
+	uint64_t a = MAP(e.p, 4 * PG, RW, AP, -1, 0);
+	STORE(e.p, a + 2 * PG, 5);
 	assert_int_equal(um_munmap(e.p, a + PG, PG), 0);
 	assert_int_equal(um_madvise(e.p, a, 4 * PG, UM_MADV_DONTNEED), -ENOMEM);
 	/* The page after the hole was advised: it reads zero now. */
-	assert_int_equal(load(e.p, a + 2 * PG), 0);
+	assert_int_equal(LOAD(e.p, a + 2 * PG), 0);
 	assert_int_equal(um_madvise(e.p, a, 4 * PG, UM_MADV_NORMAL), -ENOMEM);
 	finish(&e);
 }
@@ -115,23 +48,23 @@ static void dontneed_private_zero_shared_kept_file_reread(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
-	uint64_t a = map(&e, 2 * PG, RW, AP, -1);
-	store(e.p, a, 7);
+	boot_plain(&e, 32, 1);
+	uint64_t a = MAP(e.p, 2 * PG, RW, AP, -1, 0);
+	STORE(e.p, a, 7);
 	assert_int_equal(um_madvise(e.p, a, 2 * PG, UM_MADV_DONTNEED), 0);
-	assert_int_equal(rss_anon(e.p), 0);
-	assert_int_equal(load(e.p, a), 0);
-	uint64_t s = map(&e, PG, RW, AS, -1);
-	store(e.p, s, 8);
+	assert_int_equal(proc_stats(e.p).rss_anon, 0);
+	assert_int_equal(LOAD(e.p, a), 0);
+	uint64_t s = MAP(e.p, PG, RW, AS, -1, 0);
+	STORE(e.p, s, 8);
 	assert_int_equal(um_madvise(e.p, s, PG, UM_MADV_DONTNEED), 0);
-	assert_int_equal(load(e.p, s), 8);
+	assert_int_equal(LOAD(e.p, s), 8);
 	int fd = um_open(e.p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	assert_int_equal(um_pwrite(e.p, fd, "filedata", 8, 0), 8);
 	assert_int_equal(um_ftruncate(e.p, fd, PG), 0);
-	uint64_t f = map(&e, PG, RW, UM_MAP_PRIVATE, fd);
-	store(e.p, f, 0x4141414141414141ULL);
+	uint64_t f = MAP(e.p, PG, RW, UM_MAP_PRIVATE, fd, 0);
+	STORE(e.p, f, 0x4141414141414141ULL);
 	assert_int_equal(um_madvise(e.p, f, PG, UM_MADV_DONTNEED), 0);
-	assert_int_equal(load(e.p, f), 0x61746164656c6966ULL); /* "filedata" again */
+	assert_int_equal(LOAD(e.p, f), 0x61746164656c6966ULL); /* "filedata" again */
 	finish(&e);
 }
 
@@ -140,28 +73,28 @@ static void locked_and_kind_errors_as_linux(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
-	uint64_t s = map(&e, PG, RW, AS, -1);
+	boot_plain(&e, 32, 1);
+	uint64_t s = MAP(e.p, PG, RW, AS, -1, 0);
 	assert_int_equal(um_madvise(e.p, s, PG, UM_MADV_FREE), -EINVAL);
 	assert_int_equal(um_madvise(e.p, s, PG, UM_MADV_WIPEONFORK), -EINVAL);
-	uint64_t a = map(&e, PG, RW, AP, -1);
+	uint64_t a = MAP(e.p, PG, RW, AP, -1, 0);
 	assert_int_equal(um_madvise(e.p, a, PG, UM_MADV_REMOVE), -EINVAL);
 	assert_int_equal(um_madvise(e.p, s, PG, UM_MADV_REMOVE), 0);
 	/* Read-only but shared and may-write: REMOVE is allowed. */
-	uint64_t r = map(&e, PG, UM_PROT_READ, AS, -1);
+	uint64_t r = MAP(e.p, PG, UM_PROT_READ, AS, -1, 0);
 	assert_int_equal(um_madvise(e.p, r, PG, UM_MADV_REMOVE), 0);
-	uint64_t l = map(&e, PG, RW, AP, -1);
+	uint64_t l = MAP(e.p, PG, RW, AP, -1, 0);
 	assert_int_equal(um_mlock(e.p, l, PG), 0);
 	assert_int_equal(um_madvise(e.p, l, PG, UM_MADV_DONTNEED), -EINVAL);
 	assert_int_equal(um_madvise(e.p, l, PG, UM_MADV_FREE), -EINVAL);
 	assert_int_equal(um_madvise(e.p, l, PG, UM_MADV_REMOVE), -EINVAL);
 	assert_int_equal(um_madvise(e.p, l, PG, UM_MADV_DONTNEED_LOCKED), 0);
 	assert_int_equal(um_madvise(e.p, r, PG, UM_MADV_POPULATE_WRITE), -EINVAL);
-	uint64_t n = map(&e, PG, UM_PROT_NONE, AP, -1);
+	uint64_t n = MAP(e.p, PG, UM_PROT_NONE, AP, -1, 0);
 	assert_int_equal(um_madvise(e.p, n, PG, UM_MADV_POPULATE_READ), -EINVAL);
 	int fd = um_open(e.p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	assert_int_equal(um_ftruncate(e.p, fd, 100), 0);
-	uint64_t f = map(&e, 3 * PG, UM_PROT_READ, UM_MAP_SHARED, fd);
+	uint64_t f = MAP(e.p, 3 * PG, UM_PROT_READ, UM_MAP_SHARED, fd, 0);
 	assert_int_equal(um_madvise(e.p, f, 3 * PG, UM_MADV_POPULATE_READ), -EFAULT);
 	assert_int_equal(um_madvise(e.p, f, PG, UM_MADV_FREE), -EINVAL);
 	finish(&e);
@@ -173,16 +106,16 @@ static void remove_punches_shmem_pages(void **state)
 	struct um_proc *c;
 
 	(void)state;
-	boot(&e);
-	uint64_t s = map(&e, 2 * PG, RW, AS, -1);
-	store(e.p, s, 1);
-	store(e.p, s + PG, 2);
+	boot_plain(&e, 32, 1);
+	uint64_t s = MAP(e.p, 2 * PG, RW, AS, -1, 0);
+	STORE(e.p, s, 1);
+	STORE(e.p, s + PG, 2);
 	assert_int_equal(um_fork(e.p, &c), 0);
-	assert_int_equal(load(c, s + PG), 2);
+	assert_int_equal(LOAD(c, s + PG), 2);
 	assert_int_equal(um_madvise(e.p, s + PG, PG, UM_MADV_REMOVE), 0);
 	/* Gone for every process that maps it. */
-	assert_int_equal(load(c, s + PG), 0);
-	assert_int_equal(load(e.p, s), 1);
+	assert_int_equal(LOAD(c, s + PG), 0);
+	assert_int_equal(LOAD(e.p, s), 1);
 	um_exit(c);
 	finish(&e);
 }
@@ -196,20 +129,20 @@ static void flag_advice_splits_merges_and_forks(void **state)
 	uint64_t v;
 
 	(void)state;
-	boot(&e);
-	uint64_t a = map(&e, 3 * PG, RW, AP, -1);
+	boot_plain(&e, 32, 1);
+	uint64_t a = MAP(e.p, 3 * PG, RW, AP, -1, 0);
 	for (int i = 0; i < 3; i++)
-		store(e.p, a + i * PG, 10 + i);
+		STORE(e.p, a + i * PG, 10 + i);
 	assert_int_equal(um_madvise(e.p, a + PG, PG, UM_MADV_DONTFORK), 0);
 	um_proc_stats(e.p, &st);
 	assert_int_equal(st.map_count, 3);
 	assert_int_equal(um_madvise(e.p, a + 2 * PG, PG, UM_MADV_WIPEONFORK), 0);
 	assert_int_equal(um_fork(e.p, &c), 0);
-	assert_int_equal(load(c, a), 10);
+	assert_int_equal(LOAD(c, a), 10);
 	assert_int_equal(um_load(c, a + PG, 8, &v, &si), -EFAULT); /* DONTFORK: absent */
 	assert_int_equal(si.code, UM_SEGV_MAPERR);
-	assert_int_equal(load(c, a + 2 * PG), 0); /* WIPEONFORK: zero in the child */
-	assert_int_equal(load(e.p, a + 2 * PG), 12);
+	assert_int_equal(LOAD(c, a + 2 * PG), 0); /* WIPEONFORK: zero in the child */
+	assert_int_equal(LOAD(e.p, a + 2 * PG), 12);
 	um_exit(c);
 	assert_int_equal(um_madvise(e.p, a, 3 * PG, UM_MADV_DOFORK), 0);
 	assert_int_equal(um_madvise(e.p, a, 3 * PG, UM_MADV_KEEPONFORK), 0);
@@ -223,14 +156,14 @@ static void free_keeps_data_until_reclaim(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
-	uint64_t a = map(&e, 2 * PG, RW, AP, -1);
-	store(e.p, a, 3);
+	boot_plain(&e, 32, 1);
+	uint64_t a = MAP(e.p, 2 * PG, RW, AP, -1, 0);
+	STORE(e.p, a, 3);
 	assert_int_equal(um_madvise(e.p, a, 2 * PG, UM_MADV_FREE), 0);
 	/* No reclaim has run: the data is still there, and writing keeps the page. */
-	assert_int_equal(load(e.p, a), 3);
-	store(e.p, a, 4);
-	assert_int_equal(load(e.p, a), 4);
+	assert_int_equal(LOAD(e.p, a), 3);
+	STORE(e.p, a, 4);
+	assert_int_equal(LOAD(e.p, a), 4);
 	finish(&e);
 }
 

@@ -3,27 +3,9 @@
  * asserting what Linux 6.18 answers (checked with small programs on the
  * kernel, as root and as an unprivileged user with RLIMIT_MEMLOCK set).
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-static void boot(struct env *e, int privileged, uint64_t rlimit)
+static void boot_mlock(struct env *e, int privileged, uint64_t rlimit)
 {
 	struct um_config cfg;
 
@@ -31,25 +13,12 @@ static void boot(struct env *e, int privileged, uint64_t rlimit)
 	cfg.phys_bytes = 32ULL << 20;
 	cfg.privileged = privileged;
 	cfg.rlimit_memlock = rlimit;
-	assert_int_equal(um_system_new(&cfg, &e->sys), 0);
-	assert_int_equal(um_proc_new(e->sys, &e->p), 0);
-}
-
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
+	env_boot(e, &cfg);
 }
 
 static uint64_t map(struct env *e, uint64_t len, int prot, int flags)
 {
-	int64_t a = um_mmap(e->p, 0, len, prot, flags, -1, 0);
-
-	assert_true(a > 0);
-	return (uint64_t)a;
+	return map_ok(e->p, 0, len, prot, flags, -1, 0, __LINE__);
 }
 
 /* VmLck, Rss and VMA count from the process's counters and status. */
@@ -67,18 +36,14 @@ static uint64_t vmlck_kb(struct um_proc *p)
 
 static uint64_t rss(struct um_proc *p)
 {
-	struct um_proc_stats st;
+	struct um_proc_stats st = proc_stats(p);
 
-	um_proc_stats(p, &st);
 	return st.rss_anon + st.rss_file + st.rss_shmem;
 }
 
 static uint64_t vmas(struct um_proc *p)
 {
-	struct um_proc_stats st;
-
-	um_proc_stats(p, &st);
-	return st.map_count;
+	return proc_stats(p).map_count;
 }
 
 static void mlock_faults_in_splits_and_munlock_merges(void **state)
@@ -86,7 +51,7 @@ static void mlock_faults_in_splits_and_munlock_merges(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	uint64_t a = map(&e, 4 * PG, RW, AP);
 	assert_int_equal(rss(e.p), 0);
 	assert_int_equal(um_mlock(e.p, a + PG, 2 * PG), 0);
@@ -112,7 +77,7 @@ static void mlock_partial_effects_as_linux(void **state)
 	uint64_t a, b;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	/* PROT_NONE: the VMA is locked, populating fails: ENOMEM with VmLck counted. */
 	a = map(&e, 4 * PG, UM_PROT_NONE, AP);
 	assert_int_equal(um_mlock(e.p, a, PG), -ENOMEM);
@@ -135,7 +100,7 @@ static void mlock_file_pages_past_eof_enomem_with_vma_locked(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	int fd = um_open(e.p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(um_ftruncate(e.p, fd, 100), 0);
@@ -154,7 +119,7 @@ static void flags_checked_as_linux(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	uint64_t a = map(&e, PG, RW, AP);
 	assert_int_equal(um_mlockall(e.p, 0), -EINVAL);
 	assert_int_equal(um_mlockall(e.p, UM_MCL_ONFAULT), -EINVAL);
@@ -169,7 +134,7 @@ static void rlimit_memlock_enomem_eagain_and_eperm(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e, 0, 2 * PG);
+	boot_mlock(&e, 0, 2 * PG);
 	uint64_t b = map(&e, 4 * PG, RW, AP);
 	assert_int_equal(um_mlock(e.p, b, 3 * PG), -ENOMEM);
 	assert_int_equal(vmlck_kb(e.p), 0);
@@ -190,7 +155,7 @@ static void rlimit_memlock_enomem_eagain_and_eperm(void **state)
 	assert_int_equal(um_mlockall(e.p, UM_MCL_CURRENT), -ENOMEM);
 	finish(&e);
 
-	boot(&e, 0, 0);
+	boot_mlock(&e, 0, 0);
 	b = map(&e, PG, RW, AP);
 	assert_int_equal(um_mlock(e.p, b, PG), -EPERM);
 	assert_int_equal(um_mmap(e.p, 0, PG, RW, AP | UM_MAP_LOCKED, -1, 0), -EPERM);
@@ -205,7 +170,7 @@ static void map_locked_populates_and_onfault_does_not(void **state)
 	struct um_proc *c;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	uint64_t a = map(&e, 2 * PG, RW, AP | UM_MAP_LOCKED);
 	assert_int_equal(rss(e.p), 2 * PG);
 	assert_int_equal(vmlck_kb(e.p), 8);
@@ -235,7 +200,7 @@ static void mincore_reports_residency_as_linux(void **state)
 	uint64_t v;
 
 	(void)state;
-	boot(&e, 1, 8 << 20);
+	boot_mlock(&e, 1, 8 << 20);
 	uint64_t a = map(&e, 4 * PG, RW, AP);
 	assert_int_equal(um_store(e.p, a, 1, 1, &si), 0);
 	assert_int_equal(um_load(e.p, a + 2 * PG, 1, &v, &si), 0); /* the zero frame counts */

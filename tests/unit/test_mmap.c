@@ -6,159 +6,22 @@
  * raw syscall(2) calls; where Linux differs from the man page, these tests
  * follow Linux (each such place says so).
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "harness.h"
 
-#include <cmocka.h>
-
-#include "usermm.h"
-
-#define PG 4096ULL
-#define BASE 0x7ffff7fff000ULL /* mmap_base, set explicitly */
-#define MIN_ADDR 65536ULL
-#define TASK_SIZE 0x7ffffffff000ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-#define AS (UM_MAP_SHARED | UM_MAP_ANONYMOUS)
-#define UNKNOWN_FLAG 0x800000 /* no MAP_* flag has this bit on x86-64 */
-
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-/* ------------------------------------------------------------ helpers */
-
-#define assert_ret(expr, want)                                                                   \
-	do {                                                                                     \
-		long long got_ = (long long)(expr);                                              \
-		long long want_ = (long long)(want);                                             \
-		if (got_ != want_)                                                               \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,   \
-				 (unsigned long long)got_, #want, want_,                         \
-				 (unsigned long long)want_);                                     \
-	} while (0)
-
-#define assert_fault(call, want_signo, want_code, want_addr)                                                    \
-	do {                                                                                     \
-		struct um_siginfo si_ = { 0, 0, 0 };                                             \
-		int r_ = (call);                                                                 \
-		if (r_ != -EFAULT || si_.signo != (want_signo) || si_.code != (want_code) ||         \
-		    si_.addr != (uint64_t)(want_addr))                                             \
-			fail_msg("%s = %d {want_signo %d, want_code %d, want_addr %#llx}, expected -EFAULT "    \
-				 "{want_signo %d, want_code %d, want_addr %#llx}",                              \
-				 #call, r_, si_.signo, si_.code,                           \
-				 (unsigned long long)si_.addr, (want_signo), (want_code),               \
-				 (unsigned long long)(want_addr));                                    \
-	} while (0)
-
-/* The access helpers name the siginfo they fill si_. */
-#define LOAD_FAULTS(p, a, want_code) assert_fault(um_load(p, a, 1, &(uint64_t){ 0 }, &si_), \
-					     UM_SIGSEGV, want_code, a)
-#define STORE_FAULTS(p, a, want_code) assert_fault(um_store(p, a, 1, 0x77, &si_), UM_SIGSEGV, want_code, a)
-
-static uint64_t load_ok(struct um_proc *p, uint64_t addr, unsigned size, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	uint64_t v = 0;
-	int r = um_load(p, addr, size, &v, &si);
-	if (r != 0)
-		fail_msg("line %d: um_load(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-	return v;
-}
-
-static void store_ok(struct um_proc *p, uint64_t addr, unsigned size, uint64_t val, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	int r = um_store(p, addr, size, val, &si);
-	if (r != 0)
-		fail_msg("line %d: um_store(%#llx, %u) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, size, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-}
-
+/* 8-byte accesses; the faulting ones are 1 byte, at the address they report. */
 #define LOAD(p, a) load_ok(p, a, 8, __LINE__)
 #define STORE(p, a, v) store_ok(p, a, 8, v, __LINE__)
+#define LOAD_FAULTS(p, a, code) assert_load_fault(p, a, 1, UM_SIGSEGV, code, a)
+#define STORE_FAULTS(p, a, code) assert_store_fault(p, a, 1, UM_SIGSEGV, code, a)
 
 static uint64_t map_count(struct um_proc *p)
 {
-	struct um_proc_stats st;
-	um_proc_stats(p, &st);
-	return st.map_count;
+	return proc_stats(p).map_count;
 }
 
 static uint64_t vm_size(struct um_proc *p)
 {
-	struct um_proc_stats st;
-	um_proc_stats(p, &st);
-	return st.vm_size;
-}
-
-static uint64_t frames_used(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st.frames_used;
-}
-
-static void base_config(struct um_config *cfg)
-{
-	um_config_init(cfg);
-	cfg->phys_bytes = 64ULL << 20;
-	cfg->mmap_base = BASE;
-	cfg->mmap_min_addr = MIN_ADDR;
-}
-
-/* Boots a system with cfg and one process. */
-static struct env *boot(void **state, const struct um_config *cfg)
-{
-	struct env *e = *state;
-	assert_ret(um_system_new(cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	assert_ret(um_mmap_base(e->p), BASE);
-	return e;
-}
-
-static struct env *boot_default(void **state)
-{
-	struct um_config cfg;
-	base_config(&cfg);
-	return boot(state, &cfg);
-}
-
-/* Checks every invariant, then frees the machine (ASan finds leaks). */
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	if (e->sys)
-		um_system_free(e->sys); /* the test failed before finish() */
-	free(e);
-	return 0;
+	return proc_stats(p).vm_size;
 }
 
 static int64_t mmap_anon(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int flags)
@@ -300,8 +163,7 @@ static void mmap_fixed_noreplace_over_mapping_eexist(void **state)
 	struct env *e = boot_default(state);
 	const uint64_t a = 0x10000000;
 	assert_ret(mmap_anon(e->p, a, 4 * PG, RW, UM_MAP_PRIVATE | UM_MAP_FIXED), a);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(e->p, a + i * PG, 0x1000 + i);
+	FILL_PAGES(e->p, a, 4, 0x1000);
 	/* exactly over it, inside it, straddling either end */
 	assert_ret(mmap_anon(e->p, a, 4 * PG, RW, UM_MAP_PRIVATE | UM_MAP_FIXED_NOREPLACE),
 		   -EEXIST);
@@ -318,8 +180,7 @@ static void mmap_fixed_noreplace_over_mapping_eexist(void **state)
 	/* nothing changed */
 	assert_ret(map_count(e->p), 1);
 	assert_ret(vm_size(e->p), 4 * PG);
-	for (uint64_t i = 0; i < 4; i++)
-		assert_ret(LOAD(e->p, a + i * PG), 0x1000 + i);
+	EXPECT_PAGES(e->p, a, 4, 0x1000);
 	LOAD_FAULTS(e->p, a - PG, UM_SEGV_MAPERR);
 	LOAD_FAULTS(e->p, a + 4 * PG, UM_SEGV_MAPERR);
 	finish(e);
@@ -577,8 +438,7 @@ static void munmap_empty_range_returns_zero(void **state)
 static void munmap_middle_splits_mapping(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	for (uint64_t i = 0; i < 4; i++)
 		STORE(e->p, a + i * PG + 16, 0x100 + i);
 	uint64_t used = frames_used(e->sys);
@@ -599,10 +459,8 @@ static void munmap_middle_splits_mapping(void **state)
 static void munmap_head_and_tail_shrink_mapping(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(e->p, a + i * PG, 0x200 + i);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
+	FILL_PAGES(e->p, a, 4, 0x200);
 	assert_ret(um_munmap(e->p, a, PG), 0);
 	assert_ret(map_count(e->p), 1);
 	assert_ret(vm_size(e->p), 3 * PG);
@@ -619,8 +477,7 @@ static void munmap_head_and_tail_shrink_mapping(void **state)
 static void munmap_length_rounded_up(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 3 * PG;
-	assert_ret(um_mmap(e->p, 0, 3 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 3, RW, AP);
 	assert_ret(um_munmap(e->p, a + PG, 1), 0);
 	assert_ret(map_count(e->p), 2);
 	assert_ret(vm_size(e->p), 2 * PG);
@@ -637,10 +494,8 @@ static void munmap_length_rounded_up(void **state)
 static void munmap_range_over_several_mappings_removes_all(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 6 * PG;
-	assert_ret(um_mmap(e->p, 0, 6 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 6; i++)
-		STORE(e->p, a + i * PG, 0x300 + i);
+	const uint64_t a = MAP_BELOW_BASE(e, 6, RW, AP);
+	FILL_PAGES(e->p, a, 6, 0x300);
 	assert_ret(um_mprotect(e->p, a + 2 * PG, 2 * PG, UM_PROT_READ), 0);
 	assert_ret(map_count(e->p), 3);
 	assert_ret(um_munmap(e->p, a + PG, 4 * PG), 0);
@@ -677,8 +532,7 @@ static void munmap_range_with_holes_removes_every_mapping(void **state)
 static void munmap_then_mmap_reads_zero(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	STORE(e->p, a + 8, 0xdeadbeef);
 	assert_ret(um_munmap(e->p, a, 2 * PG), 0);
 	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
@@ -691,8 +545,7 @@ static void munmap_then_mmap_reads_zero(void **state)
 static void mprotect_unaligned_einval(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, a + 1, PG, UM_PROT_READ), -EINVAL);
 	assert_ret(um_mprotect(e->p, a + 1, 0, UM_PROT_READ), -EINVAL);
 	/* an unaligned address is EINVAL even where nothing is mapped */
@@ -705,8 +558,7 @@ static void mprotect_unaligned_einval(void **state)
 static void mprotect_zero_length_returns_zero(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, a, 0, UM_PROT_NONE), 0);
 	assert_ret(um_mprotect(e->p, 0x10000000, 0, UM_PROT_NONE), 0); /* unmapped */
 	STORE(e->p, a, 1);
@@ -717,8 +569,7 @@ static void mprotect_zero_length_returns_zero(void **state)
 static void mprotect_unmapped_range_enomem(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, 0x100000, PG, UM_PROT_READ), -ENOMEM);
 	assert_ret(um_mprotect(e->p, a, UINT64_MAX, UM_PROT_READ), -ENOMEM);
 	assert_ret(um_mprotect(e->p, TASK_SIZE, PG, UM_PROT_READ), -ENOMEM);
@@ -731,8 +582,7 @@ static void mprotect_unmapped_range_enomem(void **state)
 static void mprotect_unknown_prot_bits_einval(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ | 0x10), -EINVAL);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ | UM_PROT_GROWSDOWN | UM_PROT_GROWSUP),
 		   -EINVAL);
@@ -752,10 +602,8 @@ static void mprotect_unknown_prot_bits_einval(void **state)
 static void mprotect_middle_splits_and_remerges(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
-	for (uint64_t i = 0; i < 4; i++)
-		STORE(e->p, a + i * PG, 0x400 + i);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
+	FILL_PAGES(e->p, a, 4, 0x400);
 	assert_ret(um_mprotect(e->p, a + PG, 2 * PG, UM_PROT_READ), 0);
 	assert_ret(map_count(e->p), 3);
 	assert_ret(vm_size(e->p), 4 * PG);
@@ -777,8 +625,7 @@ static void mprotect_middle_splits_and_remerges(void **state)
 static void mprotect_head_and_tail_split_in_two(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ), 0);
 	assert_ret(map_count(e->p), 2);
 	assert_ret(um_mprotect(e->p, a + 3 * PG, PG, UM_PROT_READ), 0);
@@ -793,8 +640,7 @@ static void mprotect_head_and_tail_split_in_two(void **state)
 static void mprotect_length_rounded_up(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, a, 1, UM_PROT_READ), 0);
 	assert_ret(map_count(e->p), 2);
 	STORE_FAULTS(e->p, a + PG - 1, UM_SEGV_ACCERR);
@@ -809,8 +655,7 @@ static void mprotect_length_rounded_up(void **state)
 static void mprotect_over_hole_enomem_after_changing_part_before(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	assert_ret(um_munmap(e->p, a + 2 * PG, PG), 0);
 	assert_ret(um_mprotect(e->p, a, 4 * PG, UM_PROT_READ), -ENOMEM);
 	STORE_FAULTS(e->p, a, UM_SEGV_ACCERR);
@@ -824,8 +669,7 @@ static void mprotect_over_hole_enomem_after_changing_part_before(void **state)
 static void mprotect_starting_in_hole_enomem_changes_nothing(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 4 * PG;
-	assert_ret(um_mmap(e->p, 0, 4 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	assert_ret(um_munmap(e->p, a + 2 * PG, PG), 0);
 	assert_ret(um_mprotect(e->p, a + 2 * PG, 2 * PG, UM_PROT_NONE), -ENOMEM);
 	STORE(e->p, a + 3 * PG, 1);
@@ -836,8 +680,7 @@ static void mprotect_starting_in_hole_enomem_changes_nothing(void **state)
 static void mprotect_past_end_of_mapping_enomem_after_changing_it(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	assert_ret(um_mprotect(e->p, a, 3 * PG, UM_PROT_READ), -ENOMEM);
 	STORE_FAULTS(e->p, a, UM_SEGV_ACCERR);
 	STORE_FAULTS(e->p, a + PG, UM_SEGV_ACCERR);
@@ -852,8 +695,7 @@ static void mprotect_past_end_of_mapping_enomem_after_changing_it(void **state)
 static void mprotect_prot_none_is_guard_page(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - 3 * PG;
-	assert_ret(um_mmap(e->p, 0, 3 * PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 3, RW, AP);
 	STORE(e->p, a + PG + 8, 77); /* populated before it is guarded */
 	assert_ret(um_mprotect(e->p, a + PG, PG, UM_PROT_NONE), 0);
 	assert_ret(map_count(e->p), 3);
@@ -875,8 +717,7 @@ static void mprotect_prot_none_is_guard_page(void **state)
 static void mprotect_read_only_store_accerr(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	STORE(e->p, a + 24, 0x1234);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ), 0);
 	assert_ret(LOAD(e->p, a + 24), 0x1234);
@@ -892,8 +733,7 @@ static void mprotect_read_only_store_accerr(void **state)
 static void prot_write_implies_read(void **state)
 {
 	struct env *e = boot_default(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, UM_PROT_WRITE, AP, -1, 0), a);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, UM_PROT_WRITE, AP);
 	assert_ret(LOAD(e->p, a + 8), 0);
 	STORE(e->p, a + 8, 99);
 	assert_ret(LOAD(e->p, a + 8), 99);

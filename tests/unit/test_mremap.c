@@ -3,74 +3,19 @@
  * small program on this machine, and the moves themselves: page-table
  * entries move, frames and counters do not change, locks carry over.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
 #define MAYMOVE UM_MREMAP_MAYMOVE
 #define FIXED UM_MREMAP_FIXED
 #define DONTUNMAP UM_MREMAP_DONTUNMAP
 
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
+#define LOAD(p, a) load_ok(p, a, 8, __LINE__)
+#define STORE(p, a, v) store_ok(p, a, 8, v, __LINE__)
 
-static void boot(struct env *e)
-{
-	struct um_config cfg;
-
-	um_config_init(&cfg);
-	cfg.phys_bytes = 64ULL << 20;
-	cfg.privileged = 1;
-	assert_int_equal(um_system_new(&cfg, &e->sys), 0);
-	assert_int_equal(um_proc_new(e->sys, &e->p), 0);
-}
-
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
-}
-
+/* Read-write anonymous or not as flags say, at the hint addr. */
 static uint64_t map(struct env *e, uint64_t addr, uint64_t len, int flags)
 {
-	int64_t a = um_mmap(e->p, addr, len, RW, flags, -1, 0);
-
-	assert_true(a > 0);
-	return (uint64_t)a;
-}
-
-static void store(struct env *e, uint64_t addr, uint64_t v)
-{
-	struct um_siginfo si;
-
-	assert_int_equal(um_store(e->p, addr, 8, v, &si), 0);
-}
-
-static uint64_t load(struct env *e, uint64_t addr)
-{
-	struct um_siginfo si;
-	uint64_t v = 0;
-	int r = um_load(e->p, addr, 8, &v, &si);
-
-	if (r)
-		fail_msg("load %#llx: signal %d code %d", (unsigned long long)addr, si.signo,
-			 si.code);
-	return v;
+	return map_ok(e->p, addr, len, RW, flags, -1, 0, __LINE__);
 }
 
 static int load_code(struct env *e, uint64_t addr)
@@ -81,20 +26,12 @@ static int load_code(struct env *e, uint64_t addr)
 	return um_load(e->p, addr, 8, &v, &si) ? si.code : 0;
 }
 
-static uint64_t frames_used(struct env *e)
-{
-	struct um_sys_stats st;
-
-	um_system_stats(e->sys, &st);
-	return st.frames_used;
-}
-
 static uint64_t pfn_of(struct env *e, uint64_t addr)
 {
 	uint64_t ent = 0;
 
 	assert_int_equal(um_pagemap(e->p, addr, 1, &ent), 1);
-	return ent & ((1ULL << 55) - 1);
+	return ent & PM_PFN_MASK;
 }
 
 static void errno_cases_as_linux(void **state)
@@ -102,7 +39,7 @@ static void errno_cases_as_linux(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t a = map(&e, 0, 4 * PG, AP);
 	assert_int_equal(um_mremap(e.p, a, PG, PG, 8, 0), -EINVAL);
 	assert_int_equal(um_mremap(e.p, a, PG, PG, FIXED, 0), -EINVAL);
@@ -130,20 +67,20 @@ static void move_carries_pages_without_copying_frames(void **state)
 	struct um_proc_stats before, after;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t a = map(&e, 0x10000000, 4 * PG, AP);
 	map(&e, a + 4 * PG, PG, AP | UM_MAP_FIXED); /* blocks growth in place */
 	for (uint64_t i = 0; i < 4; i++)
-		store(&e, a + i * PG, 100 + i);
-	uint64_t used = frames_used(&e), pfn = pfn_of(&e, a + 2 * PG);
+		STORE(e.p, a + i * PG, 100 + i);
+	uint64_t used = frames_used(e.sys), pfn = pfn_of(&e, a + 2 * PG);
 	um_proc_stats(e.p, &before);
 	int64_t n = um_mremap(e.p, a, 4 * PG, 8 * PG, MAYMOVE, 0);
 	assert_true(n > 0 && (uint64_t)n != a);
 	for (uint64_t i = 0; i < 4; i++)
-		assert_int_equal(load(&e, (uint64_t)n + i * PG), 100 + i);
-	assert_int_equal(load(&e, (uint64_t)n + 6 * PG), 0);
+		assert_int_equal(LOAD(e.p, (uint64_t)n + i * PG), 100 + i);
+	assert_int_equal(LOAD(e.p, (uint64_t)n + 6 * PG), 0);
 	assert_int_equal(pfn_of(&e, (uint64_t)n + 2 * PG), pfn);
-	assert_int_equal(frames_used(&e), used);
+	assert_int_equal(frames_used(e.sys), used);
 	um_proc_stats(e.p, &after);
 	assert_int_equal(after.rss_anon, before.rss_anon);
 	assert_int_equal(after.vm_size, before.vm_size + 4 * PG);
@@ -156,20 +93,20 @@ static void grow_in_place_shrink_and_fixed(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t a = map(&e, 0x10000000, 2 * PG, AP);
-	store(&e, a, 7);
+	STORE(e.p, a, 7);
 	assert_int_equal(um_mremap(e.p, a, 2 * PG, 4 * PG, 0, 0), (int64_t)a);
-	assert_int_equal(load(&e, a), 7);
-	assert_int_equal(load(&e, a + 3 * PG), 0);
+	assert_int_equal(LOAD(e.p, a), 7);
+	assert_int_equal(LOAD(e.p, a + 3 * PG), 0);
 	assert_int_equal(um_mremap(e.p, a, 4 * PG, PG, 0, 0), (int64_t)a);
 	assert_int_equal(load_code(&e, a + PG), UM_SEGV_MAPERR);
 	/* MREMAP_FIXED clobbers what is at the target. */
 	uint64_t t = map(&e, 0x20000000, 2 * PG, AP);
-	store(&e, t + PG, 9);
+	STORE(e.p, t + PG, 9);
 	assert_int_equal(um_mremap(e.p, a, PG, PG, FIXED | MAYMOVE, t), (int64_t)t);
-	assert_int_equal(load(&e, t), 7);
-	assert_int_equal(load(&e, t + PG), 9);
+	assert_int_equal(LOAD(e.p, t), 7);
+	assert_int_equal(LOAD(e.p, t + PG), 9);
 	finish(&e);
 }
 
@@ -178,13 +115,13 @@ static void dontunmap_leaves_old_range_mapped_and_empty(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t a = map(&e, 0x10000000, 2 * PG, AP);
-	store(&e, a, 5);
+	STORE(e.p, a, 5);
 	int64_t n = um_mremap(e.p, a, 2 * PG, 2 * PG, DONTUNMAP | MAYMOVE, 0);
 	assert_true(n > 0);
-	assert_int_equal(load(&e, (uint64_t)n), 5);
-	assert_int_equal(load(&e, a), 0);
+	assert_int_equal(LOAD(e.p, (uint64_t)n), 5);
+	assert_int_equal(LOAD(e.p, a), 0);
 	finish(&e);
 }
 
@@ -193,14 +130,14 @@ static void old_len_zero_duplicates_a_shared_mapping(void **state)
 	struct env e;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t s = map(&e, 0, 2 * PG, UM_MAP_SHARED | UM_MAP_ANONYMOUS);
-	store(&e, s, 11);
+	STORE(e.p, s, 11);
 	int64_t d = um_mremap(e.p, s, 0, 2 * PG, MAYMOVE, 0);
 	assert_true(d > 0 && (uint64_t)d != s);
-	assert_int_equal(load(&e, (uint64_t)d), 11);
-	store(&e, (uint64_t)d + PG, 12);
-	assert_int_equal(load(&e, s + PG), 12);
+	assert_int_equal(LOAD(e.p, (uint64_t)d), 11);
+	STORE(e.p, (uint64_t)d + PG, 12);
+	assert_int_equal(LOAD(e.p, s + PG), 12);
 	finish(&e);
 }
 
@@ -210,7 +147,7 @@ static void locks_carry_over(void **state)
 	char buf[2048];
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	uint64_t a = map(&e, 0x10000000, 2 * PG, AP | UM_MAP_LOCKED);
 	map(&e, a + 2 * PG, PG, AP | UM_MAP_FIXED);
 	int64_t n = um_mremap(e.p, a, 2 * PG, 3 * PG, MAYMOVE, 0);
@@ -229,7 +166,7 @@ static void remap_file_pages_is_an_mmap_at_pgoff(void **state)
 	struct um_stat st;
 
 	(void)state;
-	boot(&e);
+	boot_plain(&e, 64, 1);
 	int fd = um_open(e.p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	for (int k = 0; k < 4; k++) {
 		memset(page, 'A' + k, PG);
@@ -239,8 +176,8 @@ static void remap_file_pages_is_an_mmap_at_pgoff(void **state)
 	int64_t a = um_mmap(e.p, 0x10000000, 4 * PG, RW, UM_MAP_SHARED, fd, 0);
 	assert_int_equal(a, 0x10000000);
 	assert_int_equal(um_remap_file_pages(e.p, (uint64_t)a, PG, 0, 3, 0), 0);
-	assert_int_equal(load(&e, (uint64_t)a) & 0xff, 'D');
-	assert_int_equal(load(&e, (uint64_t)a + PG) & 0xff, 'B');
+	assert_int_equal(LOAD(e.p, (uint64_t)a) & 0xff, 'D');
+	assert_int_equal(LOAD(e.p, (uint64_t)a + PG) & 0xff, 'B');
 	assert_true(um_proc_maps(e.p, maps, sizeof(maps)) > 0);
 	assert_non_null(strstr(maps, "10000000-10001000 rw-s 00003000"));
 	assert_non_null(strstr(maps, "10001000-10004000 rw-s 00001000"));

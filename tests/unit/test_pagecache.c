@@ -3,18 +3,10 @@
  * reading only what it needs, truncation dropping exactly the cut pages,
  * and the radix tree growing past one node.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
 #include "internal.h"
+#include "harness.h"
 
-#define PG 4096ULL
-
-struct env {
+struct pc_env {
 	struct um_system *sys;
 	struct um_proc *p;
 	struct inode *ino;
@@ -22,7 +14,7 @@ struct env {
 };
 
 /* A file of npages pages, byte i of page k = k + 1, and its inode. */
-static void boot(struct env *e, uint64_t npages)
+static void boot_file(struct pc_env *e, uint64_t npages)
 {
 	struct um_config cfg;
 	unsigned char page[PG];
@@ -47,23 +39,14 @@ static void boot(struct env *e, uint64_t npages)
 	assert_int_equal(e->ino->nr_pages, 0);
 }
 
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
-}
-
 static void fault_reads_a_window_centred_on_the_page(void **state)
 {
-	struct env e;
+	struct pc_env e;
 	bool major;
 	int err;
 
 	(void)state;
-	boot(&e, 100);
+	boot_file(&e, 100);
 	uint32_t pfn = pagecache_get(e.sys, e.ino, 50, PC_FAULT, &major, &err);
 	assert_int_not_equal(pfn, FRAME_NONE);
 	assert_true(major);
@@ -80,17 +63,17 @@ static void fault_reads_a_window_centred_on_the_page(void **state)
 	assert_int_equal(pagecache_get(e.sys, e.ino, 50, PC_FAULT, &major, &err), pfn);
 	assert_false(major);
 	frame_put(&e.sys->fp, pfn);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 static void read_reads_ahead_and_write_reads_one_page(void **state)
 {
-	struct env e;
+	struct pc_env e;
 	bool major;
 	int err;
 
 	(void)state;
-	boot(&e, 100);
+	boot_file(&e, 100);
 	uint32_t pfn = pagecache_get(e.sys, e.ino, 90, PC_READ, &major, &err);
 	/* From 90 to the end of the file: 10 pages. */
 	assert_int_equal(e.ino->nr_pages, 10);
@@ -104,17 +87,17 @@ static void read_reads_ahead_and_write_reads_one_page(void **state)
 	assert_int_not_equal(pfn, FRAME_NONE);
 	assert_int_equal(pfn_host(&e.sys->fp, pfn)[7], 0);
 	frame_put(&e.sys->fp, pfn);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 static void truncate_drops_exactly_the_cut_pages(void **state)
 {
-	struct env e;
+	struct pc_env e;
 	bool major;
 	int err;
 
 	(void)state;
-	boot(&e, 300); /* past one 64-slot node: a tree of height 2 */
+	boot_file(&e, 300); /* past one 64-slot node: a tree of height 2 */
 	for (uint64_t k = 0; k < 300; k++)
 		frame_put(&e.sys->fp, pagecache_get(e.sys, e.ino, k, PC_WRITE, &major, &err));
 	assert_int_equal(e.ino->nr_pages, 300);
@@ -124,7 +107,7 @@ static void truncate_drops_exactly_the_cut_pages(void **state)
 	assert_int_not_equal(pagecache_lookup(e.ino, 129), FRAME_NONE);
 	assert_int_equal(pagecache_lookup(e.ino, 130), FRAME_NONE);
 	assert_int_equal(pagecache_lookup(e.ino, 299), FRAME_NONE);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 int main(void)

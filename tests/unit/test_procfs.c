@@ -6,78 +6,36 @@
  * the same mmap/mprotect/store/fork program: see the comments of each test.
  * Only the public API is used.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "usermm.h"
+#include "harness.h"
 
-#define P 4096ULL
-
-/* pagemap bits */
-#define PM_PFN_MASK ((1ULL << 55) - 1)
-#define PM_SOFT_DIRTY (1ULL << 55)
-#define PM_EXCLUSIVE (1ULL << 56)
-#define PM_FILE (1ULL << 61)
-#define PM_SWAP (1ULL << 62)
-#define PM_PRESENT (1ULL << 63)
+#define LOAD(p, a) load_ok(p, a, 8, __LINE__)
+#define STORE(p, a, v) store_ok(p, a, 8, v, __LINE__)
 
 /* The layout every test builds (fixed addresses make the expected text exact). */
 #define A 0x10000000ULL /* private anon, 4 pages; pages 0-2 written */
 #define S 0x20000000ULL /* shared anon, 2 pages, both written; page 1 made read-only */
 #define C 0x30000000ULL /* private anon, 4 pages; pages 0 and 3 written; page 1 read-only */
 
-struct fix {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
+/* The default machine: every mapping here is at a fixed address. */
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
 	struct um_config cfg;
 
-	assert_non_null(f);
+	if (env_setup(state))
+		return -1;
 	um_config_init(&cfg);
-	assert_int_equal(um_system_new(&cfg, &f->sys), 0);
-	assert_int_equal(um_proc_new(f->sys, &f->p), 0);
-	*state = f;
+	boot(state, &cfg);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-	char why[256];
-
 	/* Reading /proc files must leave every invariant of the machine intact. */
-	if (um_check(f->sys, why, sizeof(why)) != 0)
-		fail_msg("um_check: %s", why);
-	um_system_free(f->sys);
-	free(f);
-	return 0;
-}
-
-static void store(struct um_proc *p, uint64_t addr, uint64_t val)
-{
-	assert_int_equal(um_store(p, addr, 8, val, NULL), 0);
-}
-
-static uint64_t load(struct um_proc *p, uint64_t addr)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(um_load(p, addr, 8, &v, NULL), 0);
-	return v;
+	finish(*state);
+	return env_teardown(state);
 }
 
 /* Maps and touches the layout above. */
@@ -86,18 +44,18 @@ static void build_layout(struct um_proc *p)
 	const int rw = UM_PROT_READ | UM_PROT_WRITE;
 	const int fixed = UM_MAP_ANONYMOUS | UM_MAP_FIXED;
 
-	assert_int_equal(um_mmap(p, A, 4 * P, rw, UM_MAP_PRIVATE | fixed, -1, 0), (int64_t)A);
-	assert_int_equal(um_mmap(p, S, 2 * P, rw, UM_MAP_SHARED | fixed, -1, 0), (int64_t)S);
-	assert_int_equal(um_mmap(p, C, 4 * P, rw, UM_MAP_PRIVATE | fixed, -1, 0), (int64_t)C);
-	store(p, A, 1);
-	store(p, A + P, 2);
-	store(p, A + 2 * P, 3);
-	store(p, S, 4);
-	store(p, S + P, 5);
-	store(p, C, 6);
-	store(p, C + 3 * P, 7);
-	assert_int_equal(um_mprotect(p, C + P, P, UM_PROT_READ), 0);
-	assert_int_equal(um_mprotect(p, S + P, P, UM_PROT_READ), 0);
+	assert_int_equal(um_mmap(p, A, 4 * PG, rw, UM_MAP_PRIVATE | fixed, -1, 0), (int64_t)A);
+	assert_int_equal(um_mmap(p, S, 2 * PG, rw, UM_MAP_SHARED | fixed, -1, 0), (int64_t)S);
+	assert_int_equal(um_mmap(p, C, 4 * PG, rw, UM_MAP_PRIVATE | fixed, -1, 0), (int64_t)C);
+	STORE(p, A, 1);
+	STORE(p, A + PG, 2);
+	STORE(p, A + 2 * PG, 3);
+	STORE(p, S, 4);
+	STORE(p, S + PG, 5);
+	STORE(p, C, 6);
+	STORE(p, C + 3 * PG, 7);
+	assert_int_equal(um_mprotect(p, C + PG, PG, UM_PROT_READ), 0);
+	assert_int_equal(um_mprotect(p, S + PG, PG, UM_PROT_READ), 0);
 }
 
 typedef int64_t (*render_fn)(struct um_proc *, char *, size_t);
@@ -194,7 +152,7 @@ static unsigned long long shmem_ino(const char *maps)
  */
 static void test_maps_lines(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	char expect[1024], shm[2][160];
 	unsigned long long ino;
 	const char *line;
@@ -229,7 +187,7 @@ static void test_maps_lines(void **state)
 /* The snprintf contract: full length always, at most size bytes, NUL-terminated. */
 static void test_maps_truncation(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	char small[16], *maps;
 	int64_t len;
 
@@ -251,7 +209,7 @@ static void test_maps_truncation(void **state)
 /* An empty address space renders as an empty file. */
 static void test_maps_empty(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	char buf[8] = "X";
 
 	assert_int_equal(um_proc_maps(f->p, buf, sizeof(buf)), 0);
@@ -267,7 +225,7 @@ static void test_maps_empty(void **state)
  */
 static void test_smaps_record_format(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	const char *rec, *flags;
 	char *smaps;
 
@@ -314,10 +272,10 @@ static void test_smaps_record_format(void **state)
 	assert_int_equal(smaps_kb(smaps, S, "Private_Dirty"), 4);
 	assert_int_equal(smaps_kb(smaps, S, "Anonymous"), 0);
 	/* The read-only split piece of C was never written. */
-	assert_int_equal(smaps_kb(smaps, C + P, "Size"), 4);
-	assert_int_equal(smaps_kb(smaps, C + P, "Rss"), 0);
-	assert_int_equal(smaps_kb(smaps, C + 2 * P, "Size"), 8);
-	assert_int_equal(smaps_kb(smaps, C + 2 * P, "Private_Dirty"), 4);
+	assert_int_equal(smaps_kb(smaps, C + PG, "Size"), 4);
+	assert_int_equal(smaps_kb(smaps, C + PG, "Rss"), 0);
+	assert_int_equal(smaps_kb(smaps, C + 2 * PG, "Size"), 8);
+	assert_int_equal(smaps_kb(smaps, C + 2 * PG, "Private_Dirty"), 4);
 	free(smaps);
 }
 
@@ -337,10 +295,10 @@ static void check_after_fork(const char *smaps)
 	} want[] = {
 		{A, 12, 8, 8, 0, 8, 0, 4},
 		{S, 4, 2, 2, 0, 4, 0, 0},
-		{S + P, 4, 2, 2, 0, 4, 0, 0},
+		{S + PG, 4, 2, 2, 0, 4, 0, 0},
 		{C, 4, 2, 2, 0, 4, 0, 0},
-		{C + P, 0, 0, 0, 0, 0, 0, 0},
-		{C + 2 * P, 4, 2, 2, 0, 4, 0, 0},
+		{C + PG, 0, 0, 0, 0, 0, 0, 0},
+		{C + 2 * PG, 4, 2, 2, 0, 4, 0, 0},
 	};
 	size_t i;
 
@@ -361,17 +319,17 @@ static void check_after_fork(const char *smaps)
 
 static void test_smaps_after_fork(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	struct um_proc *child;
 	char *smaps;
 
 	build_layout(f->p);
 	assert_int_equal(um_fork(f->p, &child), 0);
-	store(child, A, 100);
-	assert_int_equal(load(child, S), 4);
-	assert_int_equal(load(child, S + P), 5);
+	STORE(child, A, 100);
+	assert_int_equal(LOAD(child, S), 4);
+	assert_int_equal(LOAD(child, S + PG), 5);
 	/* The parent still sees its own value in the page the child copied. */
-	assert_int_equal(load(f->p, A), 1);
+	assert_int_equal(LOAD(f->p, A), 1);
 
 	smaps = render(um_proc_smaps, f->p);
 	check_after_fork(smaps);
@@ -397,16 +355,16 @@ static void test_smaps_after_fork(void **state)
  */
 static void test_smaps_pss_rounding(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	struct um_proc *c1, *c2;
 	char *smaps;
 
-	assert_int_equal(um_mmap(f->p, A, 3 * P, UM_PROT_READ | UM_PROT_WRITE,
+	assert_int_equal(um_mmap(f->p, A, 3 * PG, UM_PROT_READ | UM_PROT_WRITE,
 				 UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0),
 			 (int64_t)A);
-	store(f->p, A, 1);
-	store(f->p, A + P, 2);
-	store(f->p, A + 2 * P, 3);
+	STORE(f->p, A, 1);
+	STORE(f->p, A + PG, 2);
+	STORE(f->p, A + 2 * PG, 3);
 	assert_int_equal(um_fork(f->p, &c1), 0);
 	assert_int_equal(um_fork(f->p, &c2), 0);
 	smaps = render(um_proc_smaps, f->p);
@@ -427,14 +385,14 @@ static void test_smaps_pss_rounding(void **state)
  */
 static void test_smaps_locked(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	char *smaps;
 
-	assert_int_equal(um_mmap(f->p, A, 2 * P, UM_PROT_READ | UM_PROT_WRITE,
+	assert_int_equal(um_mmap(f->p, A, 2 * PG, UM_PROT_READ | UM_PROT_WRITE,
 				 UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_FIXED | UM_MAP_LOCKED,
 				 -1, 0),
 			 (int64_t)A);
-	store(f->p, A, 1);
+	STORE(f->p, A, 1);
 	smaps = render(um_proc_smaps, f->p);
 	assert_int_equal(smaps_kb(smaps, A, "Locked"), smaps_kb(smaps, A, "Pss"));
 	assert_true(smaps_kb(smaps, A, "Locked") >= 4);
@@ -452,7 +410,7 @@ static void test_smaps_locked(void **state)
  */
 static void test_status(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	struct um_proc *child;
 	char *status;
 
@@ -475,9 +433,9 @@ static void test_status(void **state)
 
 	/* The child, once it has touched the shared pages, counts the same. */
 	assert_int_equal(um_fork(f->p, &child), 0);
-	store(child, A, 100);
-	(void)load(child, S);
-	(void)load(child, S + P);
+	STORE(child, A, 100);
+	(void)LOAD(child, S);
+	(void)LOAD(child, S + PG);
 	status = render(um_proc_status, child);
 	assert_int_equal(status_kb(status, "VmSize"), 40);
 	assert_int_equal(status_kb(status, "VmRSS"), 28);
@@ -492,13 +450,13 @@ static void test_status(void **state)
 
 static void test_pagemap(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	struct um_proc *child;
 	uint64_t pm[4], cm[4], sm[2], hole[2];
 
 	build_layout(f->p);
 	/* Untouched page 3 of A read: the shared zero page, present but nobody's. */
-	assert_int_equal(load(f->p, A + 3 * P), 0);
+	assert_int_equal(LOAD(f->p, A + 3 * PG), 0);
 	assert_int_equal(um_pagemap(f->p, A, 4, pm), 4);
 	assert_true(pm[0] & PM_PRESENT);
 	assert_true(pm[0] & PM_EXCLUSIVE);
@@ -513,7 +471,7 @@ static void test_pagemap(void **state)
 	assert_true(sm[0] & PM_FILE);
 
 	/* Unwritten and unmapped pages: no entry (soft-dirty aside inside a VMA). */
-	assert_int_equal(um_pagemap(f->p, C + P, 1, hole), 1);
+	assert_int_equal(um_pagemap(f->p, C + PG, 1, hole), 1);
 	assert_int_equal(hole[0] & ~PM_SOFT_DIRTY, 0);
 	assert_int_equal(um_pagemap(f->p, 0x40000000, 2, hole), 2);
 	assert_int_equal(hole[0], 0);
@@ -521,7 +479,7 @@ static void test_pagemap(void **state)
 
 	/* After fork and a COW break: page 0 differs, page 1 is one shared frame. */
 	assert_int_equal(um_fork(f->p, &child), 0);
-	store(child, A, 100);
+	STORE(child, A, 100);
 	assert_int_equal(um_pagemap(f->p, A, 4, pm), 4);
 	assert_int_equal(um_pagemap(child, A, 4, cm), 4);
 	assert_int_not_equal(pm[0] & PM_PFN_MASK, cm[0] & PM_PFN_MASK);
@@ -551,10 +509,10 @@ static void *churn_main(void *arg)
 
 	for (r = 0; r < c->rounds; r++) {
 		for (i = 0; i < 16; i++)
-			if (um_store(c->p, A + (uint64_t)i * P, 8, (uint64_t)r, NULL))
+			if (um_store(c->p, A + (uint64_t)i * PG, 8, (uint64_t)r, NULL))
 				return (void *)1;
-		if (um_mprotect(c->p, A + 4 * P, 4 * P, UM_PROT_READ) ||
-		    um_mprotect(c->p, A + 4 * P, 4 * P, UM_PROT_READ | UM_PROT_WRITE))
+		if (um_mprotect(c->p, A + 4 * PG, 4 * PG, UM_PROT_READ) ||
+		    um_mprotect(c->p, A + 4 * PG, 4 * PG, UM_PROT_READ | UM_PROT_WRITE))
 			return (void *)1;
 	}
 	return NULL;
@@ -563,7 +521,7 @@ static void *churn_main(void *arg)
 /* The readers take the mm lock shared: they run beside faults and mprotect. */
 static void test_concurrent_readers(void **state)
 {
-	struct fix *f = *state;
+	struct env *f = *state;
 	struct churn c = {f->p, 200};
 	uint64_t pm[16];
 	pthread_t t;
@@ -571,7 +529,7 @@ static void test_concurrent_readers(void **state)
 	char *smaps;
 	int i;
 
-	assert_int_equal(um_mmap(f->p, A, 16 * P, UM_PROT_READ | UM_PROT_WRITE,
+	assert_int_equal(um_mmap(f->p, A, 16 * PG, UM_PROT_READ | UM_PROT_WRITE,
 				 UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_FIXED, -1, 0),
 			 (int64_t)A);
 	assert_int_equal(pthread_create(&t, NULL, churn_main, &c), 0);

@@ -4,17 +4,7 @@
  * pages) of an accessible mapping below: then SIGSEGV SEGV_MAPERR. Checked
  * on Linux 6.18 with the same addresses.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "usermm.h"
-
-#define PG 4096ULL
+#include "harness.h"
 
 static void growsdown_grows_to_the_touched_page_and_respects_the_gap(void **state)
 {
@@ -22,7 +12,7 @@ static void growsdown_grows_to_the_touched_page_and_respects_the_gap(void **stat
 	struct um_system *sys;
 	struct um_proc *p;
 	struct um_siginfo si;
-	char maps[2048], why[256] = "";
+	char maps[2048];
 	const uint64_t below = 0x20000000, g = 0x20400000;
 
 	(void)state;
@@ -42,14 +32,9 @@ static void growsdown_grows_to_the_touched_page_and_respects_the_gap(void **stat
 	assert_true(um_proc_maps(p, maps, sizeof(maps)) > 0);
 	assert_non_null(strstr(maps, "203f6000-20401000 rw-p 00000000 00:00 0"));
 	/* Within 1 MiB of the mapping below: refused. Exactly 1 MiB away: allowed. */
-	assert_int_equal(um_store(p, below + 0x100000, 1, 1, &si), -EFAULT);
-	assert_int_equal(si.signo, UM_SIGSEGV);
-	assert_int_equal(si.code, UM_SEGV_MAPERR);
-	assert_int_equal(si.addr, below + 0x100000);
+	assert_store_fault(p, below + 0x100000, 1, UM_SIGSEGV, UM_SEGV_MAPERR, below + 0x100000);
 	assert_int_equal(um_store(p, below + 0x101000, 1, 1, &si), 0);
-	if (um_check(sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(sys);
+	free_checked(sys);
 }
 
 int main(void)

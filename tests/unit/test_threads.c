@@ -7,45 +7,16 @@
  * Worker threads never call cmocka's assertions (they longjmp); they record
  * the first failure, and the main thread fails the test after joining.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define BASE 0x7ffff7fff000ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-#define AS (UM_MAP_SHARED | UM_MAP_ANONYMOUS)
 #define NTHREADS 4
 
-struct env {
-	struct um_system *sys;
-	struct um_proc *p;
-};
-
-#define assert_ret(expr, want)                                                                   \
-	do {                                                                                     \
-		long long got_ = (long long)(expr);                                              \
-		long long want_ = (long long)(want);                                             \
-		if (got_ != want_)                                                               \
-			fail_msg("%s = %lld (%#llx), expected %s = %lld (%#llx)", #expr, got_,   \
-				 (unsigned long long)got_, #want, want_,                         \
-				 (unsigned long long)want_);                                     \
-	} while (0)
+#define LOAD(p, a) load_ok(p, a, 8, __LINE__)
 
 /* ------------------------------------------------ errors from threads */
 
@@ -84,26 +55,28 @@ static void assert_no_thread_errors(void)
 }
 
 /* Loads and stores that report instead of asserting; return 0 on success. */
+static int t_reported(int r, const struct um_siginfo *si, const char *call, uint64_t addr,
+		      const char *what)
+{
+	if (r != 0)
+		report("%s: %s(%#llx) = %d {signo %d, code %d, addr %#llx}", what, call,
+		       (unsigned long long)addr, r, si->signo, si->code,
+		       (unsigned long long)si->addr);
+	return r;
+}
+
 static int t_load(struct um_proc *p, uint64_t addr, uint64_t *v, const char *what)
 {
 	struct um_siginfo si = { 0, 0, 0 };
 	int r = um_load(p, addr, 8, v, &si);
-	if (r != 0)
-		report("%s: um_load(%#llx) = %d {signo %d, code %d, addr %#llx}", what,
-		       (unsigned long long)addr, r, si.signo, si.code,
-		       (unsigned long long)si.addr);
-	return r;
+	return t_reported(r, &si, "um_load", addr, what);
 }
 
 static int t_store(struct um_proc *p, uint64_t addr, uint64_t v, const char *what)
 {
 	struct um_siginfo si = { 0, 0, 0 };
 	int r = um_store(p, addr, 8, v, &si);
-	if (r != 0)
-		report("%s: um_store(%#llx) = %d {signo %d, code %d, addr %#llx}", what,
-		       (unsigned long long)addr, r, si.signo, si.code,
-		       (unsigned long long)si.addr);
-	return r;
+	return t_reported(r, &si, "um_store", addr, what);
 }
 
 static void t_expect(struct um_proc *p, uint64_t addr, uint64_t want, const char *what)
@@ -126,33 +99,6 @@ static void t_expect_fault(int r, const struct um_siginfo *si, int code, uint64_
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static uint64_t load_ok(struct um_proc *p, uint64_t addr, int line)
-{
-	struct um_siginfo si = { 0, 0, 0 };
-	uint64_t v = 0;
-	int r = um_load(p, addr, 8, &v, &si);
-	if (r != 0)
-		fail_msg("line %d: um_load(%#llx) = %d {signo %d, code %d, addr %#llx}", line,
-			 (unsigned long long)addr, r, si.signo, si.code,
-			 (unsigned long long)si.addr);
-	return v;
-}
-#define LOAD(p, a) load_ok(p, a, __LINE__)
-
-static struct um_sys_stats sys_stats(struct um_system *sys)
-{
-	struct um_sys_stats st;
-	um_system_stats(sys, &st);
-	return st;
-}
-
-static struct um_proc_stats proc_stats(struct um_proc *p)
-{
-	struct um_proc_stats st;
-	um_proc_stats(p, &st);
-	return st;
-}
 
 /*
  * A deadlock must fail the run, not hang it: each test arms a watchdog
@@ -188,61 +134,44 @@ static void watchdog_arm(const char *name)
 	atomic_store(&watchdog_deadline, (long long)time(NULL) + WATCHDOG_SECONDS);
 }
 
-#define boot(state) boot_(state, __func__)
-static struct env *boot_(void **state, const char *name)
+/* Boots the default machine with the watchdog armed for the test that calls it. */
+#define boot_watched(state) boot_named(state, __func__)
+static struct env *boot_named(void **state, const char *name)
 {
-	struct env *e = *state;
 	watchdog_arm(name);
-	struct um_config cfg;
-	um_config_init(&cfg);
-	cfg.phys_bytes = 64ULL << 20;
-	cfg.mmap_base = BASE;
-	cfg.mmap_min_addr = 65536;
-	assert_ret(um_system_new(&cfg, &e->sys), 0);
-	assert_ret(um_proc_new(e->sys, &e->p), 0);
-	assert_ret(um_page_size(e->sys), PG);
-	return e;
+	return boot_default(state);
 }
 
-static void check_now(struct env *e, int line)
+static int threads_teardown(void **state)
 {
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	if (rc != 0)
-		fail_msg("line %d: um_check = %d: %s", line, rc, why);
-}
-#define CHECK(e) check_now(e, __LINE__)
-
-static void finish(struct env *e)
-{
-	char why[512] = "";
-	int rc = um_check(e->sys, why, sizeof why);
-	um_system_free(e->sys);
-	e->sys = NULL;
-	if (rc != 0)
-		fail_msg("um_check = %d: %s", rc, why);
-}
-
-static int env_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct env));
-	return *state ? 0 : -1;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
 	atomic_store(&watchdog_deadline, 0);
-	if (e->sys)
-		um_system_free(e->sys);
-	free(e);
-	return 0;
+	return env_teardown(state);
 }
 
-static void start_threads(pthread_t *t, int n, void *(*fn)(void *), void *args, size_t argsize)
+/* What each worker thread is given. */
+struct worker {
+	struct um_proc *p; /* the process it works in */
+	uint64_t base;	   /* the area it works in */
+	int id;
+	pthread_barrier_t *go; /* every worker starts at once */
+	char what[64];	       /* its name in reports */
+	int read_first;	       /* fault workers: read the shared pages before writing them */
+	atomic_int *stop;      /* snapshot writer: stop writing */
+	atomic_int *started;   /* snapshot writer: the first round is written */
+};
+
+/* Names the worker (role and number) and waits for the others; returns the name. */
+static const char *worker_start(struct worker *w, const char *role)
+{
+	snprintf(w->what, sizeof w->what, "%s %d", role, w->id);
+	pthread_barrier_wait(w->go);
+	return w->what;
+}
+
+static void start_threads(pthread_t *t, int n, void *(*fn)(void *), struct worker *args)
 {
 	for (int i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * argsize) != 0)
+		if (pthread_create(&t[i], NULL, fn, &args[i]) != 0)
 			fail_msg("pthread_create failed");
 }
 
@@ -250,6 +179,19 @@ static void join_threads(pthread_t *t, int n)
 {
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
+}
+
+/*
+ * Runs fn on each of the NTHREADS args (which start together on go), waits
+ * for them all, then fails the test on the first error any of them reported.
+ */
+static void run_workers(void *(*fn)(void *), struct worker *args, pthread_barrier_t *go)
+{
+	pthread_t th[NTHREADS];
+	start_threads(th, NTHREADS, fn, args);
+	join_threads(th, NTHREADS);
+	pthread_barrier_destroy(go);
+	assert_no_thread_errors();
 }
 
 /* ----------------------------------- concurrent faults in one process */
@@ -263,14 +205,6 @@ static void join_threads(pthread_t *t, int n)
 #define OWN 64
 #define SHARED 16
 #define ROUNDS 4
-
-struct fault_arg {
-	struct um_proc *p;
-	uint64_t base;
-	int id;
-	pthread_barrier_t *go;
-	int read_first;
-};
 
 static uint64_t own_val(int t, uint64_t i, int r)
 {
@@ -289,10 +223,8 @@ static uint64_t shared_slot(uint64_t base, uint64_t j, int t, int r)
 
 static void *fault_worker(void *argp)
 {
-	struct fault_arg *a = argp;
-	char what[64];
-	snprintf(what, sizeof what, "thread %d", a->id);
-	pthread_barrier_wait(a->go);
+	struct worker *a = argp;
+	const char *what = worker_start(a, "thread");
 	if (a->read_first) {
 		/* every thread reads every shared page first (zero page), then
 		 * they all write: racing upgrades of the same PTEs */
@@ -326,22 +258,20 @@ static void *fault_worker(void *argp)
 
 static void run_fault_workers(void **state, int read_first)
 {
-	struct env *e = boot_(state, read_first ? "threads_read_then_write_same_pages_concurrently"
-					       : "threads_fault_own_and_shared_pages_concurrently");
+	/* the watchdog names the test, not this helper */
+	const char *name = read_first ? "threads_read_then_write_same_pages_concurrently"
+				      : "threads_fault_own_and_shared_pages_concurrently";
+	struct env *e = boot_named(state, name);
 	const uint64_t npages = NTHREADS * OWN + SHARED;
-	const uint64_t base = BASE - npages * PG;
-	assert_ret(um_mmap(e->p, 0, npages * PG, RW, AP, -1, 0), base);
+	const uint64_t base = MAP_BELOW_BASE(e, npages, RW, AP);
 
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NTHREADS);
-	struct fault_arg args[NTHREADS];
-	pthread_t th[NTHREADS];
+	struct worker args[NTHREADS];
 	for (int t = 0; t < NTHREADS; t++)
-		args[t] = (struct fault_arg){ e->p, base, t, &go, read_first };
-	start_threads(th, NTHREADS, fault_worker, args, sizeof args[0]);
-	join_threads(th, NTHREADS);
-	pthread_barrier_destroy(&go);
-	assert_no_thread_errors();
+		args[t] = (struct worker){ .p = e->p, .base = base, .id = t, .go = &go,
+					   .read_first = read_first };
+	run_workers(fault_worker, args, &go);
 
 	CHECK(e);
 	for (int t = 0; t < NTHREADS; t++) {
@@ -372,28 +302,20 @@ static void threads_read_then_write_same_pages_concurrently(void **state)
 
 /* --------------------------- mmap/munmap beside faults in another region */
 
+/* Workers 0 and 1 fault in the region; workers 2 and 3 map and unmap beside it. */
 #define REGION 128
 #define MAPPER_ITERS 150
 
-struct mix_arg {
-	struct um_proc *p;
-	uint64_t region;
-	int id; /* 0, 1: faulters; 2, 3: mappers */
-	pthread_barrier_t *go;
-};
-
 static void *mix_worker(void *argp)
 {
-	struct mix_arg *a = argp;
-	char what[64];
-	snprintf(what, sizeof what, "thread %d", a->id);
-	pthread_barrier_wait(a->go);
+	struct worker *a = argp;
+	const char *what = worker_start(a, "thread");
 	if (a->id < 2) {
 		/* faulter: its half of the region, several passes */
 		uint64_t first = (uint64_t)a->id * (REGION / 2);
 		for (int r = 0; r < 6; r++)
 			for (uint64_t i = first; i < first + REGION / 2; i++) {
-				uint64_t addr = a->region + i * PG + (uint64_t)r * 8;
+				uint64_t addr = a->base + i * PG + (uint64_t)r * 8;
 				if (t_store(a->p, addr, (i << 8) | (uint64_t)r, what) == 0)
 					t_expect(a->p, addr, (i << 8) | (uint64_t)r, what);
 			}
@@ -409,7 +331,7 @@ static void *mix_worker(void *argp)
 			return NULL;
 		}
 		uint64_t addr = (uint64_t)m;
-		if (addr + n * PG > a->region && addr < a->region + REGION * PG) {
+		if (addr + n * PG > a->base && addr < a->base + REGION * PG) {
 			report("%s: um_mmap returned %#llx inside the busy region", what,
 			       (unsigned long long)addr);
 			return NULL;
@@ -437,20 +359,15 @@ static void *mix_worker(void *argp)
 
 static void mmap_munmap_while_other_threads_fault(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t region = BASE - REGION * PG;
-	assert_ret(um_mmap(e->p, 0, REGION * PG, RW, AP, -1, 0), region);
+	struct env *e = boot_watched(state);
+	const uint64_t region = MAP_BELOW_BASE(e, REGION, RW, AP);
 
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NTHREADS);
-	struct mix_arg args[NTHREADS];
-	pthread_t th[NTHREADS];
+	struct worker args[NTHREADS];
 	for (int t = 0; t < NTHREADS; t++)
-		args[t] = (struct mix_arg){ e->p, region, t, &go };
-	start_threads(th, NTHREADS, mix_worker, args, sizeof args[0]);
-	join_threads(th, NTHREADS);
-	pthread_barrier_destroy(&go);
-	assert_no_thread_errors();
+		args[t] = (struct worker){ .p = e->p, .base = region, .id = t, .go = &go };
+	run_workers(mix_worker, args, &go);
 
 	CHECK(e);
 	for (uint64_t i = 0; i < REGION; i++)
@@ -548,98 +465,101 @@ static void h_store(struct helper *h)
 	h->r = um_store(h->p, h->addr, 8, h->val, &h->si);
 }
 
-#define assert_helper_fault(h, want_code)                                                             \
-	do {                                                                                     \
-		if ((h)->r != -EFAULT || (h)->si.signo != UM_SIGSEGV ||                       \
-		    (h)->si.code != (want_code) || (h)->si.addr != (h)->addr)                   \
-			fail_msg("helper access = %d {want_signo %d, want_code %d, want_addr %#llx}, expected " \
-				 "-EFAULT {SIGSEGV, %d, %#llx}",                                 \
-				 (h)->r, (h)->si.signo, (h)->si.code,                      \
-				 (unsigned long long)(h)->si.addr, (want_code),                    \
-				 (unsigned long long)(h)->addr);                                 \
+/*
+ * What one access by the helper answered: kept, so that the test asserts
+ * on it once the helper has stopped (a failed assertion does not return).
+ */
+struct answer {
+	int r;
+	struct um_siginfo si;
+	uint64_t val; /* what a load read */
+};
+
+static struct answer helper_load(struct helper *h)
+{
+	helper_step(h, h_load);
+	return (struct answer){ h->r, h->si, h->val };
+}
+
+static struct answer helper_store(struct helper *h, uint64_t v)
+{
+	h->val = v;
+	helper_step(h, h_store);
+	return (struct answer){ h->r, h->si, h->val };
+}
+
+/* The access faulted with SIGSEGV and want_code at the helper's address. */
+#define assert_answer_fault(ans, h, want_code)                                                     \
+	do {                                                                                       \
+		if ((ans).r != -EFAULT || (ans).si.signo != UM_SIGSEGV ||                          \
+		    (ans).si.code != (want_code) || (ans).si.addr != (h)->addr)                    \
+			fail_msg("helper access = %d {signo %d, code %d, addr %#llx}, expected "   \
+				 "-EFAULT {SIGSEGV, %d, %#llx}",                                   \
+				 (ans).r, (ans).si.signo, (ans).si.code,                           \
+				 (unsigned long long)(ans).si.addr, (want_code),                   \
+				 (unsigned long long)(h)->addr);                                   \
 	} while (0)
 
 static void munmap_by_one_thread_is_seen_by_another(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - 2 * PG;
-	assert_ret(um_mmap(e->p, 0, 2 * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_watched(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 2, RW, AP);
 	struct helper h;
 	helper_start(&h, e->p, a + 40);
-	h.val = 0x77;
-	helper_step(&h, h_store); /* the helper's TLB caches a write entry */
-	assert_ret(h.r, 0);
-	helper_step(&h, h_load);
-	assert_ret(h.r, 0);
-	assert_ret(h.val, 0x77);
+	assert_ret(helper_store(&h, 0x77).r, 0); /* the helper's TLB caches a write entry */
+	struct answer ld = helper_load(&h);
+	assert_ret(ld.r, 0);
+	assert_ret(ld.val, 0x77);
 	assert_ret(um_munmap(e->p, a, PG), 0);
-	helper_step(&h, h_load);
-	int r1 = h.r;
-	struct um_siginfo s1 = h.si;
-	helper_step(&h, h_store);
+	ld = helper_load(&h);
+	struct answer st = helper_store(&h, 0);
 	helper_stop(&h);
-	assert_helper_fault(&h, UM_SEGV_MAPERR);
-	h.r = r1;
-	h.si = s1;
-	assert_helper_fault(&h, UM_SEGV_MAPERR);
+	assert_answer_fault(st, &h, UM_SEGV_MAPERR);
+	assert_answer_fault(ld, &h, UM_SEGV_MAPERR);
 	/* a new mapping at the same place reads zero in the helper too */
 	assert_ret(um_mmap(e->p, a, PG, RW, AP | UM_MAP_FIXED, -1, 0), a);
 	helper_start(&h, e->p, a + 40);
-	helper_step(&h, h_load);
+	ld = helper_load(&h);
 	helper_stop(&h);
-	assert_ret(h.r, 0);
-	assert_ret(h.val, 0);
+	assert_ret(ld.r, 0);
+	assert_ret(ld.val, 0);
 	CHECK(e);
 	finish(e);
 }
 
 static void mprotect_by_one_thread_revokes_write_in_another(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	struct env *e = boot_watched(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	struct helper h;
 	helper_start(&h, e->p, a + 8);
-	h.val = 5;
-	helper_step(&h, h_store);
-	assert_ret(h.r, 0);
+	assert_ret(helper_store(&h, 5).r, 0);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_READ), 0);
-	h.val = 6;
-	helper_step(&h, h_store);
-	int rs = h.r;
-	struct um_siginfo ss = h.si;
-	helper_step(&h, h_load);
-	int rl = h.r;
-	uint64_t vl = h.val;
+	struct answer st = helper_store(&h, 6);
+	struct answer ld = helper_load(&h);
 	assert_ret(um_mprotect(e->p, a, PG, UM_PROT_NONE), 0);
-	helper_step(&h, h_load);
+	struct answer none = helper_load(&h);
 	helper_stop(&h);
-	assert_helper_fault(&h, UM_SEGV_ACCERR);
-	h.r = rs;
-	h.si = ss;
-	assert_helper_fault(&h, UM_SEGV_ACCERR);
-	assert_ret(rl, 0);
-	assert_ret(vl, 5);
+	assert_answer_fault(none, &h, UM_SEGV_ACCERR);
+	assert_answer_fault(st, &h, UM_SEGV_ACCERR);
+	assert_ret(ld.r, 0);
+	assert_ret(ld.val, 5);
 	CHECK(e);
 	finish(e);
 }
 
 static void fork_by_one_thread_write_protects_for_another(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - PG;
-	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), a);
+	struct env *e = boot_watched(state);
+	const uint64_t a = MAP_BELOW_BASE(e, 1, RW, AP);
 	struct helper h;
 	helper_start(&h, e->p, a);
-	h.val = 1;
-	helper_step(&h, h_store); /* write entry cached in the helper's TLB */
-	assert_ret(h.r, 0);
+	assert_ret(helper_store(&h, 1).r, 0); /* write entry cached in the helper's TLB */
 	struct um_proc *c = NULL;
 	assert_ret(um_fork(e->p, &c), 0);
-	h.val = 2;
-	helper_step(&h, h_store);
+	struct answer st = helper_store(&h, 2);
 	helper_stop(&h);
-	assert_ret(h.r, 0);
+	assert_ret(st.r, 0);
 	assert_ret(LOAD(e->p, a), 2);
 	assert_ret(LOAD(c, a), 1);
 	assert_ret(sys_stats(e->sys).cow_copies, 1);
@@ -651,50 +571,40 @@ static void fork_by_one_thread_write_protects_for_another(void **state)
 
 #define COW_PAGES 64
 
-struct cow_arg {
-	struct um_proc *child;
-	uint64_t base;
-	int id;
-	pthread_barrier_t *go;
-};
-
 static void *cow_worker(void *argp)
 {
-	struct cow_arg *a = argp;
-	char what[64];
-	snprintf(what, sizeof what, "child %d", a->id);
-	pthread_barrier_wait(a->go);
+	struct worker *a = argp;
+	const char *what = worker_start(a, "child");
 	for (uint64_t i = 0; i < COW_PAGES; i++) {
 		uint64_t p = (i + (uint64_t)a->id * 11) % COW_PAGES;
-		t_expect(a->child, a->base + p * PG, 0xf000 + p, what);
-		t_store(a->child, a->base + p * PG + 8, ((uint64_t)a->id << 16) | p, what);
+		t_expect(a->p, a->base + p * PG, 0xf000 + p, what);
+		t_store(a->p, a->base + p * PG + 8, ((uint64_t)a->id << 16) | p, what);
 	}
 	for (uint64_t p = 0; p < COW_PAGES; p++) {
-		t_expect(a->child, a->base + p * PG, 0xf000 + p, what);
-		t_expect(a->child, a->base + p * PG + 8, ((uint64_t)a->id << 16) | p, what);
+		t_expect(a->p, a->base + p * PG, 0xf000 + p, what);
+		t_expect(a->p, a->base + p * PG + 8, ((uint64_t)a->id << 16) | p, what);
 	}
 	pthread_barrier_wait(a->go);
-	um_exit(a->child); /* concurrently with the other children */
+	um_exit(a->p); /* concurrently with the other children */
 	return NULL;
 }
 
 static void children_break_cow_concurrently(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - COW_PAGES * PG;
-	assert_ret(um_mmap(e->p, 0, COW_PAGES * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_watched(state);
+	const uint64_t a = MAP_BELOW_BASE(e, COW_PAGES, RW, AP);
 	for (uint64_t p = 0; p < COW_PAGES; p++)
 		assert_ret(um_store(e->p, a + p * PG, 8, 0xf000 + p, NULL), 0);
-	struct cow_arg args[NTHREADS];
+	struct worker args[NTHREADS];
 	pthread_t th[NTHREADS];
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NTHREADS + 1);
 	for (int t = 0; t < NTHREADS; t++) {
 		struct um_proc *c = NULL;
 		assert_ret(um_fork(e->p, &c), 0);
-		args[t] = (struct cow_arg){ c, a, t, &go };
+		args[t] = (struct worker){ .p = c, .base = a, .id = t, .go = &go };
 	}
-	start_threads(th, NTHREADS, cow_worker, args, sizeof args[0]);
+	start_threads(th, NTHREADS, cow_worker, args);
 	pthread_barrier_wait(&go); /* start */
 	pthread_barrier_wait(&go); /* all written, not yet exited */
 	join_threads(th, NTHREADS);
@@ -721,22 +631,13 @@ static void children_break_cow_concurrently(void **state)
 #define SNAP_PAGES 32
 #define FORKS_PER_THREAD 12
 
-struct snap_arg {
-	struct um_proc *parent;
-	uint64_t base;
-	int id;
-	atomic_int *stop;
-	atomic_int *started; /* the writer finished its first round */
-	pthread_barrier_t *go;
-};
-
 static void *snap_writer(void *argp)
 {
-	struct snap_arg *a = argp;
+	struct worker *a = argp;
 	pthread_barrier_wait(a->go);
 	for (uint64_t r = 1; r == 1 || !atomic_load(a->stop); r++) {
 		for (uint64_t p = 0; p < SNAP_PAGES; p++)
-			if (t_store(a->parent, a->base + p * PG, r, "writer") != 0) {
+			if (t_store(a->p, a->base + p * PG, r, "writer") != 0) {
 				atomic_store(a->started, 1);
 				return NULL;
 			}
@@ -755,15 +656,13 @@ static int read_snapshot(struct um_proc *c, uint64_t base, uint64_t *out, const 
 
 static void *snap_forker(void *argp)
 {
-	struct snap_arg *a = argp;
-	char what[64];
-	snprintf(what, sizeof what, "forker %d", a->id);
-	pthread_barrier_wait(a->go);
+	struct worker *a = argp;
+	const char *what = worker_start(a, "forker");
 	while (!atomic_load(a->started))
 		sched_yield();
 	for (int k = 0; k < FORKS_PER_THREAD; k++) {
 		struct um_proc *c = NULL;
-		int r = um_fork(a->parent, &c);
+		int r = um_fork(a->p, &c);
 		if (r != 0) {
 			report("%s: um_fork = %d", what, r);
 			return NULL;
@@ -792,19 +691,19 @@ static void *snap_forker(void *argp)
 
 static void fork_while_another_thread_writes_gives_stable_snapshot(void **state)
 {
-	struct env *e = boot(state);
-	const uint64_t a = BASE - SNAP_PAGES * PG;
-	assert_ret(um_mmap(e->p, 0, SNAP_PAGES * PG, RW, AP, -1, 0), a);
+	struct env *e = boot_watched(state);
+	const uint64_t a = MAP_BELOW_BASE(e, SNAP_PAGES, RW, AP);
 	atomic_int stop = 0, started = 0;
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NTHREADS);
-	struct snap_arg args[NTHREADS];
+	struct worker args[NTHREADS];
 	pthread_t th[NTHREADS];
 	for (int t = 0; t < NTHREADS; t++)
-		args[t] = (struct snap_arg){ e->p, a, t, &stop, &started, &go };
+		args[t] = (struct worker){ .p = e->p, .base = a, .id = t, .go = &go,
+					   .stop = &stop, .started = &started };
 	if (pthread_create(&th[0], NULL, snap_writer, &args[0]) != 0)
 		fail_msg("pthread_create failed");
-	start_threads(th + 1, NTHREADS - 1, snap_forker, args + 1, sizeof args[0]);
+	start_threads(th + 1, NTHREADS - 1, snap_forker, args + 1);
 	join_threads(th + 1, NTHREADS - 1);
 	atomic_store(&stop, 1);
 	pthread_join(th[0], NULL);
@@ -824,7 +723,7 @@ int main(void)
 	pthread_t wd;
 	if (pthread_create(&wd, NULL, watchdog_main, NULL) == 0)
 		pthread_detach(wd);
-#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, env_setup, threads_teardown)
 	const struct CMUnitTest tests[] = {
 		T(threads_fault_own_and_shared_pages_concurrently),
 		T(threads_read_then_write_same_pages_concurrently),

@@ -3,27 +3,16 @@
  * um_store64_hit): they hit after a fill, miss on anything not filled or
  * not aligned, and every change that takes rights away makes them miss.
  */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include "usermm.h"
-
-#define PG 4096ULL
-#define RW (UM_PROT_READ | UM_PROT_WRITE)
-#define AP (UM_MAP_PRIVATE | UM_MAP_ANONYMOUS)
-
-struct env {
+struct tlb_env {
 	struct um_system *sys;
 	struct um_proc *p;
 	struct um_tlb *t;
 	uint64_t a;
 };
 
-static void boot(struct env *e)
+static void boot_tlb(struct tlb_env *e)
 {
 	struct um_config cfg;
 
@@ -36,23 +25,14 @@ static void boot(struct env *e)
 	assert_true((int64_t)e->a > 0);
 }
 
-static void finish(struct env *e)
-{
-	char why[256] = "";
-
-	if (um_check(e->sys, why, sizeof(why)))
-		fail_msg("um_check: %s", why);
-	um_system_free(e->sys);
-}
-
 static void inline_paths_hit_after_a_fill_and_miss_before(void **state)
 {
-	struct env e;
+	struct tlb_env e;
 	struct um_siginfo si;
 	uint64_t v = 0;
 
 	(void)state;
-	boot(&e);
+	boot_tlb(&e);
 	const uint64_t *gen = um_tlb_gen(e.p);
 	/* Nothing filled yet: both miss and change nothing. */
 	assert_int_equal(um_load64_hit(e.t, gen, e.a, &v), 1);
@@ -70,18 +50,18 @@ static void inline_paths_hit_after_a_fill_and_miss_before(void **state)
 	assert_int_equal(um_load(e.p, e.a + PG, 8, &v, &si), 0);
 	assert_int_equal(um_load64_hit(e.t, gen, e.a + PG, &v), 0);
 	assert_int_equal(um_store64_hit(e.t, gen, e.a + PG, 1), 1);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 static void rights_taken_away_make_inline_paths_miss(void **state)
 {
-	struct env e;
+	struct tlb_env e;
 	struct um_siginfo si;
 	struct um_proc *c;
 	uint64_t v;
 
 	(void)state;
-	boot(&e);
+	boot_tlb(&e);
 	const uint64_t *gen = um_tlb_gen(e.p);
 	assert_int_equal(um_store(e.p, e.a, 8, 1, &si), 0);
 	assert_int_equal(um_store(e.p, e.a + PG, 8, 2, &si), 0);
@@ -105,25 +85,25 @@ static void rights_taken_away_make_inline_paths_miss(void **state)
 	assert_int_equal(um_load64_hit(e.t, gen, e.a + PG, &v), 1);
 	assert_int_equal(um_load(e.p, e.a + PG, 8, &v, &si), -EFAULT);
 	assert_int_equal(si.code, UM_SEGV_MAPERR);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 /* exec gives the process a new address space, and a new generation word. */
 static void exec_gives_a_new_generation(void **state)
 {
-	struct env e;
+	struct tlb_env e;
 	struct um_siginfo si;
 	uint64_t v;
 
 	(void)state;
-	boot(&e);
+	boot_tlb(&e);
 	const uint64_t *gen = um_tlb_gen(e.p);
 	assert_int_equal(um_store(e.p, e.a, 8, 1, &si), 0);
 	assert_int_equal(um_exec(e.p), 0);
 	assert_ptr_not_equal(um_tlb_gen(e.p), gen);
 	assert_int_equal(um_load64_hit(e.t, um_tlb_gen(e.p), e.a, &v), 1);
 	assert_int_equal(um_load(e.p, e.a, 8, &v, &si), -EFAULT);
-	finish(&e);
+	free_checked(e.sys);
 }
 
 int main(void)

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -118,7 +119,7 @@ static void set_ret(struct drv_rep *rep, long r)
 /* Drops every capability, for good: from the bounding set too, so exec keeps none. */
 static void drop_caps(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
 	int cap;
 
@@ -176,6 +177,46 @@ static void send_ready(int probe)
 	rep.ret = probe ? (int64_t)probe_top() : 0;
 	rep.addr = (uint64_t)getpid();
 	reply(&rep, NULL);
+}
+
+/* ---------------------------------------------------------------- files */
+
+/*
+ * open(2) below the working directory (the run's sandbox), refusing what
+ * would leave it as the library does: openat2 with RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS, EXDEV reported as EACCES; "/dev/zero" is opened
+ * as it is. openat2 refuses flag bits and modes that open(2) ignores
+ * (EINVAL): then the path is checked with an O_PATH openat2 and opened
+ * with openat(2). Returns the descriptor, or -1 with errno set.
+ */
+static long open_sandboxed(const char *path, int flags, unsigned mode)
+{
+	struct open_how how;
+	long fd;
+
+	if (!strcmp(path, "/dev/zero"))
+		return syscall(SYS_openat, AT_FDCWD, path, (long)flags, (long)mode);
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(unsigned)flags;
+	how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd >= 0 || errno != EINVAL) {
+		if (fd < 0 && errno == EXDEV)
+			errno = EACCES;
+		return fd;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0 && errno == EXDEV) {
+		errno = EACCES;
+		return -1;
+	}
+	if (fd >= 0)
+		close((int)fd);
+	return syscall(SYS_openat, AT_FDCWD, path, (long)flags, (long)mode);
 }
 
 /* --------------------------------------------------------- memory access */
@@ -308,7 +349,7 @@ static void recv_req(struct drv_req *req, int *fd)
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct iovec iov = { req, sizeof(*req) };
+	struct iovec iov = {req, sizeof(*req)};
 	struct msghdr msg;
 	struct cmsghdr *c;
 	ssize_t r;
@@ -335,8 +376,8 @@ static void recv_req(struct drv_req *req, int *fd)
 	req_data[req->len] = '\0';
 }
 
-static char *const exec_argv[] = { "usermm-driver", NULL };
-static char *const exec_envp[] = { NULL };
+static char *const exec_argv[] = {"usermm-driver", NULL};
+static char *const exec_envp[] = {NULL};
 
 /* Handles one request; returns when the reply is sent. */
 static void serve(const struct drv_req *q, int fd)
@@ -351,8 +392,8 @@ static void serve(const struct drv_req *q, int fd)
 				      q->a[6]));
 		break;
 	case DRV_OPEN:
-		set_ret(&rep, syscall(SYS_openat, AT_FDCWD, (const char *)req_data, (long)q->a[0],
-				      (long)q->a[1]));
+		set_ret(&rep,
+			open_sandboxed((const char *)req_data, (int)q->a[0], (unsigned)q->a[1]));
 		break;
 	case DRV_READ:
 	case DRV_PREAD:
@@ -425,7 +466,8 @@ static void serve(const struct drv_req *q, int fd)
 			if (dup2(fd, DRV_FD) < 0)
 				die();
 			close(fd);
-			send_ready(0); /* the parent's top: a probe now would land below its mappings */
+			send_ready(
+			    0); /* the parent's top: a probe now would land below its mappings */
 			return;
 		}
 		close(fd);

@@ -17,26 +17,26 @@
 
 #include <stdint.h>
 
-#define DRV_FD 1000
+#define DRV_FD	     1000
 #define DRV_MAX_DATA (1u << 20)
 
 enum drv_op {
-	DRV_SYSCALL = 1,	/* a[0] = number, a[1..6] = arguments */
-	DRV_OPEN,		/* data = path; a[0] flags, a[1] mode */
-	DRV_READ,		/* a[0] fd, a[1] count: reply data = bytes */
-	DRV_PREAD,		/* a[0] fd, a[1] count, a[2] offset */
-	DRV_WRITE,		/* a[0] fd, data = bytes */
-	DRV_PWRITE,		/* a[0] fd, a[1] offset, data = bytes */
-	DRV_MINCORE,		/* a[0] addr, a[1] len, a[2] page size: reply data = vec */
-	DRV_LOAD,		/* a[0] addr, a[1] size (1, 2, 4, 8): ret = value */
-	DRV_STORE,		/* a[0] addr, a[1] size, a[2] value */
-	DRV_COPY_FROM,		/* a[0] addr, a[1] len: reply data = bytes */
-	DRV_COPY_TO,		/* a[0] addr, data = bytes */
-	DRV_FILL,		/* a[0] addr, a[1] len, a[2] byte */
-	DRV_TOUCH,		/* a[0] addr, a[1] len, a[2] write, a[3] page size */
-	DRV_FORK,		/* SCM_RIGHTS: the child's socket; ret = child pid */
-	DRV_EXEC,		/* the driver execs itself: a ready message follows */
-	DRV_EXIT,		/* _exit(0); no reply */
+	DRV_SYSCALL = 1, /* a[0] = number, a[1..6] = arguments */
+	DRV_OPEN,	 /* data = path; a[0] flags, a[1] mode */
+	DRV_READ,	 /* a[0] fd, a[1] count: reply data = bytes */
+	DRV_PREAD,	 /* a[0] fd, a[1] count, a[2] offset */
+	DRV_WRITE,	 /* a[0] fd, data = bytes */
+	DRV_PWRITE,	 /* a[0] fd, a[1] offset, data = bytes */
+	DRV_MINCORE,	 /* a[0] addr, a[1] len, a[2] page size: reply data = vec */
+	DRV_LOAD,	 /* a[0] addr, a[1] size (1, 2, 4, 8): ret = value */
+	DRV_STORE,	 /* a[0] addr, a[1] size, a[2] value */
+	DRV_COPY_FROM,	 /* a[0] addr, a[1] len: reply data = bytes */
+	DRV_COPY_TO,	 /* a[0] addr, data = bytes */
+	DRV_FILL,	 /* a[0] addr, a[1] len, a[2] byte */
+	DRV_TOUCH,	 /* a[0] addr, a[1] len, a[2] write, a[3] page size */
+	DRV_FORK,	 /* SCM_RIGHTS: the child's socket; ret = child pid */
+	DRV_EXEC,	 /* the driver execs itself: a ready message follows */
+	DRV_EXIT,	 /* _exit(0); no reply */
 };
 
 struct drv_req {

@@ -27,23 +27,23 @@ struct be_proc;
 /* One call, arguments resolved. */
 struct be_call {
 	enum op op;
-	uint64_t a[6];		/* the numeric arguments in signature order */
-	const void *data;	/* store, write, pwrite, file CONTENT: the bytes */
+	uint64_t a[6];	  /* the numeric arguments in signature order */
+	const void *data; /* store, write, pwrite, file CONTENT: the bytes */
 	size_t dlen;
-	const char *path;	/* file, open, cat, disk */
-	bool has_content;	/* file: CONTENT given (else a[2] is the byte, when nopt) */
-	int nargs;		/* arguments given (optional ones count) */
+	const char *path; /* file, open, cat, disk */
+	bool has_content; /* file: CONTENT given (else a[2] is the byte, when nopt) */
+	int nargs;	  /* arguments given (optional ones count) */
 };
 
 enum res_kind {
-	RK_OK,		/* success with nothing to say: "ok" */
-	RK_VAL,		/* a value: val */
-	RK_ERR,		/* an errno: err */
-	RK_SIG,		/* a signal: signo, code, addr */
-	RK_BYTES,	/* a byte string: bytes */
-	RK_TEXT,	/* a line already formatted by the back end: bytes */
-	RK_NA,		/* this back end cannot answer */
-	RK_DIED,	/* the process is gone (the kernel driver died) */
+	RK_OK,	  /* success with nothing to say: "ok" */
+	RK_VAL,	  /* a value: val */
+	RK_ERR,	  /* an errno: err */
+	RK_SIG,	  /* a signal: signo, code, addr */
+	RK_BYTES, /* a byte string: bytes */
+	RK_TEXT,  /* a line already formatted by the back end: bytes */
+	RK_NA,	  /* this back end cannot answer */
+	RK_DIED,  /* the process is gone (the kernel driver died) */
 };
 
 struct be_res {

@@ -41,18 +41,18 @@ struct range {
 
 struct be_proc {
 	pid_t pid;
-	int fd;			/* the runner's end of the driver's socket */
+	int fd; /* the runner's end of the driver's socket */
 	uint64_t top;
-	bool dead;		/* the driver died: every call answers RK_DIED */
-	bool ours;		/* a child of the runner (spawned): reaped with waitpid */
-	struct range *own;	/* the driver's mappings when it reported ready */
+	bool dead;	   /* the driver died: every call answers RK_DIED */
+	bool ours;	   /* a child of the runner (spawned): reaped with waitpid */
+	struct range *own; /* the driver's mappings when it reported ready */
 	size_t nown;
 };
 
 struct backend {
 	char *driver;
 	char sandbox[PATH_MAX];
-	int dirfd;		/* the sandbox, for the runner's own file commands */
+	int dirfd; /* the sandbox, for the runner's own file commands */
 	uint32_t page;
 	uint64_t zero_pfn;
 };
@@ -62,7 +62,7 @@ struct backend {
 /* The driver program: $USERMM_DRIVER, or next to this program, or in ../lib/usermm. */
 static char *find_driver(void)
 {
-	static const char *const rel[] = { "usermm-driver", "../lib/usermm/usermm-driver" };
+	static const char *const rel[] = {"usermm-driver", "../lib/usermm/usermm-driver"};
 	const char *env = getenv("USERMM_DRIVER");
 	char self[PATH_MAX], *slash;
 	ssize_t n;
@@ -104,7 +104,7 @@ static uint64_t probe_zero_pfn(uint32_t page)
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)a / page * 8)) ==
-			    (ssize_t)sizeof(ent) &&
+			(ssize_t)sizeof(ent) &&
 		    (ent >> 63) && (ent & ((1ULL << 55) - 1)))
 			pfn = ent & ((1ULL << 55) - 1);
 		close(fd);
@@ -323,7 +323,7 @@ static int record_own(struct be_proc *p)
 	free(p->own);
 	p->own = xcalloc(l.n ? l.n : 1, sizeof(*p->own));
 	for (i = 0; i < l.n; i++)
-		p->own[i] = (struct range){ l.v[i].start, l.v[i].end };
+		p->own[i] = (struct range){l.v[i].start, l.v[i].end};
 	p->nown = l.n;
 	vma_list_free(&l);
 	return 0;
@@ -341,6 +341,11 @@ static int wait_ready(struct be_proc *p, const struct be_proc *from, struct sbuf
 
 	if (recv_rep(p->fd, &rep, NULL)) {
 		sb_puts(err, "the driver did not start");
+		return -1;
+	}
+	if (rep.ret < 0) {
+		/* Not a ready message: the request before (exec) failed. */
+		sb_printf(err, "the driver could not start: %s", strerror(rep.err));
 		return -1;
 	}
 	p->pid = (pid_t)rep.addr;
@@ -395,11 +400,10 @@ static int k_proc_new(struct backend *be, struct be_proc **out, struct sbuf *err
 		return -1;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (dup2(sv[1], DRV_FD) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		/* The driver's only descriptor: a scenario process starts with none, as in sim. */
+		if (dup2(sv[1], DRV_FD) < 0)
 			_exit(127);
-		syscall(SYS_close_range, 3U, DRV_FD - 1U, 0U);
+		syscall(SYS_close_range, 0U, DRV_FD - 1U, 0U);
 		syscall(SYS_close_range, DRV_FD + 1U, ~0U, 0U);
 		if (chdir(be->sandbox))
 			_exit(127);
@@ -426,8 +430,8 @@ static void k_fork(struct backend *be, struct be_proc *parent, struct be_proc **
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct drv_req q = { .op = DRV_FORK };
-	struct iovec iov = { &q, sizeof(q) };
+	struct drv_req q = {.op = DRV_FORK};
+	struct iovec iov = {&q, sizeof(q)};
 	struct msghdr msg;
 	struct cmsghdr *c;
 	struct drv_rep rep;
@@ -485,7 +489,7 @@ static void k_fork(struct backend *be, struct be_proc *parent, struct be_proc **
 
 static void k_exec(struct backend *be, struct be_proc *p, struct be_res *res)
 {
-	struct drv_req q = { .op = DRV_EXEC };
+	struct drv_req q = {.op = DRV_EXEC};
 	struct sbuf err;
 
 	(void)be;
@@ -506,7 +510,7 @@ static void k_exec(struct backend *be, struct be_proc *p, struct be_res *res)
 
 static void k_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 {
-	struct drv_req q = { .op = DRV_EXIT };
+	struct drv_req q = {.op = DRV_EXIT};
 	char buf[256];
 
 	(void)be;
@@ -545,10 +549,10 @@ static void from_rep(const struct drv_rep *rep, struct be_res *res, bool ok_is_z
 	}
 }
 
-static void do_syscall(struct be_proc *p, struct be_res *res, bool ok_is_zero, long nr,
-		       uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+static void do_syscall(struct be_proc *p, struct be_res *res, bool ok_is_zero, long nr, uint64_t a1,
+		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
 {
-	struct drv_req q = { .op = DRV_SYSCALL, .a = { (uint64_t)nr, a1, a2, a3, a4, a5, a6 } };
+	struct drv_req q = {.op = DRV_SYSCALL, .a = {(uint64_t)nr, a1, a2, a3, a4, a5, a6}};
 	struct drv_rep rep;
 
 	if (transact(p, &q, NULL, &rep, NULL)) {
@@ -580,23 +584,6 @@ static void do_bytes(struct be_proc *p, struct drv_req *q, const void *data, str
 	sb_free(&out);
 }
 
-static bool path_escapes(const char *path)
-{
-	const char *s = path;
-
-	if (path[0] == '/')
-		return true;
-	while (*s) {
-		if (s[0] == '.' && s[1] == '.' && (s[2] == '/' || s[2] == '\0'))
-			return true;
-		s = strchr(s, '/');
-		if (!s)
-			break;
-		s++;
-	}
-	return false;
-}
-
 /* file PATH SIZE [BYTE | "CONTENT"], written by the runner in the sandbox. */
 static void host_file(struct backend *be, const struct be_call *c, struct be_res *res)
 {
@@ -604,13 +591,9 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 	unsigned char buf[65536];
 	int fd;
 
-	if (path_escapes(c->path)) {
-		be_res_err(res, EACCES);
-		return;
-	}
-	fd = openat(be->dirfd, c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open_beneath(be->dirfd, c->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
-		be_res_err(res, errno);
+		be_res_err(res, -fd);
 		return;
 	}
 	memset(buf, c->nargs > 2 && !c->has_content ? (int)(c->a[2] & 0xff) : 0, sizeof(buf));
@@ -644,35 +627,34 @@ err:
 /* cat PATH [OFF LEN]: read by the runner, through the host's page cache. */
 static void host_cat(struct backend *be, const struct be_call *c, struct be_res *res)
 {
-	uint64_t off = c->nargs > 2 ? c->a[1] : 0, len = c->nargs > 2 ? c->a[2] : BE_MAX_BYTES;
-	char *buf;
-	ssize_t n;
-	int fd;
+	bool whole = c->nargs <= 2;
+	uint64_t off = whole ? 0 : c->a[1], want = whole ? (uint64_t)BE_MAX_BYTES + 1 : c->a[2];
+	char buf[65536];
+	int fd = open_beneath(be->dirfd, c->path, O_RDONLY, 0);
 
-	if (path_escapes(c->path)) {
-		be_res_err(res, EACCES);
-		return;
-	}
-	fd = openat(be->dirfd, c->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		be_res_err(res, errno);
+		be_res_err(res, -fd);
 		return;
 	}
-	if (len > BE_MAX_BYTES) {
-		close(fd);
-		be_res_err(res, E2BIG);
-		return;
+	res->kind = RK_BYTES;
+	while (res->bytes.len < want) {
+		uint64_t n =
+		    want - res->bytes.len < sizeof(buf) ? want - res->bytes.len : sizeof(buf);
+		ssize_t r = pread(fd, buf, (size_t)n, (off_t)(off + res->bytes.len));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			be_res_err(res, errno);
+			break;
+		}
+		if (r == 0)
+			break;
+		sb_putn(&res->bytes, buf, (size_t)r);
 	}
-	buf = xmalloc(len ? (size_t)len : 1);
-	n = pread(fd, buf, (size_t)len, (off_t)off);
-	if (n < 0) {
-		be_res_err(res, errno);
-	} else {
-		res->kind = RK_BYTES;
-		sb_putn(&res->bytes, buf, (size_t)n);
-	}
-	free(buf);
 	close(fd);
+	if (res->kind == RK_BYTES && res->bytes.len > BE_MAX_BYTES)
+		be_res_err(res, E2BIG);
 }
 
 static void k_call(struct backend *be, struct be_proc *p, const struct be_call *c,
@@ -740,6 +722,9 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		return;
 	case OP_BRK:
 		do_syscall(p, res, false, SYS_brk, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_REMAP_FILE_PAGES:
+		do_syscall(p, res, true, SYS_remap_file_pages, a[0], a[1], a[2], a[3], a[4], 0);
 		return;
 	case OP_CLOSE:
 		do_syscall(p, res, true, SYS_close, a[0], 0, 0, 0, 0, 0);
@@ -830,7 +815,7 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_STORE16:
 	case OP_STORE32:
 	case OP_STORE64: {
-		static const unsigned size[] = { 1, 2, 4, 8 };
+		static const unsigned size[] = {1, 2, 4, 8};
 		bool is_load = c->op <= OP_LOAD64;
 		struct drv_rep rep;
 
@@ -893,8 +878,8 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 
 static bool kernel_named(const char *name)
 {
-	static const char *const names[] = { "[heap]", "[stack]", "[vvar]", "[vvar_vclock]",
-					     "[vdso]", "[vsyscall]", "[uprobes]" };
+	static const char *const names[] = {"[heap]", "[stack]",    "[vvar]",	"[vvar_vclock]",
+					    "[vdso]", "[vsyscall]", "[uprobes]"};
 	size_t i;
 
 	if (!name)
@@ -1030,6 +1015,9 @@ static int k_pagemap(struct backend *be, struct be_proc *p, uint64_t addr, uint6
 
 	if (p->dead)
 		return -ESRCH;
+	/* Without CAP_SYS_ADMIN the kernel shows every frame number as 0. */
+	if (geteuid() != 0)
+		return -EPERM;
 	memset(out, 0, n * sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1051,20 +1039,20 @@ static const char *k_sandbox(struct backend *be)
 }
 
 const struct be_ops be_kernel = {
-	.name = "kernel",
-	.open = k_open,
-	.close = k_close,
-	.config = k_config,
-	.page_size = k_page_size,
-	.proc_new = k_proc_new,
-	.fork = k_fork,
-	.exec = k_exec,
-	.exit = k_exit,
-	.top = k_top,
-	.call = k_call,
-	.maps = k_maps,
-	.status = k_status,
-	.pagemap = k_pagemap,
-	.zero_pfn = k_zero_pfn,
-	.sandbox = k_sandbox,
+    .name = "kernel",
+    .open = k_open,
+    .close = k_close,
+    .config = k_config,
+    .page_size = k_page_size,
+    .proc_new = k_proc_new,
+    .fork = k_fork,
+    .exec = k_exec,
+    .exit = k_exit,
+    .top = k_top,
+    .call = k_call,
+    .maps = k_maps,
+    .status = k_status,
+    .pagemap = k_pagemap,
+    .zero_pfn = k_zero_pfn,
+    .sandbox = k_sandbox,
 };

@@ -3,9 +3,8 @@
  * One um_system per run, made with the configuration the script's config
  * lines set; one um_proc per scenario process.
  *
- * Only the public API (usermm.h) is used. Commands the library has no
- * function for (mremap, madvise, mincore, mlock, munlock, mlockall,
- * munlockall, brk, reclaim) answer ENOSYS.
+ * Only the public API (usermm.h) is used. The one command the library has
+ * no function for, reclaim, answers ENOSYS.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,8 +46,8 @@ static void probe_zero_pfn(struct backend *be)
 
 	if (um_proc_new(be->sys, &p))
 		return;
-	a = um_mmap(p, 0, um_page_size(be->sys), UM_PROT_READ,
-		    UM_MAP_PRIVATE | UM_MAP_ANONYMOUS, -1, 0);
+	a = um_mmap(p, 0, um_page_size(be->sys), UM_PROT_READ, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS,
+		    -1, 0);
 	if (a >= 0 && um_load(p, (uint64_t)a, 1, &v, NULL) == 0 &&
 	    um_pagemap(p, (uint64_t)a, 1, &ent) == 1 && (ent >> 63))
 		be->zero_pfn = ent & ((1ULL << 55) - 1);
@@ -93,6 +92,8 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->mmap_min_addr = val;
 	else if (!strcmp(key, "mmap_base"))
 		c->mmap_base = val;
+	else if (!strcmp(key, "brk_start"))
+		c->brk_start = val;
 	else if (!strcmp(key, "rlimit_memlock") || !strcmp(key, "memlock"))
 		c->rlimit_memlock = val;
 	else if (!strcmp(key, "privileged"))
@@ -104,7 +105,7 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		be_res_err(res, EINVAL);
 		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
 				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "rlimit_memlock privileged)");
+				       "brk_start rlimit_memlock privileged)");
 	}
 }
 
@@ -189,7 +190,7 @@ static void sim_fill(struct um_proc *p, uint64_t addr, uint64_t len, uint8_t byt
 		     struct be_res *res)
 {
 	unsigned char *buf = xmalloc(FILL_CHUNK);
-	struct um_siginfo si = { 0 };
+	struct um_siginfo si = {0};
 	uint64_t done = 0;
 	int rc = 0;
 
@@ -208,11 +209,11 @@ static void sim_fill(struct um_proc *p, uint64_t addr, uint64_t len, uint8_t byt
 }
 
 /* touch: one access per page from addr, as a translation for reading or writing. */
-static void sim_touch(struct backend *be, struct um_proc *p, uint64_t addr, uint64_t len,
-		      int write, struct be_res *res)
+static void sim_touch(struct backend *be, struct um_proc *p, uint64_t addr, uint64_t len, int write,
+		      struct be_res *res)
 {
 	uint64_t ps = um_page_size(be->sys), end = addr + len, at = addr;
-	struct um_siginfo si = { 0 };
+	struct um_siginfo si = {0};
 	void *host;
 	int rc;
 
@@ -225,6 +226,26 @@ static void sim_touch(struct backend *be, struct um_proc *p, uint64_t addr, uint
 		}
 		at = (at & ~(ps - 1)) + ps;
 	}
+}
+
+/* mincore: one digit per page, 1 resident. */
+static void sim_mincore(struct backend *be, struct um_proc *p, uint64_t addr, uint64_t len,
+			struct be_res *res)
+{
+	uint64_t ps = um_page_size(be->sys), n = len / ps + !!(len % ps), i;
+	unsigned char *vec = xcalloc(n ? (size_t)n : 1, 1);
+	int rc = um_mincore(p, addr, len, vec);
+
+	if (rc) {
+		be_res_err(res, -rc);
+	} else {
+		res->kind = RK_TEXT;
+		for (i = 0; i < n; i++)
+			sb_putc(&res->bytes, (vec[i] & 1) ? '1' : '0');
+		if (!n)
+			sb_puts(&res->bytes, "\"\"");
+	}
+	free(vec);
 }
 
 static void sim_meminfo(struct backend *be, struct be_res *res)
@@ -257,7 +278,7 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		     struct be_res *res)
 {
 	struct um_proc *p = bp ? bp->p : NULL;
-	struct um_siginfo si = { 0 };
+	struct um_siginfo si = {0};
 	const uint64_t *a = c->a;
 	uint64_t val = 0;
 	int64_t r;
@@ -288,8 +309,10 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_LOAD16:
 	case OP_LOAD32:
 	case OP_LOAD64: {
-		unsigned size = c->op == OP_LOAD8 ? 1 : c->op == OP_LOAD16 ? 2 : c->op == OP_LOAD32 ? 4
-											  : 8;
+		unsigned size = c->op == OP_LOAD8    ? 1
+				: c->op == OP_LOAD16 ? 2
+				: c->op == OP_LOAD32 ? 4
+						     : 8;
 
 		rc = um_load(p, a[0], size, &val, &si);
 		if (rc) {
@@ -304,8 +327,10 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_STORE16:
 	case OP_STORE32:
 	case OP_STORE64: {
-		unsigned size = c->op == OP_STORE8 ? 1 : c->op == OP_STORE16 ? 2
-						       : c->op == OP_STORE32 ? 4 : 8;
+		unsigned size = c->op == OP_STORE8    ? 1
+				: c->op == OP_STORE16 ? 2
+				: c->op == OP_STORE32 ? 4
+						      : 8;
 
 		rc = um_store(p, a[0], size, a[1], &si);
 		if (rc)
@@ -364,8 +389,43 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_MSYNC:
 		sim_file_call(be, p, c, res);
 		return;
+	case OP_MREMAP:
+		r = um_mremap(p, a[0], a[1], a[2], (int)a[3], c->nargs > 4 ? a[4] : 0);
+		if (r < 0 && r >= -4095) {
+			be_res_err(res, (int)-r);
+		} else {
+			res->kind = RK_VAL;
+			res->val = (uint64_t)r;
+		}
+		return;
+	case OP_MADVISE:
+		rc = um_madvise(p, a[0], a[1], (int)a[2]);
+		break;
+	case OP_MINCORE:
+		sim_mincore(be, p, a[0], a[1], res);
+		return;
+	case OP_MLOCK:
+		rc = c->nargs > 2 ? um_mlock2(p, a[0], a[1], (unsigned)a[2])
+				  : um_mlock(p, a[0], a[1]);
+		break;
+	case OP_MUNLOCK:
+		rc = um_munlock(p, a[0], a[1]);
+		break;
+	case OP_MLOCKALL:
+		rc = um_mlockall(p, (int)a[0]);
+		break;
+	case OP_MUNLOCKALL:
+		rc = um_munlockall(p);
+		break;
+	case OP_BRK:
+		res->kind = RK_VAL;
+		res->val = um_brk(p, a[0]);
+		return;
+	case OP_REMAP_FILE_PAGES:
+		rc = um_remap_file_pages(p, a[0], a[1], (int)a[2], a[3], (int)a[4]);
+		break;
 	default:
-		/* mremap madvise mincore mlock munlock mlockall munlockall brk reclaim */
+		/* reclaim: the library has no function for it yet */
 		be_res_err(res, ENOSYS);
 		return;
 	}
@@ -376,8 +436,8 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 }
 
 /* Renders one of the library's /proc files into a string. */
-static int render(int64_t (*fn)(struct um_proc *, char *, size_t), struct um_proc *p,
-		  char **out, size_t *len)
+static int render(int64_t (*fn)(struct um_proc *, char *, size_t), struct um_proc *p, char **out,
+		  size_t *len)
 {
 	int64_t n = fn(p, NULL, 0);
 	char *buf;
@@ -447,20 +507,20 @@ static const char *sim_sandbox_dir(struct backend *be)
 }
 
 const struct be_ops be_sim = {
-	.name = "sim",
-	.open = sim_open,
-	.close = sim_close,
-	.config = sim_config,
-	.page_size = sim_page_size,
-	.proc_new = sim_proc_new,
-	.fork = sim_fork,
-	.exec = sim_exec,
-	.exit = sim_exit,
-	.top = sim_top,
-	.call = sim_call,
-	.maps = sim_maps,
-	.status = sim_status,
-	.pagemap = sim_pagemap,
-	.zero_pfn = sim_zero_pfn,
-	.sandbox = sim_sandbox_dir,
+    .name = "sim",
+    .open = sim_open,
+    .close = sim_close,
+    .config = sim_config,
+    .page_size = sim_page_size,
+    .proc_new = sim_proc_new,
+    .fork = sim_fork,
+    .exec = sim_exec,
+    .exit = sim_exit,
+    .top = sim_top,
+    .call = sim_call,
+    .maps = sim_maps,
+    .status = sim_status,
+    .pagemap = sim_pagemap,
+    .zero_pfn = sim_zero_pfn,
+    .sandbox = sim_sandbox_dir,
 };

@@ -19,49 +19,46 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: usermm COMMAND [ARGS]\n"
-		"\n"
-		"commands:\n"
-		"  run SCRIPT... [--backend sim|kernel] [--json]\n"
-		"              run scenario scripts and print their transcripts\n"
-		"  diff SCRIPT...\n"
-		"              run each script on both back ends and print the differences\n"
-		"  shell [--backend sim|kernel]\n"
-		"              type scenario lines interactively\n"
-		"  help [COMMAND]\n"
-		"              list the scenario language's commands\n"
-		"  info        print the default machine: page size, frames, limits\n"
-		"  --version   print the version\n"
-		"  --help      this text; `usermm COMMAND --help` for one command\n"
-		"\n"
-		"Exit status: 0 success; 1 a failed expectation, a difference or a back end\n"
-		"failure; 2 a bad script or bad arguments. See usermm(1).\n");
+	fprintf(out, "usage: usermm COMMAND [ARGS]\n"
+		     "\n"
+		     "commands:\n"
+		     "  run SCRIPT... [--backend sim|kernel] [--json]\n"
+		     "              run scenario scripts and print their transcripts\n"
+		     "  diff SCRIPT...\n"
+		     "              run each script on both back ends and print the differences\n"
+		     "  shell [--backend sim|kernel]\n"
+		     "              type scenario lines interactively\n"
+		     "  help [COMMAND]\n"
+		     "              list the scenario language's commands\n"
+		     "  info        print the default machine: page size, frames, limits\n"
+		     "  --version   print the version\n"
+		     "  --help      this text; `usermm COMMAND --help` for one command\n"
+		     "\n"
+		     "Exit status: 0 success; 1 a failed expectation, a difference or a back end\n"
+		     "failure; 2 a bad script or bad arguments. See usermm(1).\n");
 }
 
 static void usage_run(FILE *out)
 {
-	fprintf(out,
-		"usage: usermm run SCRIPT... [--backend sim|kernel] [--json]\n"
-		"\n"
-		"Runs each scenario script on one back end (default sim) and prints its\n"
-		"canonical transcript: one line per command, `PROC: COMMAND = RESULT`,\n"
-		"multi-line results indented. Failed expectations (`=> X`) are reported on\n"
-		"stderr as FILE:LINE and make the exit status 1. SCRIPT - reads stdin.\n"
-		"\n"
-		"  --backend sim     the usermm library (default)\n"
-		"  --backend kernel  the Linux kernel, through driver processes\n"
-		"  --json            one JSON object per script instead of text\n");
+	fprintf(out, "usage: usermm run SCRIPT... [--backend sim|kernel] [--json]\n"
+		     "\n"
+		     "Runs each scenario script on one back end (default sim) and prints its\n"
+		     "canonical transcript: one line per command, `PROC: COMMAND = RESULT`,\n"
+		     "multi-line results indented. Failed expectations (`=> X`) are reported on\n"
+		     "stderr as FILE:LINE and make the exit status 1. SCRIPT - reads stdin.\n"
+		     "\n"
+		     "  --backend sim     the usermm library (default)\n"
+		     "  --backend kernel  the Linux kernel, through driver processes\n"
+		     "  --json            one JSON object per script instead of text\n");
 }
 
 static void usage_diff(FILE *out)
 {
-	fprintf(out,
-		"usage: usermm diff SCRIPT...\n"
-		"\n"
-		"Runs each script on the sim and the kernel back ends and prints a unified\n"
-		"diff of the two transcripts (sim-only commands left out). Exit status 1\n"
-		"when any script differs, 0 when all agree.\n");
+	fprintf(out, "usage: usermm diff SCRIPT...\n"
+		     "\n"
+		     "Runs each script on the sim and the kernel back ends and prints a unified\n"
+		     "diff of the two transcripts (sim-only commands left out). Exit status 1\n"
+		     "when any script differs, 0 when all agree.\n");
 }
 
 static void usage_shell(FILE *out)
@@ -226,8 +223,8 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < n; i++) {
-		struct text_out o = { .json = json };
-		struct run_cfg cfg = { .be = be, .emit = emit_out, .ctx = &o, .errs = stderr };
+		struct text_out o = {.json = json};
+		struct run_cfg cfg = {.be = be, .emit = emit_out, .ctx = &o, .errs = stderr};
 		int r;
 
 		sb_init(&o.json_lines);
@@ -322,10 +319,10 @@ static int cmd_diff(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < n; i++) {
-		struct lines_out sim = { 0 }, ker = { 0 };
-		struct run_cfg cs = { .be = &be_sim, .emit = emit_lines, .ctx = &sim, .quiet = true };
-		struct run_cfg ck = { .be = &be_kernel, .emit = emit_lines, .ctx = &ker,
-				      .quiet = true };
+		struct lines_out sim = {0}, ker = {0};
+		struct run_cfg cs = {.be = &be_sim, .emit = emit_lines, .ctx = &sim, .quiet = true};
+		struct run_cfg ck = {
+		    .be = &be_kernel, .emit = emit_lines, .ctx = &ker, .quiet = true};
 		char na[4200], nb[4200];
 		int r1 = run_script(&cs, scripts[i]), r2 = run_script(&ck, scripts[i]);
 
@@ -387,7 +384,8 @@ static int cmd_info(int argc, char **argv)
 	int err;
 
 	if (argc > 0 && is_help(argv[0])) {
-		printf("usage: usermm info\n\nPrints the machine a default configuration builds.\n");
+		printf(
+		    "usage: usermm info\n\nPrints the machine a default configuration builds.\n");
 		return 0;
 	}
 	if (argc > 0) {

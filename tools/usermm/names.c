@@ -17,6 +17,7 @@ struct name_val {
 };
 
 /* Tables are in canonical printing order; aliases come after the canonical name. */
+/* clang-format off */
 static const struct name_val prot_names[] = {
 	{ "PROT_READ", 0x1 },	      { "PROT_WRITE", 0x2 },	    { "PROT_EXEC", 0x4 },
 	{ "PROT_SEM", 0x8 },	      { "PROT_GROWSDOWN", 0x01000000 },
@@ -132,12 +133,14 @@ static const struct name_val seek_names[] = {
 	{ "SEEK_DATA", 3 }, { "SEEK_HOLE", 4 }, { NULL, 0 },
 };
 
+/* clang-format on */
+
 const char *flag_kind_desc(enum flag_kind k)
 {
 	static const char *const desc[FK_COUNT] = {
-		[FK_PROT] = "protection",    [FK_MAP] = "mmap flags",	 [FK_MS] = "msync flags",
-		[FK_MREMAP] = "mremap flags", [FK_MADV] = "madvise advice", [FK_MCL] = "mlockall flags",
-		[FK_MLOCK] = "mlock flags",  [FK_O] = "open flags",	 [FK_SEEK] = "whence",
+	    [FK_PROT] = "protection",	  [FK_MAP] = "mmap flags",	[FK_MS] = "msync flags",
+	    [FK_MREMAP] = "mremap flags", [FK_MADV] = "madvise advice", [FK_MCL] = "mlockall flags",
+	    [FK_MLOCK] = "mlock flags",	  [FK_O] = "open flags",	[FK_SEEK] = "whence",
 	};
 
 	return k < FK_COUNT ? desc[k] : "flags";
@@ -395,6 +398,7 @@ void flags_list(struct sbuf *b, enum flag_kind k)
 	}
 }
 
+/* clang-format off */
 #define E(x) [x] = #x
 static const char *const errno_names[] = {
 	E(EPERM),	E(ENOENT),	 E(ESRCH),	  E(EINTR),	    E(EIO),
@@ -416,6 +420,7 @@ static const char *const errno_names[] = {
 	E(EHWPOISON),	E(EUCLEAN),	 E(ENOTUNIQ),	  E(EBADFD),	    E(ENOKEY),
 };
 #undef E
+/* clang-format on */
 
 const char *errno_name(int e)
 {
@@ -455,15 +460,15 @@ const char *si_code_name(int sig, int code)
 	if (code == 0)
 		return "SI_USER";
 	if (sig == SIGSEGV) {
-		static const char *const segv[] = { NULL, "SEGV_MAPERR", "SEGV_ACCERR",
-						    "SEGV_BNDERR", "SEGV_PKUERR" };
+		static const char *const segv[] = {NULL, "SEGV_MAPERR", "SEGV_ACCERR",
+						   "SEGV_BNDERR", "SEGV_PKUERR"};
 
 		if (code > 0 && (size_t)code < ARRAY_SIZE(segv))
 			return segv[code];
 	}
 	if (sig == SIGBUS) {
-		static const char *const bus[] = { NULL, "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR",
-						   "BUS_MCEERR_AR", "BUS_MCEERR_AO" };
+		static const char *const bus[] = {NULL,		"BUS_ADRALN",	 "BUS_ADRERR",
+						  "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"};
 
 		if (code > 0 && (size_t)code < ARRAY_SIZE(bus))
 			return bus[code];

@@ -12,15 +12,15 @@
 #include "util.h"
 
 enum flag_kind {
-	FK_PROT,	/* PROT_* bits, or maps letters rwx */
-	FK_MAP,		/* MAP_* (type in the low nibble, then bits) */
-	FK_MS,		/* MS_* bits */
-	FK_MREMAP,	/* MREMAP_* bits */
-	FK_MADV,	/* MADV_* values (not bits) */
-	FK_MCL,		/* MCL_* bits */
-	FK_MLOCK,	/* MLOCK_* bits (mlock2) */
-	FK_O,		/* O_* (access mode, then bits) */
-	FK_SEEK,	/* SEEK_* values */
+	FK_PROT,   /* PROT_* bits, or maps letters rwx */
+	FK_MAP,	   /* MAP_* (type in the low nibble, then bits) */
+	FK_MS,	   /* MS_* bits */
+	FK_MREMAP, /* MREMAP_* bits */
+	FK_MADV,   /* MADV_* values (not bits) */
+	FK_MCL,	   /* MCL_* bits */
+	FK_MLOCK,  /* MLOCK_* bits (mlock2) */
+	FK_O,	   /* O_* (access mode, then bits) */
+	FK_SEEK,   /* SEEK_* values */
 	FK_COUNT
 };
 

@@ -39,6 +39,9 @@ static const struct cmd_spec cmds[] = {
 	{ "mlockall", OP_MLOCKALL, "c", 0, "mlockall FLAGS", "lock the whole address space" },
 	{ "munlockall", OP_MUNLOCKALL, "", 0, "munlockall", "unlock the whole address space" },
 	{ "brk", OP_BRK, "A", CF_BIND_ADDR, "brk ADDR", "set the break; brk 0 asks for it" },
+	{ "remap_file_pages", OP_REMAP_FILE_PAGES, "ALpNf", 0,
+	  "remap_file_pages ADDR SIZE PROT PGOFF FLAGS",
+	  "deprecated: maps the file again at page PGOFF (PROT must be 0)" },
 	{ "file", OP_FILE, "HN[X]", CF_NO_PROC, "file PATH SIZE [BYTE | \"CONTENT\"]",
 	  "create or replace a file in the sandbox" },
 	{ "open", OP_OPEN, "Ho[M]", CF_BIND_NUM, "open PATH FLAGS [MODE]",
@@ -144,7 +147,7 @@ static char *printable_src(const char *s, size_t n)
 }
 
 static int lx_error(struct lx *lx, size_t at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Records an error at byte offset at of the line; returns -1. */
 static int lx_error(struct lx *lx, size_t at, const char *fmt, ...)
@@ -229,7 +232,8 @@ static int hexval(int c)
 /*
  * Reads the string token at lx->pos (on its opening quote): C escapes \n
  * \t \r \\ \" \' \a \b \f \v \e, octal \N..\NNN, and \xNN (exactly two hex
- * digits). Leaves pos after the closing quote.
+ * digits). Leaves pos after the closing quote. On failure nothing is left
+ * allocated in w.
  */
 static int lex_string(struct lx *lx, struct word *w)
 {
@@ -327,9 +331,11 @@ static int lex_string(struct lx *lx, struct word *w)
 	w->end = lx->pos;
 	w->is_str = true;
 	w->slen = b.len;
-	w->str = b.s ? sb_steal(&b) : xstrdup("");
-	if (lx->pos < lx->len && lx->s[lx->pos] != ' ' && lx->s[lx->pos] != '\t')
+	if (lx->pos < lx->len && lx->s[lx->pos] != ' ' && lx->s[lx->pos] != '\t') {
+		sb_free(&b);
 		return lx_error(lx, lx->pos, "expected a space after the string");
+	}
+	w->str = b.s ? sb_steal(&b) : xstrdup("");
 	return 0;
 }
 
@@ -449,7 +455,8 @@ static int parse_expr(struct lx *lx, const struct word *w, bool allow_null, stru
 		return lx_error(lx, w->start, "expected a number, not a string");
 	if (n == 4 && !memcmp(s, "NULL", 4)) {
 		if (!allow_null)
-			return lx_error(lx, w->start, "NULL is an address; a number is expected here");
+			return lx_error(lx, w->start,
+					"NULL is an address; a number is expected here");
 		e->null = true;
 		return 0;
 	}
@@ -486,9 +493,9 @@ static int parse_expr(struct lx *lx, const struct word *w, bool allow_null, stru
 
 int expr_parse(const char *s, size_t n, struct expr *out)
 {
-	struct diag d = { 0 };
-	struct lx lx = { .s = s, .len = n, .d = &d };
-	struct word w = { .start = 0, .end = n };
+	struct diag d = {0};
+	struct lx lx = {.s = s, .len = n, .d = &d};
+	struct word w = {.start = 0, .end = n};
 	size_t i;
 	int rc;
 
@@ -532,8 +539,8 @@ struct sproc {
 struct scope {
 	struct sproc *procs;
 	size_t nprocs;
-	long cur;	/* index of the current process, -1: none */
-	bool any_proc;	/* a proc line has been seen */
+	long cur;      /* index of the current process, -1: none */
+	bool any_proc; /* a proc line has been seen */
 };
 
 struct scope *scope_new(void)
@@ -706,8 +713,13 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 	case 'D':
 	case 'B':
 	case 'M':
-		a->type = c == 'L' ? AT_LEN : c == 'O' ? AT_OFF : c == 'N' ? AT_NUM : c == 'V' ? AT_VAL
-			: c == 'D' ? AT_FD : c == 'B' ? AT_BYTE : AT_MODE;
+		a->type = c == 'L'   ? AT_LEN
+			  : c == 'O' ? AT_OFF
+			  : c == 'N' ? AT_NUM
+			  : c == 'V' ? AT_VAL
+			  : c == 'D' ? AT_FD
+			  : c == 'B' ? AT_BYTE
+				     : AT_MODE;
 		if (parse_expr(lx, w, false, &a->e))
 			return -1;
 		if (c == 'V')
@@ -780,8 +792,7 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 		if (w->is_str)
 			return lx_error(lx, w->start, "expected %s, not a string",
 					flag_kind_desc(a->fk));
-		if (flags_parse(a->fk, lx->s + w->start, w->end - w->start, &a->flags, &off,
-				&blen))
+		if (flags_parse(a->fk, lx->s + w->start, w->end - w->start, &a->flags, &off, &blen))
 			return lx_error(lx, w->start + off, "unknown %s '%.*s'",
 					flag_kind_desc(a->fk), (int)blen, lx->s + w->start + off);
 		return 0;
@@ -862,7 +873,26 @@ static bool reserved_symbol(const char *s)
 	return !strcmp(s, "top") || !strcmp(s, "NULL");
 }
 
-/* Parses the words of a config line: KEY=VALUE ... */
+/* Is lx at "=>" followed by a blank or the end? */
+static bool at_expect(const struct lx *lx)
+{
+	return lx_peek(lx, lx->pos) == '=' && lx_peek(lx, lx->pos + 1) == '>' &&
+	       (lx_peek(lx, lx->pos + 2) == ' ' || lx_peek(lx, lx->pos + 2) == '\t' ||
+		lx_peek(lx, lx->pos + 2) < 0);
+}
+
+/* Reads "=> EXPECTED" at lx->pos, to the end of the line, into out. */
+static int parse_expect(struct lx *lx, struct line *out)
+{
+	out->expect_col = (int)lx->pos + 1;
+	out->expect = normalise_expect(lx->s + lx->pos + 2, lx->len - lx->pos - 2);
+	if (!out->expect[0])
+		return lx_error(lx, lx->pos, "expected a result after =>");
+	lx->pos = lx->len;
+	return 0;
+}
+
+/* Parses the words of a config line: KEY=VALUE ... [=> EXPECTED] */
 static int parse_config(struct lx *lx, struct line *out)
 {
 	while (lx_skip_ws(lx), !lx_at_end(lx)) {
@@ -871,6 +901,11 @@ static int parse_config(struct lx *lx, struct line *out)
 		struct cfg_item *it;
 		size_t eq;
 
+		if (at_expect(lx)) {
+			if (parse_expect(lx, out))
+				return -1;
+			break;
+		}
 		if (lex_word(lx, &w))
 			return -1;
 		if (w.is_str) {
@@ -1031,11 +1066,12 @@ static int parse_syntax(struct lx *lx, struct line *out, size_t *prefix_at, size
 		return 0;
 	}
 
-	/* SYM = */
+	/* SYM = (not "echo =", whose text may start with '=') */
 	k = lx->pos + id;
 	while (id && (lx_peek(lx, k) == ' ' || lx_peek(lx, k) == '\t'))
 		k++;
-	if (id && lx_peek(lx, k) == '=' && lx_peek(lx, k + 1) != '>') {
+	if (id && !(id == 4 && !memcmp(lx->s + lx->pos, "echo", 4)) && lx_peek(lx, k) == '=' &&
+	    lx_peek(lx, k + 1) != '>' && lx_peek(lx, k + 1) != '=') {
 		*bind_at = lx->pos;
 		out->bind = xstrndup(lx->s + lx->pos, id);
 		lx->pos = k + 1;
@@ -1049,9 +1085,9 @@ static int parse_syntax(struct lx *lx, struct line *out, size_t *prefix_at, size
 	cmd_start = lx->pos;
 	*cmd_at = cmd_start;
 	cmd_len = id;
-	if (!cmd_len || (lx_peek(lx, cmd_start + cmd_len) >= 0 &&
-			 lx_peek(lx, cmd_start + cmd_len) != ' ' &&
-			 lx_peek(lx, cmd_start + cmd_len) != '\t'))
+	if (!cmd_len ||
+	    (lx_peek(lx, cmd_start + cmd_len) >= 0 && lx_peek(lx, cmd_start + cmd_len) != ' ' &&
+	     lx_peek(lx, cmd_start + cmd_len) != '\t'))
 		return lx_error(lx, cmd_start, "expected a command");
 	lx->pos += cmd_len;
 
@@ -1075,16 +1111,9 @@ static int parse_syntax(struct lx *lx, struct line *out, size_t *prefix_at, size
 		lx_skip_ws(lx);
 		if (lx_at_end(lx))
 			break;
-		if (lx_peek(lx, lx->pos) == '=' && lx_peek(lx, lx->pos + 1) == '>' &&
-		    (lx_peek(lx, lx->pos + 2) == ' ' || lx_peek(lx, lx->pos + 2) == '\t' ||
-		     lx_peek(lx, lx->pos + 2) < 0)) {
-			out->expect_col = (int)lx->pos + 1;
-			out->expect = normalise_expect(lx->s + lx->pos + 2, lx->len - lx->pos - 2);
-			if (!out->expect[0]) {
-				lx_error(lx, lx->pos, "expected a result after =>");
+		if (at_expect(lx)) {
+			if (parse_expect(lx, out))
 				goto out;
-			}
-			lx->pos = lx->len;
 			break;
 		}
 		if (nwords == MAX_WORDS) {
@@ -1146,7 +1175,7 @@ out:
 int line_parse(struct scope *sc, const char *file, int lineno, const char *text, size_t len,
 	       struct line *out, struct diag *d)
 {
-	struct lx lx = { .s = text, .len = len, .file = file, .lineno = lineno, .d = d };
+	struct lx lx = {.s = text, .len = len, .file = file, .lineno = lineno, .d = d};
 	size_t prefix_at = 0, bind_at = 0, cmd_at = 0, i;
 	const struct sproc *p = NULL;
 	long pi = -1;
@@ -1276,8 +1305,7 @@ void script_free(struct script *s)
 	free(s);
 }
 
-int script_parse(const char *file, const char *buf, size_t len, struct script **out,
-		 struct diag *d)
+int script_parse(const char *file, const char *buf, size_t len, struct script **out, struct diag *d)
 {
 	struct scope *sc = scope_new();
 	struct script *s = xcalloc(1, sizeof(*s));

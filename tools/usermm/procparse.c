@@ -13,12 +13,12 @@
 #include "util.h"
 
 static const char *const smaps_names[SM_COUNT] = {
-	"Size", "Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
-	"Anonymous", "Swap", "Locked",
+    "Size",	     "Rss",	      "Pss",	   "Shared_Clean", "Shared_Dirty",
+    "Private_Clean", "Private_Dirty", "Anonymous", "Swap",	   "Locked",
 };
 
 static const char *const status_names[ST_COUNT] = {
-	"VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmLck", "VmSwap",
+    "VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmLck", "VmSwap",
 };
 
 const char *smaps_field_name(enum smaps_field f)
@@ -163,7 +163,8 @@ int status_parse(const char *text, size_t len, struct status_info *out)
 
 			if (n > k && !memcmp(s, status_names[f], k) && s[k] == ':') {
 				char tmp[64];
-				size_t m = n - k - 1 < sizeof(tmp) - 1 ? n - k - 1 : sizeof(tmp) - 1;
+				size_t m =
+				    n - k - 1 < sizeof(tmp) - 1 ? n - k - 1 : sizeof(tmp) - 1;
 
 				memcpy(tmp, s + k + 1, m);
 				tmp[m] = '\0';

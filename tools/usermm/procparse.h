@@ -26,13 +26,13 @@ enum smaps_field {
 
 struct vma_info {
 	uint64_t start, end;
-	char perms[5];		/* "rw-p" */
+	char perms[5]; /* "rw-p" */
 	uint64_t offset;
 	unsigned major, minor;
 	uint64_t inode;
-	char *name;		/* NULL when the line has none */
-	uint64_t kb[SM_COUNT];	/* smaps only */
-	char *vmflags;		/* smaps only: "rd wr mr mw me ac" */
+	char *name;	       /* NULL when the line has none */
+	uint64_t kb[SM_COUNT]; /* smaps only */
+	char *vmflags;	       /* smaps only: "rd wr mr mw me ac" */
 };
 
 struct vma_list {

@@ -15,6 +15,7 @@
  *      (BE_MAX_BYTES, BE_MAX_PAGES): a script cannot make the runner
  *      allocate without limit.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +298,7 @@ static void fmt_vma(struct run *r, struct rproc *p, const struct vma_info *v, st
 
 static void do_maps(struct run *r, struct rproc *p, struct rec *rec)
 {
-	struct vma_list l = { 0 };
+	struct vma_list l = {0};
 	struct sbuf b;
 	size_t i;
 	int err = r->cfg.be->maps(r->be, p->h, false, &l);
@@ -337,7 +338,7 @@ static void fmt_vmflags(struct sbuf *b, const char *flags)
 
 static void do_smaps(struct run *r, struct rproc *p, uint64_t addr, struct rec *rec)
 {
-	struct vma_list l = { 0 };
+	struct vma_list l = {0};
 	struct sbuf b;
 	size_t i;
 	int f, err = r->cfg.be->maps(r->be, p->h, true, &l);
@@ -386,14 +387,13 @@ static void do_status(struct run *r, struct rproc *p, struct rec *rec)
 }
 
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
-#define PM_PRESENT (1ULL << 63)
-#define PM_SWAP (1ULL << 62)
-#define PM_FILE (1ULL << 61)
+#define PM_PRESENT   (1ULL << 63)
+#define PM_SWAP	     (1ULL << 62)
+#define PM_FILE	     (1ULL << 61)
 #define PM_EXCLUSIVE (1ULL << 56)
-#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define PM_PFN_MASK  ((1ULL << 55) - 1)
 
-static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t len,
-		       struct rec *rec)
+static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t len, struct rec *rec)
 {
 	uint64_t ps = page_size(r), start = addr & ~(ps - 1), n, i, *ents;
 	uint64_t zero = r->cfg.be->zero_pfn(r->be), top = proc_top(r, p);
@@ -543,10 +543,13 @@ static void check_expect(struct run *r, struct rproc *p, const char *file, const
 	rec->expect = l->expect;
 	rec->expect_ok = expect_holds(r, p, rec, res, have_res, l->expect);
 	if (!rec->expect_ok) {
+		struct sbuf b;
+
 		r->failures++;
-		if (!r->cfg.quiet)
-			fprintf(r->cfg.errs, "%s:%d: expected %s, got %s\n", file, l->lineno,
-				l->expect, rec->result ? rec->result : "nothing");
+		sb_init(&b);
+		sb_printf(&b, "%s:%d: expected %s, got %s", file, l->lineno, l->expect,
+			  rec->result ? rec->result : "nothing");
+		rec->got_note = sb_steal(&b);
 	}
 }
 
@@ -563,18 +566,28 @@ static bool too_long(uint64_t n)
 	return n > BE_MAX_BYTES;
 }
 
+/* Hands rec to the sink, then reports its failed expectation, and frees it. */
 static void emit(struct run *r, struct rec *rec)
 {
 	r->cfg.emit(r->cfg.ctx, rec);
+	if (rec->got_note && !r->cfg.quiet) {
+		fflush(stdout);
+		fprintf(r->cfg.errs, "%s\n", rec->got_note);
+	}
 	rec_free(rec);
 }
 
+/*
+ * Runs command line l (checked by the parser: its process, if it needs one,
+ * was alive then and its symbols exist) and emits its record. A process
+ * that has died since answers "process died". Returns 0.
+ */
 static int run_cmd(struct run *r, const char *file, const struct line *l)
 {
 	const struct be_ops *be = r->cfg.be;
 	struct rproc *p = find_proc(r, l->proc);
 	enum op op = l->spec->op;
-	uint64_t v[MAX_ARGS] = { 0 };
+	uint64_t v[MAX_ARGS] = {0};
 	struct be_call c;
 	struct be_res res;
 	struct rec rec;
@@ -637,7 +650,7 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 		have_res = true;
 		if (res.kind == RK_OK) {
 			/* p may move when the array grows: find it again after. */
-			struct symtab syms = { 0 };
+			struct symtab syms = {0};
 			struct rproc *cp;
 
 			symtab_copy(&syms, &p->syms);
@@ -674,9 +687,10 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 		break;
 	default:
 		if (((op == OP_LOAD || op == OP_READ || op == OP_PREAD) && too_long(v[1])) ||
+		    ((op == OP_STORE || op == OP_WRITE || op == OP_PWRITE) && too_long(c.dlen)) ||
 		    ((op == OP_CAT || op == OP_DISK) && l->nargs == 3 && too_long(v[2])) ||
 		    (op == OP_MINCORE && v[1] / page_size(r) >= BE_MAX_PAGES)) {
-			be_res_err(&res, 7 /* E2BIG */);
+			be_res_err(&res, E2BIG);
 		} else {
 			be->call(r->be, p ? p->h : NULL, &c, &res);
 		}

@@ -34,14 +34,15 @@ enum op {
 	OP_MLOCKALL,
 	OP_MUNLOCKALL,
 	OP_BRK,
+	OP_REMAP_FILE_PAGES,
 	OP_FILE,
 	OP_OPEN,
 	OP_CLOSE,
-	OP_READ,	/* read FD LEN: bytes into the runner */
-	OP_READ_USER,	/* read FD ADDR LEN: into the process's memory */
+	OP_READ,      /* read FD LEN: bytes into the runner */
+	OP_READ_USER, /* read FD ADDR LEN: into the process's memory */
 	OP_PREAD,
-	OP_WRITE,	/* write FD "STR" */
-	OP_WRITE_USER,	/* write FD ADDR LEN */
+	OP_WRITE,      /* write FD "STR" */
+	OP_WRITE_USER, /* write FD ADDR LEN */
 	OP_PWRITE,
 	OP_LSEEK,
 	OP_FTRUNCATE,
@@ -75,10 +76,10 @@ enum op {
 };
 
 /* Flags of a command (struct cmd_spec.flags). */
-#define CF_BIND_ADDR 0x1	/* the result is an address; a symbol gets its range */
-#define CF_BIND_NUM 0x2		/* the result is a number that may be bound */
-#define CF_SIM_ONLY 0x4		/* only the sim back end answers; diff ignores it */
-#define CF_NO_PROC 0x8		/* may run before any process exists */
+#define CF_BIND_ADDR 0x1 /* the result is an address; a symbol gets its range */
+#define CF_BIND_NUM  0x2 /* the result is a number that may be bound */
+#define CF_SIM_ONLY  0x4 /* only the sim back end answers; diff ignores it */
+#define CF_NO_PROC   0x8 /* may run before any process exists */
 
 /*
  * One command: its name, its arguments as a signature string, one letter
@@ -94,8 +95,8 @@ struct cmd_spec {
 	enum op op;
 	const char *sig;
 	unsigned flags;
-	const char *usage;	/* "mmap ADDR LEN PROT FLAGS [FD OFF]" */
-	const char *help;	/* one line */
+	const char *usage; /* "mmap ADDR LEN PROT FLAGS [FD OFF]" */
+	const char *help;  /* one line */
 };
 
 /* The command table, in the order help lists it. */
@@ -120,11 +121,11 @@ enum arg_type {
 
 /* A number or an address: [SYM] [+|-] [NUM[K|M|G|P]], or NULL. */
 struct expr {
-	char *sym;	/* NULL: no symbol */
-	uint64_t num;	/* magnitude of the number part */
-	bool neg;	/* the number is subtracted */
-	bool pages;	/* num counts pages of the run's page size */
-	bool null;	/* the word NULL */
+	char *sym;    /* NULL: no symbol */
+	uint64_t num; /* magnitude of the number part */
+	bool neg;     /* the number is subtracted */
+	bool pages;   /* num counts pages of the run's page size */
+	bool null;    /* the word NULL */
 };
 
 /* Parses s[0..n) as one expression word; returns 0, or -1 when it is not one. */
@@ -133,22 +134,22 @@ void expr_free(struct expr *e);
 
 struct arg {
 	enum arg_type type;
-	int col;		/* 1-based column of the word */
-	struct expr e;		/* numeric and address arguments */
-	enum flag_kind fk;	/* AT_FLAGS */
-	uint64_t flags;		/* AT_FLAGS */
-	char *str;		/* AT_STR, AT_PATH, AT_NAME, and X as a string: NUL-terminated */
-	size_t slen;		/* bytes of str (a string may hold NULs) */
-	bool is_str;		/* AT_BYTE_OR_STR: the string form */
-	bool write;		/* AT_TOUCH: write */
+	int col;	   /* 1-based column of the word */
+	struct expr e;	   /* numeric and address arguments */
+	enum flag_kind fk; /* AT_FLAGS */
+	uint64_t flags;	   /* AT_FLAGS */
+	char *str;	   /* AT_STR, AT_PATH, AT_NAME, and X as a string: NUL-terminated */
+	size_t slen;	   /* bytes of str (a string may hold NULs) */
+	bool is_str;	   /* AT_BYTE_OR_STR: the string form */
+	bool write;	   /* AT_TOUCH: write */
 };
 
 #define MAX_ARGS 6
 
 enum line_kind {
-	LK_BLANK,	/* empty or comment */
-	LK_SELECT,	/* "p:" alone: makes p current */
-	LK_PROC,	/* proc NAME */
+	LK_BLANK,  /* empty or comment */
+	LK_SELECT, /* "p:" alone: makes p current */
+	LK_PROC,   /* proc NAME */
 	LK_CMD,
 	LK_ECHO,
 	LK_CONFIG,
@@ -163,17 +164,17 @@ struct cfg_item {
 struct line {
 	int lineno;
 	enum line_kind kind;
-	char *proc;			/* the process the line runs in; NULL when none */
-	char *bind;			/* SYM of "SYM = COMMAND", or NULL */
-	const struct cmd_spec *spec;	/* LK_CMD */
+	char *proc;		     /* the process the line runs in; NULL when none */
+	char *bind;		     /* SYM of "SYM = COMMAND", or NULL */
+	const struct cmd_spec *spec; /* LK_CMD */
 	int nargs;
 	struct arg args[MAX_ARGS];
-	char *expect;			/* the text after "=>", normalised; or NULL */
+	char *expect; /* the text after "=>", normalised; or NULL */
 	int expect_col;
-	char *text;			/* LK_ECHO: the text */
-	struct cfg_item *cfg;		/* LK_CONFIG */
+	char *text;	      /* LK_ECHO: the text */
+	struct cfg_item *cfg; /* LK_CONFIG */
 	size_t ncfg;
-	char *src;			/* the source line, for messages */
+	char *src; /* the source line, for messages */
 };
 
 struct script {

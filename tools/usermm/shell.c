@@ -20,29 +20,35 @@ int help_commands(FILE *out, const char *name)
 	int found = 0;
 
 	if (!name) {
-		fprintf(out, "Lines: [NAME:] [SYM =] COMMAND ARGS... [=> EXPECTED] [# comment]\n"
-			     "  proc NAME                         start a process (empty address space)\n"
-			     "  echo TEXT                         print TEXT\n"
-			     "  config KEY=VALUE ...              sim machine, before the first proc\n");
+		fprintf(
+		    out,
+		    "Lines: [NAME:] [SYM =] COMMAND ARGS... [=> EXPECTED] [# comment]\n"
+		    "  proc NAME                         start a process (empty address space)\n"
+		    "  echo TEXT                         print TEXT\n"
+		    "  config KEY=VALUE ...              sim machine, before the first proc\n");
 	}
 	for (i = 0; i < n; i++) {
 		if (name && strcmp(t[i].name, name))
 			continue;
 		found = 1;
-		fprintf(out, "  %-33s %s\n", t[i].usage, t[i].help);
+		if (strlen(t[i].usage) > 33)
+			fprintf(out, "  %s\n  %-33s %s\n", t[i].usage, "", t[i].help);
+		else
+			fprintf(out, "  %-33s %s\n", t[i].usage, t[i].help);
 	}
 	if (name && !found) {
 		if (!strcmp(name, "proc") || !strcmp(name, "echo") || !strcmp(name, "config"))
 			return help_commands(out, NULL), 0;
-		fprintf(out, "no command '%s'\n", name);
+		fprintf(stderr, "usermm: no command '%s' (`help` lists them)\n", name);
 		return 1;
 	}
 	if (!name)
-		fprintf(out, "Values: 4096 0x1000 0644 -1, with K M G (KiB...) or P (pages); "
-			     "addresses NULL, SYM, SYM+N, SYM-N, top-N;\n"
-			     "  \"strings\" with C escapes; protections rw- or PROT_READ|PROT_WRITE; "
-			     "flags MAP_SHARED|MAP_ANONYMOUS or shared|anon.\n"
-			     "Shell words: help [COMMAND], quit.\n");
+		fprintf(out,
+			"Values: 4096 0x1000 0644 -1, with K M G (KiB...) or P (pages); "
+			"addresses NULL, SYM, SYM+N, SYM-N, top-N;\n"
+			"  \"strings\" with C escapes; protections rw- or PROT_READ|PROT_WRITE; "
+			"flags MAP_SHARED|MAP_ANONYMOUS or shared|anon.\n"
+			"Shell words: help [COMMAND], quit.\n");
 	return 0;
 }
 
@@ -126,6 +132,7 @@ static int shell_word(const char *line)
 	}
 	if (!strcmp(word, "help") || !strcmp(word, "?")) {
 		help_commands(stdout, n > 1 ? arg : NULL);
+		fflush(stdout);
 		return 1;
 	}
 	return 0;
@@ -133,7 +140,7 @@ static int shell_word(const char *line)
 
 int shell_main(const struct be_ops *be)
 {
-	struct run_cfg cfg = { .be = be, .emit = print_rec, .errs = stdout };
+	struct run_cfg cfg = {.be = be, .emit = print_rec, .errs = stdout};
 	struct shell sh;
 	struct run *r;
 	struct sbuf err;

@@ -11,7 +11,8 @@
 
 /* Runs the shell on back end be until end of input or `quit`; returns the exit status. */
 int shell_main(const struct be_ops *be);
-/* Prints the list of commands, or the help of command name (NULL: all). Returns 0, or 1 when unknown. */
+/* Prints the list of commands, or the help of command name (NULL: all). Returns 0, or 1 when
+ * unknown. */
 int help_commands(FILE *out, const char *name);
 
 #endif /* USERMM_TOOL_SHELL_H */

@@ -1,7 +1,7 @@
 /*
  * sim.h: what the sim back end (backend_sim.c) shares with its file
- * commands (sim_files.c, or sim_files_stub.c while the library has no file
- * API): the back end's state and the one entry point for file commands.
+ * commands (sim_files.c): the back end's state and the one entry point for
+ * file commands.
  */
 #ifndef USERMM_TOOL_SIM_H
 #define USERMM_TOOL_SIM_H
@@ -11,9 +11,9 @@
 
 struct backend {
 	struct um_config cfg;
-	struct um_system *sys;		/* made at the first process or file command */
+	struct um_system *sys; /* made at the first process or file command */
 	uint64_t zero_pfn;
-	struct um_sys_stats last;	/* counters at the last `events` */
+	struct um_sys_stats last; /* counters at the last `events` */
 };
 
 struct be_proc {

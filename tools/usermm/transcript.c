@@ -93,7 +93,8 @@ void fmt_addr(struct sbuf *b, const struct symtab *t, uint64_t top, uint64_t v, 
 
 		if (!s->addr || !s->len || s->val + s->len < s->val)
 			continue;
-		in = end ? (v > s->val && v <= s->val + s->len) : (v > s->val && v < s->val + s->len);
+		in = end ? (v > s->val && v <= s->val + s->len)
+			 : (v > s->val && v < s->val + s->len);
 		if (in && (!best || s->seq > best->seq))
 			best = s;
 	}
@@ -310,7 +311,7 @@ static struct edit *diff_edits(char *const *a, size_t na, char *const *b, size_t
 	n = na - pre - suf;
 	m = nb - pre - suf;
 	for (i = 0; i < pre; i++)
-		e[k++] = (struct edit){ ' ', i, i };
+		e[k++] = (struct edit){' ', i, i};
 	if (n && m && (n + 1) * (m + 1) <= DIFF_MAX_CELLS) {
 		/* t[i][j]: LCS length of a[pre+i..] and b[pre+j..]. */
 		t = xcalloc((n + 1) * (m + 1), sizeof(*t));
@@ -328,20 +329,20 @@ static struct edit *diff_edits(char *const *a, size_t na, char *const *b, size_t
 	j = 0;
 	while (i < n || j < m) {
 		if (t && i < n && j < m && !strcmp(a[pre + i], b[pre + j])) {
-			e[k++] = (struct edit){ ' ', pre + i, pre + j };
+			e[k++] = (struct edit){' ', pre + i, pre + j};
 			i++;
 			j++;
-		} else if (i < n && (j >= m || !t ||
-				     t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
-			e[k++] = (struct edit){ '-', pre + i, pre + j };
+		} else if (i < n &&
+			   (j >= m || !t || t[(i + 1) * (m + 1) + j] >= t[i * (m + 1) + j + 1])) {
+			e[k++] = (struct edit){'-', pre + i, pre + j};
 			i++;
 		} else {
-			e[k++] = (struct edit){ '+', pre + i, pre + j };
+			e[k++] = (struct edit){'+', pre + i, pre + j};
 			j++;
 		}
 	}
 	for (i = 0; i < suf; i++)
-		e[k++] = (struct edit){ ' ', na - suf + i, nb - suf + i };
+		e[k++] = (struct edit){' ', na - suf + i, nb - suf + i};
 	free(t);
 	*ne = k;
 	return e;
@@ -389,8 +390,7 @@ int unified_diff(FILE *out, const char *name_a, char *const *a, size_t na, const
 		fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", ac ? as + 1 : as, ac, bc ? bs + 1 : bs,
 			bc);
 		for (i = first; i < h; i++)
-			fprintf(out, "%c%s\n", e[i].op,
-				e[i].op == '+' ? b[e[i].bi] : a[e[i].ai]);
+			fprintf(out, "%c%s\n", e[i].op, e[i].op == '+' ? b[e[i].bi] : a[e[i].ai]);
 		i = h;
 	}
 	free(e);

@@ -17,9 +17,9 @@
 struct sym {
 	char *name;
 	uint64_t val;
-	uint64_t len;	/* bytes of the range [val, val + len); 0: none */
-	bool addr;	/* an address (mmap, mremap, brk), used to print addresses */
-	uint64_t seq;	/* binding order: the last bound wins */
+	uint64_t len; /* bytes of the range [val, val + len); 0: none */
+	bool addr;    /* an address (mmap, mremap, brk), used to print addresses */
+	uint64_t seq; /* binding order: the last bound wins */
 };
 
 struct symtab {
@@ -55,17 +55,17 @@ uint64_t labels_get(struct labels *l, int which, uint64_t key);
 struct rec {
 	const char *file;
 	int line;
-	char *proc;		/* NULL for echo and config */
-	char *bind;		/* "a" of "a = mmap ..." */
-	char *cmd;		/* the command as understood: "mmap NULL 0x2000 ..." */
-	char *result;		/* after " = "; NULL for echo */
-	char **detail;		/* the indented lines */
+	char *proc;    /* NULL for echo and config */
+	char *bind;    /* "a" of "a = mmap ..." */
+	char *cmd;     /* the command as understood: "mmap NULL 0x2000 ..." */
+	char *result;  /* after " = "; NULL for echo */
+	char **detail; /* the indented lines */
 	size_t ndetail;
-	bool sim_only;		/* a sim-only command: diff ignores it */
-	bool is_echo;		/* echo: cmd is the text, printed alone */
-	const char *expect;	/* the expectation, or NULL */
+	bool sim_only;	    /* a sim-only command: diff ignores it */
+	bool is_echo;	    /* echo: cmd is the text, printed alone */
+	const char *expect; /* the expectation, or NULL */
 	bool expect_ok;
-	char *got_note;		/* why an expectation failed, or NULL */
+	char *got_note; /* FILE:LINE: expected X, got Y; NULL when none failed */
 };
 
 void rec_add_detail(struct rec *r, char *line);

@@ -2,9 +2,14 @@
  * util.c: checked allocation, the growable buffer and string escaping
  * declared in util.h.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -242,4 +247,23 @@ void sb_json_string(struct sbuf *b, const char *s)
 			sb_putc(b, (char)c);
 	}
 	sb_putc(b, '"');
+}
+
+int open_beneath(int dirfd, const char *path, int flags, unsigned mode)
+{
+	struct open_how how;
+	long fd;
+
+	if (!strcmp(path, "/dev/zero")) {
+		fd = openat(AT_FDCWD, path, flags | O_CLOEXEC, mode);
+		return fd < 0 ? -errno : (int)fd;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.mode = ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return errno == EXDEV ? -EACCES : -errno;
+	return (int)fd;
 }

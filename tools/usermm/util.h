@@ -52,4 +52,13 @@ void sb_cstring(struct sbuf *b, const void *p, size_t n);
 /* Appends s as a JSON string literal. */
 void sb_json_string(struct sbuf *b, const char *s);
 
+/*
+ * Opens path below directory dirfd as the library opens sandbox files:
+ * openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so that "..", an
+ * absolute path or a symbolic link leading out is refused (EACCES, as the
+ * library reports it); "/dev/zero" is the one path opened as it is.
+ * Returns a descriptor (close-on-exec) or a negative errno.
+ */
+int open_beneath(int dirfd, const char *path, int flags, unsigned mode);
+
 #endif /* USERMM_TOOL_UTIL_H */
