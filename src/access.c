@@ -253,14 +253,15 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		return NULL;
 	}
 	pthread_rwlock_rdlock(&mm->lock);
-	for (;;) {
+	for (_Atomic pte_t *known = NULL;;) {
 		uint64_t gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
 		_Atomic pte_t *ptep;
 		pte_t pte;
 
 		if (t->mm != mm || t->h.gen != gen)
 			tlb_reset(t, mm, gen);
-		ptep = pgtable_walk(&mm->pt, va, false);
+		/* After a fault the slot is known; tables go only under the exclusive lock. */
+		ptep = known ? known : pgtable_walk(&mm->pt, va, false);
 		pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
 		if ((pte & PTE_PRESENT) && (pte & PTE_USER) &&
 		    (acc == FAULT_READ || (pte & PTE_WRITE))) {
@@ -281,7 +282,7 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 				store_begin(t);
 			break;
 		}
-		*err = handle_mm_fault(mm, va, acc, si);
+		*err = handle_mm_fault_pte(mm, va, acc, si, &known);
 		if (*err == -EAGAIN) {
 			/* Grow the stack VMA above, which needs the lock exclusive. */
 			pthread_rwlock_unlock(&mm->lock);
@@ -289,6 +290,7 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 			*err = expand_stack(mm, va) ? -EFAULT : 0;
 			pthread_rwlock_unlock(&mm->lock);
 			pthread_rwlock_rdlock(&mm->lock);
+			known = NULL;
 			if (*err)
 				break;
 			continue;

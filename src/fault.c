@@ -389,6 +389,12 @@ int expand_stack(struct mm *mm, uint64_t addr)
 
 int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct um_siginfo *si)
 {
+	return handle_mm_fault_pte(mm, addr, acc, si, NULL);
+}
+
+int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
+			struct um_siginfo *si, _Atomic pte_t **ptep_out)
+{
 	struct vma *v = vma_lookup(&mm->vmas, addr);
 	struct inode *ino;
 	_Atomic pte_t *ptep;
@@ -410,6 +416,8 @@ int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct 
 	ptep = pgtable_walk(&mm->pt, addr, true);
 	if (!ptep)
 		return fault_oom(si, addr);
+	if (ptep_out)
+		*ptep_out = ptep;
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
 	if (!ino) {

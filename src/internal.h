@@ -138,6 +138,8 @@ struct pgtable {
 	uint32_t page_shift;
 	uint32_t bits_per_level;	/* log2(entries per table) */
 	uint32_t top_bits;		/* bits resolved by the top level */
+	uint8_t shift[8];		/* per level: the address bit its index starts at */
+	uint64_t mask[8];		/* per level: entries - 1 */
 	_Atomic uint64_t nr_tables;	/* tables allocated below the root */
 };
 
@@ -597,6 +599,9 @@ enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1 };
  */
 UM_INTERNAL int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc,
 				struct um_siginfo *si);
+/* The same, handing back the PTE slot of addr (valid while the mm lock is held). */
+UM_INTERNAL int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
+				    struct um_siginfo *si, _Atomic pte_t **ptep_out);
 /*
  * handle_mm_fault answers -EAGAIN (with si set to SEGV_MAPERR) for an
  * address just below a MAP_GROWSDOWN VMA: the caller takes the mm lock

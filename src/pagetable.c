@@ -30,7 +30,7 @@ static inline size_t table_bytes(const struct pgtable *pt)
 
 static inline uint32_t level_shift(const struct pgtable *pt, uint32_t level)
 {
-	return pt->page_shift + (pt->levels - 1 - level) * pt->bits_per_level;
+	return pt->shift[level];
 }
 
 static inline uint32_t level_entries(const struct pgtable *pt, uint32_t level)
@@ -40,7 +40,7 @@ static inline uint32_t level_entries(const struct pgtable *pt, uint32_t level)
 
 static inline uint64_t level_index(const struct pgtable *pt, uint32_t level, uint64_t va)
 {
-	return (va >> level_shift(pt, level)) & (level_entries(pt, level) - 1);
+	return (va >> pt->shift[level]) & pt->mask[level];
 }
 
 static inline _Atomic uint64_t *entry_table(uint64_t e)
@@ -63,6 +63,10 @@ int pgtable_init(struct pgtable *pt, struct um_system *sys, uint32_t page_shift)
 	pt->bits_per_level = page_shift - 3;
 	pt->levels = (bits + pt->bits_per_level - 1) / pt->bits_per_level;
 	pt->top_bits = bits - (pt->levels - 1) * pt->bits_per_level;
+	for (uint32_t l = 0; l < pt->levels; l++) {
+		pt->shift[l] = (uint8_t)(page_shift + (pt->levels - 1 - l) * pt->bits_per_level);
+		pt->mask[l] = (1ULL << (l == 0 ? pt->top_bits : pt->bits_per_level)) - 1;
+	}
 	pt->root = table_alloc(pt);
 	return pt->root ? 0 : -ENOMEM;
 }
@@ -119,14 +123,18 @@ static _Atomic uint64_t *descend(struct pgtable *pt, _Atomic uint64_t *slot, boo
 _Atomic pte_t *pgtable_walk(struct pgtable *pt, uint64_t va, bool alloc)
 {
 	_Atomic uint64_t *t = pt->root;
-	uint32_t level;
+	uint32_t level, last = pt->levels - 1;
 
-	for (level = 0; level + 1 < pt->levels; level++) {
-		t = descend(pt, &t[level_index(pt, level, va)], alloc);
+	for (level = 0; level < last; level++) {
+		_Atomic uint64_t *slot = &t[(va >> pt->shift[level]) & pt->mask[level]];
+		uint64_t e = atomic_load_explicit(slot, memory_order_acquire);
+
+		/* The common case, a table that exists, without a call. */
+		t = likely(e) ? entry_table(e) : descend(pt, slot, alloc);
 		if (!t)
 			return NULL;
 	}
-	return (_Atomic pte_t *)&t[level_index(pt, pt->levels - 1, va)];
+	return (_Atomic pte_t *)&t[(va >> pt->shift[last]) & pt->mask[last]];
 }
 
 _Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_t end, uint64_t *span_end,
