@@ -31,7 +31,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 
-.PHONY: all lib demo check test deps bench install clean format tidy
+.PHONY: all lib demo check test deps bench install clean format tidy fuzz fuzz-smoke
 
 all: lib build/usermm build/usermm-driver $(EXAMPLES)
 
@@ -90,6 +90,30 @@ build/test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-san.a include/
 	@$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \
 		-lcmocka -lpthread
 
+# libFuzzer targets (clang 14): each tests/fuzz/fuzz_*.c built together with
+# the library's sources, with AddressSanitizer and UndefinedBehaviorSanitizer.
+#   make fuzz [FUZZ_SECONDS=600]     every target for that long, corpus kept in build/fuzz/
+#   make fuzz-smoke                  every target for FUZZ_SMOKE_SECONDS (part of make check)
+FUZZ_CC ?= clang-14
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 15
+
+build/fuzz/%: tests/fuzz/%.c $(SRCS) src/internal.h include/usermm.h
+	@mkdir -p $(@D) build/fuzz/corpus/$*
+	@echo "  FUZZ    $<"
+	@$(FUZZ_CC) -std=c11 $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iinclude -Isrc -o $@ $< $(SRCS) -lpthread
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 \
+			build/fuzz/corpus/$$(basename $$t) || exit 1; \
+	done
+
+fuzz-smoke: $(FUZZ_TARGETS)
+	@sh tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
 deps:
 	@sh tests/deps.sh
 
@@ -100,6 +124,7 @@ test: $(UNIT_TESTS) build/usermm build/usermm-driver
 
 check: deps
 	@$(MAKE) --no-print-directory all build/libusermm-san.a
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test
 
 demo: all

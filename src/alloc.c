@@ -1,20 +1,45 @@
 /*
  * alloc.c: every heap allocation of the library goes through here, so that
  * tests can make the n-th one fail (as SQLite's and Lua's test harnesses do).
+ *
+ * The injector is sys->alloc_faults: while armed, each um_malloc and
+ * um_calloc counts one; the fail_at-th returns NULL (and every later one
+ * too when sticky). fail_at 0 only counts. um_free is never refused.
  */
 #include <stdlib.h>
 
 #include "internal.h"
 
+/* Counts an allocation and says whether the injector refuses it. */
+static bool alloc_injected(struct um_system *sys)
+{
+	struct alloc_faults *af;
+	uint64_t n;
+
+	if (!sys)
+		return false;
+	af = &sys->alloc_faults;
+	if (likely(!af->armed))
+		return false;
+	n = atomic_fetch_add(&af->count, 1) + 1;
+	if (af->fail_at && (n == af->fail_at || (af->sticky && n > af->fail_at))) {
+		atomic_fetch_add(&af->failed, 1);
+		return true;
+	}
+	return false;
+}
+
 void *um_malloc(struct um_system *sys, size_t n)
 {
-	(void)sys;
+	if (alloc_injected(sys))
+		return NULL;
 	return malloc(n);
 }
 
 void *um_calloc(struct um_system *sys, size_t n, size_t size)
 {
-	(void)sys;
+	if (alloc_injected(sys))
+		return NULL;
 	return calloc(n, size);
 }
 

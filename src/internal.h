@@ -365,6 +365,19 @@ struct host_faults {
 	_Atomic uint64_t count;
 };
 
+/*
+ * The n-th heap allocation (um_malloc, um_calloc) fails, as SQLite's and
+ * Lua's test harnesses make it (tests, alloc.c). Counts only while armed;
+ * fail_at 0 just counts.
+ */
+struct alloc_faults {
+	bool armed;
+	bool sticky;		/* every allocation after the n-th fails too */
+	uint64_t fail_at;
+	_Atomic uint64_t count;	/* allocations seen while armed */
+	_Atomic uint64_t failed; /* allocations refused while armed */
+};
+
 struct iovec;
 struct stat;
 UM_INTERNAL int host_open_beneath(struct um_system *sys, const char *path, int flags,
@@ -513,6 +526,7 @@ struct um_system {
 	struct inode *inodes;
 	struct inode *zero;		/* /dev/zero */
 	struct host_faults host_faults;
+	struct alloc_faults alloc_faults;
 };
 
 /* commit.c */

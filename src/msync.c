@@ -51,12 +51,13 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 			break;
 		}
 		if (start < v->vm_start) {
+			/* Linux 6.18 answers ENOMEM for any hole, the tail of the range too. */
+			unmapped_error = -ENOMEM;
 			if (flags == UM_MS_ASYNC)
 				break;
 			start = v->vm_start;
 			if (start >= end)
 				break;
-			unmapped_error = -ENOMEM;
 		}
 		if ((flags & UM_MS_INVALIDATE) && (v->vm_flags & VM_LOCKED)) {
 			error = -EBUSY;

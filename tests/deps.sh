@@ -4,6 +4,9 @@ need=""
 [ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
 [ -f /usr/include/histedit.h ] || need="$need libedit-dev"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
+command -v clang-14 >/dev/null 2>&1 || need="$need clang-14"
+ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+	need="$need libclang-rt-14-dev"
 command -v make >/dev/null 2>&1 || need="$need make"
 if [ -n "$need" ]; then
 	echo "deps: installing$need"

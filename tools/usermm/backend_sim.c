@@ -21,6 +21,14 @@ static int sim_open(struct backend **out, struct sbuf *err)
 
 	(void)err;
 	um_config_init(&be->cfg);
+	/*
+	 * Where the first mmap(NULL) of a fresh process ends on Linux 6.x
+	 * x86-64 without ASLR: mmap_base less the vvar, vvar_vclock and vdso
+	 * pages that exec maps at the top. The same top, not only the same
+	 * offsets, makes alignment-dependent placement (THP-aligned mappings)
+	 * agree between the back ends.
+	 */
+	be->cfg.mmap_base = 0x7ffff7ff7000ULL;
 	be->zero_pfn = UINT64_MAX;
 	*out = be;
 	return 0;

@@ -1,0 +1,25 @@
+#!/bin/sh
+# A short run of each libFuzzer target (make check): any crash, sanitizer
+# report or broken invariant fails it. Usage: smoke.sh SECONDS TARGET...
+secs=$1
+shift
+for t in "$@"; do
+	name=$(basename "$t")
+	corpus=build/fuzz/corpus/$name
+	mkdir -p "$corpus"
+	seeds=tests/fuzz/seeds/$name
+	log=build/fuzz/$name.smoke.log
+	if [ -d "$seeds" ]; then
+		"$t" -max_total_time="$secs" -max_len=1024 -print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
+	else
+		"$t" -max_total_time="$secs" -max_len=1024 -print_final_stats=1 "$corpus" >"$log" 2>&1
+	fi
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	if [ "$rc" != 0 ]; then
+		tail -n 40 "$log"
+		echo "fuzz $name: FAILED after ${runs:-?} runs (log: $log)"
+		exit 1
+	fi
+	echo "fuzz $name: ${runs:-?} runs in ${secs}s, no crash"
+done
