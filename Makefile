@@ -99,11 +99,20 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuz
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
 
-build/fuzz/%: tests/fuzz/%.c $(SRCS) src/internal.h include/usermm.h
-	@mkdir -p $(@D) build/fuzz/corpus/$*
+FUZZ_FLAGS = -std=c11 $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build/fuzz/fuzz_calls: tests/fuzz/fuzz_calls.c $(SRCS) src/internal.h include/usermm.h
+	@mkdir -p $(@D) build/fuzz/corpus/fuzz_calls
 	@echo "  FUZZ    $<"
-	@$(FUZZ_CC) -std=c11 $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -Isrc -o $@ $< $(SRCS) -lpthread
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Isrc -o $@ $< $(SRCS) -lpthread
+
+# The scenario parser alone: a pure function over a buffer.
+build/fuzz/fuzz_parser: tests/fuzz/fuzz_parser.c tools/usermm/parser.c tools/usermm/names.c \
+		tools/usermm/util.c tools/usermm/script.h
+	@mkdir -p $(@D) build/fuzz/corpus/fuzz_parser
+	@echo "  FUZZ    $<"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Itools/usermm -o $@ $< tools/usermm/parser.c \
+		tools/usermm/names.c tools/usermm/util.c
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \

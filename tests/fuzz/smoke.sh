@@ -7,13 +7,12 @@ for t in "$@"; do
 	name=$(basename "$t")
 	corpus=build/fuzz/corpus/$name
 	mkdir -p "$corpus"
-	seeds=tests/fuzz/seeds/$name
 	log=build/fuzz/$name.smoke.log
-	if [ -d "$seeds" ]; then
-		"$t" -max_total_time="$secs" -max_len=1024 -print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
-	else
-		"$t" -max_total_time="$secs" -max_len=1024 -print_final_stats=1 "$corpus" >"$log" 2>&1
-	fi
+	# The parser starts from the real scenarios.
+	seeds=""
+	[ "$name" = fuzz_parser ] && seeds="tests/scenarios tests/diff"
+	# shellcheck disable=SC2086
+	"$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 "$corpus" $seeds >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	if [ "$rc" != 0 ]; then
