@@ -31,7 +31,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 
-.PHONY: all lib demo check test deps bench install clean format tidy fuzz fuzz-smoke
+.PHONY: all lib demo check test deps bench install clean format tidy fuzz fuzz-smoke check-tsan
 
 all: lib build/usermm build/usermm-driver $(EXAMPLES)
 
@@ -123,6 +123,33 @@ fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: $(FUZZ_TARGETS)
 	@sh tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
+# ThreadSanitizer: the library and the threaded tests (make check-tsan, part of make check).
+TSANOBJS := $(SRCS:src/%.c=build/tsan/%.o)
+TSAN_TESTS := $(patsubst %,build/tsan-test/%,test_threads test_stress test_frame test_pagetable test_tlb)
+
+build/tsan/%.o: src/%.c
+	@mkdir -p $(@D)
+	@echo "  CC tsan $<"
+	@$(CC) $(WARN) -Wno-tsan $(DEFS) -O1 -g -fsanitize=thread -fvisibility=hidden -Iinclude \
+		-Isrc -MMD -MP -c $< -o $@
+
+build/libusermm-tsan.a: $(TSANOBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/tsan-test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-tsan.a
+	@mkdir -p $(@D)
+	@echo "  TSAN    $<"
+	@$(CC) $(WARN) $(DEFS) -O1 -g -fsanitize=thread -Iinclude -Isrc -o $@ $< \
+		build/libusermm-tsan.a -lcmocka -lpthread
+
+check-tsan: $(TSAN_TESTS)
+	@for t in $(TSAN_TESTS); do \
+		TSAN_OPTIONS="halt_on_error=1 exitcode=66" $$t >$$t.log 2>&1 || \
+			{ cat $$t.log; echo "tsan: $$(basename $$t) FAILED"; exit 1; }; \
+		echo "tsan: $$(basename $$t) clean ($$(tail -n 1 $$t.log | sed 's/^\[ *//; s/ *\]//'))"; \
+	done
+
 deps:
 	@sh tests/deps.sh
 
@@ -134,6 +161,7 @@ test: $(UNIT_TESTS) build/usermm build/usermm-driver
 check: deps
 	@$(MAKE) --no-print-directory all build/libusermm-san.a
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory check-tsan
 	@$(MAKE) --no-print-directory test
 
 demo: all
@@ -164,4 +192,5 @@ format:
 clean:
 	rm -rf build
 
+-include $(TSANOBJS:.o=.d)
 -include $(OBJS:.o=.d) $(PICOBJS:.o=.d) $(SANOBJS:.o=.d) $(TOOL_OBJS:.o=.d)

@@ -54,7 +54,8 @@ static int anon_vma_prepare_shared(struct mm *mm, struct vma *v)
 {
 	int err;
 
-	if (v->anon_vma)
+	/* Checked without the lock first: an atomic read, published by anon_vma_prepare. */
+	if (__atomic_load_n(&v->anon_vma, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&mm->pt_lock);
 	err = anon_vma_prepare(mm, v);

@@ -156,7 +156,7 @@ int anon_vma_prepare(struct mm *mm, struct vma *v)
 		return -ENOMEM;
 	atomic_init(&av->refcount, 1);
 	av->id = atomic_fetch_add(&mm->sys->next_id, 1);
-	v->anon_vma = av;
+	__atomic_store_n(&v->anon_vma, av, __ATOMIC_RELEASE);
 	return 0;
 }
 
