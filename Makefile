@@ -116,7 +116,7 @@ build/fuzz/fuzz_parser: tests/fuzz/fuzz_parser.c tools/usermm/parser.c tools/use
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
-		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 -artifact_prefix=build/fuzz/ \
 			build/fuzz/corpus/$$(basename $$t) || exit 1; \
 	done
 

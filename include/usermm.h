@@ -214,7 +214,7 @@ UM_API uint64_t um_mmap_base(const struct um_proc *p);
 /* ---- memory-mapping system calls ---- */
 
 /* Returns the address of the new mapping, or a negative errno. */
-UM_API int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t length, int prot, int flags,
+UM_API int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t length, int prot, uint64_t flags,
 		       int fd, int64_t offset);
 UM_API int um_munmap(struct um_proc *p, uint64_t addr, uint64_t length);
 UM_API int um_mprotect(struct um_proc *p, uint64_t addr, uint64_t length, int prot);

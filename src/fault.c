@@ -129,11 +129,14 @@ static inline uint64_t linear_index(const struct mm *mm, const struct vma *v, ui
 }
 
 /* The cache frame for a file fault, or FRAME_NONE with the fault reported in *ret. */
-static uint32_t fault_page(struct mm *mm, struct inode *ino, uint64_t index, uint64_t addr,
-			   struct um_siginfo *si, bool *major, int *ret)
+static uint32_t fault_page(struct mm *mm, const struct vma *v, struct inode *ino, uint64_t index,
+			   uint64_t addr, struct um_siginfo *si, bool *major, int *ret)
 {
 	int err;
-	uint32_t pfn = pagecache_get(mm->sys, ino, index, PC_FAULT, major, &err);
+	enum pc_mode mode = (v->vm_flags & VM_RAND_READ)  ? PC_FAULT_RANDOM
+			    : (v->vm_flags & VM_SEQ_READ) ? PC_FAULT_SEQ
+							  : PC_FAULT;
+	uint32_t pfn = pagecache_get(mm->sys, ino, index, mode, major, &err);
 
 	if (pfn == FRAME_NONE)
 		/* A read error is SIGBUS, as filemap_fault answers VM_FAULT_SIGBUS. */
@@ -235,7 +238,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 
 	if (acc == FAULT_READ && do_fault_around(mm, v, addr))
 		return 0;
-	pfn = fault_page(mm, ino, linear_index(mm, v, addr), addr, si, major, &ret);
+	pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, si, major, &ret);
 	if (pfn == FRAME_NONE)
 		return ret;
 	if (acc == FAULT_READ && *major) {
@@ -246,7 +249,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 		frame_put(fp, pfn);
 		if (do_fault_around(mm, v, addr))
 			return 0;
-		pfn = fault_page(mm, ino, linear_index(mm, v, addr), addr, si, major, &ret);
+		pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, si, major, &ret);
 		*major = true;
 		if (pfn == FRAME_NONE)
 			return ret;
@@ -421,7 +424,12 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		*ptep_out = ptep;
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
-	if (!ino) {
+	if (v->vm_file && v->vm_file->type == INODE_SHMEM &&
+	    linear_index(mm, v, addr) >=
+		    (inode_size(v->vm_file) + mm->sys->page_mask) >> mm->sys->page_shift) {
+		/* Past the shmem object (a grown or offset shared mapping): SIGBUS, as shmem_fault. */
+		ret = fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+	} else if (!ino) {
 		ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
 	} else {
 		/* Size and cache stay put while the page is mapped (truncate waits). */

@@ -190,6 +190,9 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_WIPEONFORK 0x02000000ULL
 #define VM_DONTDUMP 0x04000000ULL
 #define VM_SOFTDIRTY 0x08000000ULL
+#define VM_HUGEPAGE 0x20000000ULL
+#define VM_NOHUGEPAGE 0x40000000ULL
+#define VM_MERGEABLE 0x80000000ULL
 
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
@@ -418,7 +421,13 @@ UM_INTERNAL void pagecache_zero_eof(struct um_system *sys, struct inode *ino, ui
  * read-ahead window that depends on mode (PC_WRITE: the page alone). Returns the frame with one extra
  * reference for the caller, or FRAME_NONE with *err (-ENOMEM, -EIO ...).
  */
-enum pc_mode { PC_FAULT, PC_READ, PC_WRITE };
+/*
+ * How much to read around a missing page: a fault reads ra_pages centred
+ * on it (mmap read-around), or from it on after MADV_SEQUENTIAL, or the
+ * page alone after MADV_RANDOM; read() reads ahead from it; write() reads
+ * only the page.
+ */
+enum pc_mode { PC_FAULT, PC_FAULT_SEQ, PC_FAULT_RANDOM, PC_READ, PC_WRITE };
 UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 				   enum pc_mode mode, bool *major, int *err);
 UM_INTERNAL void pagecache_free_all(struct um_system *sys, struct inode *ino);

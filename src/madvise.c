@@ -30,9 +30,6 @@ enum {
 	MADV_GUARD_INSTALL = 102, MADV_GUARD_REMOVE = 103,
 };
 
-#define VM_HUGEPAGE 0x20000000ULL
-#define VM_NOHUGEPAGE 0x40000000ULL
-#define VM_MERGEABLE 0x80000000ULL
 
 /* The advice Linux 6.18 on x86-64 knows (madvise_behavior_valid, this kernel's config). */
 static bool advice_valid(int advice)
@@ -209,12 +206,17 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 			}
 		}
 		return 0;
+	case MADV_COLD:
+	case MADV_PAGEOUT:
+		/* They move pages on the LRU lists; never those of a locked range. */
+		if (v->vm_flags & VM_LOCKED)
+			return -EINVAL;
+		/* There is no reclaim yet: nothing moves. */
+		return 0;
+	case MADV_COLLAPSE:
+		/* No transparent huge pages here: nothing can be collapsed, as in a THP-less process. */
+		return -EINVAL;
 	default:
-		/*
-		 * COLD and PAGEOUT move pages on the LRU lists and COLLAPSE builds
-		 * huge pages: there is no reclaim and no huge page yet, so they
-		 * are accepted and change nothing.
-		 */
 		return 0;
 	}
 }
@@ -226,8 +228,11 @@ static int madvise_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return update_vma(mm, v, start, end, flags);
+	if (r == 0) {
+		/* madvise answers a refused split (map count) with EAGAIN. */
+		r = update_vma(mm, v, start, end, flags);
+		return r == -ENOMEM ? -EAGAIN : r;
+	}
 	return advise_pages(mm, v, start, end, advice);
 }
 

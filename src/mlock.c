@@ -115,8 +115,7 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 
 	if (!can_do_mlock(sys))
 		return -EPERM;
-	if (len > UINT64_MAX - sys->page_mask - (start & sys->page_mask))
-		return -EINVAL;
+	/* PAGE_ALIGN wraps: a length that rounds past 2^64 becomes 0, and locks nothing. */
 	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
 	start &= ~sys->page_mask;
 	locked = len >> sys->page_shift;
@@ -154,8 +153,6 @@ int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length)
 	struct mm *mm = p->mm;
 	int err;
 
-	if (length > UINT64_MAX - sys->page_mask - (addr & sys->page_mask))
-		return -EINVAL;
 	length = (length + (addr & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
 	addr &= ~sys->page_mask;
 	pthread_rwlock_wrlock(&mm->lock);

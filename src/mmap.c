@@ -23,10 +23,11 @@ uint64_t calc_vm_prot_bits(int prot)
 	       (prot & UM_PROT_EXEC ? VM_EXEC : 0);
 }
 
-static uint64_t calc_vm_flag_bits(int flags)
+static uint64_t calc_vm_flag_bits(uint64_t flags)
 {
+	/* Since Linux 6.7 a stack is never backed by huge pages: MAP_STACK sets VM_NOHUGEPAGE. */
 	return (flags & UM_MAP_GROWSDOWN ? VM_GROWSDOWN : 0) |
-	       (flags & UM_MAP_LOCKED ? VM_LOCKED : 0);
+	       (flags & UM_MAP_LOCKED ? VM_LOCKED : 0) | (flags & UM_MAP_STACK ? VM_NOHUGEPAGE : 0);
 }
 
 /* The lowest address a mapping may start at, gap below a stack included. */
@@ -52,6 +53,28 @@ static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t low, ui
 		start = v->vm_end;
 	}
 	return start + len <= high && start >= low ? start : 0;
+}
+
+/*
+ * unmapped_area_topdown: the highest free range, keeping the guard gap
+ * below a MAP_GROWSDOWN VMA: a fit that would end inside it is searched
+ * for again below the gap, as Linux retries.
+ */
+static uint64_t gap_topdown(struct mm *mm, uint64_t len, uint64_t low, uint64_t high)
+{
+	for (;;) {
+		uint64_t found = vma_gap_topdown(&mm->vmas, len, low, high);
+		struct vma *above;
+
+		if (!found)
+			return 0;
+		above = vma_find(&mm->vmas, found + len);
+		if (!above || found + len <= vm_start_gap(mm, above))
+			return found;
+		high = vm_start_gap(mm, above);
+		if (high < low + len)
+			return 0;
+	}
 }
 
 /* Is the hint usable: free, below end, clear of a stack's guard gap? */
@@ -97,9 +120,9 @@ static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 		if (hint_free(mm, addr, len, sys->task_size))
 			return (int64_t)addr;
 	}
-	found = vma_gap_topdown(&mm->vmas, len, low, mm->mmap_base);
+	found = gap_topdown(mm, len, low, mm->mmap_base);
 	if (!found)
-		found = vma_gap_topdown(&mm->vmas, len, low, sys->task_size);
+		found = gap_topdown(mm, len, low, sys->task_size);
 	return found ? (int64_t)found : -ENOMEM;
 }
 
@@ -127,7 +150,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 			return -EPERM; /* security_mmap_addr */
 		return (int64_t)addr;
 	}
-	if (anon_private && !addr && !(flags & UM_MAP_32BIT) && !(len % pmd) &&
+	if (anon_private && !addr && !(len % pmd) &&
 	    len + pmd > len) {
 		r = arch_get_unmapped_area(mm, 0, len + pmd, flags);
 		if (r >= 0) {
@@ -151,17 +174,17 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 
 /* MAP_SHARED drops the flags Linux does not know of; MAP_SHARED_VALIDATE refuses them. */
 #define LEGACY_MAP_MASK                                                                            \
-	(UM_MAP_SHARED | UM_MAP_PRIVATE | UM_MAP_FIXED | UM_MAP_ANONYMOUS | UM_MAP_DENYWRITE |     \
+	(uint64_t)(UM_MAP_SHARED | UM_MAP_PRIVATE | UM_MAP_FIXED | UM_MAP_ANONYMOUS | UM_MAP_DENYWRITE |     \
 	 UM_MAP_EXECUTABLE | UM_MAP_UNINITIALIZED | UM_MAP_GROWSDOWN | UM_MAP_LOCKED |             \
 	 UM_MAP_NORESERVE | UM_MAP_POPULATE | UM_MAP_NONBLOCK | UM_MAP_STACK | UM_MAP_HUGETLB |    \
-	 UM_MAP_32BIT | (0x3fu << 26) /* MAP_HUGE_2MB, MAP_HUGE_1GB */)
+	 UM_MAP_32BIT | 0x80 /* MAP_ABOVE4G */ | (31u << 26) /* MAP_HUGE_2MB | MAP_HUGE_1GB */)
 
 /*
  * The file part of do_mmap's checks. *vm_flags gains VM_SHARED and loses
  * VM_MAYWRITE as Linux decides; *mapfile is the inode the VMA will map
  * (NULL for a private /dev/zero mapping, which is anonymous memory).
  */
-static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off, uint64_t len,
+static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t off, uint64_t len,
 			    uint64_t *vm_flags, struct inode **mapfile)
 {
 	struct inode *ino = file->inode;
@@ -174,6 +197,9 @@ static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off,
 		return -EOVERFLOW;
 	switch (flags & UM_MAP_TYPE) {
 	case UM_MAP_SHARED:
+		/* MAP_SYNC needs DAX, which no usermm file has (ext4 refuses it in its mmap). */
+		if ((flags & UM_MAP_SYNC) && ino->type == INODE_REG)
+			return -EOPNOTSUPP;
 		flags &= LEGACY_MAP_MASK;
 		/* fall through */
 	case UM_MAP_SHARED_VALIDATE:
@@ -186,6 +212,9 @@ static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off,
 			*vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
 		/* fall through */
 	case UM_MAP_PRIVATE:
+		if ((flags & UM_MAP_TYPE) == UM_MAP_PRIVATE && (flags & UM_MAP_SYNC) &&
+		    ino->type == INODE_REG)
+			return -EOPNOTSUPP;
 		if (!FMODE_READ(file))
 			return -EACCES;
 		if (ino->type == INODE_DIR)
@@ -200,7 +229,7 @@ static int mmap_file_checks(struct file *file, int prot, int flags, int64_t off,
 	return 0;
 }
 
-static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t flags,
 			    int64_t off, struct file *filp, uint64_t *populate)
 {
 	struct um_system *sys = mm->sys;
@@ -231,7 +260,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		return -ENOMEM;
 	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | mm->def_flags | VM_MAYREAD |
 		   VM_MAYWRITE | VM_MAYEXEC;
-	a = get_unmapped_area(mm, addr, len, flags,
+	a = get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
 			      !filp && (flags & UM_MAP_TYPE) == UM_MAP_PRIVATE);
 	if (a < 0)
 		return a;
@@ -339,7 +368,7 @@ fail:
 	return err;
 }
 
-int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64_t flags, int fd,
 		int64_t off)
 {
 	struct mm *mm = p->mm;
@@ -353,6 +382,11 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, int fl
 		file = fget(p, fd);
 		if (!file)
 			return -EBADF;
+		if (flags & UM_MAP_HUGETLB) {
+			/* No hugetlbfs here: every file is a plain one. */
+			fput(p->sys, file);
+			return -EINVAL;
+		}
 	} else if (flags & UM_MAP_HUGETLB) {
 		return -ENOMEM; /* no huge page pool: hugetlb_file_setup fails */
 	}

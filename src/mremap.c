@@ -147,11 +147,24 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 	mm->total_vm += new_len >> sys->page_shift;
 	mm_tlb_sync(mm);
 	if (flags & UM_MREMAP_DONTUNMAP) {
-		/* The old range stays, empty, unlocked; anonymous memory there starts afresh. */
+		/*
+		 * The old range stays, empty and unlocked; its lock count moved to
+		 * the new range (locked_vm does not change). It is made a VMA of
+		 * its own first, so the rest of the old VMA keeps its lock.
+		 */
 		v = vma_lookup(&mm->vmas, old);
-		if (v && (v->vm_flags & VM_LOCKED)) {
-			mm->locked_vm -= old_pages;
-			v->vm_flags &= ~VM_LOCKED_MASK;
+		if (v && (v->vm_flags & VM_LOCKED_MASK)) {
+			if (v->vm_start < old && !__vma_split(mm, v, old, true))
+				v = vma_lookup(&mm->vmas, old);
+			if (v && v->vm_end > old + old_len)
+				__vma_split(mm, v, old + old_len, false);
+			if (v && (v->vm_start != old || v->vm_end != old + old_len)) {
+				/* No memory for a split: all of v is unlocked, the count follows. */
+				mm->locked_vm -= ((v->vm_end - v->vm_start) >> sys->page_shift) -
+						 old_pages;
+			}
+			if (v)
+				v->vm_flags &= ~VM_LOCKED_MASK;
 		}
 		if (v && !v->vm_file && v->anon_vma && v->vm_start == old &&
 		    v->vm_end == old + old_len) {
@@ -163,7 +176,8 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 		/* The munmap below returns the old charge: it belongs to the new range now. */
 		if (vm_flags & VM_ACCOUNT)
 			atomic_fetch_add(&sys->committed, old_pages);
-		do_munmap(mm, old, old_len);
+		if (old_len) /* old_len 0 duplicates: the original stays whole */
+			do_munmap(mm, old, old_len);
 		if (vm_flags & VM_LOCKED) {
 			mm->locked_vm += new_len >> sys->page_shift;
 			*locked = true;
@@ -184,12 +198,6 @@ static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_
 	int64_t r;
 	int err;
 
-	if (new_addr & sys->page_mask)
-		return -EINVAL;
-	if (new_len > sys->task_size || new_addr > sys->task_size - new_len)
-		return -EINVAL;
-	if (addr + old_len > new_addr && new_addr + new_len > addr)
-		return -EINVAL;
 	if (mm->vmas.count + 2 >= sys->cfg.max_map_count - 3)
 		return -ENOMEM;
 	if (flags & UM_MREMAP_FIXED) {
@@ -252,6 +260,15 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	new_len = (new_len + sys->page_mask) & ~sys->page_mask;
 	if (!new_len)
 		return -EINVAL;
+	/* check_mremap_params: every argument before any VMA is looked at. */
+	if (new_len > sys->task_size)
+		return -EINVAL;
+	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
+		if (new_addr > sys->task_size - new_len || (new_addr & sys->page_mask))
+			return -EINVAL;
+		if (addr + old_len > new_addr && new_addr + new_len > addr)
+			return -EINVAL;
+	}
 	pthread_rwlock_wrlock(&mm->lock);
 	v = vma_lookup(&mm->vmas, addr);
 	if (!v) {
@@ -259,6 +276,15 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 		goto out;
 	}
 	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
+		/* The old range is checked before the target is unmapped: a failure changes nothing. */
+		ret = -EINVAL;
+		if (!old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+			goto out;
+		if ((flags & UM_MREMAP_DONTUNMAP) && (v->vm_flags & VM_DONTEXPAND))
+			goto out;
+		ret = -EFAULT;
+		if (old_len > v->vm_end - addr)
+			goto out;
 		ret = mremap_to(mm, addr, old_len, new_addr, new_len, flags, &locked);
 		new_addr = (uint64_t)ret;
 		goto out;

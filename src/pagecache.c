@@ -193,7 +193,7 @@ static int read_pages(struct um_system *sys, struct inode *ino, uint64_t index, 
 	if (mode == PC_FAULT) {
 		start = index >= READAHEAD_PAGES / 2 ? index - READAHEAD_PAGES / 2 : 0;
 		end = start + READAHEAD_PAGES;
-	} else if (mode == PC_READ) {
+	} else if (mode == PC_READ || mode == PC_FAULT_SEQ) {
 		end = index + READAHEAD_PAGES;
 	}
 	if (end > eof)

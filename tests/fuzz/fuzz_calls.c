@@ -5,7 +5,9 @@
  * report or broken invariant is a bug.
  *
  * Each step takes bytes from the input: an opcode, a process slot and a
- * few operands. Addresses fall in a small window of the address space so
+ * few operands (FUZZ_TRACE=1 in the environment prints them as they run).
+ * Inputs that found bugs live in tests/fuzz/regressions and run first in
+ * every smoke run. Addresses fall in a small window of the address space so
  * that calls meet each other's mappings often.
  */
 #include <stddef.h>
@@ -78,6 +80,8 @@ static void step(struct um_system *sys, struct um_proc **procs, struct input *in
 	unsigned char buf[3 * PG];
 	uint64_t v;
 
+	if (getenv("FUZZ_TRACE"))
+		fprintf(stderr, "step: op %u slot %u\n", op, slot);
 	if (!p) {
 		if (um_proc_new(sys, &procs[slot]) == 0 && procs[slot])
 			um_open(procs[slot], "f", UM_O_RDWR | UM_O_CREAT, 0644);

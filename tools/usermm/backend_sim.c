@@ -298,7 +298,7 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	}
 	switch (c->op) {
 	case OP_MMAP:
-		r = um_mmap(p, a[0], a[1], (int)a[2], (int)a[3], c->nargs > 4 ? (int)a[4] : -1,
+		r = um_mmap(p, a[0], a[1], (int)a[2], a[3], c->nargs > 4 ? (int)a[4] : -1,
 			    c->nargs > 4 ? (int64_t)a[5] : 0);
 		if (r < 0 && r >= -4095) {
 			be_res_err(res, (int)-r);

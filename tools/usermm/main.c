@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "runner.h"
 #include "shell.h"
 #include "usermm.h"
@@ -26,6 +27,8 @@ static void usage(FILE *out)
 		     "              run scenario scripts and print their transcripts\n"
 		     "  diff SCRIPT...\n"
 		     "              run each script on both back ends and print the differences\n"
+		     "  fuzz --seed S --count N [--max-ops K] [--out DIR] [--seconds T]\n"
+		     "              random scenarios on both back ends; differences shrunk and saved\n"
 		     "  shell [--backend sim|kernel]\n"
 		     "              type scenario lines interactively\n"
 		     "  help [COMMAND]\n"
@@ -443,6 +446,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "diff"))
 		return cmd_diff(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "fuzz"))
+		return cmd_fuzz(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "shell"))
 		return cmd_shell(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "info"))

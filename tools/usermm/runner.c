@@ -286,8 +286,12 @@ static void fmt_vma(struct run *r, struct rproc *p, const struct vma_info *v, st
 	sb_putc(b, '-');
 	fmt_addr(b, syms_of(p), top, v->end, true);
 	sb_printf(b, " %s %08" PRIx64 " %02x:%02x ", v->perms, v->offset, v->major, v->minor);
+	/* Labelled by device and inode: two files may share an inode number (sim's
+	 * /dev/zero and a shmem object, files on two file systems). */
 	if (v->inode)
-		sb_printf(b, "i%" PRIu64, labels_get(r->labels, 1, v->inode));
+		sb_printf(b, "i%" PRIu64,
+			  labels_get(r->labels, 1,
+				     v->inode ^ ((uint64_t)v->major << 52) ^ ((uint64_t)v->minor << 40)));
 	else
 		sb_putc(b, '0');
 	if (v->name) {
