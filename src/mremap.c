@@ -225,6 +225,44 @@ static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_
 	return move_vma(mm, v, addr, old_len, new_len, new_addr, flags, locked);
 }
 
+/*
+ * A same-size MREMAP_FIXED move of a range over several mappings (Linux
+ * 6.17): each mapping moves to the same offset in the new range, and what
+ * lies in the new range opposite a hole stays. The range must start in a
+ * mapping (checked by the caller).
+ */
+static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t new_addr,
+			    int flags, bool *locked)
+{
+	uint64_t end = addr + len, at = addr;
+
+	while (at < end) {
+		struct vma *v = vma_find(&mm->vmas, at);
+		uint64_t ps, pe, target;
+		int64_t r;
+		int err;
+
+		if (!v || v->vm_start >= end)
+			break;
+		ps = v->vm_start > at ? v->vm_start : at;
+		pe = v->vm_end < end ? v->vm_end : end;
+		if (v->vm_flags & VM_DONTEXPAND)
+			return -EFAULT;
+		target = new_addr + (ps - addr);
+		err = do_munmap(mm, target, pe - ps);
+		if (err)
+			return err;
+		v = vma_lookup(&mm->vmas, ps);
+		if (!v)
+			return -EFAULT;
+		r = move_vma(mm, v, ps, pe - ps, pe - ps, target, flags, locked);
+		if (r < 0)
+			return r;
+		at = pe;
+	}
+	return (int64_t)new_addr;
+}
+
 /* Can v grow by delta in place (vma_expandable)? */
 static bool vma_expandable(struct mm *mm, struct vma *v, uint64_t delta)
 {
@@ -283,8 +321,12 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 		if ((flags & UM_MREMAP_DONTUNMAP) && (v->vm_flags & VM_DONTEXPAND))
 			goto out;
 		ret = -EFAULT;
-		if (old_len > v->vm_end - addr)
+		if (old_len > v->vm_end - addr) {
+			/* Linux 6.17: a same-size MREMAP_FIXED move may span several mappings. */
+			if ((flags & UM_MREMAP_FIXED) && old_len == new_len)
+				ret = move_several(mm, addr, old_len, new_addr, flags, &locked);
 			goto out;
+		}
 		ret = mremap_to(mm, addr, old_len, new_addr, new_len, flags, &locked);
 		new_addr = (uint64_t)ret;
 		goto out;
