@@ -39,7 +39,7 @@ int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 		if (!(v->vm_flags & VM_ACCESS_FLAGS)) {
 			/* PROT_NONE cannot be populated: get_user_pages fails. */
 			if (!ignore_errors) {
-				ret = -ENOMEM;
+				ret = -EFAULT;
 				break;
 			}
 			va = stop;
@@ -54,7 +54,8 @@ int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 				continue;
 			if (handle_mm_fault(mm, va, acc, &si)) {
 				if (!ignore_errors) {
-					ret = -ENOMEM;
+					/* Out of memory, or a page that cannot be had (SIGBUS). */
+					ret = si.signo == UM_SIGKILL ? -ENOMEM : -EFAULT;
 					goto out;
 				}
 				va = stop;

@@ -639,8 +639,9 @@ UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
 /*
  * Faults in every page of [start, end) as __mm_populate does: a write
  * fault for private writable VMAs (breaking COW), else a read fault; PROT_NONE
- * VMAs and holes end it. Takes the mm lock shared. Returns 0, or -ENOMEM
- * where Linux's mlock reports a failed populate (ignore_errors: MAP_POPULATE).
+ * VMAs and holes end it. Takes the mm lock shared. Returns 0, -EFAULT for
+ * a page that cannot be had (PROT_NONE, SIGBUS) or -ENOMEM when out of
+ * memory; ignore_errors (MAP_POPULATE) goes on past both.
  */
 UM_INTERNAL int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors);
 

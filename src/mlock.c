@@ -131,7 +131,9 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 		return err;
 	if (flags & VM_LOCKONFAULT)
 		return 0;
-	return mm_populate(mm, start, start + len, false);
+	/* __mlock_posix_error_return: EFAULT is ENOMEM, ENOMEM is EAGAIN. */
+	err = mm_populate(mm, start, start + len, false);
+	return err == -EFAULT ? -ENOMEM : err == -ENOMEM ? -EAGAIN : err;
 }
 
 int um_mlock(struct um_proc *p, uint64_t addr, uint64_t length)

@@ -424,16 +424,22 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		if (err)
 			return err;
 	}
+	/*
+	 * Both splits before anything goes, as vms_gather_munmap_vmas makes
+	 * them: a failed second split leaves at most one VMA split in two.
+	 */
+	{
+		struct vma *last = vma_find(&mm->vmas, end - 1);
+
+		if (last && last->vm_start < end && last->vm_end > end) {
+			err = __vma_split(mm, last, end, true);
+			if (err)
+				return err; /* ENOMEM from allocation only */
+		}
+	}
+	v = vma_find(&mm->vmas, start); /* the splits may have moved v past the range */
 	tlb_gather_init(&g, mm);
 	for (; v && v->vm_start < end; v = next) {
-		if (v->vm_end > end) {
-			err = __vma_split(mm, v, end, true);
-			if (err) {
-				tlb_gather_finish(&g);
-				return err; /* ENOMEM from allocation only */
-			}
-			v = v->prev;
-		}
 		next = v->next;
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;

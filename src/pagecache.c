@@ -162,8 +162,12 @@ static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, ui
 		s = slot_of(sys, ino, index + i, true);
 		if (!s || *s) {
 			frame_put(&sys->fp, pfns[i]);
-			if (i == 0)
+			if (i == 0) {
+				/* The page itself cannot be cached: the read-ahead frames go back too. */
+				while (++i < n)
+					frame_put(&sys->fp, pfns[i]);
 				return -ENOMEM;
+			}
 			continue;
 		}
 		cache_insert(sys, ino, s, index + i, pfns[i]);

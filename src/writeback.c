@@ -24,42 +24,6 @@
 
 #include "internal.h"
 
-struct dirty_list {
-	uint64_t *index;
-	uint32_t *pfn;
-	size_t n, cap;
-	int err;
-};
-
-static void collect_dirty(uint64_t index, uint32_t pfn, void *arg)
-{
-	struct dirty_list *d = arg;
-
-	if (d->err)
-		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		uint64_t *ix = realloc(d->index, cap * sizeof(*ix));
-		uint32_t *pf;
-
-		if (!ix) {
-			d->err = -ENOMEM;
-			return;
-		}
-		d->index = ix;
-		pf = realloc(d->pfn, cap * sizeof(*pf));
-		if (!pf) {
-			d->err = -ENOMEM;
-			return;
-		}
-		d->pfn = pf;
-		d->cap = cap;
-	}
-	d->index[d->n] = index;
-	d->pfn[d->n] = pfn;
-	d->n++;
-}
-
 /* Write-protects and cleans every PTE mapping (ino, index) -> pfn. i_mmap_lock is held. */
 static void page_mkclean(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
 {
@@ -85,46 +49,58 @@ static void page_mkclean(struct um_system *sys, struct inode *ino, uint64_t inde
 	}
 }
 
+struct wb_pass {
+	struct um_system *sys;
+	struct inode *ino;
+	int err;
+};
+
+/* Writes back one cached page if it is dirty (the cache walk's callback; inode->lock held). */
+static void writeback_page(uint64_t index, uint32_t pfn, void *arg)
+{
+	struct wb_pass *w = arg;
+	struct um_system *sys = w->sys;
+	struct inode *ino = w->ino;
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	uint64_t size = inode_size(ino), pos = index << sys->page_shift, len;
+	unsigned char *page = pfn_host(&sys->fp, pfn);
+	int64_t r;
+
+	if (!(atomic_load(&f->flags) & PG_DIRTY))
+		return;
+	pthread_mutex_lock(&ino->i_mmap_lock);
+	page_mkclean(sys, ino, index, pfn);
+	pthread_mutex_unlock(&ino->i_mmap_lock);
+	atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
+	if (pos >= size)
+		return; /* wholly past EOF: nothing of it belongs to the file */
+	len = size - pos < sys->page_size ? size - pos : sys->page_size;
+	if (len < sys->page_size)
+		memset(page + len, 0, sys->page_size - len);
+	atomic_fetch_or(&f->flags, PG_WRITEBACK);
+	r = host_pwrite(sys, ino->host_fd, page, len, pos);
+	atomic_fetch_and(&f->flags, ~(uint32_t)PG_WRITEBACK);
+	if (r < 0) {
+		atomic_fetch_or(&f->flags, PG_DIRTY);
+		if (!w->err)
+			w->err = (int)r;
+		ino->wb_err = (int)r;
+	}
+}
+
 int writeback_range(struct um_system *sys, struct inode *ino, uint64_t start, uint64_t end,
 		    bool sync)
 {
-	struct dirty_list d = { 0 };
-	int err = 0;
+	struct wb_pass w = { sys, ino, 0 };
+	int err;
 
 	if (ino->type != INODE_REG)
 		return 0;
 	pthread_rwlock_wrlock(&ino->invalidate_lock);
 	pthread_mutex_lock(&ino->lock);
-	pagecache_for_range(ino, start, end, collect_dirty, &d);
-	for (size_t i = 0; i < d.n && !d.err; i++) {
-		struct frame *f = pfn_frame(&sys->fp, d.pfn[i]);
-		uint64_t size = inode_size(ino), pos = d.index[i] << sys->page_shift, len;
-		unsigned char *page = pfn_host(&sys->fp, d.pfn[i]);
-		int64_t r;
-
-		if (!(atomic_load(&f->flags) & PG_DIRTY))
-			continue;
-		pthread_mutex_lock(&ino->i_mmap_lock);
-		page_mkclean(sys, ino, d.index[i], d.pfn[i]);
-		pthread_mutex_unlock(&ino->i_mmap_lock);
-		atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
-		if (pos >= size)
-			continue; /* wholly past EOF: nothing of it belongs to the file */
-		len = size - pos < sys->page_size ? size - pos : sys->page_size;
-		if (len < sys->page_size)
-			memset(page + len, 0, sys->page_size - len);
-		atomic_fetch_or(&f->flags, PG_WRITEBACK);
-		r = host_pwrite(sys, ino->host_fd, page, len, pos);
-		atomic_fetch_and(&f->flags, ~(uint32_t)PG_WRITEBACK);
-		if (r < 0) {
-			atomic_fetch_or(&f->flags, PG_DIRTY);
-			if (!err)
-				err = (int)r;
-			ino->wb_err = (int)r;
-		}
-	}
-	if (d.err && !err)
-		err = d.err;
+	/* In place, page by page: a write-back needs no memory of its own. */
+	pagecache_for_range(ino, start, end, writeback_page, &w);
+	err = w.err;
 	if (sync && !err) {
 		int r = host_fdatasync(sys, ino->host_fd);
 
@@ -141,7 +117,5 @@ int writeback_range(struct um_system *sys, struct inode *ino, uint64_t start, ui
 		ino->wb_err = 0;
 	pthread_mutex_unlock(&ino->lock);
 	pthread_rwlock_unlock(&ino->invalidate_lock);
-	free(d.index);
-	free(d.pfn);
 	return err;
 }

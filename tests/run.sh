@@ -3,7 +3,10 @@
 # (with --usermm PATH) the scenarios:
 #   tests/scenarios/*.ums  run on the sim back end, then on the kernel back end;
 #   tests/diff/*.ums       usermm diff: both back ends must print the same transcript.
-# Each scenario run counts as one test. Ends with the line "N passed, M failed".
+# Each scenario run counts as one test. With --fuzz "SEED COUNT AVOID", then
+#   usermm fuzz    COUNT random scenarios from SEED on, on both back ends:
+#                  each that agrees counts as passed, each difference as failed.
+# Ends with the line "N passed, M failed".
 #
 # Markers, on a line of their own in a scenario:
 #   #! sim-only     uses sim-only commands: not run on the kernel back end
@@ -12,8 +15,13 @@
 #                   kernel run still checks the scenario's expectations
 #   #! skip         not run at all
 usermm=""
+fuzz=""
 if [ "$1" = "--usermm" ]; then
 	usermm=$2
+	shift 2
+fi
+if [ "$1" = "--fuzz" ]; then
+	fuzz=$2
 	shift 2
 fi
 passed=0
@@ -77,12 +85,42 @@ scenario_group() {
 	failed=$((failed + gf))
 }
 
+# fuzz_group SEED COUNT AVOID: usermm fuzz from its summary "N scenarios, M differences".
+fuzz_group() {
+	out=$("$usermm" fuzz --seed "$1" --count "$2" --avoid "$3" 2>&1)
+	rc=$?
+	sum=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) scenarios, \([0-9]*\) differences$/\1 \2/p' |
+		tail -n 1)
+	n=${sum% *}
+	d=${sum#* }
+	if [ -z "$sum" ]; then
+		n=0
+		d=1	# did not get to its summary
+	fi
+	if [ "$rc" != 0 ] && [ "$d" = 0 ]; then
+		d=1	# a bad generated script or a back end that could not start
+	fi
+	gp=$((n - d))
+	[ "$gp" -lt 0 ] && gp=0
+	if [ "$d" != 0 ]; then
+		printf 'usermm fuzz --seed %s --count %s:\n%s\n' "$1" "$2" "$out"
+		failed_names="$failed_names fuzz"
+	fi
+	printf '%-32s %4d passed, %d failed\n' "fuzz (seeds $1..$(($1 + $2 - 1)))" "$gp" "$d"
+	passed=$((passed + gp))
+	failed=$((failed + d))
+}
+
 if [ -n "$usermm" ]; then
 	dir=$(dirname "$0")
 	scenario_group "scenarios (sim)" sim "$dir"/scenarios/*.ums
 	scenario_group "scenarios (kernel)" kernel "$dir"/scenarios/*.ums
 	scenario_group "diff scenarios" diff "$dir"/diff/*.ums
 	[ "$skipped" != 0 ] && echo "skipped: $skipped scenario runs (#! markers)"
+	if [ -n "$fuzz" ]; then
+		# shellcheck disable=SC2086 # SEED COUNT AVOID: three words
+		fuzz_group $fuzz
+	fi
 fi
 [ -n "$failed_names" ] && echo "failing:$failed_names"
 echo "$passed passed, $failed failed"

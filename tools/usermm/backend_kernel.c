@@ -584,11 +584,19 @@ static void do_bytes(struct be_proc *p, struct drv_req *q, const void *data, str
 	sb_free(&out);
 }
 
-/* file PATH SIZE [BYTE | "CONTENT"], written by the runner in the sandbox. */
+/*
+ * file PATH SIZE [BYTE | "CONTENT"], written by the runner in the sandbox,
+ * one page per write: a bigger write makes the page cache of a file system
+ * with large folios (ext4 since Linux 6.16) hold the file in large folios,
+ * which the kernel then maps, writes back and cleans a folio at a time
+ * (fault-around maps whole folios, msync of one page cleans its
+ * neighbours), where the library's page cache, like a file written page by
+ * page, holds single pages.
+ */
 static void host_file(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	uint64_t size = c->a[1], done = 0;
-	unsigned char buf[65536];
+	unsigned char buf[4096];
 	int fd;
 
 	fd = open_beneath(be->dirfd, c->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -600,9 +608,14 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 	if (c->has_content) {
 		uint64_t n = c->dlen < size ? c->dlen : size;
 
-		if (n && pwrite(fd, c->data, (size_t)n, 0) != (ssize_t)n)
-			goto err;
-		done = n;
+		while (done < n) {
+			uint64_t k = n - done < sizeof(buf) ? n - done : sizeof(buf);
+
+			if (pwrite(fd, (const char *)c->data + done, (size_t)k, (off_t)done) !=
+			    (ssize_t)k)
+				goto err;
+			done += k;
+		}
 		memset(buf, 0, sizeof(buf));
 	}
 	if (c->nargs > 2 && !c->has_content && (c->a[2] & 0xff)) {

@@ -122,6 +122,7 @@ enum {
 	AV_MPROTECT_UNACCOUNT = 1u << 20,
 	AV_DONTUNMAP_LOCKED = 1u << 21,
 	AV_MAP32_THP = 1u << 22,
+	AV_MREMAP_SHRINK_MOVE = 1u << 23,
 };
 
 static const struct known {
@@ -185,6 +186,9 @@ static const struct known {
      "MREMAP_DONTUNMAP of an mlocked VMA: Linux counts VmLck for both ranges"},
     {"map32-thp", AV_MAP32_THP,
      "MAP_32BIT with a length of whole PMDs: Linux places it one PMD higher"},
+    {"mremap-shrink-move", AV_MREMAP_SHRINK_MOVE,
+     "mremap MREMAP_FIXED to a smaller size: Linux unmaps the tail first, so only the "
+     "part kept must be one VMA; the library answers EFAULT when the old range is not"},
     {"devzero-private", AV_DEVZERO_PRIVATE,
      "a private /dev/zero mapping keeps its file in Linux: MADV_REMOVE answers "
      "EACCES, the library EINVAL"},
@@ -619,17 +623,25 @@ static void g_mremap(struct gen *g)
 	if (dontunmap && (g->avoid & AV_DONTUNMAP_LEN))
 		len = (len + PAGE - 1) & ~(PAGE - 1);
 	oldpages = (len + PAGE - 1) / PAGE;
+	if ((g->avoid & AV_SHMEM_SIZE) && shmem && newpages > oldpages)
+		newpages = oldpages; /* growing shared anonymous memory: past its object */
 	if (fixed && (g->avoid & AV_MREMAP_MULTI) && newpages == oldpages && oldpages) {
 		/* Moving without resizing may take several VMAs along (Linux 6.17). */
-		if (dontunmap) {
-			snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE|MREMAP_DONTUNMAP");
-			to[0] = '\0';
-			fixed = false;
-		} else if (dst_r + (int64_t)newpages < (int64_t)ar->pages) {
+		if (!dontunmap && !((g->avoid & AV_SHMEM_SIZE) && shmem) &&
+		    dst_r + (int64_t)newpages < (int64_t)ar->pages) {
 			newpages++;
 		} else {
-			newpages--;
+			snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s",
+				 dontunmap ? "|MREMAP_DONTUNMAP" : "");
+			to[0] = '\0';
+			fixed = false;
 		}
+	}
+	if (fixed && (g->avoid & AV_MREMAP_SHRINK_MOVE) && newpages < oldpages) {
+		/* Shrinking first: the tail it unmaps may span other VMAs. */
+		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s", dontunmap ? "|MREMAP_DONTUNMAP" : "");
+		to[0] = '\0';
+		fixed = false;
 	}
 	if (fixed && (g->avoid & AV_MREMAP_ORDER) &&
 	    (overlaps(src_r, oldpages ? oldpages : 1, dst_r, newpages ? newpages : 1) ||
@@ -640,8 +652,6 @@ static void g_mremap(struct gen *g)
 		to[0] = '\0';
 		fixed = false;
 	}
-	if ((g->avoid & AV_SHMEM_SIZE) && shmem && newpages > oldpages)
-		newpages = oldpages; /* growing shared anonymous memory: past its object */
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(olen, sizeof(olen), len);
 	fmt_len(nlen, sizeof(nlen), newpages * PAGE);
@@ -896,7 +906,20 @@ static void g_fileop(struct gen *g)
 		fmt_at(at, sizeof(at), s->name, off);
 		emit(g, "%s %s %s %" PRIu64, wr ? "write" : "read", fd->name, at, len);
 	} else {
+		/*
+		 * The symbol is dropped: its number goes to the next open, and a later
+		 * use would reach that file (or /dev/zero) unknown to the generator.
+		 */
+		struct gproc *p = cur(g);
+		size_t i;
+
 		emit(g, "close %s", fd->name);
+		for (i = 0; i < p->n; i++) {
+			if (&p->s[i] == fd) {
+				p->s[i] = p->s[--p->n];
+				break;
+			}
+		}
 	}
 }
 
@@ -1465,7 +1488,7 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 	if (is_cmd(cmd, "mremap"))
 		return argi >= 1 && argi <= 3 &&
 		       (avoid & (AV_MREMAP_DUP | AV_MREMAP_MULTI | AV_MREMAP_ORDER | AV_SHMEM_SIZE |
-				 AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED));
+				 AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE));
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
@@ -1815,8 +1838,9 @@ struct opts {
 	const char *out;
 	double seconds;
 	bool print;
-	uint64_t shrink_runs;
-	unsigned shrink_seconds;
+	uint64_t shrink_runs;	 /* runs one shrink may take */
+	unsigned shrink_seconds; /* and seconds */
+	unsigned max_saved;	 /* differences shrunk and saved; later ones are only counted */
 };
 
 /*
@@ -1932,7 +1956,9 @@ void usage_fuzz(FILE *out)
 		"and the kernel back ends, and compares their transcripts as `usermm diff`\n"
 		"does. A scenario whose transcripts differ is shrunk to a minimal one that\n"
 		"still differs (lines deleted, then numbers simplified) and saved as\n"
-		"DIR/seed-S.ums, with the seed, its original size and the diff in its header.\n"
+		"DIR/seed-S.ums, with the seed, its original size and the diff in its header\n"
+		"(the first 20 differences of a run: --max-saved; later ones are listed by\n"
+		"seed only).\n"
 		"The same seed always gives the same scenario. Ends with the line\n"
 		"`N scenarios, M differences`; a progress bar is shown on a terminal.\n"
 		"\n"
@@ -1941,6 +1967,7 @@ void usage_fuzz(FILE *out)
 		"  --max-ops K     at most K operations per scenario (default %d)\n"
 		"  --out DIR       where minimized scenarios go (default %s)\n"
 		"  --seconds T     stop after T seconds, even before N scenarios\n"
+		"  --max-saved M   shrink and save at most M differences (default 20)\n"
 		"  --print         print scenario S and stop (runs nothing)\n"
 		"  --avoid LIST    stay away from these known differences (comma-separated,\n"
 		"                  all, or none), so that a run finds the others:\n",
@@ -2031,7 +2058,8 @@ int cmd_fuzz(int argc, char **argv)
 			 .max_ops = DEFAULT_MAX_OPS,
 			 .out = DEFAULT_OUT,
 			 .shrink_runs = 3000,
-			 .shrink_seconds = 180};
+			 .shrink_seconds = 60,
+			 .max_saved = 20};
 	struct fz f = {.errs = stderr};
 	uint64_t done = 0, diffs = 0, errors = 0, v;
 	bool tty = isatty(STDOUT_FILENO), count_given = false;
@@ -2056,6 +2084,8 @@ int cmd_fuzz(int argc, char **argv)
 			o.max_ops = (unsigned)v;
 		} else if (!strcmp(a, "--out") && val && *val) {
 			o.out = val;
+		} else if (!strcmp(a, "--max-saved") && parse_u64(val, &v) && v <= 1000000) {
+			o.max_saved = (unsigned)v;
 		} else if (!strcmp(a, "--seconds") && parse_u64(val, &v)) {
 			o.seconds = (double)v;
 		} else if (!strcmp(a, "--avoid") && val && parse_avoid(val, &o.avoid) == 0) {
@@ -2144,8 +2174,15 @@ int cmd_fuzz(int argc, char **argv)
 			tr_free(&ker);
 			free(tag2);
 			free(key2);
-			if (found(&f, &o, v, text, tag, key, flaky))
+			if (diffs > o.max_saved) {
+				/* Something broke everywhere: count, do not spend minutes on each. */
+				printf("seed %" PRIu64 ": sim and kernel differ at `%s` (not shrunk: more "
+				       "than %u differences in this run)\n",
+				       v, tag, o.max_saved);
+				count_class(&f, xstrdup(key), v);
+			} else if (found(&f, &o, v, text, tag, key, flaky)) {
 				errors++;
+			}
 		}
 		free(key);
 		free(tag);
