@@ -2,21 +2,22 @@
  * fuzz.c: `usermm fuzz`, seeded random differential testing of the library
  * against Linux (fuzz.h).
  *
- * Scenario i of a run has seed S + i and is a pure function of it: the
- * generator draws from a splitmix64 stream and writes scenario text. The
- * text is parsed as any script and run in-process on the sim and the kernel
- * back ends with the runner (runner.h), collecting both transcripts as
- * `usermm diff` does (sim-only records left out). When they differ, the
- * scenario is shrunk — lines deleted (chunks, then single lines) while it
- * still parses and still differs at the same kind of command, then numbers,
- * flag lists and strings simplified the same way — and saved as
+ * Scenario i of a run has seed S + i and is a pure function of it (and of
+ * --max-ops and --avoid): the generator draws from a splitmix64 stream and
+ * writes scenario text. The text is parsed as any script and run in-process
+ * on the sim and the kernel back ends with the runner (runner.h), collecting
+ * both transcripts as `usermm diff` does (sim-only records left out). When
+ * they differ, the scenario is shrunk — lines deleted (chunks, then single
+ * lines), then numbers, flag lists and strings simplified, each step kept
+ * only if the scenario still parses and still differs the same way (the
+ * same first differing lines, symbols and numbers aside) — and saved as
  * DIR/seed-S.ums with the seed, the original size and the diff in its
  * header.
  *
- * Safety on the kernel back end. Each driver is a real process whose image,
- * break, stack, vvar and vdso must never be touched, so every address a
- * scenario uses is a symbol plus an offset inside the range that symbol was
- * bound to:
+ * Safety on the kernel back end. Each driver is a real process whose image
+ * (at 4 MiB), break, stack, vvar and vdso must never be touched, so every
+ * address a scenario uses is a symbol plus an offset inside the range that
+ * symbol was bound to:
  *   - the first lines reserve G (one PROT_NONE page, the topmost mapping,
  *     just below the driver's vvar) and R (the arena, a big PROT_NONE
  *     reservation below G); MAP_FIXED, MAP_FIXED_NOREPLACE, mmap hints and
@@ -27,22 +28,29 @@
  *     deleted or simplified by the shrinker;
  *   - other symbols come from mmap (NULL or a hint in R) and mremap, whose
  *     results are the scenario's own mappings below G, or -1 on failure:
- *     then SYM+offset is a low address (offsets stay below 1 MiB), far
- *     below the driver's image at 4 MiB, and never page aligned, so the
- *     calls that change mappings refuse it with EINVAL;
+ *     then SYM+offset is a low address (offsets stay below 2 MiB), below
+ *     the driver's image, and never page aligned, so the calls that change
+ *     mappings refuse it with EINVAL;
  *   - no brk (the heap is the driver's), no mlockall(MCL_CURRENT) (it would
  *     lock the driver's own image and stack into RLIMIT_MEMLOCK);
  *   - exec re-reserves G and R.
  * Deleting lines keeps these properties: each line on its own obeys them.
  *
+ * Fairness: what the host does on its own is kept out of the transcripts.
+ * `file` only creates files (rewriting one truncates it, and ext4's
+ * auto_da_alloc then writes it back at close, at a moment of its choosing),
+ * and ftruncate never goes to 0 for the same reason; a closed descriptor's
+ * symbol is not used again (its number goes to the next open).
+ *
  * Left out on purpose: MADV_PAGEOUT (the library has no reclaim: Linux
  * really drops clean file pages), MADV_GUARD_INSTALL/REMOVE (not built in
  * the library, refused there on purpose), MADV_HWPOISON/SOFT_OFFLINE (need
  * CAP_SYS_ADMIN, which the driver drops), brk and mlockall(MCL_CURRENT)
- * (see above).
+ * (see above). Known differences (below) can be avoided with --avoid.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,28 +109,24 @@ static bool chance(uint64_t *s, unsigned percent)
 enum {
 	AV_DROPPABLE = 1u << 0,
 	AV_MAP_SYNC = 1u << 1,
-	AV_MAP_STACK = 1u << 2,
-	AV_COLLAPSE = 1u << 3,
-	AV_KADDR = 1u << 4,
-	AV_HUGETLB = 1u << 5,
-	AV_GROWSDOWN = 1u << 6,
-	AV_DEVZERO_WRITE = 1u << 7,
-	AV_SHMEM_SIZE = 1u << 8,
-	AV_MREMAP_ORDER = 1u << 9,
-	AV_DONTUNMAP_LEN = 1u << 10,
-	AV_COLD_LOCKED = 1u << 11,
-	AV_POPULATE_PERM = 1u << 12,
-	AV_KSM_SHARED = 1u << 13,
-	AV_MREMAP_DUP = 1u << 14,
-	AV_MREMAP_MULTI = 1u << 15,
-	AV_MLOCK_MPROTECT = 1u << 16,
-	AV_DEVZERO_PRIVATE = 1u << 17,
-	AV_EOF_FAULTAROUND = 1u << 18,
-	AV_HOLES = 1u << 19,
-	AV_MPROTECT_UNACCOUNT = 1u << 20,
-	AV_DONTUNMAP_LOCKED = 1u << 21,
-	AV_MAP32_THP = 1u << 22,
-	AV_MREMAP_SHRINK_MOVE = 1u << 23,
+	AV_KADDR = 1u << 2,
+	AV_HUGETLB = 1u << 3,
+	AV_DEVZERO_WRITE = 1u << 4,
+	AV_DONTUNMAP_LEN = 1u << 5,
+	AV_POPULATE_PERM = 1u << 6,
+	AV_KSM_SHARED = 1u << 7,
+	AV_MLOCK_MPROTECT = 1u << 8,
+	AV_DEVZERO_PRIVATE = 1u << 9,
+	AV_EOF_FAULTAROUND = 1u << 10,
+	AV_HOLES = 1u << 11,
+	AV_MPROTECT_UNACCOUNT = 1u << 12,
+	AV_DONTUNMAP_LOCKED = 1u << 13,
+	AV_MREMAP_SHRINK_MOVE = 1u << 14,
+	AV_FILE_THP_ALIGN = 1u << 15,
+	AV_SHMEM_FAULTAROUND = 1u << 16,
+	AV_WRITE_PAST_EOF = 1u << 17,
+	AV_MADV_FREE_SHARED = 1u << 18,
+	AV_FORK_LOCK_MERGE = 1u << 19,
 };
 
 static const struct known {
@@ -131,42 +135,28 @@ static const struct known {
 	const char *what;
 } known[] = {
     {"droppable", AV_DROPPABLE, "MAP_DROPPABLE (Linux 6.11): the library answers EINVAL"},
-    {"map-sync", AV_MAP_SYNC, "MAP_SYNC without MAP_SHARED_VALIDATE"},
-    {"map-stack", AV_MAP_STACK, "MAP_STACK: Linux 6.7+ adds VM_NOHUGEPAGE (smaps nh)"},
-    {"collapse", AV_COLLAPSE, "MADV_COLLAPSE with THP disabled: Linux answers EINVAL"},
+    {"map-sync", AV_MAP_SYNC,
+     "MAP_SYNC where Linux does not validate it (anonymous, MAP_PRIVATE): Linux keeps "
+     "VM_SYNC (smaps sf), the library drops it; on a file opened O_WRONLY Linux answers "
+     "EACCES, the library EOPNOTSUPP"},
     {"kaddr", AV_KADDR,
      "accesses at a failed mmap's symbol (-1, a canonical kernel address): Linux "
-     "reports SEGV_MAPERR, the library SI_KERNEL"},
+     "reports SEGV_MAPERR, the library SI_KERNEL; read(2) of 0 bytes there: Linux "
+     "EFAULT, the library 0"},
     {"hugetlb", AV_HUGETLB,
-     "MAP_HUGETLB: Linux answers EINVAL (a file that is not hugetlbfs; length 0), the "
-     "library maps or answers ENOMEM/EACCES"},
-    {"growsdown", AV_GROWSDOWN,
-     "MAP_GROWSDOWN: Linux keeps stack_guard_gap (1 MiB) free below it when placing "
-     "later mappings, the library does not"},
+     "anonymous MAP_HUGETLB: Linux answers EINVAL for length 0 and maps it with "
+     "MAP_NORESERVE (no pool needed), the library answers ENOMEM"},
     {"devzero-write", AV_DEVZERO_WRITE,
-     "write(2) to /dev/zero never reads the buffer (Linux returns the count), the "
-     "library answers EFAULT"},
-    {"shmem-size", AV_SHMEM_SIZE,
-     "shared anonymous memory past its object's size (mremap growth, /dev/zero with an "
-     "offset, remap_file_pages past the end): Linux SIGBUS, the library maps zeros"},
-    {"mremap-order", AV_MREMAP_ORDER,
-     "mremap MREMAP_FIXED onto its own source: Linux EINVAL before looking at the "
-     "source, the library EFAULT"},
+     "write(2) to /dev/zero never reads the buffer: Linux returns the whole count, the "
+     "library EFAULT or the count up to the first unmapped page"},
     {"dontunmap-len", AV_DONTUNMAP_LEN,
      "MREMAP_DONTUNMAP with an old length that is not page-aligned: Linux rounds it, "
      "the library answers EINVAL"},
-    {"cold-locked", AV_COLD_LOCKED, "MADV_COLD on an mlocked range: Linux answers EINVAL"},
     {"populate-perm", AV_POPULATE_PERM,
      "MADV_POPULATE_READ on a mapping without PROT_READ: Linux answers EINVAL"},
     {"ksm-shared", AV_KSM_SHARED,
      "MADV_MERGEABLE on a shared mapping: Linux leaves it alone, the library splits "
      "the VMA"},
-    {"mremap-dup", AV_MREMAP_DUP,
-     "mremap with old length 0: the library splits the source VMA, and for a private "
-     "one with MREMAP_FIXED unmaps the target before failing with EINVAL"},
-    {"mremap-multi", AV_MREMAP_MULTI,
-     "mremap MREMAP_FIXED of a range over several VMAs (Linux 6.17 moves them all), "
-     "the library answers EFAULT"},
     {"mlock-mprotect", AV_MLOCK_MPROTECT,
      "mprotect making an mlocked private range writable: Linux populates it (breaks "
      "COW), the library does not"},
@@ -174,24 +164,41 @@ static const struct known {
      "a fault past the end of a file: Linux maps the cached pages around it "
      "(fault-around) before SIGBUS, the library maps none (avoided by files of 80+ "
      "pages: no access past the end at all)"},
+    {"shmem-faultaround", AV_SHMEM_FAULTAROUND,
+     "a fault past the end of a shmem object (shared anonymous memory grown or "
+     "duplicated by mremap, /dev/zero mapped at an offset): Linux maps the object's "
+     "pages around it (fault-around) before SIGBUS, the library maps none"},
     {"holes", AV_HOLES,
      "files with holes: Linux's read-around does not bring a hole's neighbours into "
      "the cache where the library's does, and a read(2) that faults on its first page "
-     "has not read the next ones yet (avoided by files written whole)"},
+     "has not read the next ones yet (avoided by files written whole, and no "
+     "MADV_REMOVE, which punches holes)"},
+    {"write-past-eof", AV_WRITE_PAST_EOF,
+     "write(2) past the end of a file from a buffer that faults: Linux (ext4) answers "
+     "EFAULT but has grown the file to the write's position, the library leaves it"},
+    {"madv-free-shared", AV_MADV_FREE_SHARED,
+     "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
+     "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
+    {"fork-lock-merge", AV_FORK_LOCK_MERGE,
+     "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
+     "a later mremap growing in place or mlock there merges them in the library and "
+     "not in Linux, or the other way round"},
     {"mprotect-unaccount", AV_MPROTECT_UNACCOUNT,
      "mprotect removing write from a private anonymous VMA never faulted: Linux drops "
      "VM_ACCOUNT (smaps ac; it then merges), the library keeps it (avoided by "
      "MAP_NORESERVE on private mappings)"},
     {"dontunmap-locked", AV_DONTUNMAP_LOCKED,
      "MREMAP_DONTUNMAP of an mlocked VMA: Linux counts VmLck for both ranges"},
-    {"map32-thp", AV_MAP32_THP,
-     "MAP_32BIT with a length of whole PMDs: Linux places it one PMD higher"},
     {"mremap-shrink-move", AV_MREMAP_SHRINK_MOVE,
      "mremap MREMAP_FIXED to a smaller size: Linux unmaps the tail first, so only the "
      "part kept must be one VMA; the library answers EFAULT when the old range is not"},
     {"devzero-private", AV_DEVZERO_PRIVATE,
-     "a private /dev/zero mapping keeps its file in Linux: MADV_REMOVE answers "
-     "EACCES, the library EINVAL"},
+     "a private /dev/zero mapping keeps its file in Linux: MADV_REMOVE answers EACCES "
+     "(the library EINVAL), and maps shows the offset an mremap gives it (the address "
+     "it moved to, for an anonymous VMA), the library 0"},
+    {"file-thp-align", AV_FILE_THP_ALIGN,
+     "a file mapping whose length is whole PMDs: Linux (ext4, large folios) places it "
+     "on a 2 MiB boundary, the library does not"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -201,8 +208,7 @@ struct gsym {
 	bool fd;	 /* a descriptor; else an address */
 	bool arena;	 /* R: MAP_FIXED and hints go here */
 	bool devzero;	 /* a descriptor of /dev/zero */
-	bool shmem;	 /* may be shared anonymous memory (its object: the original size) */
-	int64_t in_r;	 /* the page in R where it may be (fixed, hint, moved there); -1: not in R */
+	bool shmem;	 /* shared anonymous memory, its object's pages from the symbol on */
 	uint64_t pages;	 /* an address: pages in the range it was bound to */
 };
 
@@ -210,7 +216,8 @@ struct gproc {
 	char name[16];
 	bool alive;
 	bool locked;	   /* has used mlock, MAP_LOCKED or mlockall */
-	bool r_has_shmem;  /* shared anonymous memory may be in R */
+	bool has_shmem;	   /* has made shared anonymous memory (it may be anywhere) */
+	bool forked;	   /* has forked, or is a fork child: anonymous pages may be shared */
 	struct gsym *s;
 	size_t n;
 };
@@ -256,7 +263,6 @@ static struct gsym *add_sym(struct gproc *p, const char *name, bool fd, bool are
 	p->s[i].fd = fd;
 	p->s[i].arena = arena;
 	p->s[i].pages = pages;
-	p->s[i].in_r = arena ? 0 : -1;
 	return &p->s[i];
 }
 
@@ -439,13 +445,15 @@ static void g_mmap(struct gen *g)
 	char name[12], at[48], lenw[24], flags[160], fdpart[48] = "";
 	uint64_t pages = some_pages(g), len = pages * PAGE, r, off;
 	const char *type = "private";
-	bool anon = true, fixed_ok = ar != NULL, shmem = false, locked = false;
-	int64_t in_r = -1;
-	struct gsym *ns;
+	bool anon = true, fixed_ok = ar != NULL, locked = false;
 
 	if (chance(&g->rs, 2))
 		pages = 512, len = 2ULL << 20; /* a PMD: THP-aligned placement */
 	r = below(&g->rs, 100);
+	if (r >= 55 && r < 90 && (g->avoid & AV_FILE_THP_ALIGN) && pages == 512) {
+		pages = 511; /* a file mapping: not a whole PMD */
+		len = pages * PAGE;
+	}
 	if (r >= 55 && r < 90 && (g->avoid & AV_EOF_FAULTAROUND) && pages > 8) {
 		pages = 8; /* a file mapping: offset < 8 pages, so it ends before page 16 */
 		len = pages * PAGE;
@@ -466,20 +474,18 @@ static void g_mmap(struct gen *g)
 	} else {
 		type = chance(&g->rs, 50) ? "private" : "shared";
 	}
-	shmem = strcmp(type, "private") && (anon || fd->devzero);
 	snprintf(flags, sizeof(flags), "%s%s", type, anon ? "|anon" : "");
 
 	/* Where: NULL, a hint in R, MAP_FIXED or MAP_FIXED_NOREPLACE in R. */
 	r = below(&g->rs, 100);
 	if (!fixed_ok || r < 55 || pages > ar->pages) {
 		snprintf(at, sizeof(at), "NULL");
-		if (chance(&g->rs, 3) && !(pages % 512 == 0 && (g->avoid & AV_MAP32_THP)))
+		if (chance(&g->rs, 3))
 			strcat(flags, "|MAP_32BIT");
 	} else {
 		uint64_t o = below(&g->rs, ar->pages - pages + 1);
 
 		fmt_at(at, sizeof(at), ar->name, o * PAGE);
-		in_r = (int64_t)o;
 		if (r < 65)
 			; /* a hint */
 		else if (r < 90)
@@ -496,9 +502,9 @@ static void g_mmap(struct gen *g)
 		strcat(flags, "|locked");
 		locked = true;
 	}
-	if (chance(&g->rs, 2) && anon && !(g->avoid & AV_GROWSDOWN))
+	if (chance(&g->rs, 2) && anon)
 		strcat(flags, "|growsdown");
-	if (chance(&g->rs, 2) && !(g->avoid & AV_MAP_STACK))
+	if (chance(&g->rs, 2))
 		strcat(flags, "|MAP_STACK");
 	if (chance(&g->rs, 1) && !(g->avoid & AV_HUGETLB))
 		strcat(flags, "|MAP_HUGETLB");
@@ -516,17 +522,18 @@ static void g_mmap(struct gen *g)
 		off = below(&g->rs, 8) * PAGE;
 		if (chance(&g->rs, 3))
 			off += between(&g->rs, 1, PAGE - 1);
-		if (fd->devzero && (g->avoid & AV_SHMEM_SIZE))
-			off = 0;
+		if (fd->devzero && (g->avoid & AV_SHMEM_FAULTAROUND))
+			off = 0; /* an offset puts the mapping past its object's end */
 		snprintf(fdpart, sizeof(fdpart), " %s %#" PRIx64, fd->name, off);
 	}
 	new_name(g, name, sizeof(name), 'a');
 	emit(g, "%s = mmap %s %s %s %s%s", name, at, lenw, some_prot(g), flags, fdpart);
-	ns = add_sym(cur(g), name, false, false, pages);
-	ns->shmem = shmem;
-	ns->in_r = in_r;
-	if (shmem && in_r >= 0)
-		cur(g)->r_has_shmem = true;
+	if (strcmp(type, "private") && (anon || fd->devzero)) {
+		add_sym(cur(g), name, false, false, pages)->shmem = true;
+		cur(g)->has_shmem = true;
+	} else {
+		add_sym(cur(g), name, false, false, pages);
+	}
 	if (locked)
 		cur(g)->locked = true;
 }
@@ -558,27 +565,16 @@ static void g_mprotect(struct gen *g)
 	range_cmd(g, "mprotect", 64, prot);
 }
 
-/* May [a, a + na) and [b, b + nb), pages in R, overlap? */
-static bool overlaps(int64_t a, uint64_t na, int64_t b, uint64_t nb)
-{
-	return a >= 0 && b >= 0 && a < b + (int64_t)nb && b < a + (int64_t)na;
-}
-
 static void g_mremap(struct gen *g)
 {
 	const struct gsym *s = pick_region(g), *ar = arena_of(g);
 	char name[12], at[48], olen[24], nlen[24], flags[64], to[48] = "";
 	uint64_t off, len, newpages = some_pages(g), r, oldpages;
-	int64_t src_r = -1, dst_r = -1;
-	bool fixed = false, dontunmap = false, shmem;
-	struct gsym *ns;
+	bool fixed = false, dontunmap = false;
 
 	if (!s)
 		return;
 	pick_range(g, s, 16, &off, &len);
-	shmem = s->shmem || (s->arena && cur(g)->r_has_shmem);
-	if (s->in_r >= 0)
-		src_r = s->in_r + (int64_t)(off / PAGE);
 	r = below(&g->rs, 100);
 	if (r < 22) {
 		snprintf(flags, sizeof(flags), "0");
@@ -590,7 +586,6 @@ static void g_mremap(struct gen *g)
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE|MREMAP_FIXED");
 		fmt_at(to, sizeof(to), ar->name, o * PAGE);
 		fixed = true;
-		dst_r = (int64_t)o;
 	} else if (r < 92) {
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE|MREMAP_DONTUNMAP");
 		dontunmap = true;
@@ -603,10 +598,7 @@ static void g_mremap(struct gen *g)
 				 "MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP");
 			fmt_at(to, sizeof(to), ar->name, o * PAGE);
 			fixed = true;
-			dst_r = (int64_t)o;
 		}
-	} else if (g->avoid & AV_MREMAP_DUP) {
-		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE");
 	} else {
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE");
 		len = 0; /* duplicates a shared mapping */
@@ -614,8 +606,6 @@ static void g_mremap(struct gen *g)
 	}
 	if (chance(&g->rs, 3))
 		newpages = 0;
-	if (len == 0 && (g->avoid & AV_MREMAP_DUP))
-		len = PAGE;
 	if (dontunmap && cur(g)->locked && (g->avoid & AV_DONTUNMAP_LOCKED)) {
 		snprintf(flags, sizeof(flags), fixed ? "MREMAP_MAYMOVE|MREMAP_FIXED" : "MREMAP_MAYMOVE");
 		dontunmap = false;
@@ -623,48 +613,30 @@ static void g_mremap(struct gen *g)
 	if (dontunmap && (g->avoid & AV_DONTUNMAP_LEN))
 		len = (len + PAGE - 1) & ~(PAGE - 1);
 	oldpages = (len + PAGE - 1) / PAGE;
-	if ((g->avoid & AV_SHMEM_SIZE) && shmem && newpages > oldpages)
-		newpages = oldpages; /* growing shared anonymous memory: past its object */
-	if (fixed && (g->avoid & AV_MREMAP_MULTI) && newpages == oldpages && oldpages) {
-		/* Moving without resizing may take several VMAs along (Linux 6.17). */
-		if (!dontunmap && !((g->avoid & AV_SHMEM_SIZE) && shmem) &&
-		    dst_r + (int64_t)newpages < (int64_t)ar->pages) {
-			newpages++;
-		} else {
-			snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s",
-				 dontunmap ? "|MREMAP_DONTUNMAP" : "");
-			to[0] = '\0';
-			fixed = false;
-		}
+	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
+		/*
+		 * Shared anonymous memory may be anywhere: growing a range, or
+		 * duplicating more than the object holds from there, reaches past
+		 * the object's end. A duplicate of a known one stays inside it.
+		 */
+		uint64_t room = s->shmem && s->pages > off / PAGE ? s->pages - off / PAGE : 1;
+
+		if (len == 0 && newpages > room)
+			newpages = room;
+		else if (len && newpages > oldpages)
+			newpages = oldpages;
 	}
 	if (fixed && (g->avoid & AV_MREMAP_SHRINK_MOVE) && newpages < oldpages) {
 		/* Shrinking first: the tail it unmaps may span other VMAs. */
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s", dontunmap ? "|MREMAP_DONTUNMAP" : "");
 		to[0] = '\0';
-		fixed = false;
-	}
-	if (fixed && (g->avoid & AV_MREMAP_ORDER) &&
-	    (overlaps(src_r, oldpages ? oldpages : 1, dst_r, newpages ? newpages : 1) ||
-	     (s->in_r >= 0 && src_r < 0))) {
-		/* The target might be the source itself: move it elsewhere, not in place. */
-		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s",
-			 dontunmap ? "|MREMAP_DONTUNMAP" : "");
-		to[0] = '\0';
-		fixed = false;
 	}
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(olen, sizeof(olen), len);
 	fmt_len(nlen, sizeof(nlen), newpages * PAGE);
 	new_name(g, name, sizeof(name), 'a');
 	emit(g, "%s = mremap %s %s %s %s%s%s", name, at, olen, nlen, flags, to[0] ? " " : "", to);
-	ns = add_sym(cur(g), name, false, false, newpages ? newpages : 1);
-	ns->shmem = shmem;
-	/* In place (the source's page in R) or moved to R: either may be where it is. */
-	ns->in_r = fixed ? dst_r : src_r;
-	if (shmem && ns->in_r >= 0)
-		cur(g)->r_has_shmem = true;
-	if (shmem && fixed)
-		cur(g)->r_has_shmem = true;
+	add_sym(cur(g), name, false, false, newpages ? newpages : 1);
 }
 
 static void g_msync(struct gen *g)
@@ -694,14 +666,14 @@ static void g_madvise(struct gen *g)
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
-	if (!strcmp(a, "MADV_COLLAPSE") && (g->avoid & AV_COLLAPSE))
-		a = "MADV_NORMAL";
-	if (!strcmp(a, "MADV_COLD") && cur(g)->locked && (g->avoid & AV_COLD_LOCKED))
-		a = "MADV_NORMAL";
 	if (!strncmp(a, "MADV_POPULATE", 13) && (g->avoid & AV_POPULATE_PERM))
 		a = "MADV_WILLNEED";
 	if (strstr(a, "MERGEABLE") && (g->avoid & AV_KSM_SHARED))
 		a = "MADV_NORMAL";
+	if (!strcmp(a, "MADV_REMOVE") && (g->avoid & AV_HOLES))
+		a = "MADV_DONTNEED";
+	if (!strcmp(a, "MADV_FREE") && cur(g)->forked && (g->avoid & AV_MADV_FREE_SHARED))
+		a = "MADV_DONTNEED";
 	range_cmd(g, "madvise", 64, a);
 }
 
@@ -715,22 +687,21 @@ static void g_remap_file_pages(struct gen *g)
 {
 	const struct gsym *s = pick_region(g);
 	char at[48], lenw[24];
-	uint64_t off, len;
-
-	uint64_t pgoff;
+	uint64_t off, len, pgoff;
 
 	if (!s)
 		return;
 	pick_range(g, s, 8, &off, &len);
 	pgoff = below(&g->rs, 6);
-	if (g->avoid & AV_SHMEM_SIZE) {
-		/* Within the region's own size: inside a shared anonymous object. */
-		uint64_t room = s->pages - (len + PAGE - 1) / PAGE;
+	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
+		/* The object's pages [pgoff, pgoff + size) must exist. */
+		uint64_t lp = (len + PAGE - 1) / PAGE;
 
-		pgoff = room ? below(&g->rs, room + 1) : 0;
+		if (!s->shmem || off / PAGE + lp > s->pages)
+			pgoff = 0;
+		else if (pgoff > s->pages - lp)
+			pgoff = s->pages - lp;
 	}
-	if ((g->avoid & AV_EOF_FAULTAROUND) && pgoff > 8)
-		pgoff = 8;
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(lenw, sizeof(lenw), len);
 	emit(g, "remap_file_pages %s %s 0 %" PRIu64 " 0", at, lenw, pgoff);
@@ -883,8 +854,12 @@ static void g_fileop(struct gen *g)
 	} else if (r < 53) {
 		emit(g, "read %s %" PRIu64, fd->name, between(&g->rs, 1, 48));
 	} else if (r < 58) {
-		emit(g, "lseek %s %" PRIu64 " %s", fd->name, below(&g->rs, 6 * PAGE),
-		     chance(&g->rs, 70) ? "SEEK_SET" : "SEEK_END");
+		uint64_t to = below(&g->rs, 6 * PAGE);
+		bool end = chance(&g->rs, 30);
+
+		if (end && (g->avoid & AV_WRITE_PAST_EOF))
+			to = 0;
+		emit(g, "lseek %s %" PRIu64 " %s", fd->name, to, end ? "SEEK_END" : "SEEK_SET");
 	} else if (r < 75) {
 		/* Never to 0: ext4 would write the file back at its last close (auto_da_alloc). */
 		uint64_t n = some_file_size(g);
@@ -940,13 +915,16 @@ static void g_fork(struct gen *g)
 
 	if (g->np >= MAX_PROCS || alive_count(g) >= MAX_ALIVE)
 		return;
+	if (cur(g)->locked && (g->avoid & AV_FORK_LOCK_MERGE))
+		return;
 	c = &g->p[g->np];
 	snprintf(c->name, sizeof(c->name), "c%d", g->np);
 	emit(g, "fork %s", c->name);
 	p = cur(g);
 	c->alive = true;
 	c->locked = p->locked; /* locks are not inherited: only the caution is */
-	c->r_has_shmem = p->r_has_shmem;
+	c->has_shmem = p->has_shmem;
+	c->forked = p->forked = true;
 	c->n = p->n;
 	c->s = xcalloc(p->n ? p->n : 1, sizeof(*c->s));
 	memcpy(c->s, p->s, p->n * sizeof(*c->s));
@@ -992,7 +970,8 @@ static void g_exec(struct gen *g)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
 	p->n = n;
 	p->locked = false;
-	p->r_has_shmem = false;
+	p->has_shmem = false;
+	p->forked = false;
 	reserve(g);
 }
 
@@ -1487,8 +1466,8 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
 	if (is_cmd(cmd, "mremap"))
 		return argi >= 1 && argi <= 3 &&
-		       (avoid & (AV_MREMAP_DUP | AV_MREMAP_MULTI | AV_MREMAP_ORDER | AV_SHMEM_SIZE |
-				 AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE));
+		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE |
+				 AV_SHMEM_FAULTAROUND));
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
@@ -2051,6 +2030,31 @@ static void progress(const struct opts *o, uint64_t done, uint64_t diffs, double
 	fflush(stdout);
 }
 
+/* The seed being run, for the crash report: the library runs in this process. */
+static volatile uint64_t crash_seed;
+
+/* A crash (of the library, most likely) names its seed before the process dies of it. */
+static void on_crash(int sig)
+{
+	char buf[80], num[24];
+	static const char head[] = "usermm fuzz: crashed running the scenario of seed ";
+	uint64_t v = crash_seed;
+	size_t n = 0, k = 0;
+
+	do
+		num[k++] = (char)('0' + v % 10);
+	while ((v /= 10) && k < sizeof(num));
+	memcpy(buf, head, sizeof(head) - 1);
+	n = sizeof(head) - 1;
+	while (k && n < sizeof(buf) - 2)
+		buf[n++] = num[--k];
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, buf, n) < 0)
+		n = 0;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int cmd_fuzz(int argc, char **argv)
 {
 	struct opts o = {.seed = 1,
@@ -2115,6 +2119,9 @@ int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr, "usermm fuzz: not root: the kernel back end cannot read frame "
 				"numbers, so pagemap lines will differ\n");
 
+	signal(SIGSEGV, on_crash);
+	signal(SIGBUS, on_crash);
+	signal(SIGABRT, on_crash);
 	t0 = now();
 	for (v = o.seed;; v++) {
 		char *text, *tag = NULL;
@@ -2126,6 +2133,7 @@ int cmd_fuzz(int argc, char **argv)
 			break;
 		if (tty && done % 4 == 0)
 			progress(&o, done, diffs, t0, false);
+		crash_seed = v;
 		text = generate(v, o.max_ops, o.avoid);
 		struct tr sim, ker;
 		char *key = NULL;
