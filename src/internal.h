@@ -607,6 +607,12 @@ UM_INTERNAL void vma_free(struct um_system *sys, struct vma *v);
 UM_INTERNAL int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below);
 /* The same without the max_map_count check (munmap may pass it briefly). */
 UM_INTERNAL int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below);
+/*
+ * vma_modify_flags: [start, end) of v gets newflags: split off (max_map_count
+ * applies: -ENOMEM), set, merged with its neighbours where Linux would.
+ */
+UM_INTERNAL int vma_modify_flags(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+				 uint64_t newflags);
 /* Can a and b (a directly below b) merge into one VMA? */
 UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b);
 /* Merges v with prev and/or next where Linux would; returns the result. */

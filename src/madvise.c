@@ -105,28 +105,6 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 	return 0;
 }
 
-/* Flag advice on [start, end) of v: split, set, merge (madvise_update_vma). */
-static int update_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, uint64_t flags)
-{
-	int err;
-
-	if (flags == v->vm_flags)
-		return 0;
-	if (start > v->vm_start) {
-		err = vma_split(mm, v, start, true);
-		if (err)
-			return err;
-	}
-	if (end < v->vm_end) {
-		err = vma_split(mm, v, end, false);
-		if (err)
-			return err;
-	}
-	v->vm_flags = flags;
-	vma_merge_neighbours(mm, v);
-	return 0;
-}
-
 /* MADV_FREE: private anonymous pages this mm alone maps become lazily freeable. */
 static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 {
@@ -230,7 +208,7 @@ static int madvise_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 		return r;
 	if (r == 0) {
 		/* madvise answers a refused split (map count) with EAGAIN. */
-		r = update_vma(mm, v, start, end, flags);
+		r = flags == v->vm_flags ? 0 : vma_modify_flags(mm, v, start, end, flags);
 		return r == -ENOMEM ? -EAGAIN : r;
 	}
 	return advise_pages(mm, v, start, end, advice);

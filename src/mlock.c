@@ -39,23 +39,14 @@ static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 
 	if (newflags == oldflags)
 		return 0;
-	if (start > v->vm_start) {
-		err = vma_split(mm, v, start, true);
-		if (err)
-			return err;
-	}
-	if (end < v->vm_end) {
-		err = vma_split(mm, v, end, false);
-		if (err)
-			return err;
-	}
+	err = vma_modify_flags(mm, v, start, end, newflags);
+	if (err)
+		return err;
 	if (!(newflags & VM_LOCKED))
 		pages = -pages;
 	else if (oldflags & VM_LOCKED)
 		pages = 0;
 	mm->locked_vm = (uint64_t)((int64_t)mm->locked_vm + pages);
-	v->vm_flags = newflags;
-	vma_merge_neighbours(mm, v);
 	return 0;
 }
 

@@ -56,19 +56,10 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 			return -ENOMEM;
 		newflags |= VM_ACCOUNT;
 	}
-	if (start > v->vm_start) {
-		err = vma_split(mm, v, start, true);
-		if (err)
-			goto fail;
-	}
-	if (end < v->vm_end) {
-		err = vma_split(mm, v, end, false);
-		if (err)
-			goto fail;
-	}
-	v->vm_flags = newflags;
-	change_ptes(mm, v->vm_start, v->vm_end, newflags);
-	vma_merge_neighbours(mm, v);
+	err = vma_modify_flags(mm, v, start, end, newflags);
+	if (err)
+		goto fail;
+	change_ptes(mm, start, end, newflags);
 	return 0;
 fail:
 	if (charged)

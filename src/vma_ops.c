@@ -84,6 +84,26 @@ int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 	return __vma_split(mm, v, addr, new_below);
 }
 
+int vma_modify_flags(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+		     uint64_t newflags)
+{
+	int err;
+
+	if (start > v->vm_start) {
+		err = vma_split(mm, v, start, true);
+		if (err)
+			return err;
+	}
+	if (end < v->vm_end) {
+		err = vma_split(mm, v, end, false);
+		if (err)
+			return err;
+	}
+	v->vm_flags = newflags;
+	vma_merge_neighbours(mm, v);
+	return 0;
+}
+
 /* is_mergeable_anon_vma(): equal, or one absent and the other not inherited through fork. */
 static bool anon_compatible(const struct vma *a, const struct vma *b)
 {
