@@ -165,7 +165,7 @@ deps:
 FUZZ_KNOWN := droppable map-sync kaddr hugetlb devzero-write dontunmap-len populate-perm \
 	ksm-shared mlock-mprotect eof-faultaround shmem-faultaround holes mprotect-unaccount \
 	dontunmap-locked mremap-shrink-move devzero-private file-thp-align write-past-eof \
-	madv-free-shared fork-lock-merge
+	madv-free-shared fork-lock-merge shmem-dirty
 fuzz_space := $(subst ,, )
 FUZZ_AVOID ?= $(subst $(fuzz_space),$(comma),$(strip $(FUZZ_KNOWN)))
 comma := ,

@@ -127,6 +127,7 @@ enum {
 	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
+	AV_SHMEM_DIRTY = 1u << 20,
 };
 
 static const struct known {
@@ -179,6 +180,10 @@ static const struct known {
     {"madv-free-shared", AV_MADV_FREE_SHARED,
      "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
      "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
+    {"shmem-dirty", AV_SHMEM_DIRTY,
+     "a written shmem page mapped again by remap_file_pages (or by fault-around): "
+     "Linux counts it dirty (the folio is), the library clean (avoided by no "
+     "remap_file_pages)"},
     {"fork-lock-merge", AV_FORK_LOCK_MERGE,
      "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
      "a later mremap growing in place or mlock there merges them in the library and "
@@ -811,10 +816,9 @@ static void g_open(struct gen *g)
 	static const char *const modes[] = {"O_RDWR", "O_RDWR", "O_RDWR", "O_RDONLY", "O_WRONLY",
 					    "O_RDWR|O_CREAT 0644"};
 	unsigned f = (unsigned)below(&g->rs, NFILES);
-	char name[12];
-
-	const char *mode;
 	bool dz = chance(&g->rs, 8);
+	const char *mode;
+	char name[12];
 
 	new_name(g, name, sizeof(name), 'd');
 	mode = modes[below(&g->rs, ARRAY_SIZE(modes))];
@@ -849,8 +853,10 @@ static void g_fileop(struct gen *g)
 		emit(g, "pwrite %s \"%s\" %" PRIu64, fd->name, word,
 		     below(&g->rs, 8 * PAGE + PAGE / 2));
 	} else if (r < 48) {
-		emit(g, "pread %s %" PRIu64 " %" PRIu64, fd->name, between(&g->rs, 1, 48),
-		     below(&g->rs, 7 * PAGE));
+		/* Draws in sequence: the order of a call's arguments is unspecified. */
+		uint64_t n = between(&g->rs, 1, 48), pos = below(&g->rs, 7 * PAGE);
+
+		emit(g, "pread %s %" PRIu64 " %" PRIu64, fd->name, n, pos);
 	} else if (r < 53) {
 		emit(g, "read %s %" PRIu64, fd->name, between(&g->rs, 1, 48));
 	} else if (r < 58) {
@@ -869,7 +875,6 @@ static void g_fileop(struct gen *g)
 		emit(g, "%s %s", chance(&g->rs, 50) ? "fsync" : "fdatasync", fd->name);
 	} else if (r < 95 && (s = pick_region(g))) {
 		uint64_t off, len;
-
 		bool wr;
 
 		pick_range(g, s, 3, &off, &len);
@@ -902,11 +907,13 @@ static void g_cat(struct gen *g)
 {
 	unsigned f = (unsigned)below(&g->rs, NFILES);
 
-	if (chance(&g->rs, 50))
+	if (chance(&g->rs, 50)) {
 		emit(g, "cat f%u", f + 1);
-	else
-		emit(g, "cat f%u %" PRIu64 " %" PRIu64, f + 1, below(&g->rs, 6 * PAGE),
-		     between(&g->rs, 1, 64));
+	} else {
+		uint64_t off = below(&g->rs, 6 * PAGE), n = between(&g->rs, 1, 64);
+
+		emit(g, "cat f%u %" PRIu64 " %" PRIu64, f + 1, off, n);
+	}
 }
 
 static void g_fork(struct gen *g)
@@ -1080,7 +1087,8 @@ static void g_op(struct gen *g)
 		emit(g, "munlockall");
 		break;
 	case G_REMAP:
-		g_remap_file_pages(g);
+		if (!(g->avoid & AV_SHMEM_DIRTY))
+			g_remap_file_pages(g);
 		break;
 	case G_LOAD:
 		g_load_store(g, false);
