@@ -216,10 +216,14 @@ static inline bool canonical(uint64_t va)
 	return top == 0 || top == 0x1ffff;
 }
 
-/* Are the first and last byte of an access canonical (it may not wrap)? */
+/*
+ * Are the first and last byte of an access canonical? An access that wraps
+ * past 2^64 passes (both ends are), and then faults on its first byte, in
+ * the kernel half: SEGV_MAPERR at that address, as Linux reports it.
+ */
 static inline bool canonical_span(uint64_t va, unsigned size)
 {
-	return va + size - 1 >= va && canonical(va) && canonical(va + size - 1);
+	return canonical(va) && canonical(va + size - 1);
 }
 
 static int bad_address(uint64_t va, struct um_siginfo *si)

@@ -418,6 +418,16 @@ int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count, in
 
 #define BOUNCE 4096
 
+/*
+ * x86-64's access_ok(): the whole buffer ends at or below TASK_SIZE_MAX
+ * without wrapping. read(2) and write(2) check it before anything else
+ * happens, even for a count of 0.
+ */
+static bool access_ok(const struct um_system *sys, uint64_t addr, uint64_t count)
+{
+	return addr + count >= addr && addr + count <= sys->task_size;
+}
+
 int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
@@ -427,6 +437,10 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 
 	if (!f)
 		return r;
+	if (!access_ok(p->sys, addr, count)) {
+		fput(p->sys, f);
+		return -EFAULT;
+	}
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	while (done < count) {
@@ -465,6 +479,10 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 
 	if (!f)
 		return r;
+	if (!access_ok(p->sys, addr, count)) {
+		fput(p->sys, f);
+		return -EFAULT;
+	}
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)

@@ -109,7 +109,6 @@ static bool chance(uint64_t *s, unsigned percent)
 enum {
 	AV_DROPPABLE = 1u << 0,
 	AV_MAP_SYNC = 1u << 1,
-	AV_KADDR = 1u << 2,
 	AV_HUGETLB = 1u << 3,
 	AV_DEVZERO_WRITE = 1u << 4,
 	AV_DONTUNMAP_LEN = 1u << 5,
@@ -140,10 +139,6 @@ static const struct known {
      "MAP_SYNC where Linux does not validate it (anonymous, MAP_PRIVATE): Linux keeps "
      "VM_SYNC (smaps sf), the library drops it; on a file opened O_WRONLY Linux answers "
      "EACCES, the library EOPNOTSUPP"},
-    {"kaddr", AV_KADDR,
-     "accesses at a failed mmap's symbol (-1, a canonical kernel address): Linux "
-     "reports SEGV_MAPERR, the library SI_KERNEL; read(2) of 0 bytes there: Linux "
-     "EFAULT, the library 0"},
     {"hugetlb", AV_HUGETLB,
      "anonymous MAP_HUGETLB: Linux answers EINVAL for length 0 and maps it with "
      "MAP_NORESERVE (no pool needed), the library answers ENOMEM"},
@@ -422,8 +417,6 @@ static uint64_t pick_access(struct gen *g, const struct gsym *s, uint64_t w)
 		off = pg + below(&g->rs, PAGE);
 	if (off + w > size)
 		off = size - w;
-	if (off == 0 && !s->arena && (g->avoid & AV_KADDR))
-		off = 1;
 	return off;
 }
 
@@ -762,8 +755,6 @@ static void g_bytes(struct gen *g)
 		char lenw[24];
 
 		pick_range(g, s, 64, &off, &len);
-		if (off == 0 && !s->arena && (g->avoid & AV_KADDR))
-			off = 1;
 		fmt_at(at, sizeof(at), s->name, off);
 		fmt_len(lenw, sizeof(lenw), len);
 		emit(g, "touch %s %s %s", at, lenw, chance(&g->rs, 50) ? "write" : "read");
@@ -878,8 +869,6 @@ static void g_fileop(struct gen *g)
 		bool wr;
 
 		pick_range(g, s, 3, &off, &len);
-		if (off == 0 && !s->arena && (g->avoid & AV_KADDR))
-			off = 1;
 		wr = chance(&g->rs, 50);
 		if (fd->devzero && (g->avoid & AV_DEVZERO_WRITE))
 			wr = false;
@@ -1483,20 +1472,6 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 	return false;
 }
 
-/* Is argument argi of cmd the address of a memory access (where SYM+0 may be -1)? */
-static bool access_addr(const char *cmd, size_t argi, size_t nargs)
-{
-	static const char *const acc[] = {"load8",  "load16",  "load32",  "load64", "store8",
-					  "store16", "store32", "store64", "load",   "store",
-					  "fill",    "touch"};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(acc); i++)
-		if (is_cmd(cmd, acc[i]))
-			return argi == 0;
-	return (is_cmd(cmd, "read") || is_cmd(cmd, "write")) && nargs == 3 && argi == 1;
-}
-
 static bool shrink_live(struct shrink *sh)
 {
 	return sh->budget > 0 && time(NULL) < sh->deadline;
@@ -1633,7 +1608,7 @@ static char *words_join(const struct words *ws, size_t at, const char *rep)
 }
 
 /* Simpler forms of one word: smaller numbers and offsets, shorter flag lists and strings. */
-static size_t candidates(const char *w, char out[][96], size_t max, bool no_bare)
+static size_t candidates(const char *w, char out[][96], size_t max)
 {
 	size_t n = 0, len = strlen(w);
 	const char *num = w, *plus;
@@ -1682,7 +1657,7 @@ static size_t candidates(const char *w, char out[][96], size_t max, bool no_bare
 	v = strtoull(num, &end, 0);
 	if (errno || (*end && strcmp(end, "P") && strcmp(end, "K")) || v == 0)
 		return 0;
-	if (sym[0] && n < max && (!no_bare || !strcmp(sym, "R") || !strcmp(sym, "G")))
+	if (sym[0] && n < max)
 		snprintf(out[n++], 96, "%s", sym);
 	c[0] = 0;
 	c[1] = 1;
@@ -1718,7 +1693,6 @@ static bool shrink_words(struct shrink *sh, struct lines *l)
 		size_t k, first = 0;
 
 		const char *cmd;
-		bool no_bare;
 
 		if (protected_line(l->v[i], sh->avoid))
 			continue;
@@ -1736,8 +1710,7 @@ static bool shrink_words(struct shrink *sh, struct lines *l)
 
 			if (arg_frozen(cmd, k - first, sh->avoid))
 				continue;
-			no_bare = (sh->avoid & AV_KADDR) && access_addr(cmd, k - first, ws.n - first);
-			nc = candidates(ws.w[k], cand, 8, no_bare);
+			nc = candidates(ws.w[k], cand, 8);
 
 			for (j = 0; j < nc; j++) {
 				char *line = words_join(&ws, k, cand[j]);
@@ -1751,7 +1724,7 @@ static bool shrink_words(struct shrink *sh, struct lines *l)
 					any = true;
 					free(text);
 					/* Again from the simplest candidate of the new word. */
-					nc = candidates(ws.w[k], cand, 8, no_bare);
+					nc = candidates(ws.w[k], cand, 8);
 					j = (size_t)-1;
 					continue;
 				}
