@@ -417,6 +417,9 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 	}
 	if (!vma_access_ok(v, acc))
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
+	/* hugetlb_fault: the empty pool has no page to give (see hugetlb.c). */
+	if (v->vm_flags & VM_HUGETLB)
+		return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
 	ptep = pgtable_walk(&mm->pt, addr, true);
 	if (!ptep)
 		return fault_oom(si, addr);

@@ -150,7 +150,7 @@ struct file *fget(struct um_proc *p, int fd)
 	return f;
 }
 
-static struct file *file_new(struct um_system *sys, struct inode *ino, int flags)
+struct file *file_new(struct um_system *sys, struct inode *ino, int flags)
 {
 	struct file *f = um_calloc(sys, 1, sizeof(*f));
 

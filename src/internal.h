@@ -187,6 +187,7 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_LOCKONFAULT 0x00080000ULL
 #define VM_ACCOUNT 0x00100000ULL
 #define VM_NORESERVE 0x00200000ULL
+#define VM_HUGETLB 0x00400000ULL
 #define VM_WIPEONFORK 0x02000000ULL
 #define VM_DONTDUMP 0x04000000ULL
 #define VM_SOFTDIRTY 0x08000000ULL
@@ -196,6 +197,8 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
+/* Mappings that never merge, grow or lock (Linux adds VM_IO, VM_PFNMAP, VM_MIXEDMAP). */
+#define VM_SPECIAL VM_DONTEXPAND
 
 /*
  * The anonymous-memory object of a private VMA (anon_vma): created on the
@@ -266,12 +269,13 @@ UM_INTERNAL int vma_tree_check(const struct vma_tree *t, char *why, size_t n);
  */
 struct pc_node;
 
-enum inode_type { INODE_REG, INODE_DIR, INODE_SHMEM, INODE_ZERO };
+enum inode_type { INODE_REG, INODE_DIR, INODE_SHMEM, INODE_ZERO, INODE_HUGETLB };
 
 struct inode {
 	_Atomic int32_t refcount;
 	enum inode_type type;
 	bool shmem;		/* type == INODE_SHMEM */
+	uint8_t hpage_shift;	/* INODE_HUGETLB: log2 of its huge page size */
 	uint64_t ino;		/* host inode number (files) or a system id */
 	uint64_t dev;		/* host st_dev (files); makedev(0, 1) for shmem */
 	int host_fd;		/* files: open O_RDWR when the host allows, else O_RDONLY */
@@ -328,6 +332,8 @@ static inline uint64_t inode_size(struct inode *ino)
 
 /* file.c */
 UM_INTERNAL int fdtable_init(struct um_system *sys, struct fdtable *t);
+/* A new open file description of ino (whose reference it takes over), or NULL. */
+UM_INTERNAL struct file *file_new(struct um_system *sys, struct inode *ino, int flags);
 UM_INTERNAL int fdtable_dup(struct um_system *sys, struct fdtable *dst, struct fdtable *src);
 UM_INTERNAL void fdtable_close_on_exec(struct um_system *sys, struct fdtable *t);
 UM_INTERNAL void fdtable_destroy(struct um_system *sys, struct fdtable *t);
@@ -403,6 +409,21 @@ UM_INTERNAL void host_sandbox_close(struct um_system *sys);
 
 /* pagecache.c */
 UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
+UM_INTERNAL struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift);
+
+/* hugetlb.c */
+/* The huge page shift MAP_HUGETLB's size field names (0: the default), or -EINVAL. */
+UM_INTERNAL int hugetlb_shift(const struct um_system *sys, uint64_t map_flags);
+/* hugetlb_file_setup: the O_RDWR file of a new anonymous hugetlb inode, or NULL. */
+UM_INTERNAL struct file *hugetlb_file_new(struct um_system *sys, uint64_t size, unsigned shift);
+/* The mask of v's huge page size (huge_page_mask's complement), 0 for other VMAs. */
+static inline uint64_t vma_hpage_mask(const struct vma *v)
+{
+	return (v->vm_flags & VM_HUGETLB) ? (1ULL << v->vm_file->hpage_shift) - 1 : 0;
+}
+/* hugetlbfs_file_mmap's checks, made after MAP_FIXED has unmapped the range. */
+UM_INTERNAL int hugetlb_mmap_checks(const struct um_system *sys, const struct inode *ino,
+				    uint64_t pgoff, uint64_t len, uint64_t vm_flags);
 UM_INTERNAL void inode_get(struct inode *ino);
 UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
 /* The cached frame at index, or FRAME_NONE. Takes no reference. */

@@ -93,7 +93,9 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 		f = (f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
 		break;
 	case MADV_MERGEABLE:
-		f |= VM_MERGEABLE;
+		/* ksm_madvise leaves special and hugetlb mappings as they are. */
+		if (!(f & (VM_SPECIAL | VM_HUGETLB)))
+			f |= VM_MERGEABLE;
 		break;
 	case MADV_UNMERGEABLE:
 		f &= ~VM_MERGEABLE;
@@ -142,6 +144,17 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 	case MADV_DONTNEED:
 	case MADV_DONTNEED_LOCKED:
 	case MADV_FREE:
+		if (v->vm_flags & VM_HUGETLB) {
+			/*
+			 * Whole huge pages only: the start must be one's, and the
+			 * end rounds down, so that no data beyond the range goes.
+			 */
+			if (advice == MADV_FREE || (start & vma_hpage_mask(v)))
+				return -EINVAL;
+			end &= ~vma_hpage_mask(v);
+			if (end <= start)
+				return 0;
+		}
 		if ((v->vm_flags & VM_LOCKED) && advice != MADV_DONTNEED_LOCKED)
 			return -EINVAL;
 		if (advice == MADV_FREE) {
@@ -186,8 +199,8 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 		return 0;
 	case MADV_COLD:
 	case MADV_PAGEOUT:
-		/* They move pages on the LRU lists; never those of a locked range. */
-		if (v->vm_flags & VM_LOCKED)
+		/* They move pages on the LRU lists; never those of a locked or hugetlb range. */
+		if (v->vm_flags & (VM_LOCKED | VM_HUGETLB))
 			return -EINVAL;
 		/* There is no reclaim yet: nothing moves. */
 		return 0;

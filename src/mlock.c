@@ -37,7 +37,8 @@ static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 	int64_t pages = (int64_t)((end - start) >> mm->sys->page_shift);
 	int err;
 
-	if (newflags == oldflags)
+	/* Special and hugetlb mappings are never locked, nor counted (nor split). */
+	if (newflags == oldflags || (oldflags & (VM_SPECIAL | VM_HUGETLB)))
 		return 0;
 	err = vma_modify_flags(mm, v, start, end, newflags);
 	if (err)
@@ -120,9 +121,10 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	pthread_rwlock_unlock(&mm->lock);
 	if (err)
 		return err;
-	if (flags & VM_LOCKONFAULT)
-		return 0;
-	/* __mlock_posix_error_return: EFAULT is ENOMEM, ENOMEM is EAGAIN. */
+	/*
+	 * Always populate: VMAs locked on fault are passed over, but a range
+	 * that could not take the lock (hugetlb) still faults.
+	 * __mlock_posix_error_return: EFAULT is ENOMEM, ENOMEM is EAGAIN. */
 	err = mm_populate(mm, start, start + len, false);
 	return err == -EFAULT ? -ENOMEM : err == -ENOMEM ? -EAGAIN : err;
 }

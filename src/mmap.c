@@ -40,17 +40,21 @@ static uint64_t vm_start_gap(const struct mm *mm, const struct vma *v)
 	return (v->vm_flags & VM_GROWSDOWN) ? 0 : v->vm_start;
 }
 
-/* The lowest free [a, a + len) inside [low, high) (arch_get_unmapped_area, x86 MAP_32BIT). */
-static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t low, uint64_t high)
+/*
+ * The lowest free [a, a + len) inside [low, high) whose start is aligned
+ * to align + 1 (arch_get_unmapped_area, x86 MAP_32BIT; align 0: any page).
+ */
+static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t align, uint64_t low,
+			     uint64_t high)
 {
-	uint64_t start = low;
+	uint64_t start = (low + align) & ~align;
 
 	for (const struct vma *v = mm->vmas.first; v; v = v->next) {
 		if (v->vm_end <= start)
 			continue;
 		if (v->vm_start >= start + len)
 			break;
-		start = v->vm_end;
+		start = (v->vm_end + align) & ~align;
 	}
 	return start + len <= high && start >= low ? start : 0;
 }
@@ -60,14 +64,23 @@ static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t low, ui
  * below a MAP_GROWSDOWN VMA: a fit that would end inside it is searched
  * for again below the gap, as Linux retries.
  */
-static uint64_t gap_topdown(struct mm *mm, uint64_t len, uint64_t low, uint64_t high)
+static uint64_t gap_topdown(struct mm *mm, uint64_t len, uint64_t align, uint64_t low,
+			    uint64_t high)
 {
+	uint64_t pad = align & ~mm->sys->page_mask;
+
 	for (;;) {
-		uint64_t found = vma_gap_topdown(&mm->vmas, len, low, high);
+		/*
+		 * An aligned start needs a gap of len plus the alignment less a
+		 * page (unmapped_area_topdown's align_mask): the highest such
+		 * gap, whose end less len is then aligned down.
+		 */
+		uint64_t found = vma_gap_topdown(&mm->vmas, len + pad, low, high);
 		struct vma *above;
 
 		if (!found)
 			return 0;
+		found = (found + pad) & ~align;
 		above = vma_find(&mm->vmas, found + len);
 		if (!above || found + len <= vm_start_gap(mm, above))
 			return found;
@@ -94,7 +107,8 @@ static bool hint_free(struct mm *mm, uint64_t addr, uint64_t len, uint64_t end)
  * used when the range is free; otherwise the highest free range below
  * mmap_base (unmapped_area_topdown), then anywhere.
  */
-static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags)
+static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
+				      uint64_t align)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t low = sys->cfg.mmap_min_addr > sys->page_size ? sys->cfg.mmap_min_addr
@@ -112,7 +126,7 @@ static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 			if (hint_free(mm, addr, len, end))
 				return (int64_t)addr;
 		}
-		found = gap_bottomup(mm, len, begin, end);
+		found = gap_bottomup(mm, len, align, begin, end);
 		return found ? (int64_t)found : -ENOMEM;
 	}
 	if (addr) {
@@ -120,10 +134,26 @@ static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 		if (hint_free(mm, addr, len, sys->task_size))
 			return (int64_t)addr;
 	}
-	found = gap_topdown(mm, len, low, mm->mmap_base);
+	found = gap_topdown(mm, len, align, low, mm->mmap_base);
 	if (!found)
-		found = gap_topdown(mm, len, low, sys->task_size);
+		found = gap_topdown(mm, len, align, low, sys->task_size);
 	return found ? (int64_t)found : -ENOMEM;
+}
+
+/* The checks __get_unmapped_area makes of any placement. */
+static int64_t unmapped_area_checks(struct mm *mm, int64_t r, uint64_t len)
+{
+	struct um_system *sys = mm->sys;
+
+	if (r < 0)
+		return r;
+	if ((uint64_t)r > sys->task_size - len)
+		return -ENOMEM;
+	if ((uint64_t)r & sys->page_mask)
+		return -EINVAL;
+	if ((uint64_t)r < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+		return -EPERM; /* security_mmap_addr */
+	return r;
 }
 
 /*
@@ -152,7 +182,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 	}
 	if (anon_private && !addr && !(len % pmd) &&
 	    len + pmd > len) {
-		r = arch_get_unmapped_area(mm, 0, len + pmd, flags);
+		r = arch_get_unmapped_area(mm, 0, len + pmd, flags, 0);
 		if (r >= 0) {
 			uint64_t sub = (0 - (uint64_t)r) & (pmd - 1);
 
@@ -160,16 +190,33 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 		}
 		/* The padding may be what failed: search again without it. */
 	}
-	r = arch_get_unmapped_area(mm, addr, len, flags);
-	if (r < 0)
-		return r;
-	if ((uint64_t)r > sys->task_size - len)
-		return -ENOMEM;
-	if ((uint64_t)r & sys->page_mask)
+	r = arch_get_unmapped_area(mm, addr, len, flags, 0);
+	return unmapped_area_checks(mm, r, len);
+}
+
+/*
+ * hugetlb_get_unmapped_area: whole huge pages, at a huge page boundary (a
+ * MAP_FIXED address too, EINVAL otherwise); a hint is aligned up first.
+ */
+static int64_t hugetlb_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
+					 uint64_t hmask)
+{
+	struct um_system *sys = mm->sys;
+	int64_t r;
+
+	if (len & hmask)
 		return -EINVAL;
-	if ((uint64_t)r < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
-		return -EPERM; /* security_mmap_addr */
-	return r;
+	if ((flags & UM_MAP_FIXED) && (addr & hmask))
+		return -EINVAL;
+	if (len > sys->task_size)
+		return -ENOMEM;
+	if (flags & UM_MAP_FIXED) {
+		r = (int64_t)addr;
+	} else {
+		addr = addr + hmask < addr ? 0 : (addr + hmask) & ~hmask;
+		r = arch_get_unmapped_area(mm, addr, len, flags, hmask);
+	}
+	return unmapped_area_checks(mm, r, len);
 }
 
 /* MAP_SHARED drops the flags Linux does not know of; MAP_SHARED_VALIDATE refuses them. */
@@ -235,6 +282,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	struct um_system *sys = mm->sys;
 	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
 	struct inode *file = NULL, *mapfile = NULL;
+	bool huge = filp && filp->inode->type == INODE_HUGETLB;
 	struct vma *v = NULL;
 	uint64_t charged = 0;
 	bool zero_shared = false;
@@ -260,8 +308,12 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		return -ENOMEM;
 	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | mm->def_flags | VM_MAYREAD |
 		   VM_MAYWRITE | VM_MAYEXEC;
-	a = get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
-			      !filp && (flags & UM_MAP_TYPE) == UM_MAP_PRIVATE);
+	if (huge)
+		a = hugetlb_get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
+					      (1ULL << filp->inode->hpage_shift) - 1);
+	else
+		a = get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
+				      !filp && (flags & UM_MAP_TYPE) == UM_MAP_PRIVATE);
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;
@@ -299,10 +351,15 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 			return -EINVAL;
 		}
 	}
-	/* Under policy 2 (never overcommit) MAP_NORESERVE is ignored. */
-	if ((flags & UM_MAP_NORESERVE) && sys->cfg.overcommit_memory != UM_OVERCOMMIT_NEVER)
+	/*
+	 * Under policy 2 (never overcommit) MAP_NORESERVE is ignored, except
+	 * by hugetlb, whose pool is its own strict accounting. Huge pages are
+	 * never charged to the commit.
+	 */
+	if ((flags & UM_MAP_NORESERVE) &&
+	    (sys->cfg.overcommit_memory != UM_OVERCOMMIT_NEVER || huge))
 		vm_flags |= VM_NORESERVE;
-	if (!(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE) && !(vm_flags & VM_NORESERVE))
+	if (!(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE) && !(vm_flags & VM_NORESERVE) && !huge)
 		vm_flags |= VM_ACCOUNT;
 	vm_flags |= VM_SOFTDIRTY;
 
@@ -340,6 +397,17 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		err = do_munmap(mm, addr, len);
 		if (err)
 			goto fail;
+	}
+	if (huge) {
+		/*
+		 * hugetlbfs's mmap runs after MAP_FIXED has taken the old
+		 * mappings away: when it fails, the range stays empty, as
+		 * Linux leaves it. Its VMAs never lock (nor count as locked).
+		 */
+		err = hugetlb_mmap_checks(sys, file, pgoff, len, vm_flags);
+		if (err)
+			goto fail;
+		vm_flags = (vm_flags & ~VM_LOCKED_MASK) | VM_HUGETLB | VM_DONTEXPAND;
 	}
 	v->vm_start = addr;
 	v->vm_end = addr + len;
@@ -388,7 +456,17 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 			return -EINVAL;
 		}
 	} else if (flags & UM_MAP_HUGETLB) {
-		return -ENOMEM; /* no huge page pool: hugetlb_file_setup fails */
+		int shift = hugetlb_shift(p->sys, flags);
+		uint64_t hmask;
+
+		if (shift < 0)
+			return shift;
+		/* The length rounds up to whole huge pages (to 0 when it wraps). */
+		hmask = (1ULL << shift) - 1;
+		len = (len + hmask) & ~hmask;
+		file = hugetlb_file_new(p->sys, len, (unsigned)shift);
+		if (!file)
+			return -ENOMEM;
 	}
 	pthread_rwlock_wrlock(&mm->lock);
 	ret = mmap_checked(mm, addr, len, prot, flags, off, file, &populate);

@@ -50,7 +50,8 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 	if (newflags == oldflags)
 		return 0;
 	/* Private writable memory is charged to the commit on first write permission. */
-	if ((newflags & VM_WRITE) && !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE))) {
+	if ((newflags & VM_WRITE) &&
+	    !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
 		charged = (end - start) >> mm->sys->page_shift;
 		if (vm_enough_memory(mm, charged))
 			return -ENOMEM;

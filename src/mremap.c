@@ -313,6 +313,20 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 		ret = -EFAULT;
 		goto out;
 	}
+	if (v->vm_flags & VM_HUGETLB) {
+		/*
+		 * align_hugetlb: whole huge pages at huge page addresses (the
+		 * new address is checked as given, even without MREMAP_FIXED),
+		 * and no growth: a reservation cannot be split.
+		 */
+		uint64_t hmask = vma_hpage_mask(v);
+
+		old_len = (old_len + hmask) & ~hmask;
+		new_len = (new_len + hmask) & ~hmask;
+		ret = -EINVAL;
+		if ((addr & hmask) || (new_addr & hmask) || new_len > old_len)
+			goto out;
+	}
 	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
 		/* The old range is checked before the target is unmapped: a failure changes nothing. */
 		ret = -EINVAL;

@@ -147,6 +147,8 @@ static const char *vma_name_raw(const struct vma *v)
 		return ino->path;
 	if (ino->shmem)
 		return "/dev/zero (deleted)";
+	if (ino->type == INODE_HUGETLB)
+		return "/anon_hugepage (deleted)";
 	return NULL;
 }
 
@@ -407,7 +409,8 @@ static void show_smap_vma_flags(struct wr *w, uint64_t flags)
 /* One smaps record: the maps line, the counters, THPeligible and VmFlags. */
 static void show_smap(struct wr *w, struct mm *mm, const struct vma *v)
 {
-	uint64_t page_size = mm->sys->page_size;
+	/* vma_kernel_pagesize: a hugetlb VMA's pages are its huge pages. */
+	uint64_t page_size = vma_hpage_mask(v) ? vma_hpage_mask(v) + 1 : mm->sys->page_size;
 	struct mss m;
 
 	memset(&m, 0, sizeof(m));

@@ -41,8 +41,12 @@ static inline uint64_t vma_pages(const struct vma *v, uint32_t shift)
 int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 {
 	struct um_system *sys = mm->sys;
-	struct vma *n = vma_alloc(sys);
+	struct vma *n;
 
+	/* hugetlb_vm_op_split: a hugetlb VMA splits only between huge pages. */
+	if (addr & vma_hpage_mask(v))
+		return -EINVAL;
+	n = vma_alloc(sys);
 	if (!n)
 		return -ENOMEM;
 	n->vm_flags = v->vm_flags;
@@ -123,6 +127,8 @@ bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b
 	if (a->vm_end != b->vm_start)
 		return false;
 	if ((a->vm_flags ^ b->vm_flags) & ~VM_SOFTDIRTY)
+		return false;
+	if (a->vm_flags & VM_SPECIAL)
 		return false;
 	if (a->vm_file != b->vm_file)
 		return false;

@@ -109,7 +109,6 @@ static bool chance(uint64_t *s, unsigned percent)
 enum {
 	AV_DROPPABLE = 1u << 0,
 	AV_MAP_SYNC = 1u << 1,
-	AV_HUGETLB = 1u << 3,
 	AV_DEVZERO_WRITE = 1u << 4,
 	AV_DONTUNMAP_LEN = 1u << 5,
 	AV_POPULATE_PERM = 1u << 6,
@@ -139,9 +138,6 @@ static const struct known {
      "MAP_SYNC where Linux does not validate it (anonymous, MAP_PRIVATE): Linux keeps "
      "VM_SYNC (smaps sf), the library drops it; on a file opened O_WRONLY Linux answers "
      "EACCES, the library EOPNOTSUPP"},
-    {"hugetlb", AV_HUGETLB,
-     "anonymous MAP_HUGETLB: Linux answers EINVAL for length 0 and maps it with "
-     "MAP_NORESERVE (no pool needed), the library answers ENOMEM"},
     {"devzero-write", AV_DEVZERO_WRITE,
      "write(2) to /dev/zero never reads the buffer: Linux returns the whole count, the "
      "library EFAULT or the count up to the first unmapped page"},
@@ -504,8 +500,12 @@ static void g_mmap(struct gen *g)
 		strcat(flags, "|growsdown");
 	if (chance(&g->rs, 2))
 		strcat(flags, "|MAP_STACK");
-	if (chance(&g->rs, 1) && !(g->avoid & AV_HUGETLB))
+	if (chance(&g->rs, 2)) {
+		/* Without a pool only MAP_NORESERVE lets a hugetlb mapping exist. */
 		strcat(flags, "|MAP_HUGETLB");
+		if (!strstr(flags, "noreserve") && chance(&g->rs, 75))
+			strcat(flags, "|noreserve");
+	}
 	if (chance(&g->rs, 1) && !(g->avoid & AV_MAP_SYNC))
 		strcat(flags, "|MAP_SYNC");
 	if (chance(&g->rs, 1))
