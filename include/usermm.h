@@ -47,6 +47,7 @@ extern "C" {
 /* mmap flags. */
 #define UM_MAP_SHARED 0x01
 #define UM_MAP_PRIVATE 0x02
+#define UM_MAP_DROPPABLE 0x08 /* Linux 6.11: private anonymous memory reclaim may drop */
 #define UM_MAP_SHARED_VALIDATE 0x03
 #define UM_MAP_TYPE 0x0f
 #define UM_MAP_FIXED 0x10
@@ -253,6 +254,8 @@ UM_API int64_t um_mremap(struct um_proc *p, uint64_t old_addr, uint64_t old_leng
 #define UM_MADV_POPULATE_WRITE 23
 #define UM_MADV_DONTNEED_LOCKED 24
 #define UM_MADV_COLLAPSE 25
+#define UM_MADV_GUARD_INSTALL 102
+#define UM_MADV_GUARD_REMOVE 103
 
 /*
  * madvise(): Linux's answers, including its partial effects (the mapped

@@ -425,6 +425,9 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		return fault_oom(si, addr);
 	if (ptep_out)
 		*ptep_out = ptep;
+	/* A guard region: as if nothing were mapped there (see guard.c). */
+	if (atomic_load_explicit(ptep, memory_order_relaxed) == PTE_GUARD)
+		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
 	if (v->vm_file && v->vm_file->type == INODE_SHMEM &&

@@ -113,6 +113,8 @@ typedef uint64_t pte_t;
 #define PTE_DIRTY (1ULL << 6)
 #define PTE_SPECIAL (1ULL << 9)	/* the zero frame: no refcount, not in RSS */
 #define PTE_SOFT_DIRTY (1ULL << 11)
+/* A guard region's PTE marker (MADV_GUARD_INSTALL): not present, no frame. */
+#define PTE_GUARD (1ULL << 10)
 #define PTE_PFN_SHIFT 12
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
 
@@ -179,6 +181,7 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_MAYEXEC 0x00000040ULL
 #define VM_MAYSHARE 0x00000080ULL
 #define VM_GROWSDOWN 0x00000100ULL
+#define VM_MAYBE_GUARD 0x00000800ULL /* may hold guard markers: merges keep it, fork copies its PTEs */
 #define VM_LOCKED 0x00002000ULL
 #define VM_SEQ_READ 0x00008000ULL
 #define VM_RAND_READ 0x00010000ULL
@@ -188,12 +191,14 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_ACCOUNT 0x00100000ULL
 #define VM_NORESERVE 0x00200000ULL
 #define VM_HUGETLB 0x00400000ULL
+#define VM_SYNC 0x00800000ULL
 #define VM_WIPEONFORK 0x02000000ULL
 #define VM_DONTDUMP 0x04000000ULL
 #define VM_SOFTDIRTY 0x08000000ULL
 #define VM_HUGEPAGE 0x20000000ULL
 #define VM_NOHUGEPAGE 0x40000000ULL
 #define VM_MERGEABLE 0x80000000ULL
+#define VM_DROPPABLE (1ULL << 40)
 
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
@@ -617,6 +622,12 @@ UM_INTERNAL int mm_check(struct mm *mm, char *why, size_t n);
 UM_INTERNAL void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end,
 			      bool even_cows);
 
+/* guard.c: guard regions; the mm lock is held exclusive. */
+UM_INTERNAL int madvise_guard_install(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+UM_INTERNAL int madvise_guard_remove(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+/* Clears the guard markers of [start, end) (munmap: zapping keeps them). */
+UM_INTERNAL void guard_markers_clear(struct mm *mm, uint64_t start, uint64_t end);
+
 /* vma_ops.c: VMA life cycle in an mm */
 UM_INTERNAL struct vma *vma_alloc(struct um_system *sys);
 UM_INTERNAL void vma_free(struct um_system *sys, struct vma *v);
@@ -638,7 +649,10 @@ UM_INTERNAL int vma_modify_flags(struct mm *mm, struct vma *v, uint64_t start, u
 UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b);
 /* Merges v with prev and/or next where Linux would; returns the result. */
 UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
+/* v's anon_vma: a compatible neighbour's (find_mergeable_anon_vma) or a new one. */
 UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
+/* A new anon_vma for v (fork's child VMAs). */
+UM_INTERNAL int anon_vma_new(struct mm *mm, struct vma *v);
 UM_INTERNAL void anon_vma_put(struct um_system *sys, struct anon_vma *av);
 
 /* fault.c */

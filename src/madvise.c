@@ -41,10 +41,8 @@ static bool advice_valid(int advice)
 	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP: case MADV_WIPEONFORK:
 	case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT: case MADV_POPULATE_READ:
 	case MADV_POPULATE_WRITE: case MADV_DONTNEED_LOCKED: case MADV_COLLAPSE:
-		return true;
 	case MADV_GUARD_INSTALL: case MADV_GUARD_REMOVE:
-		/* Linux 6.13's guard regions: not built yet, so refused rather than faked. */
-		return false;
+		return true;
 	default:
 		return false;
 	}
@@ -78,12 +76,16 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 		f |= VM_WIPEONFORK;
 		break;
 	case MADV_KEEPONFORK:
+		if (f & VM_DROPPABLE)
+			return -EINVAL;
 		f &= ~VM_WIPEONFORK;
 		break;
 	case MADV_DONTDUMP:
 		f |= VM_DONTDUMP;
 		break;
 	case MADV_DODUMP:
+		if (f & VM_DROPPABLE)
+			return -EINVAL;
 		f &= ~VM_DONTDUMP;
 		break;
 	case MADV_HUGEPAGE:
@@ -207,6 +209,10 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 	case MADV_COLLAPSE:
 		/* No transparent huge pages here: nothing can be collapsed, as in a THP-less process. */
 		return -EINVAL;
+	case MADV_GUARD_INSTALL:
+		return madvise_guard_install(mm, v, start, end);
+	case MADV_GUARD_REMOVE:
+		return madvise_guard_remove(mm, v, start, end);
 	default:
 		return 0;
 	}

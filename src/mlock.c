@@ -37,8 +37,8 @@ static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 	int64_t pages = (int64_t)((end - start) >> mm->sys->page_shift);
 	int err;
 
-	/* Special and hugetlb mappings are never locked, nor counted (nor split). */
-	if (newflags == oldflags || (oldflags & (VM_SPECIAL | VM_HUGETLB)))
+	/* Special, hugetlb and droppable mappings are never locked, nor counted (nor split). */
+	if (newflags == oldflags || (oldflags & (VM_SPECIAL | VM_HUGETLB | VM_DROPPABLE)))
 		return 0;
 	err = vma_modify_flags(mm, v, start, end, newflags);
 	if (err)

@@ -69,7 +69,8 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 				uint32_t pfn;
 				struct frame *f;
 
-				if (!pte)
+				/* A guard marker outlives a zap: munmap clears it apart. */
+				if (!pte || pte == PTE_GUARD)
 					continue;
 				if (!even_cows && (pte & PTE_PRESENT) && !(pte & PTE_SPECIAL) &&
 				    (atomic_load_explicit(&pfn_frame(fp, pte_pfn(pte))->flags,
@@ -138,8 +139,18 @@ static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
 		snprintf(why, n, "PTE outside any VMA at %#llx", (unsigned long long)at);
 		return -EUCLEAN;
 	}
-	if (!(pte & PTE_PRESENT))
-		return 0;
+	if (pte == PTE_GUARD) {
+		if (v->vm_flags & VM_MAYBE_GUARD)
+			return 0;
+		snprintf(why, n, "guard marker in a VMA without VM_MAYBE_GUARD at %#llx",
+			 (unsigned long long)at);
+		return -EUCLEAN;
+	}
+	if (!(pte & PTE_PRESENT)) {
+		snprintf(why, n, "stray non-present PTE %#llx at %#llx", (unsigned long long)pte,
+			 (unsigned long long)at);
+		return -EUCLEAN;
+	}
 	if ((pte & PTE_WRITE) && !(v->vm_flags & VM_WRITE)) {
 		snprintf(why, n, "writable PTE in a read-only VMA at %#llx", (unsigned long long)at);
 		return -EUCLEAN;

@@ -27,7 +27,8 @@ static uint64_t calc_vm_flag_bits(uint64_t flags)
 {
 	/* Since Linux 6.7 a stack is never backed by huge pages: MAP_STACK sets VM_NOHUGEPAGE. */
 	return (flags & UM_MAP_GROWSDOWN ? VM_GROWSDOWN : 0) |
-	       (flags & UM_MAP_LOCKED ? VM_LOCKED : 0) | (flags & UM_MAP_STACK ? VM_NOHUGEPAGE : 0);
+	       (flags & UM_MAP_LOCKED ? VM_LOCKED : 0) | (flags & UM_MAP_SYNC ? VM_SYNC : 0) |
+	       (flags & UM_MAP_STACK ? VM_NOHUGEPAGE : 0);
 }
 
 /* The lowest address a mapping may start at, gap below a stack included. */
@@ -235,6 +236,8 @@ static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t
 			    uint64_t *vm_flags, struct inode **mapfile)
 {
 	struct inode *ino = file->inode;
+	/* Regular files (ext4's FOP_MMAP_SYNC) take MAP_SYNC under MAP_SHARED_VALIDATE. */
+	uint64_t flags_mask = LEGACY_MAP_MASK | (ino->type == INODE_REG ? UM_MAP_SYNC : 0);
 
 	/*
 	 * file_mmap_ok(): the mapped range must fit the file's largest offset,
@@ -244,13 +247,11 @@ static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t
 		return -EOVERFLOW;
 	switch (flags & UM_MAP_TYPE) {
 	case UM_MAP_SHARED:
-		/* MAP_SYNC needs DAX, which no usermm file has (ext4 refuses it in its mmap). */
-		if ((flags & UM_MAP_SYNC) && ino->type == INODE_REG)
-			return -EOPNOTSUPP;
+		/* Unknown flags are dropped here (VM_SYNC is already set). */
 		flags &= LEGACY_MAP_MASK;
 		/* fall through */
 	case UM_MAP_SHARED_VALIDATE:
-		if (flags & ~LEGACY_MAP_MASK)
+		if (flags & ~flags_mask)
 			return -EOPNOTSUPP;
 		if ((prot & UM_PROT_WRITE) && !FMODE_WRITE(file))
 			return -EACCES;
@@ -259,9 +260,6 @@ static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t
 			*vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
 		/* fall through */
 	case UM_MAP_PRIVATE:
-		if ((flags & UM_MAP_TYPE) == UM_MAP_PRIVATE && (flags & UM_MAP_SYNC) &&
-		    ino->type == INODE_REG)
-			return -EOPNOTSUPP;
 		if (!FMODE_READ(file))
 			return -EACCES;
 		if (ino->type == INODE_DIR)
@@ -313,7 +311,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 					      (1ULL << filp->inode->hpage_shift) - 1);
 	else
 		a = get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
-				      !filp && (flags & UM_MAP_TYPE) == UM_MAP_PRIVATE);
+				      !filp && !(flags & UM_MAP_SHARED));
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;
@@ -344,6 +342,17 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 			pgoff = 0;
 			vm_flags |= VM_SHARED | VM_MAYSHARE;
 			break;
+		case UM_MAP_DROPPABLE:
+			/*
+			 * Pages that may go at any time: never locked, reserved,
+			 * inherited or dumped; no stack, no huge pages.
+			 */
+			if (flags & (UM_MAP_LOCKED | UM_MAP_HUGETLB))
+				return -EINVAL;
+			if (vm_flags & VM_GROWSDOWN)
+				return -EINVAL;
+			vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+			/* fall through */
 		case UM_MAP_PRIVATE:
 			pgoff = addr >> sys->page_shift;
 			break;
@@ -407,8 +416,25 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		err = hugetlb_mmap_checks(sys, file, pgoff, len, vm_flags);
 		if (err)
 			goto fail;
-		vm_flags = (vm_flags & ~VM_LOCKED_MASK) | VM_HUGETLB | VM_DONTEXPAND;
+		vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
 	}
+	/*
+	 * ext4's mmap refuses VM_SYNC without DAX, which no usermm file has;
+	 * like hugetlbfs's, after MAP_FIXED emptied the range.
+	 */
+	if (file && file->type == INODE_REG && (vm_flags & VM_SYNC)) {
+		err = -EOPNOTSUPP;
+		goto fail;
+	}
+	/*
+	 * A lock (MAP_LOCKED, mlockall's MCL_FUTURE) populates; mm_populate
+	 * passes over a VMA locked on fault, not one that could not lock.
+	 */
+	if ((vm_flags & VM_LOCKED) ||
+	    (flags & (UM_MAP_POPULATE | UM_MAP_NONBLOCK)) == UM_MAP_POPULATE)
+		*populate = len;
+	if (vm_flags & (VM_HUGETLB | VM_DROPPABLE))
+		vm_flags &= ~VM_LOCKED_MASK;
 	v->vm_start = addr;
 	v->vm_end = addr + len;
 	v->vm_flags = vm_flags;
@@ -421,9 +447,6 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	if (vm_flags & VM_LOCKED)
 		mm->locked_vm += len >> sys->page_shift;
 	vma_merge_neighbours(mm, v);
-	if (((vm_flags & VM_LOCKED) && !(vm_flags & VM_LOCKONFAULT)) ||
-	    (flags & (UM_MAP_POPULATE | UM_MAP_NONBLOCK)) == UM_MAP_POPULATE)
-		*populate = len;
 	return (int64_t)addr;
 nomem:
 	err = -ENOMEM;
@@ -520,6 +543,8 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 	for (; v && v->vm_start < end; v = next) {
 		next = v->next;
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
+		if (v->vm_flags & VM_MAYBE_GUARD)
+			guard_markers_clear(mm, v->vm_start, v->vm_end);
 		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_LOCKED)
 			mm->locked_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;

@@ -97,7 +97,7 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 			struct frame *f;
 			uint32_t fl;
 
-			if (!(pte & PTE_PRESENT))
+			if (!(pte & PTE_PRESENT) && pte != PTE_GUARD)
 				continue;
 			if (!d) {
 				uint64_t se;
@@ -106,7 +106,7 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 				if (!d)
 					goto nomem;
 			}
-			if (!(pte & PTE_SPECIAL)) {
+			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				f = pfn_frame(fp, pte_pfn(pte));
 				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
 				atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
@@ -164,7 +164,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 			inode_get(n->vm_file);
 		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
-			if (anon_vma_prepare(dst, n)) {
+			if (anon_vma_new(dst, n)) {
 				if (n->vm_flags & VM_ACCOUNT)
 					vm_unacct_memory(sys, (n->vm_end - n->vm_start) >> sys->page_shift);
 				vma_free(sys, n);
@@ -176,7 +176,8 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
 		i_mmap_link(n);
 		dst->total_vm += (n->vm_end - n->vm_start) >> sys->page_shift;
-		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
+		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */
+		if ((v->anon_vma || (v->vm_flags & VM_MAYBE_GUARD)) && !(v->vm_flags & VM_WIPEONFORK)) {
 			struct inode *ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file
 										: NULL;
 			int err;

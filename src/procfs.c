@@ -33,7 +33,8 @@
 #define PM_SOFT_DIRTY	  (1ULL << 55)
 #define PM_MMAP_EXCLUSIVE (1ULL << 56)
 #define PM_FILE		  (1ULL << 61)
-#define PM_SWAP		  (1ULL << 62) /* no swap entries yet */
+#define PM_GUARD_REGION	  (1ULL << 58)
+#define PM_SWAP		  (1ULL << 62) /* no swap entries yet: only guard markers */
 #define PM_PRESENT	  (1ULL << 63)
 
 /* ---------------------------------------------------------------- writer */
@@ -381,8 +382,8 @@ static void smap_line(struct wr *w, const char *label, uint64_t bytes)
 /* clang-format off */
 static const char *const vm_flag_names[64] = {
 	[0] = "rd", [1] = "wr", [2] = "ex", [3] = "sh", [4] = "mr", [5] = "mw",
-	[6] = "me", [7] = "ms", [8] = "gd", [9] = "um", [10] = "pf", [12] = "uw",
-	[13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc", [18] = "de",
+	[6] = "me", [7] = "ms", [8] = "gd", [9] = "um", [10] = "pf", [11] = "gu",
+	[12] = "uw", [13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc", [18] = "de",
 	[19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf", [24] = "ar",
 	[25] = "wf", [26] = "dd", [27] = "sd", [28] = "mm", [29] = "hg", [30] = "nh",
 	[31] = "mg", [32] = "", [33] = "", [34] = "", [35] = "", [37] = "ss",
@@ -559,6 +560,8 @@ static uint64_t pte_to_pagemap_entry(struct frame_pool *fp, const struct vma *v,
 	uint64_t frame = 0, flags = 0;
 	const struct frame *f = NULL;
 
+	if (pte == PTE_GUARD)
+		flags |= PM_SWAP | PM_GUARD_REGION; /* a PTE marker reads as a swap entry */
 	if (pte & PTE_PRESENT) {
 		frame = pte_pfn(pte);
 		flags |= PM_PRESENT;

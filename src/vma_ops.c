@@ -126,7 +126,8 @@ bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b
 		return false;
 	if (a->vm_end != b->vm_start)
 		return false;
-	if ((a->vm_flags ^ b->vm_flags) & ~VM_SOFTDIRTY)
+	/* Sticky flags do not keep VMAs apart; the merged VMA has them (absorb). */
+	if ((a->vm_flags ^ b->vm_flags) & ~(VM_SOFTDIRTY | VM_MAYBE_GUARD))
 		return false;
 	if (a->vm_flags & VM_SPECIAL)
 		return false;
@@ -143,6 +144,7 @@ static void absorb(struct mm *mm, struct vma *a, struct vma *b)
 		a->anon_forked = b->anon_forked;
 		b->anon_vma = NULL;
 	}
+	a->vm_flags |= b->vm_flags & (VM_SOFTDIRTY | VM_MAYBE_GUARD);
 	vma_remove(&mm->vmas, b);
 	i_mmap_unlink(b);
 	if (a->vm_file)
@@ -171,12 +173,50 @@ struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v)
 	return v;
 }
 
+/*
+ * reusable_anon_vma: the anon_vma of old, a neighbour of v, when the two
+ * could merge but for their protection, and old's anon_vma was not
+ * inherited through fork (anon_vma_compatible, list_is_singular).
+ */
+static struct anon_vma *reusable_anon_vma(const struct mm *mm, const struct vma *old,
+					  const struct vma *a, const struct vma *b)
+{
+	struct anon_vma *av = __atomic_load_n(&old->anon_vma, __ATOMIC_ACQUIRE);
+
+	if (!av || old->anon_forked || a->vm_end != b->vm_start || a->vm_file != b->vm_file)
+		return NULL;
+	if ((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
+		return NULL;
+	if (b->vm_pgoff != a->vm_pgoff + vma_pages(a, mm->sys->page_shift))
+		return NULL;
+	return av;
+}
+
 int anon_vma_prepare(struct mm *mm, struct vma *v)
 {
 	struct anon_vma *av;
 
 	if (v->anon_vma)
 		return 0;
+	/*
+	 * find_mergeable_anon_vma: share a neighbour's, the next one's first,
+	 * so that the two can merge again once their protections agree.
+	 */
+	av = v->next ? reusable_anon_vma(mm, v->next, v, v->next) : NULL;
+	if (!av && v->prev)
+		av = reusable_anon_vma(mm, v->prev, v->prev, v);
+	if (av) {
+		atomic_fetch_add(&av->refcount, 1);
+		__atomic_store_n(&v->anon_vma, av, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return anon_vma_new(mm, v);
+}
+
+int anon_vma_new(struct mm *mm, struct vma *v)
+{
+	struct anon_vma *av;
+
 	av = um_calloc(mm->sys, 1, sizeof(*av));
 	if (!av)
 		return -ENOMEM;

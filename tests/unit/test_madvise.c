@@ -12,7 +12,7 @@ static void known_advice_as_linux(void **state)
 {
 	struct env e;
 	static const int known[] = { 0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-				     20, 21, 22, 23, 24, 25 };
+				     20, 21, 22, 23, 24, 25, 102, 103 };
 	static const int unknown[] = { 5, 6, 7, 26, 100, 101, 104, 1212, -1 };
 
 	(void)state;
@@ -167,6 +167,45 @@ static void free_keeps_data_until_reclaim(void **state)
 	finish(&e);
 }
 
+/* Guard markers fault as unmapped pages, outlive DONTNEED, follow fork, and go with munmap. */
+static void guard_markers_as_linux(void **state)
+{
+	struct env e;
+	struct um_proc *child;
+
+	(void)state;
+	boot_plain(&e, 32, 1);
+	uint64_t a = MAP(e.p, 4 * PG, RW, AP, -1, 0);
+	STORE(e.p, a + PG, 7);
+	assert_int_equal(um_madvise(e.p, a + PG, 2 * PG, UM_MADV_GUARD_INSTALL), 0);
+	/* The page there went, and nothing is charged for the markers. */
+	assert_int_equal(proc_stats(e.p).rss_anon, 0);
+	assert_load_fault(e.p, a + PG, 8, UM_SIGSEGV, UM_SEGV_MAPERR, a + PG);
+	assert_store_fault(e.p, a + 2 * PG, 8, UM_SIGSEGV, UM_SEGV_MAPERR, a + 2 * PG);
+	assert_int_equal(LOAD(e.p, a), 0);
+	assert_int_equal(um_madvise(e.p, a, 4 * PG, UM_MADV_DONTNEED), 0);
+	assert_load_fault(e.p, a + PG, 8, UM_SIGSEGV, UM_SEGV_MAPERR, a + PG);
+	CHECK(&e);
+	assert_int_equal(um_fork(e.p, &child), 0);
+	assert_load_fault(child, a + 2 * PG, 8, UM_SIGSEGV, UM_SEGV_MAPERR, a + 2 * PG);
+	um_exit(child);
+	/* Removing one page leaves the other guarded. */
+	assert_int_equal(um_madvise(e.p, a + PG, PG, UM_MADV_GUARD_REMOVE), 0);
+	assert_int_equal(LOAD(e.p, a + PG), 0);
+	assert_load_fault(e.p, a + 2 * PG, 8, UM_SIGSEGV, UM_SEGV_MAPERR, a + 2 * PG);
+	/* munmap takes the markers: a new mapping there is plain memory. */
+	assert_int_equal(um_munmap(e.p, a + 2 * PG, PG), 0);
+	assert_int_equal(map_ok(e.p, a + 2 * PG, PG, RW, AP | UM_MAP_FIXED, -1, 0, __LINE__),
+			 a + 2 * PG);
+	assert_int_equal(LOAD(e.p, a + 2 * PG), 0);
+	/* Installing on a locked range is refused; removing is not. */
+	assert_int_equal(um_mlock(e.p, a, PG), 0);
+	assert_int_equal(um_madvise(e.p, a, PG, UM_MADV_GUARD_INSTALL), -EINVAL);
+	assert_int_equal(um_madvise(e.p, a, PG, UM_MADV_GUARD_REMOVE), 0);
+	CHECK(&e);
+	finish(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +216,7 @@ int main(void)
 		cmocka_unit_test(remove_punches_shmem_pages),
 		cmocka_unit_test(flag_advice_splits_merges_and_forks),
 		cmocka_unit_test(free_keeps_data_until_reclaim),
+		cmocka_unit_test(guard_markers_as_linux),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

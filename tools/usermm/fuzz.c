@@ -43,8 +43,7 @@
  * symbol is not used again (its number goes to the next open).
  *
  * Left out on purpose: MADV_PAGEOUT (the library has no reclaim: Linux
- * really drops clean file pages), MADV_GUARD_INSTALL/REMOVE (not built in
- * the library, refused there on purpose), MADV_HWPOISON/SOFT_OFFLINE (need
+ * really drops clean file pages), MADV_HWPOISON/SOFT_OFFLINE (need
  * CAP_SYS_ADMIN, which the driver drops), brk and mlockall(MCL_CURRENT)
  * (see above). Known differences (below) can be avoided with --avoid.
  */
@@ -107,8 +106,6 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_DROPPABLE = 1u << 0,
-	AV_MAP_SYNC = 1u << 1,
 	AV_DEVZERO_WRITE = 1u << 4,
 	AV_DONTUNMAP_LEN = 1u << 5,
 	AV_POPULATE_PERM = 1u << 6,
@@ -133,11 +130,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"droppable", AV_DROPPABLE, "MAP_DROPPABLE (Linux 6.11): the library answers EINVAL"},
-    {"map-sync", AV_MAP_SYNC,
-     "MAP_SYNC where Linux does not validate it (anonymous, MAP_PRIVATE): Linux keeps "
-     "VM_SYNC (smaps sf), the library drops it; on a file opened O_WRONLY Linux answers "
-     "EACCES, the library EOPNOTSUPP"},
     {"devzero-write", AV_DEVZERO_WRITE,
      "write(2) to /dev/zero never reads the buffer: Linux returns the whole count, the "
      "library EFAULT or the count up to the first unmapped page"},
@@ -464,7 +456,7 @@ static void g_mmap(struct gen *g)
 	} else if (r < 93) {
 		type = "MAP_SHARED_VALIDATE";
 	} else if (r < 94) {
-		type = g->avoid & AV_DROPPABLE ? "private" : "MAP_DROPPABLE";
+		type = "MAP_DROPPABLE";
 	} else {
 		type = chance(&g->rs, 50) ? "private" : "shared";
 	}
@@ -506,7 +498,7 @@ static void g_mmap(struct gen *g)
 		if (!strstr(flags, "noreserve") && chance(&g->rs, 75))
 			strcat(flags, "|noreserve");
 	}
-	if (chance(&g->rs, 1) && !(g->avoid & AV_MAP_SYNC))
+	if (chance(&g->rs, 1))
 		strcat(flags, "|MAP_SYNC");
 	if (chance(&g->rs, 1))
 		strcat(flags, "|0x400000");
@@ -660,7 +652,8 @@ static void g_madvise(struct gen *g)
 	    "MADV_UNMERGEABLE",	   "MADV_HUGEPAGE",	  "MADV_NOHUGEPAGE",	"MADV_DONTDUMP",
 	    "MADV_DODUMP",	   "MADV_WIPEONFORK",	  "MADV_KEEPONFORK",	"MADV_COLD",
 	    "MADV_POPULATE_READ",  "MADV_POPULATE_WRITE", "MADV_DONTNEED_LOCKED", "MADV_COLLAPSE",
-	    "MADV_POPULATE_WRITE", "MADV_REMOVE",	  "77"};
+	    "MADV_POPULATE_WRITE", "MADV_REMOVE",	  "77",	"MADV_GUARD_INSTALL",
+	    "MADV_GUARD_INSTALL",  "MADV_GUARD_REMOVE"};
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
