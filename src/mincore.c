@@ -10,24 +10,35 @@
 
 #include "internal.h"
 
-/* Fills vec for [start, end) inside v. The mm lock is held shared. */
+/*
+ * Fills vec for [start, end) inside v. The mm lock is held shared. The
+ * walk goes a leaf table at a time (pgtable_span), not a page at a time:
+ * one descent per 512 pages, and a missing table answers for all of its
+ * pages at once.
+ */
 static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 			unsigned char *vec)
 {
 	struct um_system *sys = mm->sys;
 	struct inode *ino = v->vm_file && v->vm_file->type != INODE_ZERO ? v->vm_file : NULL;
+	uint64_t va = start, span_end;
 
-	for (uint64_t va = start; va < end; va += sys->page_size) {
-		_Atomic pte_t *ptep = pgtable_walk(&mm->pt, va, false);
-		pte_t pte = ptep ? atomic_load_explicit(ptep, memory_order_relaxed) : 0;
-		unsigned char r = 0;
+	while (va < end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
+		uint64_t n = (span_end - va) >> sys->page_shift;
 
-		if (pte & PTE_PRESENT)
-			r = 1;
-		else if (ino)
-			r = pagecache_lookup(ino, v->vm_pgoff + ((va - v->vm_start) >> sys->page_shift)) !=
-			    FRAME_NONE;
-		*vec++ = r;
+		for (uint64_t k = 0; k < n; k++, va += sys->page_size) {
+			pte_t pte = ptep ? atomic_load_explicit(&ptep[k], memory_order_relaxed) : 0;
+			unsigned char r = 0;
+
+			if (pte & PTE_PRESENT)
+				r = 1;
+			else if (ino)
+				r = pagecache_lookup(ino, v->vm_pgoff +
+							      ((va - v->vm_start) >> sys->page_shift)) !=
+				    FRAME_NONE;
+			*vec++ = r;
+		}
 	}
 }
 
