@@ -418,6 +418,15 @@ int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count, in
 
 #define BOUNCE 4096
 
+/* What one read or write moves at most (Linux's MAX_RW_COUNT: INT_MAX, page-aligned). */
+#define MAX_RW_COUNT 0x7ffff000ULL
+
+/* access_ok: [addr, addr + count] does not wrap and stays below the end of user space. */
+static bool user_range_ok(const struct um_system *sys, uint64_t addr, uint64_t count)
+{
+	return addr + count >= addr && addr + count < sys->task_size;
+}
+
 int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
@@ -465,6 +474,11 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 
 	if (!f)
 		return r;
+	if (f->inode->type == INODE_ZERO && user_range_ok(p->sys, addr, count)) {
+		/* write_zero never reads the buffer: any user range is taken whole. */
+		fput(p->sys, f);
+		return (int64_t)(count < MAX_RW_COUNT ? count : MAX_RW_COUNT);
+	}
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)

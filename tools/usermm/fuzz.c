@@ -111,7 +111,6 @@ enum {
 	AV_MAP_SYNC = 1u << 1,
 	AV_KADDR = 1u << 2,
 	AV_HUGETLB = 1u << 3,
-	AV_DEVZERO_WRITE = 1u << 4,
 	AV_DONTUNMAP_LEN = 1u << 5,
 	AV_POPULATE_PERM = 1u << 6,
 	AV_KSM_SHARED = 1u << 7,
@@ -147,9 +146,6 @@ static const struct known {
     {"hugetlb", AV_HUGETLB,
      "anonymous MAP_HUGETLB: Linux answers EINVAL for length 0 and maps it with "
      "MAP_NORESERVE (no pool needed), the library answers ENOMEM"},
-    {"devzero-write", AV_DEVZERO_WRITE,
-     "write(2) to /dev/zero never reads the buffer: Linux returns the whole count, the "
-     "library EFAULT or the count up to the first unmapped page"},
     {"dontunmap-len", AV_DONTUNMAP_LEN,
      "MREMAP_DONTUNMAP with an old length that is not page-aligned: Linux rounds it, "
      "the library answers EINVAL"},
@@ -881,8 +877,6 @@ static void g_fileop(struct gen *g)
 		if (off == 0 && !s->arena && (g->avoid & AV_KADDR))
 			off = 1;
 		wr = chance(&g->rs, 50);
-		if (fd->devzero && (g->avoid & AV_DEVZERO_WRITE))
-			wr = false;
 		fmt_at(at, sizeof(at), s->name, off);
 		emit(g, "%s %s %s %" PRIu64, wr ? "write" : "read", fd->name, at, len);
 	} else {
