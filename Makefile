@@ -165,7 +165,7 @@ deps:
 FUZZ_KNOWN := droppable map-sync kaddr hugetlb dontunmap-len populate-perm \
 	ksm-shared mlock-mprotect eof-faultaround shmem-faultaround holes mprotect-unaccount \
 	dontunmap-locked mremap-shrink-move devzero-private file-thp-align write-past-eof \
-	madv-free-shared fork-lock-merge shmem-dirty
+	madv-free-shared fork-lock-merge
 fuzz_space := $(subst ,, )
 FUZZ_AVOID ?= $(subst $(fuzz_space),$(comma),$(strip $(FUZZ_KNOWN)))
 comma := ,

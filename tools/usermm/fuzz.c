@@ -126,7 +126,6 @@ enum {
 	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
-	AV_SHMEM_DIRTY = 1u << 20,
 };
 
 static const struct known {
@@ -176,10 +175,6 @@ static const struct known {
     {"madv-free-shared", AV_MADV_FREE_SHARED,
      "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
      "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
-    {"shmem-dirty", AV_SHMEM_DIRTY,
-     "a written shmem page mapped again by remap_file_pages (or by fault-around): "
-     "Linux counts it dirty (the folio is), the library clean (avoided by no "
-     "remap_file_pages)"},
     {"fork-lock-merge", AV_FORK_LOCK_MERGE,
      "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
      "a later mremap growing in place or mlock there merges them in the library and "
@@ -1081,8 +1076,7 @@ static void g_op(struct gen *g)
 		emit(g, "munlockall");
 		break;
 	case G_REMAP:
-		if (!(g->avoid & AV_SHMEM_DIRTY))
-			g_remap_file_pages(g);
+		g_remap_file_pages(g);
 		break;
 	case G_LOAD:
 		g_load_store(g, false);
