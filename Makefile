@@ -163,7 +163,7 @@ deps:
 # the others. Drop a name once its library bug is fixed. The check's seed range
 # is one that passes with that list.
 FUZZ_KNOWN := droppable map-sync kaddr hugetlb dontunmap-len populate-perm \
-	ksm-shared mlock-mprotect eof-faultaround shmem-faultaround holes mprotect-unaccount \
+	ksm-shared mlock-mprotect eof-faultaround holes mprotect-unaccount \
 	dontunmap-locked mremap-shrink-move devzero-private file-thp-align write-past-eof \
 	madv-free-shared fork-lock-merge
 fuzz_space := $(subst ,, )

@@ -122,7 +122,6 @@ enum {
 	AV_DONTUNMAP_LOCKED = 1u << 13,
 	AV_MREMAP_SHRINK_MOVE = 1u << 14,
 	AV_FILE_THP_ALIGN = 1u << 15,
-	AV_SHMEM_FAULTAROUND = 1u << 16,
 	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
@@ -160,10 +159,6 @@ static const struct known {
      "a fault past the end of a file: Linux maps the cached pages around it "
      "(fault-around) before SIGBUS, the library maps none (avoided by files of 80+ "
      "pages: no access past the end at all)"},
-    {"shmem-faultaround", AV_SHMEM_FAULTAROUND,
-     "a fault past the end of a shmem object (shared anonymous memory grown or "
-     "duplicated by mremap, /dev/zero mapped at an offset): Linux maps the object's "
-     "pages around it (fault-around) before SIGBUS, the library maps none"},
     {"holes", AV_HOLES,
      "files with holes: Linux's read-around does not bring a hole's neighbours into "
      "the cache where the library's does, and a read(2) that faults on its first page "
@@ -204,7 +199,6 @@ struct gsym {
 	bool fd;	 /* a descriptor; else an address */
 	bool arena;	 /* R: MAP_FIXED and hints go here */
 	bool devzero;	 /* a descriptor of /dev/zero */
-	bool shmem;	 /* shared anonymous memory, its object's pages from the symbol on */
 	uint64_t pages;	 /* an address: pages in the range it was bound to */
 };
 
@@ -212,7 +206,6 @@ struct gproc {
 	char name[16];
 	bool alive;
 	bool locked;	   /* has used mlock, MAP_LOCKED or mlockall */
-	bool has_shmem;	   /* has made shared anonymous memory (it may be anywhere) */
 	bool forked;	   /* has forked, or is a fork child: anonymous pages may be shared */
 	struct gsym *s;
 	size_t n;
@@ -518,18 +511,11 @@ static void g_mmap(struct gen *g)
 		off = below(&g->rs, 8) * PAGE;
 		if (chance(&g->rs, 3))
 			off += between(&g->rs, 1, PAGE - 1);
-		if (fd->devzero && (g->avoid & AV_SHMEM_FAULTAROUND))
-			off = 0; /* an offset puts the mapping past its object's end */
 		snprintf(fdpart, sizeof(fdpart), " %s %#" PRIx64, fd->name, off);
 	}
 	new_name(g, name, sizeof(name), 'a');
 	emit(g, "%s = mmap %s %s %s %s%s", name, at, lenw, some_prot(g), flags, fdpart);
-	if (strcmp(type, "private") && (anon || fd->devzero)) {
-		add_sym(cur(g), name, false, false, pages)->shmem = true;
-		cur(g)->has_shmem = true;
-	} else {
-		add_sym(cur(g), name, false, false, pages);
-	}
+	add_sym(cur(g), name, false, false, pages);
 	if (locked)
 		cur(g)->locked = true;
 }
@@ -609,19 +595,6 @@ static void g_mremap(struct gen *g)
 	if (dontunmap && (g->avoid & AV_DONTUNMAP_LEN))
 		len = (len + PAGE - 1) & ~(PAGE - 1);
 	oldpages = (len + PAGE - 1) / PAGE;
-	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
-		/*
-		 * Shared anonymous memory may be anywhere: growing a range, or
-		 * duplicating more than the object holds from there, reaches past
-		 * the object's end. A duplicate of a known one stays inside it.
-		 */
-		uint64_t room = s->shmem && s->pages > off / PAGE ? s->pages - off / PAGE : 1;
-
-		if (len == 0 && newpages > room)
-			newpages = room;
-		else if (len && newpages > oldpages)
-			newpages = oldpages;
-	}
 	if (fixed && (g->avoid & AV_MREMAP_SHRINK_MOVE) && newpages < oldpages) {
 		/* Shrinking first: the tail it unmaps may span other VMAs. */
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s", dontunmap ? "|MREMAP_DONTUNMAP" : "");
@@ -689,15 +662,6 @@ static void g_remap_file_pages(struct gen *g)
 		return;
 	pick_range(g, s, 8, &off, &len);
 	pgoff = below(&g->rs, 6);
-	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
-		/* The object's pages [pgoff, pgoff + size) must exist. */
-		uint64_t lp = (len + PAGE - 1) / PAGE;
-
-		if (!s->shmem || off / PAGE + lp > s->pages)
-			pgoff = 0;
-		else if (pgoff > s->pages - lp)
-			pgoff = s->pages - lp;
-	}
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(lenw, sizeof(lenw), len);
 	emit(g, "remap_file_pages %s %s 0 %" PRIu64 " 0", at, lenw, pgoff);
@@ -919,7 +883,6 @@ static void g_fork(struct gen *g)
 	p = cur(g);
 	c->alive = true;
 	c->locked = p->locked; /* locks are not inherited: only the caution is */
-	c->has_shmem = p->has_shmem;
 	c->forked = p->forked = true;
 	c->n = p->n;
 	c->s = xcalloc(p->n ? p->n : 1, sizeof(*c->s));
@@ -966,7 +929,6 @@ static void g_exec(struct gen *g)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
 	p->n = n;
 	p->locked = false;
-	p->has_shmem = false;
 	p->forked = false;
 	reserve(g);
 }
@@ -1462,8 +1424,7 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
 	if (is_cmd(cmd, "mremap"))
 		return argi >= 1 && argi <= 3 &&
-		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE |
-				 AV_SHMEM_FAULTAROUND));
+		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE));
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
