@@ -164,7 +164,7 @@ deps:
 # is one that passes with that list.
 FUZZ_KNOWN := droppable map-sync kaddr hugetlb dontunmap-len populate-perm \
 	ksm-shared mlock-mprotect eof-faultaround holes mprotect-unaccount \
-	dontunmap-locked mremap-shrink-move devzero-private file-thp-align write-past-eof \
+	dontunmap-locked mremap-shrink-move write-past-eof \
 	madv-free-shared fork-lock-merge
 fuzz_space := $(subst ,, )
 FUZZ_AVOID ?= $(subst $(fuzz_space),$(comma),$(strip $(FUZZ_KNOWN)))

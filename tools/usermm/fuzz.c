@@ -115,13 +115,11 @@ enum {
 	AV_POPULATE_PERM = 1u << 6,
 	AV_KSM_SHARED = 1u << 7,
 	AV_MLOCK_MPROTECT = 1u << 8,
-	AV_DEVZERO_PRIVATE = 1u << 9,
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
 	AV_MPROTECT_UNACCOUNT = 1u << 12,
 	AV_DONTUNMAP_LOCKED = 1u << 13,
 	AV_MREMAP_SHRINK_MOVE = 1u << 14,
-	AV_FILE_THP_ALIGN = 1u << 15,
 	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
@@ -183,13 +181,6 @@ static const struct known {
     {"mremap-shrink-move", AV_MREMAP_SHRINK_MOVE,
      "mremap MREMAP_FIXED to a smaller size: Linux unmaps the tail first, so only the "
      "part kept must be one VMA; the library answers EFAULT when the old range is not"},
-    {"devzero-private", AV_DEVZERO_PRIVATE,
-     "a private /dev/zero mapping keeps its file in Linux: MADV_REMOVE answers EACCES "
-     "(the library EINVAL), and maps shows the offset an mremap gives it (the address "
-     "it moved to, for an anonymous VMA), the library 0"},
-    {"file-thp-align", AV_FILE_THP_ALIGN,
-     "a file mapping whose length is whole PMDs: Linux (ext4, large folios) places it "
-     "on a 2 MiB boundary, the library does not"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -439,10 +430,6 @@ static void g_mmap(struct gen *g)
 	if (chance(&g->rs, 2))
 		pages = 512, len = 2ULL << 20; /* a PMD: THP-aligned placement */
 	r = below(&g->rs, 100);
-	if (r >= 55 && r < 90 && (g->avoid & AV_FILE_THP_ALIGN) && pages == 512) {
-		pages = 511; /* a file mapping: not a whole PMD */
-		len = pages * PAGE;
-	}
 	if (r >= 55 && r < 90 && (g->avoid & AV_EOF_FAULTAROUND) && pages > 8) {
 		pages = 8; /* a file mapping: offset < 8 pages, so it ends before page 16 */
 		len = pages * PAGE;
@@ -454,8 +441,6 @@ static void g_mmap(struct gen *g)
 	} else if (r < 90 && (fd = pick_fd(g))) {
 		anon = false;
 		type = chance(&g->rs, 55) ? "shared" : "private";
-		if (fd->devzero && (g->avoid & AV_DEVZERO_PRIVATE))
-			type = "shared";
 	} else if (r < 93) {
 		type = "MAP_SHARED_VALIDATE";
 	} else if (r < 94) {
