@@ -329,6 +329,27 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 	return 0;
 }
 
+/* Is addr's page of v's file or shmem object wholly past its end? */
+static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
+{
+	uint64_t eof = (inode_size(v->vm_file) + mm->sys->page_mask) >> mm->sys->page_shift;
+
+	return linear_index(mm, v, addr) >= eof;
+}
+
+/*
+ * A fault on a page past the end of the file: SIGBUS, as ->fault answers.
+ * A read fault goes through do_read_fault, which maps the cached pages
+ * around first (fault-around stops at EOF, so never the page itself).
+ */
+static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
+			  struct um_siginfo *si)
+{
+	if (acc == FAULT_READ)
+		do_fault_around(mm, v, addr);
+	return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+}
+
 /* The fault proper, with the VMA checked and the file's invalidate_lock held when it has a file. */
 static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint64_t addr,
 			enum fault_access acc, struct um_siginfo *si, bool *major)
@@ -430,19 +451,16 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
-	if (v->vm_file && v->vm_file->type == INODE_SHMEM &&
-	    linear_index(mm, v, addr) >=
-		    (inode_size(v->vm_file) + mm->sys->page_mask) >> mm->sys->page_shift) {
-		/* Past the shmem object (a grown or offset shared mapping): SIGBUS, as shmem_fault. */
-		ret = fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+	if (v->vm_file && v->vm_file->type == INODE_SHMEM && past_eof(mm, v, addr)) {
+		/* Past the shmem object (a grown or offset shared mapping), as shmem_fault. */
+		ret = fault_past_eof(mm, v, addr, acc, si);
 	} else if (!ino) {
 		ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
 	} else {
 		/* Size and cache stay put while the page is mapped (truncate waits). */
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
-		if (linear_index(mm, v, addr) >=
-		    (inode_size(ino) + mm->sys->page_mask) >> mm->sys->page_shift)
-			ret = fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+		if (past_eof(mm, v, addr))
+			ret = fault_past_eof(mm, v, addr, acc, si);
 		else
 			ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
 		pthread_rwlock_unlock(&ino->invalidate_lock);

@@ -418,6 +418,9 @@ int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t count, in
 
 #define BOUNCE 4096
 
+/* What one read or write moves at most (Linux's MAX_RW_COUNT: INT_MAX, page-aligned). */
+#define MAX_RW_COUNT 0x7ffff000ULL
+
 /*
  * x86-64's access_ok(): the whole buffer ends at or below TASK_SIZE_MAX
  * without wrapping. read(2) and write(2) check it before anything else
@@ -482,6 +485,11 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	if (!access_ok(p->sys, addr, count)) {
 		fput(p->sys, f);
 		return -EFAULT;
+	}
+	if (f->inode->type == INODE_ZERO) {
+		/* write_zero never reads the buffer: any user range is taken whole. */
+		fput(p->sys, f);
+		return (int64_t)(count < MAX_RW_COUNT ? count : MAX_RW_COUNT);
 	}
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);

@@ -676,6 +676,15 @@ UM_INTERNAL int expand_stack(struct mm *mm, uint64_t addr);
 /* Linux's protection check of an access against a VMA (x86-64: write implies read). */
 UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
 
+/*
+ * Anonymous memory (Linux's vma_is_anonymous: no vm_ops): no file, or a
+ * private mapping of /dev/zero, which keeps its file for maps and madvise.
+ */
+static inline bool vma_is_anonymous(const struct vma *v)
+{
+	return !v->vm_file || v->vm_file->type == INODE_ZERO;
+}
+
 /* gup.c */
 /*
  * Faults in every page of [start, end) as __mm_populate does: a write
@@ -693,9 +702,26 @@ UM_INTERNAL bool can_do_mlock(const struct um_system *sys);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
+/*
+ * Which huge-page placement get_unmapped_area applies: none (shmem), the
+ * anonymous one (length a multiple of the PMD size, no hint), or the file
+ * one (thp_get_unmapped_area at the mapping's offset).
+ */
+enum thp_align { THP_NONE, THP_ANON, THP_FILE };
+
+/* The placement for a mapping of ino (NULL: anonymous), shared or private. */
+static inline enum thp_align thp_align_of(const struct inode *ino, bool shared)
+{
+	if (!ino)
+		return shared ? THP_NONE : THP_ANON;
+	if (ino->type == INODE_REG || (ino->type == INODE_ZERO && !shared))
+		return THP_FILE;
+	return THP_NONE;
+}
+
 /* A free range for len bytes (get_unmapped_area), or a negative errno. */
 UM_INTERNAL int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
-				      bool anon_private);
+				      enum thp_align thp, uint64_t pgoff);
 UM_INTERNAL uint64_t calc_vm_prot_bits(int prot);
 
 /* procfs.c */

@@ -161,8 +161,7 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 			return -EINVAL;
 		if (advice == MADV_FREE) {
 			/* Anonymous private memory only (vma_is_anonymous). */
-			if ((v->vm_file && v->vm_file->type != INODE_ZERO) ||
-			    (v->vm_flags & VM_SHARED))
+			if (!vma_is_anonymous(v) || (v->vm_flags & VM_SHARED))
 				return -EINVAL;
 			mark_lazyfree(mm, start, end);
 			mm_tlb_sync(mm);
@@ -175,7 +174,8 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 	case MADV_REMOVE:
 		if (v->vm_flags & VM_LOCKED)
 			return -EINVAL;
-		if (!v->vm_file || v->vm_file->type == INODE_ZERO || v->vm_file->type == INODE_DIR)
+		/* A private /dev/zero mapping has its file: EACCES below, not EINVAL. */
+		if (!v->vm_file)
 			return -EINVAL;
 		if (!(v->vm_flags & VM_SHARED) || !(v->vm_flags & VM_MAYWRITE))
 			return -EACCES;

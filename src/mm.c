@@ -88,6 +88,16 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 					continue;
 				pfn = pte_pfn(pte);
 				f = pfn_frame(fp, pfn);
+				/*
+				 * A store through a writable shmem PTE dirtied only the PTE:
+				 * the page keeps that when the PTE goes (zap_present_ptes'
+				 * folio_mark_dirty), so smaps shows it dirty where it is
+				 * mapped again.
+				 */
+				if ((pte & PTE_DIRTY) &&
+				    !(atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_ANON))
+					atomic_fetch_or_explicit(&f->flags, PG_DIRTY,
+								 memory_order_relaxed);
 				dec[frame_counter(f)]++;
 				atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
 				tlb_gather_add(g, pfn);

@@ -158,13 +158,47 @@ static int64_t unmapped_area_checks(struct mm *mm, int64_t r, uint64_t len)
 }
 
 /*
- * __get_unmapped_area: the checks around the search, and since Linux 6.7
- * the placement of private anonymous mappings whose length is a multiple
- * of the PMD size (2 MiB with 4 KiB pages) on a PMD boundary, so they can
- * use huge pages (thp_get_unmapped_area): search for len plus one PMD, then
- * align the start up (by a whole PMD when it already is aligned, top-down).
+ * __thp_get_unmapped_area: a range whose address is congruent to the file
+ * offset off modulo the PMD size (2 MiB with 4 KiB pages), so that the
+ * PMD-aligned part of [off, off + len) can be mapped by huge pages. Only
+ * when that part holds a whole PMD: search for len plus one PMD, then move
+ * the start up to the congruent address (by a whole PMD when it already is
+ * one, as the search is top-down). A hint whose padded range is free is
+ * taken as is. 0 when it does not apply or the padded search fails.
  */
-int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags, bool anon_private)
+static uint64_t thp_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, uint64_t off,
+				      int flags)
+{
+	struct um_system *sys = mm->sys;
+	uint64_t pmd = sys->page_size * (sys->page_size / 8);
+	uint64_t off_end = off + len, off_align = (off + pmd - 1) & ~(pmd - 1);
+	uint64_t pad = len + pmd, sub;
+	int64_t r;
+
+	if (off_align < off || off_end < off || off_end <= off_align || off_end - off_align < pmd)
+		return 0;
+	if (pad < len || off + pad < off)
+		return 0;
+	r = arch_get_unmapped_area(mm, addr, pad, flags, 0);
+	if (r < 0)
+		return 0;
+	if ((uint64_t)r == addr)
+		return addr;
+	sub = (off - (uint64_t)r) & (pmd - 1);
+	return (uint64_t)r + (sub ? sub : pmd);
+}
+
+/*
+ * __get_unmapped_area: the checks around the search, and the placements
+ * that let huge pages map the range (thp_get_unmapped_area): a private
+ * anonymous mapping without a hint whose length is a multiple of the PMD
+ * size (since Linux 6.7), and a mapping of a file whose get_unmapped_area
+ * is thp_get_unmapped_area (ext4 files with large folios, a private
+ * /dev/zero mapping) at its offset pgoff. Shared anonymous memory is shmem,
+ * placed as usual (shmem huge pages are off).
+ */
+int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
+			  enum thp_align thp, uint64_t pgoff)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t pmd = sys->page_size * (sys->page_size / 8);
@@ -181,17 +215,14 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 			return -EPERM; /* security_mmap_addr */
 		return (int64_t)addr;
 	}
-	if (anon_private && !addr && !(len % pmd) &&
-	    len + pmd > len) {
-		r = arch_get_unmapped_area(mm, 0, len + pmd, flags, 0);
-		if (r >= 0) {
-			uint64_t sub = (0 - (uint64_t)r) & (pmd - 1);
-
-			return (int64_t)((uint64_t)r + (sub ? sub : pmd));
-		}
-		/* The padding may be what failed: search again without it. */
-	}
-	r = arch_get_unmapped_area(mm, addr, len, flags, 0);
+	r = 0;
+	if (thp == THP_ANON && !addr && !(len % pmd))
+		r = (int64_t)thp_get_unmapped_area(mm, 0, len, 0, flags);
+	else if (thp == THP_FILE && pgoff <= UINT64_MAX >> sys->page_shift)
+		r = (int64_t)thp_get_unmapped_area(mm, addr, len, pgoff << sys->page_shift, flags);
+	/* 0: no alignment, or the padding is what failed: search again without it. */
+	if (!r)
+		r = arch_get_unmapped_area(mm, addr, len, flags, 0);
 	return unmapped_area_checks(mm, r, len);
 }
 
@@ -311,7 +342,8 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 					      (1ULL << filp->inode->hpage_shift) - 1);
 	else
 		a = get_unmapped_area(mm, addr, len, (int)(flags & 0xffffffffu),
-				      !filp && !(flags & UM_MAP_SHARED));
+				      thp_align_of(filp ? filp->inode : NULL, flags & UM_MAP_SHARED),
+				      pgoff);
 	if (a < 0)
 		return a;
 	addr = (uint64_t)a;

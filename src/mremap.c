@@ -16,6 +16,18 @@
 #include "internal.h"
 
 /* vma_to_resize: the VMA at addr if [addr, addr + old_len) may become new_len long. */
+/* The huge-page placement a move of v gets (get_unmapped_area on its file). */
+static enum thp_align vma_thp_align(const struct vma *v)
+{
+	return thp_align_of(v->vm_file, v->vm_flags & VM_MAYSHARE);
+}
+
+/* The file page that addr in v maps. */
+static uint64_t vma_pgoff_at(const struct mm *mm, const struct vma *v, uint64_t addr)
+{
+	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
+}
+
 static struct vma *vma_to_resize(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 				 int flags, int *err)
 {
@@ -100,8 +112,11 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	n->vm_end = new + len;
 	n->vm_flags = v->vm_flags;
 	n->vm_pgoff = v->vm_pgoff + ((old - v->vm_start) >> mm->sys->page_shift);
-	/* An anonymous VMA never faulted takes the new place's offset: it may merge there. */
-	if (!v->vm_file && !v->anon_vma)
+	/*
+	 * An anonymous VMA never faulted takes the new place's offset: it may
+	 * merge there (copy_vma). A private /dev/zero mapping too, file and all.
+	 */
+	if (vma_is_anonymous(v) && !v->anon_vma)
 		n->vm_pgoff = new >> mm->sys->page_shift;
 	n->vm_file = v->vm_file;
 	if (n->vm_file)
@@ -217,7 +232,7 @@ static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_
 	r = get_unmapped_area(mm, new_addr, new_len,
 			      (flags & UM_MREMAP_FIXED ? UM_MAP_FIXED : 0) |
 				      (v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE),
-			      false);
+			      vma_thp_align(v), vma_pgoff_at(mm, v, addr));
 	if (r < 0)
 		return r;
 	if (!(flags & UM_MREMAP_FIXED))
@@ -385,7 +400,7 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	if (flags & UM_MREMAP_MAYMOVE) {
 		ret = get_unmapped_area(mm, 0, new_len,
 					v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE,
-					!v->vm_file && !(v->vm_flags & VM_MAYSHARE));
+					vma_thp_align(v), vma_pgoff_at(mm, v, addr));
 		if (ret >= 0) {
 			new_addr = (uint64_t)ret;
 			ret = move_vma(mm, v, addr, old_len, new_len, new_addr, flags, &locked);

@@ -106,23 +106,18 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_DEVZERO_WRITE = 1u << 4,
 	AV_DONTUNMAP_LEN = 1u << 5,
 	AV_POPULATE_PERM = 1u << 6,
 	AV_KSM_SHARED = 1u << 7,
 	AV_MLOCK_MPROTECT = 1u << 8,
-	AV_DEVZERO_PRIVATE = 1u << 9,
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
 	AV_MPROTECT_UNACCOUNT = 1u << 12,
 	AV_DONTUNMAP_LOCKED = 1u << 13,
 	AV_MREMAP_SHRINK_MOVE = 1u << 14,
-	AV_FILE_THP_ALIGN = 1u << 15,
-	AV_SHMEM_FAULTAROUND = 1u << 16,
 	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
-	AV_SHMEM_DIRTY = 1u << 20,
 };
 
 static const struct known {
@@ -130,9 +125,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"devzero-write", AV_DEVZERO_WRITE,
-     "write(2) to /dev/zero never reads the buffer: Linux returns the whole count, the "
-     "library EFAULT or the count up to the first unmapped page"},
     {"dontunmap-len", AV_DONTUNMAP_LEN,
      "MREMAP_DONTUNMAP with an old length that is not page-aligned: Linux rounds it, "
      "the library answers EINVAL"},
@@ -148,10 +140,6 @@ static const struct known {
      "a fault past the end of a file: Linux maps the cached pages around it "
      "(fault-around) before SIGBUS, the library maps none (avoided by files of 80+ "
      "pages: no access past the end at all)"},
-    {"shmem-faultaround", AV_SHMEM_FAULTAROUND,
-     "a fault past the end of a shmem object (shared anonymous memory grown or "
-     "duplicated by mremap, /dev/zero mapped at an offset): Linux maps the object's "
-     "pages around it (fault-around) before SIGBUS, the library maps none"},
     {"holes", AV_HOLES,
      "files with holes: Linux's read-around does not bring a hole's neighbours into "
      "the cache where the library's does, and a read(2) that faults on its first page "
@@ -163,10 +151,6 @@ static const struct known {
     {"madv-free-shared", AV_MADV_FREE_SHARED,
      "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
      "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
-    {"shmem-dirty", AV_SHMEM_DIRTY,
-     "a written shmem page mapped again by remap_file_pages (or by fault-around): "
-     "Linux counts it dirty (the folio is), the library clean (avoided by no "
-     "remap_file_pages)"},
     {"fork-lock-merge", AV_FORK_LOCK_MERGE,
      "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
      "a later mremap growing in place or mlock there merges them in the library and "
@@ -180,13 +164,6 @@ static const struct known {
     {"mremap-shrink-move", AV_MREMAP_SHRINK_MOVE,
      "mremap MREMAP_FIXED to a smaller size: Linux unmaps the tail first, so only the "
      "part kept must be one VMA; the library answers EFAULT when the old range is not"},
-    {"devzero-private", AV_DEVZERO_PRIVATE,
-     "a private /dev/zero mapping keeps its file in Linux: MADV_REMOVE answers EACCES "
-     "(the library EINVAL), and maps shows the offset an mremap gives it (the address "
-     "it moved to, for an anonymous VMA), the library 0"},
-    {"file-thp-align", AV_FILE_THP_ALIGN,
-     "a file mapping whose length is whole PMDs: Linux (ext4, large folios) places it "
-     "on a 2 MiB boundary, the library does not"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -196,7 +173,6 @@ struct gsym {
 	bool fd;	 /* a descriptor; else an address */
 	bool arena;	 /* R: MAP_FIXED and hints go here */
 	bool devzero;	 /* a descriptor of /dev/zero */
-	bool shmem;	 /* shared anonymous memory, its object's pages from the symbol on */
 	uint64_t pages;	 /* an address: pages in the range it was bound to */
 };
 
@@ -204,7 +180,6 @@ struct gproc {
 	char name[16];
 	bool alive;
 	bool locked;	   /* has used mlock, MAP_LOCKED or mlockall */
-	bool has_shmem;	   /* has made shared anonymous memory (it may be anywhere) */
 	bool forked;	   /* has forked, or is a fork child: anonymous pages may be shared */
 	struct gsym *s;
 	size_t n;
@@ -436,10 +411,6 @@ static void g_mmap(struct gen *g)
 	if (chance(&g->rs, 2))
 		pages = 512, len = 2ULL << 20; /* a PMD: THP-aligned placement */
 	r = below(&g->rs, 100);
-	if (r >= 55 && r < 90 && (g->avoid & AV_FILE_THP_ALIGN) && pages == 512) {
-		pages = 511; /* a file mapping: not a whole PMD */
-		len = pages * PAGE;
-	}
 	if (r >= 55 && r < 90 && (g->avoid & AV_EOF_FAULTAROUND) && pages > 8) {
 		pages = 8; /* a file mapping: offset < 8 pages, so it ends before page 16 */
 		len = pages * PAGE;
@@ -451,8 +422,6 @@ static void g_mmap(struct gen *g)
 	} else if (r < 90 && (fd = pick_fd(g))) {
 		anon = false;
 		type = chance(&g->rs, 55) ? "shared" : "private";
-		if (fd->devzero && (g->avoid & AV_DEVZERO_PRIVATE))
-			type = "shared";
 	} else if (r < 93) {
 		type = "MAP_SHARED_VALIDATE";
 	} else if (r < 94) {
@@ -512,18 +481,11 @@ static void g_mmap(struct gen *g)
 		off = below(&g->rs, 8) * PAGE;
 		if (chance(&g->rs, 3))
 			off += between(&g->rs, 1, PAGE - 1);
-		if (fd->devzero && (g->avoid & AV_SHMEM_FAULTAROUND))
-			off = 0; /* an offset puts the mapping past its object's end */
 		snprintf(fdpart, sizeof(fdpart), " %s %#" PRIx64, fd->name, off);
 	}
 	new_name(g, name, sizeof(name), 'a');
 	emit(g, "%s = mmap %s %s %s %s%s", name, at, lenw, some_prot(g), flags, fdpart);
-	if (strcmp(type, "private") && (anon || fd->devzero)) {
-		add_sym(cur(g), name, false, false, pages)->shmem = true;
-		cur(g)->has_shmem = true;
-	} else {
-		add_sym(cur(g), name, false, false, pages);
-	}
+	add_sym(cur(g), name, false, false, pages);
 	if (locked)
 		cur(g)->locked = true;
 }
@@ -603,19 +565,6 @@ static void g_mremap(struct gen *g)
 	if (dontunmap && (g->avoid & AV_DONTUNMAP_LEN))
 		len = (len + PAGE - 1) & ~(PAGE - 1);
 	oldpages = (len + PAGE - 1) / PAGE;
-	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
-		/*
-		 * Shared anonymous memory may be anywhere: growing a range, or
-		 * duplicating more than the object holds from there, reaches past
-		 * the object's end. A duplicate of a known one stays inside it.
-		 */
-		uint64_t room = s->shmem && s->pages > off / PAGE ? s->pages - off / PAGE : 1;
-
-		if (len == 0 && newpages > room)
-			newpages = room;
-		else if (len && newpages > oldpages)
-			newpages = oldpages;
-	}
 	if (fixed && (g->avoid & AV_MREMAP_SHRINK_MOVE) && newpages < oldpages) {
 		/* Shrinking first: the tail it unmaps may span other VMAs. */
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s", dontunmap ? "|MREMAP_DONTUNMAP" : "");
@@ -684,15 +633,6 @@ static void g_remap_file_pages(struct gen *g)
 		return;
 	pick_range(g, s, 8, &off, &len);
 	pgoff = below(&g->rs, 6);
-	if ((g->avoid & AV_SHMEM_FAULTAROUND) && cur(g)->has_shmem) {
-		/* The object's pages [pgoff, pgoff + size) must exist. */
-		uint64_t lp = (len + PAGE - 1) / PAGE;
-
-		if (!s->shmem || off / PAGE + lp > s->pages)
-			pgoff = 0;
-		else if (pgoff > s->pages - lp)
-			pgoff = s->pages - lp;
-	}
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(lenw, sizeof(lenw), len);
 	emit(g, "remap_file_pages %s %s 0 %" PRIu64 " 0", at, lenw, pgoff);
@@ -863,8 +803,6 @@ static void g_fileop(struct gen *g)
 
 		pick_range(g, s, 3, &off, &len);
 		wr = chance(&g->rs, 50);
-		if (fd->devzero && (g->avoid & AV_DEVZERO_WRITE))
-			wr = false;
 		fmt_at(at, sizeof(at), s->name, off);
 		emit(g, "%s %s %s %" PRIu64, wr ? "write" : "read", fd->name, at, len);
 	} else {
@@ -912,7 +850,6 @@ static void g_fork(struct gen *g)
 	p = cur(g);
 	c->alive = true;
 	c->locked = p->locked; /* locks are not inherited: only the caution is */
-	c->has_shmem = p->has_shmem;
 	c->forked = p->forked = true;
 	c->n = p->n;
 	c->s = xcalloc(p->n ? p->n : 1, sizeof(*c->s));
@@ -959,7 +896,6 @@ static void g_exec(struct gen *g)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
 	p->n = n;
 	p->locked = false;
-	p->has_shmem = false;
 	p->forked = false;
 	reserve(g);
 }
@@ -1069,8 +1005,7 @@ static void g_op(struct gen *g)
 		emit(g, "munlockall");
 		break;
 	case G_REMAP:
-		if (!(g->avoid & AV_SHMEM_DIRTY))
-			g_remap_file_pages(g);
+		g_remap_file_pages(g);
 		break;
 	case G_LOAD:
 		g_load_store(g, false);
@@ -1456,8 +1391,7 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
 	if (is_cmd(cmd, "mremap"))
 		return argi >= 1 && argi <= 3 &&
-		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE |
-				 AV_SHMEM_FAULTAROUND));
+		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE));
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
