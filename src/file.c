@@ -473,12 +473,45 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A buffered write whose copy from user memory faulted at file position
+ * pos with nothing copied there (generic_perform_write). Linux has already
+ * prepared the page at pos (ext4's write_begin: read in, or zero past EOF)
+ * before the copy, and write_end of nothing leaves it cached and, past
+ * EOF, moves i_size up to pos. Where the page's block was a hole,
+ * write_begin reserved it (a new delayed block on an uptodate page is
+ * marked dirty), so the page is dirty; a page whose block holds data is
+ * dirty only if it already was (a dirty page is a delayed block, no hole).
+ * Best effort: the write answers EFAULT (or its count) whatever happens.
+ */
+static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos)
+{
+	uint64_t index = pos >> sys->page_shift;
+	uint32_t pfn;
+	bool major;
+	int err;
+
+	if (ino->type != INODE_REG)
+		return;
+	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
+		return;
+	pthread_rwlock_rdlock(&ino->invalidate_lock);
+	pfn = pagecache_get(sys, ino, index, PC_WRITE, &major, &err);
+	if (pfn != FRAME_NONE) {
+		if (host_is_hole(ino->host_fd, index << sys->page_shift, sys->page_size))
+			atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
+		frame_put(&sys->fp, pfn);
+	}
+	pthread_rwlock_unlock(&ino->invalidate_lock);
+}
+
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
 	uint64_t done = 0;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
+	bool retried = false;
 
 	if (!f)
 		return r;
@@ -510,11 +543,23 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 				break;
 			f->pos += (uint64_t)r;
 			done += (uint64_t)r;
+			retried = false;
+			continue; /* a fault is taken up again from where it stopped */
 		}
-		if (fault) {
+		if (!fault)
+			break;
+		if (retried) {
 			r = -EFAULT;
 			break;
 		}
+		/*
+		 * Nothing copied at f->pos: the page there is prepared (and the
+		 * size may grow to f->pos), then, as Linux faults the buffer in
+		 * and tries again, so do we: a buffer that maps this very file
+		 * past its old end may be readable now.
+		 */
+		write_fault_at(p->sys, f->inode, f->pos);
+		retried = true;
 	}
 	pthread_mutex_unlock(&f->pos_lock);
 	fput(p->sys, f);

@@ -41,7 +41,7 @@ int madvise_guard_install(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 	 * after setting the flag, which the neighbour it shares with has).
 	 */
 	v->vm_flags |= VM_MAYBE_GUARD;
-	if ((!v->vm_file || v->vm_file->type == INODE_ZERO) && anon_vma_prepare(mm, v))
+	if (vma_is_anonymous(v) && anon_vma_prepare(mm, v))
 		return -ENOMEM;
 	tlb_gather_init(&g, mm);
 	mm_zap_range(mm, &g, start, end, true);

@@ -159,6 +159,15 @@ int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uint64_t len)
 		       : 0;
 }
 
+bool host_is_hole(int fd, uint64_t off, uint64_t len)
+{
+	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO; /* no data from off to the end of the file */
+	return (uint64_t)data >= off + len;
+}
+
 int host_fstat(int fd, struct stat *st)
 {
 	return fstat(fd, st) ? -errno : 0;

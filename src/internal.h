@@ -405,6 +405,8 @@ UM_INTERNAL int host_fdatasync(struct um_system *sys, int fd);
 UM_INTERNAL int host_fsync(struct um_system *sys, int fd);
 UM_INTERNAL int host_ftruncate(struct um_system *sys, int fd, uint64_t len);
 UM_INTERNAL int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uint64_t len);
+/* Does [off, off + len) of the host file hold no data (a hole, or past its end)? */
+UM_INTERNAL bool host_is_hole(int fd, uint64_t off, uint64_t len);
 UM_INTERNAL int host_fstat(int fd, struct stat *st);
 UM_INTERNAL void host_close(int fd);
 /* The absolute path the host resolved for fd (as /proc/self/fd shows it). */

@@ -115,7 +115,6 @@ enum {
 	AV_MPROTECT_UNACCOUNT = 1u << 12,
 	AV_DONTUNMAP_LOCKED = 1u << 13,
 	AV_MREMAP_SHRINK_MOVE = 1u << 14,
-	AV_WRITE_PAST_EOF = 1u << 17,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
 };
@@ -145,9 +144,6 @@ static const struct known {
      "the cache where the library's does, and a read(2) that faults on its first page "
      "has not read the next ones yet (avoided by files written whole, and no "
      "MADV_REMOVE, which punches holes)"},
-    {"write-past-eof", AV_WRITE_PAST_EOF,
-     "write(2) past the end of a file from a buffer that faults: Linux (ext4) answers "
-     "EFAULT but has grown the file to the write's position, the library leaves it"},
     {"madv-free-shared", AV_MADV_FREE_SHARED,
      "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
      "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
@@ -787,8 +783,6 @@ static void g_fileop(struct gen *g)
 		uint64_t to = below(&g->rs, 6 * PAGE);
 		bool end = chance(&g->rs, 30);
 
-		if (end && (g->avoid & AV_WRITE_PAST_EOF))
-			to = 0;
 		emit(g, "lseek %s %" PRIu64 " %s", fd->name, to, end ? "SEEK_END" : "SEEK_SET");
 	} else if (r < 75) {
 		/* Never to 0: ext4 would write the file back at its last close (auto_da_alloc). */
