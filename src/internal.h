@@ -163,6 +163,14 @@ UM_INTERNAL _Atomic pte_t *pgtable_walk(struct pgtable *pt, uint64_t va, bool al
  */
 UM_INTERNAL _Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_t end,
 					uint64_t *span_end, bool alloc);
+/*
+ * Moves the entries of [old, old + len) to [new, new + len) (ranges that do
+ * not overlap, page aligned): whole leaf tables where both sides are aligned
+ * to one, entries elsewhere. Every table it needs is made before anything
+ * moves: -ENOMEM leaves the entries where they were. The mm lock is held
+ * exclusive.
+ */
+UM_INTERNAL int pgtable_move(struct pgtable *pt, uint64_t old, uint64_t new, uint64_t len);
 /* Frees leaf and interior tables wholly inside [start, end) that are empty. */
 UM_INTERNAL void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end);
 /* Bytes of tables below the root (Linux's VmPTE counts PTE, PMD and PUD tables). */

@@ -63,44 +63,6 @@ static struct vma *vma_to_resize(struct mm *mm, uint64_t addr, uint64_t old_len,
 	return v;
 }
 
-/*
- * Moves the PTEs of [old, old + len) to [new, new + len). The new range's
- * page tables are made first, so the move itself cannot fail half-way.
- */
-static int move_page_tables(struct mm *mm, uint64_t old, uint64_t new, uint64_t len)
-{
-	uint32_t shift = mm->sys->page_shift;
-	uint64_t off, span_end;
-
-	for (off = 0; off < len;) {
-		_Atomic pte_t *s = pgtable_span(&mm->pt, old + off, old + len, &span_end, false);
-		uint64_t n = span_end - (old + off);
-
-		if (s) {
-			for (uint64_t k = 0; k < n; k += 1ULL << shift) {
-				if (atomic_load_explicit(&s[k >> shift], memory_order_relaxed) &&
-				    !pgtable_walk(&mm->pt, new + off + k, true))
-					return -ENOMEM;
-			}
-		}
-		off += n;
-	}
-	for (off = 0; off < len;) {
-		_Atomic pte_t *s = pgtable_span(&mm->pt, old + off, old + len, &span_end, false);
-		uint64_t n = span_end - (old + off);
-
-		for (uint64_t k = 0; s && k < n; k += 1ULL << shift) {
-			pte_t pte = atomic_exchange_explicit(&s[k >> shift], 0, memory_order_acq_rel);
-
-			if (pte)
-				atomic_store_explicit(pgtable_walk(&mm->pt, new + off + k, false), pte,
-						      memory_order_release);
-		}
-		off += n;
-	}
-	return 0;
-}
-
 /* copy_vma: a VMA like v for [new, new + len), inserted (not yet merged). */
 static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t new, uint64_t len)
 {
@@ -149,7 +111,7 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 			return -ENOMEM;
 	}
 	n = copy_vma(mm, v, old, new, new_len);
-	if (!n || move_page_tables(mm, old, new, old_len)) {
+	if (!n || pgtable_move(&mm->pt, old, new, old_len)) {
 		if (n) {
 			vma_remove(&mm->vmas, n);
 			vma_free(sys, n);

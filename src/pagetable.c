@@ -252,3 +252,98 @@ int pgtable_check(const struct pgtable *pt, char *why, size_t n)
 	}
 	return 0;
 }
+
+/*
+ * The slot that points to va's leaf table (a PMD entry with 4 KiB pages),
+ * making the interior tables above it when alloc is set; NULL when one is
+ * missing (or cannot be made).
+ */
+static _Atomic uint64_t *leaf_parent(struct pgtable *pt, uint64_t va, bool alloc)
+{
+	_Atomic uint64_t *t = pt->root;
+
+	for (uint32_t level = 0; level + 2 < pt->levels; level++) {
+		t = descend(pt, &t[level_index(pt, level, va)], alloc);
+		if (!t)
+			return NULL;
+	}
+	return &t[level_index(pt, pt->levels - 2, va)];
+}
+
+/*
+ * Moves the entries s[] of [src, src + bytes) (one leaf table's worth at
+ * most) to dst, a destination table at a time. The first pass (!doit) only
+ * makes the destination tables that will receive an entry.
+ */
+static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint64_t bytes,
+			bool doit)
+{
+	uint32_t shift = pt->page_shift;
+	uint64_t k, kend, dend;
+
+	for (k = 0; k < bytes; k = kend) {
+		_Atomic pte_t *d = pgtable_span(pt, dst + k, dst + bytes, &dend, false);
+		uint64_t first = k >> shift;
+
+		kend = dend - dst;
+		if (!doit) {
+			for (uint64_t i = first; !d && i < kend >> shift; i++) {
+				if (!atomic_load_explicit(&s[i], memory_order_relaxed))
+					continue;
+				d = pgtable_span(pt, dst + k, dst + bytes, &dend, true);
+				if (!d)
+					return -ENOMEM;
+			}
+			continue;
+		}
+		for (uint64_t i = first; i < kend >> shift; i++) {
+			/* Exchange: truncate may zap the entry from another mm's side. */
+			pte_t pte = atomic_load_explicit(&s[i], memory_order_relaxed) ?
+					    atomic_exchange_explicit(&s[i], 0, memory_order_acq_rel) : 0;
+
+			if (pte)
+				atomic_store_explicit(&d[i - first], pte, memory_order_release);
+		}
+	}
+	return 0;
+}
+
+int pgtable_move(struct pgtable *pt, uint64_t old, uint64_t new, uint64_t len)
+{
+	uint64_t leaf = 1ULL << pt->shift[pt->levels - 2]; /* what one leaf table maps */
+	uint64_t off, next, span_end;
+
+	for (int doit = 0; doit < 2; doit++) {
+		for (off = 0; off < len; off = next) {
+			_Atomic pte_t *s = pgtable_span(pt, old + off, old + len, &span_end, false);
+			uint64_t bytes = span_end - (old + off);
+
+			next = off + bytes;
+			if (!s)
+				continue;
+			/*
+			 * A whole leaf table on both sides, and none yet at the
+			 * destination: move the table itself, one entry above
+			 * (move_pgt_entry). Nothing else changes hands.
+			 */
+			if (bytes == leaf && !((old + off) & (leaf - 1)) && !((new + off) & (leaf - 1))) {
+				_Atomic uint64_t *dp = leaf_parent(pt, new + off, true);
+
+				if (!dp)
+					return -ENOMEM;
+				if (!atomic_load_explicit(dp, memory_order_relaxed)) {
+					if (doit) {
+						_Atomic uint64_t *sp = leaf_parent(pt, old + off, false);
+
+						atomic_store_explicit(dp, atomic_load(sp), memory_order_release);
+						atomic_store_explicit(sp, 0, memory_order_release);
+					}
+					continue;
+				}
+			}
+			if (move_entries(pt, s, new + off, bytes, doit))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}

@@ -88,6 +88,44 @@ static void move_carries_pages_without_copying_frames(void **state)
 	finish(&e);
 }
 
+/*
+ * Moves between 2 MiB-aligned ranges take whole leaf tables, others go
+ * entry by entry; either way every page arrives with its frame, the page
+ * table count stays, and the invariants hold.
+ */
+static void move_whole_tables_and_entries(void **state)
+{
+	const uint64_t M2 = 512 * PG, n = 1024 + 3; /* two whole tables and a tail */
+	struct env e;
+
+	(void)state;
+	boot_plain(&e, 64, 1);
+	uint64_t a = map(&e, 0x40000000, n * PG, AP);
+	FILL_PAGES(e.p, a, n, 7000);
+	uint64_t pfn = pfn_of(&e, a + 600 * PG), used = frames_used(e.sys);
+	/* Aligned to aligned. */
+	int64_t b = um_mremap(e.p, a, n * PG, n * PG, MAYMOVE | UM_MREMAP_FIXED, 0x50000000);
+	assert_int_equal(b, 0x50000000);
+	EXPECT_PAGES(e.p, (uint64_t)b, n, 7000);
+	assert_int_equal(pfn_of(&e, (uint64_t)b + 600 * PG), pfn);
+	assert_int_equal(load_code(&e, a + M2), UM_SEGV_MAPERR);
+	CHECK(&e);
+	/* Aligned to one page off, and back to aligned from there. */
+	int64_t c = um_mremap(e.p, (uint64_t)b, n * PG, n * PG, MAYMOVE | UM_MREMAP_FIXED,
+			      0x60001000);
+	assert_int_equal(c, 0x60001000);
+	EXPECT_PAGES(e.p, (uint64_t)c, n, 7000);
+	CHECK(&e);
+	int64_t d = um_mremap(e.p, (uint64_t)c, n * PG, n * PG, MAYMOVE | UM_MREMAP_FIXED,
+			      0x70000000);
+	assert_int_equal(d, 0x70000000);
+	EXPECT_PAGES(e.p, (uint64_t)d, n, 7000);
+	assert_int_equal(pfn_of(&e, (uint64_t)d + 600 * PG), pfn);
+	assert_int_equal(frames_used(e.sys), used);
+	CHECK(&e);
+	finish(&e);
+}
+
 static void grow_in_place_shrink_and_fixed(void **state)
 {
 	struct env e;
@@ -193,6 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(errno_cases_as_linux),
 		cmocka_unit_test(move_carries_pages_without_copying_frames),
+		cmocka_unit_test(move_whole_tables_and_entries),
 		cmocka_unit_test(grow_in_place_shrink_and_fixed),
 		cmocka_unit_test(dontunmap_leaves_old_range_mapped_and_empty),
 		cmocka_unit_test(old_len_zero_duplicates_a_shared_mapping),
