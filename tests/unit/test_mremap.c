@@ -195,6 +195,43 @@ static void locks_carry_over(void **state)
 	finish(&e);
 }
 
+/* The lines of /proc/PID/maps, joined: "start-end perms" each, a space between. */
+static void maps_brief(struct env *e, char *out, size_t n)
+{
+	char buf[4096], *line, *save = NULL;
+	size_t used = 0;
+
+	assert_true(um_proc_maps(e->p, buf, sizeof(buf)) > 0);
+	out[0] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int k = snprintf(out + used, n - used, "%s%.*s", used ? " " : "", 22, line);
+
+		assert_true(k > 0 && (size_t)k < n - used);
+		used += (size_t)k;
+	}
+}
+
+/*
+ *   AAbb  ->  AAAA   the first fault in b takes A's anon_vma (only the rights
+ *                    differ), so mprotect making them equal merges the two.
+ */
+static void first_fault_shares_neighbours_anon_vma(void **state)
+{
+	struct env e;
+	char maps[512];
+
+	(void)state;
+	boot_plain(&e, 64, 1);
+	uint64_t a = map(&e, 0x10000000, 4 * PG, AP);
+	assert_int_equal(um_mprotect(e.p, a + 2 * PG, 2 * PG, RW | UM_PROT_EXEC), 0);
+	STORE(e.p, a, 1);
+	STORE(e.p, a + 3 * PG, 2);
+	assert_int_equal(um_mprotect(e.p, a + 2 * PG, 2 * PG, RW), 0);
+	maps_brief(&e, maps, sizeof(maps));
+	assert_string_equal(maps, "10000000-10004000 rw-p");
+	finish(&e);
+}
+
 /* remap_file_pages maps the file again at pgoff: maps shows a VMA of its own (Linux 6.18). */
 static void remap_file_pages_is_an_mmap_at_pgoff(void **state)
 {
@@ -236,6 +273,7 @@ int main(void)
 		cmocka_unit_test(dontunmap_leaves_old_range_mapped_and_empty),
 		cmocka_unit_test(old_len_zero_duplicates_a_shared_mapping),
 		cmocka_unit_test(locks_carry_over),
+		cmocka_unit_test(first_fault_shares_neighbours_anon_vma),
 		cmocka_unit_test(remap_file_pages_is_an_mmap_at_pgoff),
 	};
 
