@@ -546,6 +546,9 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 	struct mmu_gather g;
 	int err;
 
+	/* do_vmi_munmap's range check: mremap's shrink may ask for a tail past the top. */
+	if (start > mm->sys->task_size || len > mm->sys->task_size - start)
+		return -EINVAL;
 	if (!v || v->vm_start >= end)
 		return 0;
 	if (start > v->vm_start) {

@@ -6,16 +6,17 @@
  * VMA bookkeeping plus one entry per mapped page, whatever the bytes.
  * Frame reference and map counts and RSS are unchanged by a move.
  *
- * The order of the checks is Linux's (SYSCALL mremap, mremap_to,
- * vma_to_resize, move_vma), because it decides which errno a call with
- * several bad arguments gets. Locks carry over to the new range; accounted
+ * The order of the checks is Linux 6.18's (do_mremap: the lengths
+ * page-aligned first, check_mremap_params, check_prep_vma, mremap_to,
+ * move_vma), because it decides which errno a call with several bad
+ * arguments gets; every check on the old range comes before anything is
+ * unmapped. Locks carry over to the new range; accounted
  * (VM_ACCOUNT) memory is charged only for growth.
  */
 #include <errno.h>
 
 #include "internal.h"
 
-/* vma_to_resize: the VMA at addr if [addr, addr + old_len) may become new_len long. */
 /* The huge-page placement a move of v gets (get_unmapped_area on its file). */
 static enum thp_align vma_thp_align(const struct vma *v)
 {
@@ -28,39 +29,41 @@ static uint64_t vma_pgoff_at(const struct mm *mm, const struct vma *v, uint64_t 
 	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
 }
 
-static struct vma *vma_to_resize(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
-				 int flags, int *err)
+/*
+ * check_prep_vma: may v, the VMA at addr, give [addr, addr + old_len) a
+ * new_len-long place? Only a move or a growth is checked: shrinking in
+ * place and resizing to the same size always may. A shrink that moves
+ * checks only the part it keeps, since the tail is unmapped first and may
+ * span other mappings. Runs before anything is unmapped.
+ */
+static int check_prep_vma(struct mm *mm, struct vma *v, uint64_t addr, uint64_t old_len,
+			  uint64_t new_len, int flags)
 {
-	struct vma *v = vma_lookup(&mm->vmas, addr);
 	uint64_t pgoff;
 
-	*err = -EFAULT;
 	if (!v)
-		return NULL;
+		return -EFAULT;
+	if (new_len <= old_len && !(flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)))
+		return 0;
 	/* Duplicating a private mapping would make an unrelated new one: refused. */
-	*err = -EINVAL;
 	if (!old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		return NULL;
+		return -EINVAL;
 	if ((flags & UM_MREMAP_DONTUNMAP) && (v->vm_flags & VM_DONTEXPAND))
-		return NULL;
-	*err = -EFAULT; /* one VMA only */
-	if (old_len > v->vm_end - addr)
-		return NULL;
-	*err = 0;
+		return -EINVAL;
+	if (new_len < old_len)
+		old_len = new_len;
+	if (old_len > v->vm_end - addr) /* one VMA only */
+		return -EFAULT;
 	if (new_len == old_len)
-		return v;
+		return 0;
 	pgoff = v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
-	*err = -EINVAL;
 	if (pgoff + (new_len >> mm->sys->page_shift) < pgoff)
-		return NULL;
-	*err = -EFAULT;
+		return -EINVAL;
 	if (v->vm_flags & VM_DONTEXPAND)
-		return NULL;
-	*err = -EAGAIN;
-	if (new_len > old_len && !mlock_future_ok(mm, v->vm_flags, new_len - old_len))
-		return NULL;
-	*err = 0;
-	return v;
+		return -EFAULT;
+	if (!mlock_future_ok(mm, v->vm_flags, new_len - old_len))
+		return -EAGAIN;
+	return 0;
 }
 
 /* copy_vma: a VMA like v for [new, new + len), inserted (not yet merged). */
@@ -166,17 +169,18 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 	return (int64_t)new;
 }
 
-/* mremap_to: MREMAP_FIXED or MREMAP_DONTUNMAP. */
+/*
+ * mremap_to: MREMAP_FIXED or MREMAP_DONTUNMAP, the old range checked by
+ * check_prep_vma. The target is cleared first, then a shrink unmaps the
+ * tail, whatever it spans; only the part kept moves.
+ */
 static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_addr,
 			 uint64_t new_len, int flags, bool *locked)
 {
-	struct um_system *sys = mm->sys;
 	struct vma *v;
 	int64_t r;
 	int err;
 
-	if (mm->vmas.count + 2 >= sys->cfg.max_map_count - 3)
-		return -ENOMEM;
 	if (flags & UM_MREMAP_FIXED) {
 		err = do_munmap(mm, new_addr, new_len);
 		if (err)
@@ -188,9 +192,10 @@ static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_
 			return err;
 		old_len = new_len;
 	}
-	v = vma_to_resize(mm, addr, old_len, new_len, flags, &err);
+	/* Either munmap may have split the old VMA. */
+	v = vma_lookup(&mm->vmas, addr);
 	if (!v)
-		return err;
+		return -EFAULT;
 	r = get_unmapped_area(mm, new_addr, new_len,
 			      (flags & UM_MREMAP_FIXED ? UM_MAP_FIXED : 0) |
 				      (v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE),
@@ -250,6 +255,57 @@ static bool vma_expandable(struct mm *mm, struct vma *v, uint64_t delta)
 	return !v->next || v->next->vm_start >= end;
 }
 
+/*
+ * check_mremap_params: every argument, before any VMA is looked at. The
+ * lengths are page-aligned already (PAGE_ALIGN wraps: a length within a
+ * page of 2^64 becomes 0).
+ */
+static int check_mremap_params(const struct um_system *sys, uint64_t addr, uint64_t old_len,
+			       uint64_t new_len, int flags, uint64_t new_addr)
+{
+	if (flags & ~(UM_MREMAP_FIXED | UM_MREMAP_MAYMOVE | UM_MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if (addr & sys->page_mask)
+		return -EINVAL;
+	if (!new_len || new_len > sys->task_size)
+		return -EINVAL;
+	if (!(flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)))
+		return 0;
+	if (new_addr > sys->task_size - new_len || (new_addr & sys->page_mask))
+		return -EINVAL;
+	if (!(flags & UM_MREMAP_MAYMOVE))
+		return -EINVAL;
+	/* DONTUNMAP compares the rounded lengths: 0x2174 and 0x3000 are equal. */
+	if ((flags & UM_MREMAP_DONTUNMAP) && old_len != new_len)
+		return -EINVAL;
+	if (addr + old_len > new_addr && new_addr + new_len > addr)
+		return -EINVAL;
+	return 0;
+}
+
+/* Grows v, whose last old_len bytes start at addr, by new_len - old_len in place. */
+static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint64_t old_len,
+			       uint64_t new_len, bool *locked)
+{
+	uint64_t pages = (new_len - old_len) >> mm->sys->page_shift;
+
+	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages))
+		return -ENOMEM;
+	if (v->vm_file)
+		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+	v->vm_end += new_len - old_len;
+	if (v->vm_file)
+		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+	vma_bounds_changed(&mm->vmas, v);
+	mm->total_vm += pages;
+	if (v->vm_flags & VM_LOCKED) {
+		mm->locked_vm += pages;
+		*locked = true;
+	}
+	vma_merge_neighbours(mm, v);
+	return (int64_t)addr;
+}
+
 int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
 		  uint64_t new_addr)
 {
@@ -258,39 +314,20 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	bool locked = false;
 	struct vma *v;
 	int64_t ret;
-	int err;
 
-	if (flags & ~(UM_MREMAP_FIXED | UM_MREMAP_MAYMOVE | UM_MREMAP_DONTUNMAP))
-		return -EINVAL;
-	if ((flags & UM_MREMAP_FIXED) && !(flags & UM_MREMAP_MAYMOVE))
-		return -EINVAL;
-	if ((flags & UM_MREMAP_DONTUNMAP) &&
-	    (!(flags & UM_MREMAP_MAYMOVE) || old_len != new_len))
-		return -EINVAL;
-	if (addr & sys->page_mask)
-		return -EINVAL;
-	if (old_len > UINT64_MAX - sys->page_mask || new_len > UINT64_MAX - sys->page_mask)
-		return -ENOMEM;
 	old_len = (old_len + sys->page_mask) & ~sys->page_mask;
 	new_len = (new_len + sys->page_mask) & ~sys->page_mask;
-	if (!new_len)
-		return -EINVAL;
-	/* check_mremap_params: every argument before any VMA is looked at. */
-	if (new_len > sys->task_size)
-		return -EINVAL;
-	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
-		if (new_addr > sys->task_size - new_len || (new_addr & sys->page_mask))
-			return -EINVAL;
-		if (addr + old_len > new_addr && new_addr + new_len > addr)
-			return -EINVAL;
-	}
+	ret = check_mremap_params(sys, addr, old_len, new_len, flags, new_addr);
+	if (ret)
+		return ret;
 	pthread_rwlock_wrlock(&mm->lock);
-	v = vma_lookup(&mm->vmas, addr);
-	if (!v) {
-		ret = -EFAULT;
+	/* Both the target and the old range may split: room for two more, and move_vma's three. */
+	ret = -ENOMEM;
+	if ((flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) &&
+	    mm->vmas.count + 2 >= sys->cfg.max_map_count - 3)
 		goto out;
-	}
-	if (v->vm_flags & VM_HUGETLB) {
+	v = vma_lookup(&mm->vmas, addr);
+	if (v && (v->vm_flags & VM_HUGETLB)) {
 		/*
 		 * align_hugetlb: whole huge pages at huge page addresses (the
 		 * new address is checked as given, even without MREMAP_FIXED),
@@ -304,58 +341,30 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 		if ((addr & hmask) || (new_addr & hmask) || new_len > old_len)
 			goto out;
 	}
+	/* Linux 6.17: a same-size MREMAP_FIXED move may span several mappings. */
+	if (v && (flags & UM_MREMAP_FIXED) && old_len == new_len && old_len > v->vm_end - addr) {
+		ret = move_several(mm, addr, old_len, new_addr, flags, &locked);
+		goto out;
+	}
+	ret = check_prep_vma(mm, v, addr, old_len, new_len, flags);
+	if (ret)
+		goto out;
 	if (flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) {
-		/* The old range is checked before the target is unmapped: a failure changes nothing. */
-		ret = -EINVAL;
-		if (!old_len && !(v->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-			goto out;
-		if ((flags & UM_MREMAP_DONTUNMAP) && (v->vm_flags & VM_DONTEXPAND))
-			goto out;
-		ret = -EFAULT;
-		if (old_len > v->vm_end - addr) {
-			/* Linux 6.17: a same-size MREMAP_FIXED move may span several mappings. */
-			if ((flags & UM_MREMAP_FIXED) && old_len == new_len)
-				ret = move_several(mm, addr, old_len, new_addr, flags, &locked);
-			goto out;
-		}
 		ret = mremap_to(mm, addr, old_len, new_addr, new_len, flags, &locked);
 		new_addr = (uint64_t)ret;
 		goto out;
 	}
-	/* Shrinking always works: it unmaps the tail. */
+	/* Shrinking always works: it unmaps the tail, whatever it spans. */
 	if (old_len >= new_len) {
 		ret = old_len == new_len ? 0 : do_munmap(mm, addr + new_len, old_len - new_len);
 		if (!ret)
 			ret = (int64_t)addr;
 		goto out;
 	}
-	v = vma_to_resize(mm, addr, old_len, new_len, flags, &err);
-	if (!v) {
-		ret = err;
-		goto out;
-	}
 	/* Growing the whole tail of a VMA into free space: in place. */
 	if (old_len == v->vm_end - addr && vma_expandable(mm, v, new_len - old_len)) {
-		uint64_t pages = (new_len - old_len) >> sys->page_shift;
-
-		if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages)) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (v->vm_file)
-			pthread_mutex_lock(&v->vm_file->i_mmap_lock);
-		v->vm_end += new_len - old_len;
-		if (v->vm_file)
-			pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
-		vma_bounds_changed(&mm->vmas, v);
-		mm->total_vm += pages;
-		if (v->vm_flags & VM_LOCKED) {
-			mm->locked_vm += pages;
-			locked = true;
-		}
-		vma_merge_neighbours(mm, v);
+		ret = expand_in_place(mm, v, addr, old_len, new_len, &locked);
 		new_addr = addr;
-		ret = (int64_t)addr;
 		goto out;
 	}
 	ret = -ENOMEM;

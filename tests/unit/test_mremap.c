@@ -212,6 +212,33 @@ static void maps_brief(struct env *e, char *out, size_t n)
 }
 
 /*
+ *   AAAA.BB  ->  A......  and A' at the target: a FIXED shrink unmaps the
+ *                tail first (across the hole and B); only the page kept moves.
+ */
+static void fixed_shrink_unmaps_tail_across_mappings(void **state)
+{
+	struct env e;
+	char maps[512];
+
+	(void)state;
+	boot_plain(&e, 64, 1);
+	uint64_t a = map(&e, 0x10000000, 4 * PG, AP);
+	map(&e, a + 5 * PG, 2 * PG, AP | UM_MAP_FIXED);
+	STORE(e.p, a + PG, 3);
+	/* The kept part must be one VMA: nothing changes when it is not. */
+	assert_int_equal(um_mremap(e.p, a + 3 * PG, 4 * PG, 2 * PG, MAYMOVE | FIXED, 0x20000000),
+			 -EFAULT);
+	maps_brief(&e, maps, sizeof(maps));
+	assert_string_equal(maps, "10000000-10004000 rw-p 10005000-10007000 rw-p");
+	assert_int_equal(um_mremap(e.p, a + PG, 6 * PG, PG, MAYMOVE | FIXED, 0x20000000),
+			 0x20000000);
+	maps_brief(&e, maps, sizeof(maps));
+	assert_string_equal(maps, "10000000-10001000 rw-p 20000000-20001000 rw-p");
+	assert_int_equal(LOAD(e.p, 0x20000000), 3);
+	finish(&e);
+}
+
+/*
  *   AAbb  ->  AAAA   the first fault in b takes A's anon_vma (only the rights
  *                    differ), so mprotect making them equal merges the two.
  */
@@ -273,6 +300,7 @@ int main(void)
 		cmocka_unit_test(dontunmap_leaves_old_range_mapped_and_empty),
 		cmocka_unit_test(old_len_zero_duplicates_a_shared_mapping),
 		cmocka_unit_test(locks_carry_over),
+		cmocka_unit_test(fixed_shrink_unmaps_tail_across_mappings),
 		cmocka_unit_test(first_fault_shares_neighbours_anon_vma),
 		cmocka_unit_test(remap_file_pages_is_an_mmap_at_pgoff),
 	};

@@ -106,7 +106,6 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_DONTUNMAP_LEN = 1u << 5,
 	AV_POPULATE_PERM = 1u << 6,
 	AV_KSM_SHARED = 1u << 7,
 	AV_MLOCK_MPROTECT = 1u << 8,
@@ -114,7 +113,6 @@ enum {
 	AV_HOLES = 1u << 11,
 	AV_MPROTECT_UNACCOUNT = 1u << 12,
 	AV_DONTUNMAP_LOCKED = 1u << 13,
-	AV_MREMAP_SHRINK_MOVE = 1u << 14,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
 };
@@ -124,9 +122,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"dontunmap-len", AV_DONTUNMAP_LEN,
-     "MREMAP_DONTUNMAP with an old length that is not page-aligned: Linux rounds it, "
-     "the library answers EINVAL"},
     {"populate-perm", AV_POPULATE_PERM,
      "MADV_POPULATE_READ on a mapping without PROT_READ: Linux answers EINVAL"},
     {"ksm-shared", AV_KSM_SHARED,
@@ -157,9 +152,6 @@ static const struct known {
      "MAP_NORESERVE on private mappings)"},
     {"dontunmap-locked", AV_DONTUNMAP_LOCKED,
      "MREMAP_DONTUNMAP of an mlocked VMA: Linux counts VmLck for both ranges"},
-    {"mremap-shrink-move", AV_MREMAP_SHRINK_MOVE,
-     "mremap MREMAP_FIXED to a smaller size: Linux unmaps the tail first, so only the "
-     "part kept must be one VMA; the library answers EFAULT when the old range is not"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -517,7 +509,7 @@ static void g_mremap(struct gen *g)
 {
 	const struct gsym *s = pick_region(g), *ar = arena_of(g);
 	char name[12], at[48], olen[24], nlen[24], flags[64], to[48] = "";
-	uint64_t off, len, newpages = some_pages(g), r, oldpages;
+	uint64_t off, len, newpages = some_pages(g), r;
 	bool fixed = false, dontunmap = false;
 
 	if (!s)
@@ -557,14 +549,6 @@ static void g_mremap(struct gen *g)
 	if (dontunmap && cur(g)->locked && (g->avoid & AV_DONTUNMAP_LOCKED)) {
 		snprintf(flags, sizeof(flags), fixed ? "MREMAP_MAYMOVE|MREMAP_FIXED" : "MREMAP_MAYMOVE");
 		dontunmap = false;
-	}
-	if (dontunmap && (g->avoid & AV_DONTUNMAP_LEN))
-		len = (len + PAGE - 1) & ~(PAGE - 1);
-	oldpages = (len + PAGE - 1) / PAGE;
-	if (fixed && (g->avoid & AV_MREMAP_SHRINK_MOVE) && newpages < oldpages) {
-		/* Shrinking first: the tail it unmaps may span other VMAs. */
-		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE%s", dontunmap ? "|MREMAP_DONTUNMAP" : "");
-		to[0] = '\0';
 	}
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(olen, sizeof(olen), len);
@@ -1385,7 +1369,7 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
 	if (is_cmd(cmd, "mremap"))
 		return argi >= 1 && argi <= 3 &&
-		       (avoid & (AV_DONTUNMAP_LEN | AV_DONTUNMAP_LOCKED | AV_MREMAP_SHRINK_MOVE));
+		       (avoid & AV_DONTUNMAP_LOCKED);
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
