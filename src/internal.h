@@ -529,6 +529,7 @@ struct mm {
 	uint64_t mmap_base;
 	uint64_t total_vm;		/* pages */
 	uint64_t locked_vm;		/* pages */
+	uint64_t locked_vm_stale;	/* of those, in no VM_LOCKED VMA (DONTUNMAP leaves them, as Linux) */
 	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
 	uint64_t start_brk, brk;	/* the heap: [start_brk, brk) */
 	/* atomic; tlb_gen alone on its line: every access reads it */

@@ -10,7 +10,9 @@
  *   3. rss[] equals the recount of present, non-special PTEs by kind.
  *   4. PTE_WRITE implies a private frame is anonymous and not shared
  *      (refcount 1) or the VMA is shared.
- *   5. total_vm and locked_vm equal the pages of all VMAs and of VM_LOCKED ones.
+ *   5. total_vm equals the pages of all VMAs; locked_vm those of VM_LOCKED
+ *      ones plus locked_vm_stale, the pages MREMAP_DONTUNMAP unlocked but
+ *      left counted (Linux does not uncount them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -127,6 +129,7 @@ void mm_teardown(struct mm *mm)
 	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
 	mm->total_vm = 0;
 	mm->locked_vm = 0;
+	mm->locked_vm_stale = 0;
 	tlb_gather_finish(&g);
 }
 
@@ -241,9 +244,10 @@ int mm_check(struct mm *mm, char *why, size_t n)
 		if (v->vm_flags & VM_LOCKED)
 			locked += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 	}
-	if (locked != mm->locked_vm) {
-		snprintf(why, n, "locked_vm %llu, recount %llu", (unsigned long long)mm->locked_vm,
-			 (unsigned long long)locked);
+	if (locked + mm->locked_vm_stale != mm->locked_vm) {
+		snprintf(why, n, "locked_vm %llu, recount %llu + stale %llu",
+			 (unsigned long long)mm->locked_vm, (unsigned long long)locked,
+			 (unsigned long long)mm->locked_vm_stale);
 		return -EUCLEAN;
 	}
 	err = check_ptes(mm, count, why, n);

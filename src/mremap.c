@@ -96,6 +96,29 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	return n;
 }
 
+/*
+ * dontunmap_complete: the old range of a DONTUNMAP move stays mapped, empty.
+ * As Linux does, the whole VMA holding it loses its lock flags, not split
+ * and without a merge, and locked_vm keeps counting it: the pages the
+ * munmap of a VMA without VM_LOCKED would uncount stay counted for good.
+ * VM_ACCOUNT stays. The anon_vma goes when every page of the VMA moved.
+ */
+static void dontunmap_complete(struct mm *mm, uint64_t old, uint64_t old_len)
+{
+	struct vma *v = vma_lookup(&mm->vmas, old);
+
+	if (!v)
+		return;
+	if (v->vm_flags & VM_LOCKED)
+		mm->locked_vm_stale += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+	v->vm_flags &= ~VM_LOCKED_MASK;
+	if (v->anon_vma && v->vm_start == old && v->vm_end == old + old_len) {
+		anon_vma_put(mm->sys, v->anon_vma);
+		v->anon_vma = NULL;
+		v->anon_forked = false;
+	}
+}
+
 /* move_vma: the move proper. The mm lock is held exclusive. */
 static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old_len,
 			uint64_t new_len, uint64_t new, int flags, bool *locked)
@@ -126,43 +149,25 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 	}
 	mm->total_vm += new_len >> sys->page_shift;
 	mm_tlb_sync(mm);
+	/* The new range is counted locked; the old one stays counted either way (vrm_stat_account). */
+	if (vm_flags & VM_LOCKED) {
+		mm->locked_vm += new_len >> sys->page_shift;
+		*locked = true;
+	}
 	if (flags & UM_MREMAP_DONTUNMAP) {
 		/*
-		 * The old range stays, empty and unlocked; its lock count moved to
-		 * the new range (locked_vm does not change). It is made a VMA of
-		 * its own first, so the rest of the old VMA keeps its lock.
+		 * copy_vma merges the new VMA before the old one is seen to: when
+		 * it absorbed the old VMA, that merged VMA is the one unlocked.
 		 */
-		v = vma_lookup(&mm->vmas, old);
-		if (v && (v->vm_flags & VM_LOCKED_MASK)) {
-			if (v->vm_start < old && !__vma_split(mm, v, old, true))
-				v = vma_lookup(&mm->vmas, old);
-			if (v && v->vm_end > old + old_len)
-				__vma_split(mm, v, old + old_len, false);
-			if (v && (v->vm_start != old || v->vm_end != old + old_len)) {
-				/* No memory for a split: all of v is unlocked, the count follows. */
-				mm->locked_vm -= ((v->vm_end - v->vm_start) >> sys->page_shift) -
-						 old_pages;
-			}
-			if (v)
-				v->vm_flags &= ~VM_LOCKED_MASK;
-		}
-		if (v && !v->vm_file && v->anon_vma && v->vm_start == old &&
-		    v->vm_end == old + old_len) {
-			anon_vma_put(sys, v->anon_vma);
-			v->anon_vma = NULL;
-			v->anon_forked = false;
-		}
-	} else {
-		/* The munmap below returns the old charge: it belongs to the new range now. */
-		if (vm_flags & VM_ACCOUNT)
-			atomic_fetch_add(&sys->committed, old_pages);
-		if (old_len) /* old_len 0 duplicates: the original stays whole */
-			do_munmap(mm, old, old_len);
-		if (vm_flags & VM_LOCKED) {
-			mm->locked_vm += new_len >> sys->page_shift;
-			*locked = true;
-		}
+		vma_merge_neighbours(mm, n);
+		dontunmap_complete(mm, old, old_len);
+		return (int64_t)new;
 	}
+	/* The munmap below returns the old charge: it belongs to the new range now. */
+	if (vm_flags & VM_ACCOUNT)
+		atomic_fetch_add(&sys->committed, old_pages);
+	if (old_len) /* old_len 0 duplicates: the original stays whole */
+		do_munmap(mm, old, old_len);
 	n = vma_lookup(&mm->vmas, new);
 	if (n)
 		vma_merge_neighbours(mm, n);

@@ -211,6 +211,43 @@ static void maps_brief(struct env *e, char *out, size_t n)
 	}
 }
 
+static void assert_vmlck_kb(struct env *e, const char *want)
+{
+	char buf[2048];
+
+	assert_true(um_proc_status(e->p, buf, sizeof(buf)) > 0);
+	if (!strstr(buf, want))
+		fail_msg("status has no \"%s\":\n%s", want, buf);
+}
+
+/*
+ *   LLLL  ->  L'  UUUU     DONTUNMAP of the second page of a locked VMA: the
+ *                          whole old VMA is unlocked, not split; VmLck counts
+ *                          the old four pages and the new one, and keeps them.
+ */
+static void dontunmap_of_locked_part_unlocks_whole_vma(void **state)
+{
+	struct env e;
+	char maps[512];
+
+	(void)state;
+	boot_plain(&e, 64, 0);
+	uint64_t a = map(&e, 0x10000000, 4 * PG, AP);
+	assert_int_equal(um_mlock(e.p, a, 4 * PG), 0);
+	int64_t n = um_mremap(e.p, a + PG, PG, PG, DONTUNMAP | MAYMOVE | FIXED, 0x20000000);
+	assert_int_equal(n, 0x20000000);
+	maps_brief(&e, maps, sizeof(maps));
+	assert_string_equal(maps, "10000000-10004000 rw-p 20000000-20001000 rw-p");
+	assert_vmlck_kb(&e, "VmLck:\t      20 kB");
+	CHECK(&e);
+	assert_int_equal(um_munlock(e.p, a, 4 * PG), 0);
+	assert_int_equal(um_munmap(e.p, a, 4 * PG), 0);
+	assert_vmlck_kb(&e, "VmLck:\t      20 kB");
+	assert_int_equal(um_munmap(e.p, (uint64_t)n, PG), 0);
+	assert_vmlck_kb(&e, "VmLck:\t      16 kB");
+	finish(&e);
+}
+
 /*
  *   AAAA.BB  ->  A......  and A' at the target: a FIXED shrink unmaps the
  *                tail first (across the hole and B); only the page kept moves.
@@ -300,6 +337,7 @@ int main(void)
 		cmocka_unit_test(dontunmap_leaves_old_range_mapped_and_empty),
 		cmocka_unit_test(old_len_zero_duplicates_a_shared_mapping),
 		cmocka_unit_test(locks_carry_over),
+		cmocka_unit_test(dontunmap_of_locked_part_unlocks_whole_vma),
 		cmocka_unit_test(fixed_shrink_unmaps_tail_across_mappings),
 		cmocka_unit_test(first_fault_shares_neighbours_anon_vma),
 		cmocka_unit_test(remap_file_pages_is_an_mmap_at_pgoff),

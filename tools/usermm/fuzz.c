@@ -112,7 +112,6 @@ enum {
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
 	AV_MPROTECT_UNACCOUNT = 1u << 12,
-	AV_DONTUNMAP_LOCKED = 1u << 13,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
 };
@@ -150,8 +149,6 @@ static const struct known {
      "mprotect removing write from a private anonymous VMA never faulted: Linux drops "
      "VM_ACCOUNT (smaps ac; it then merges), the library keeps it (avoided by "
      "MAP_NORESERVE on private mappings)"},
-    {"dontunmap-locked", AV_DONTUNMAP_LOCKED,
-     "MREMAP_DONTUNMAP of an mlocked VMA: Linux counts VmLck for both ranges"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -510,7 +507,6 @@ static void g_mremap(struct gen *g)
 	const struct gsym *s = pick_region(g), *ar = arena_of(g);
 	char name[12], at[48], olen[24], nlen[24], flags[64], to[48] = "";
 	uint64_t off, len, newpages = some_pages(g), r;
-	bool fixed = false, dontunmap = false;
 
 	if (!s)
 		return;
@@ -525,10 +521,8 @@ static void g_mremap(struct gen *g)
 
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE|MREMAP_FIXED");
 		fmt_at(to, sizeof(to), ar->name, o * PAGE);
-		fixed = true;
 	} else if (r < 92) {
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE|MREMAP_DONTUNMAP");
-		dontunmap = true;
 		if (chance(&g->rs, 70))
 			newpages = (len + PAGE - 1) / PAGE; /* DONTUNMAP needs equal lengths */
 		if (ar && chance(&g->rs, 30) && newpages && newpages <= ar->pages) {
@@ -537,7 +531,6 @@ static void g_mremap(struct gen *g)
 			snprintf(flags, sizeof(flags),
 				 "MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP");
 			fmt_at(to, sizeof(to), ar->name, o * PAGE);
-			fixed = true;
 		}
 	} else {
 		snprintf(flags, sizeof(flags), "MREMAP_MAYMOVE");
@@ -546,10 +539,6 @@ static void g_mremap(struct gen *g)
 	}
 	if (chance(&g->rs, 3))
 		newpages = 0;
-	if (dontunmap && cur(g)->locked && (g->avoid & AV_DONTUNMAP_LOCKED)) {
-		snprintf(flags, sizeof(flags), fixed ? "MREMAP_MAYMOVE|MREMAP_FIXED" : "MREMAP_MAYMOVE");
-		dontunmap = false;
-	}
 	fmt_at(at, sizeof(at), s->name, off);
 	fmt_len(olen, sizeof(olen), len);
 	fmt_len(nlen, sizeof(nlen), newpages * PAGE);
@@ -1367,9 +1356,6 @@ static bool protected_line(const char *s, unsigned avoid)
  */
 static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
-	if (is_cmd(cmd, "mremap"))
-		return argi >= 1 && argi <= 3 &&
-		       (avoid & AV_DONTUNMAP_LOCKED);
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
 	if (is_cmd(cmd, "mmap"))
