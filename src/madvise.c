@@ -233,10 +233,17 @@ static int madvise_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 	return advise_pages(mm, v, start, end, advice);
 }
 
-/* MADV_POPULATE_READ / WRITE: fault the range in (madvise_populate). */
+/*
+ * MADV_POPULATE_READ / WRITE: fault the range in (madvise_populate, which
+ * is GUP with FOLL_MADV_POPULATE). A hole is ENOMEM; a VMA without the
+ * right asked for is EINVAL: GUP checks VM_READ or VM_WRITE itself, not
+ * the hardware's rule that any right allows a read; a fault that fails is
+ * EFAULT (SIGBUS, SIGSEGV) or ENOMEM (out of memory). The pages before the
+ * failure stay populated.
+ */
 static int madvise_populate(struct mm *mm, uint64_t start, uint64_t end, bool write)
 {
-	uint64_t ps = mm->sys->page_size;
+	uint64_t ps = mm->sys->page_size, need = write ? VM_WRITE : VM_READ;
 	int ret = 0;
 
 	pthread_rwlock_rdlock(&mm->lock);
@@ -248,8 +255,7 @@ static int madvise_populate(struct mm *mm, uint64_t start, uint64_t end, bool wr
 			ret = -ENOMEM;
 			break;
 		}
-		/* Incompatible permissions: EINVAL, as get_user_pages answers. */
-		if (!vma_access_ok(v, write ? FAULT_WRITE : FAULT_READ)) {
+		if (!(v->vm_flags & need)) {
 			ret = -EINVAL;
 			break;
 		}

@@ -106,7 +106,6 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_POPULATE_PERM = 1u << 6,
 	AV_KSM_SHARED = 1u << 7,
 	AV_MLOCK_MPROTECT = 1u << 8,
 	AV_EOF_FAULTAROUND = 1u << 10,
@@ -121,8 +120,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"populate-perm", AV_POPULATE_PERM,
-     "MADV_POPULATE_READ on a mapping without PROT_READ: Linux answers EINVAL"},
     {"ksm-shared", AV_KSM_SHARED,
      "MADV_MERGEABLE on a shared mapping: Linux leaves it alone, the library splits "
      "the VMA"},
@@ -575,8 +572,6 @@ static void g_madvise(struct gen *g)
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
-	if (!strncmp(a, "MADV_POPULATE", 13) && (g->avoid & AV_POPULATE_PERM))
-		a = "MADV_WILLNEED";
 	if (strstr(a, "MERGEABLE") && (g->avoid & AV_KSM_SHARED))
 		a = "MADV_NORMAL";
 	if (!strcmp(a, "MADV_REMOVE") && (g->avoid & AV_HOLES))
