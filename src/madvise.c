@@ -95,8 +95,11 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 		f = (f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
 		break;
 	case MADV_MERGEABLE:
-		/* ksm_madvise leaves special and hugetlb mappings as they are. */
-		if (!(f & (VM_SPECIAL | VM_HUGETLB)))
+		/*
+		 * vma_ksm_compatible: KSM ignores shared memory, special and
+		 * hugetlb mappings: no flag, no split.
+		 */
+		if (!(f & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB)))
 			f |= VM_MERGEABLE;
 		break;
 	case MADV_UNMERGEABLE:

@@ -106,7 +106,6 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_KSM_SHARED = 1u << 7,
 	AV_MLOCK_MPROTECT = 1u << 8,
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
@@ -120,9 +119,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"ksm-shared", AV_KSM_SHARED,
-     "MADV_MERGEABLE on a shared mapping: Linux leaves it alone, the library splits "
-     "the VMA"},
     {"mlock-mprotect", AV_MLOCK_MPROTECT,
      "mprotect making an mlocked private range writable: Linux populates it (breaks "
      "COW), the library does not"},
@@ -572,8 +568,6 @@ static void g_madvise(struct gen *g)
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
-	if (strstr(a, "MERGEABLE") && (g->avoid & AV_KSM_SHARED))
-		a = "MADV_NORMAL";
 	if (!strcmp(a, "MADV_REMOVE") && (g->avoid & AV_HOLES))
 		a = "MADV_DONTNEED";
 	if (!strcmp(a, "MADV_FREE") && cur(g)->forked && (g->avoid & AV_MADV_FREE_SHARED))
