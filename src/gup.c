@@ -15,12 +15,10 @@ static bool pte_allows(struct mm *mm, uint64_t va, enum fault_access acc)
 	return (pte & PTE_PRESENT) && (pte & PTE_USER) && (acc == FAULT_READ || (pte & PTE_WRITE));
 }
 
-int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
+int __mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 {
 	uint64_t ps = mm->sys->page_size, va = start;
-	int ret = 0;
 
-	pthread_rwlock_rdlock(&mm->lock);
 	while (va < end) {
 		struct vma *v = vma_find(&mm->vmas, va);
 		enum fault_access acc;
@@ -38,10 +36,8 @@ int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 		}
 		if (!(v->vm_flags & VM_ACCESS_FLAGS)) {
 			/* PROT_NONE cannot be populated: get_user_pages fails. */
-			if (!ignore_errors) {
-				ret = -EFAULT;
-				break;
-			}
+			if (!ignore_errors)
+				return -EFAULT;
 			va = stop;
 			continue;
 		}
@@ -53,17 +49,23 @@ int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 			if (pte_allows(mm, va, acc))
 				continue;
 			if (handle_mm_fault(mm, va, acc, &si)) {
-				if (!ignore_errors) {
-					/* Out of memory, or a page that cannot be had (SIGBUS). */
-					ret = si.signo == UM_SIGKILL ? -ENOMEM : -EFAULT;
-					goto out;
-				}
+				/* Out of memory, or a page that cannot be had (SIGBUS). */
+				if (!ignore_errors)
+					return si.signo == UM_SIGKILL ? -ENOMEM : -EFAULT;
 				va = stop;
 				break;
 			}
 		}
 	}
-out:
+	return 0;
+}
+
+int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&mm->lock);
+	ret = __mm_populate(mm, start, end, ignore_errors);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
 }

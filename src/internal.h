@@ -705,6 +705,8 @@ static inline bool vma_is_anonymous(const struct vma *v)
  * memory; ignore_errors (MAP_POPULATE) goes on past both.
  */
 UM_INTERNAL int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors);
+/* The same with the mm lock already held (shared or exclusive). */
+UM_INTERNAL int __mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors);
 
 /* mlock.c */
 /* Whether a new VM_LOCKED range of len bytes fits RLIMIT_MEMLOCK (mlock_future_ok). */

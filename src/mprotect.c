@@ -40,32 +40,43 @@ static void change_ptes(struct mm *mm, uint64_t start, uint64_t end, uint64_t ne
 	}
 }
 
-/* mprotect_fixup: gives [start, end) of v the flags newflags. */
+/*
+ * mprotect_fixup: gives [start, end) of v the flags newflags. Making
+ * private memory writable charges it to the commit (VM_ACCOUNT); taking
+ * write away from anonymous memory never faulted (no anon_vma) gives the
+ * charge back, since nothing was written that would need it.
+ */
 static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 			  uint64_t newflags)
 {
-	uint64_t oldflags = v->vm_flags, charged = 0;
+	uint64_t oldflags = v->vm_flags, charged = 0, pages = (end - start) >> mm->sys->page_shift;
 	int err;
 
 	if (newflags == oldflags)
 		return 0;
-	/* Private writable memory is charged to the commit on first write permission. */
-	if ((newflags & VM_WRITE) &&
-	    !(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
-		charged = (end - start) >> mm->sys->page_shift;
-		if (vm_enough_memory(mm, charged))
-			return -ENOMEM;
-		newflags |= VM_ACCOUNT;
+	if (newflags & VM_WRITE) {
+		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+			charged = pages;
+			if (vm_enough_memory(mm, charged))
+				return -ENOMEM;
+			newflags |= VM_ACCOUNT;
+		}
+	} else if ((oldflags & VM_ACCOUNT) && vma_is_anonymous(v) && !v->anon_vma) {
+		newflags &= ~VM_ACCOUNT;
 	}
 	err = vma_modify_flags(mm, v, start, end, newflags);
-	if (err)
-		goto fail;
+	if (err) {
+		if (charged)
+			vm_unacct_memory(mm->sys, charged);
+		return err;
+	}
 	change_ptes(mm, start, end, newflags);
+	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
+		vm_unacct_memory(mm->sys, pages);
+	/* A locked private range made writable is faulted in for writing now (breaks COW). */
+	if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE))
+		__mm_populate(mm, start, end, true);
 	return 0;
-fail:
-	if (charged)
-		vm_unacct_memory(mm->sys, charged);
-	return err;
 }
 
 int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)

@@ -58,6 +58,34 @@ static void charges_follow_linux_accountable_mapping(void **state)
 	free_checked(sys);
 }
 
+/*
+ * mprotect taking write away from anonymous memory never faulted returns
+ * its charge (VM_ACCOUNT goes); once a page was written, the charge stays.
+ * Giving write back charges again.
+ */
+static void mprotect_returns_charge_of_unfaulted_anonymous_memory(void **state)
+{
+	struct um_system *sys = boot_policy(UM_OVERCOMMIT_GUESS, 64);
+	struct um_proc *p;
+	struct um_siginfo si;
+
+	(void)state;
+	assert_int_equal(um_proc_new(sys, &p), 0);
+	int64_t a = um_mmap(p, 0, 4 * PG, RW, AP, -1, 0);
+	assert_true(a > 0);
+	assert_int_equal(committed(sys), 4 * PG);
+	assert_int_equal(um_mprotect(p, (uint64_t)a, 2 * PG, UM_PROT_READ), 0);
+	assert_int_equal(committed(sys), 2 * PG);
+	assert_int_equal(um_mprotect(p, (uint64_t)a, PG, RW), 0);
+	assert_int_equal(committed(sys), 3 * PG);
+	assert_int_equal(um_store(p, (uint64_t)a + 3 * PG, 1, 1, &si), 0);
+	assert_int_equal(um_mprotect(p, (uint64_t)a + 2 * PG, 2 * PG, UM_PROT_READ), 0);
+	assert_int_equal(committed(sys), 3 * PG);
+	um_exit(p);
+	assert_int_equal(committed(sys), 0);
+	free_checked(sys);
+}
+
 /* Policy 2: CommitLimit = 50% of 64 MiB = 32 MiB. */
 static void never_policy_refuses_past_commit_limit(void **state)
 {
@@ -112,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(charges_follow_linux_accountable_mapping),
+		cmocka_unit_test(mprotect_returns_charge_of_unfaulted_anonymous_memory),
 		cmocka_unit_test(never_policy_refuses_past_commit_limit),
 		cmocka_unit_test(always_and_guess_policies),
 	};

@@ -106,10 +106,8 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_MLOCK_MPROTECT = 1u << 8,
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
-	AV_MPROTECT_UNACCOUNT = 1u << 12,
 	AV_MADV_FREE_SHARED = 1u << 18,
 	AV_FORK_LOCK_MERGE = 1u << 19,
 };
@@ -119,9 +117,6 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"mlock-mprotect", AV_MLOCK_MPROTECT,
-     "mprotect making an mlocked private range writable: Linux populates it (breaks "
-     "COW), the library does not"},
     {"eof-faultaround", AV_EOF_FAULTAROUND,
      "a fault past the end of a file: Linux maps the cached pages around it "
      "(fault-around) before SIGBUS, the library maps none (avoided by files of 80+ "
@@ -138,10 +133,6 @@ static const struct known {
      "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
      "a later mremap growing in place or mlock there merges them in the library and "
      "not in Linux, or the other way round"},
-    {"mprotect-unaccount", AV_MPROTECT_UNACCOUNT,
-     "mprotect removing write from a private anonymous VMA never faulted: Linux drops "
-     "VM_ACCOUNT (smaps ac; it then merges), the library keeps it (avoided by "
-     "MAP_NORESERVE on private mappings)"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -428,8 +419,7 @@ static void g_mmap(struct gen *g)
 	}
 	if (chance(&g->rs, 10))
 		strcat(flags, "|populate");
-	if (chance(&g->rs, 8) ||
-	    ((g->avoid & AV_MPROTECT_UNACCOUNT) && !strcmp(type, "private")))
+	if (chance(&g->rs, 8))
 		strcat(flags, "|noreserve");
 	if (chance(&g->rs, 4)) {
 		strcat(flags, "|locked");
@@ -486,9 +476,6 @@ static bool range_cmd(struct gen *g, const char *cmd, uint64_t maxpages, const c
 static void g_mprotect(struct gen *g)
 {
 	const char *prot = some_prot(g);
-
-	if (cur(g)->locked && (g->avoid & AV_MLOCK_MPROTECT) && strchr(prot, 'w'))
-		prot = prot[2] == 'x' ? "r-x" : "r--";
 
 	if (chance(&g->rs, 2))
 		prot = chance(&g->rs, 50) ? "PROT_READ|PROT_GROWSDOWN" : "PROT_READ|PROT_GROWSUP";
@@ -1347,8 +1334,6 @@ static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
 {
 	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
 		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
-	if (is_cmd(cmd, "mmap"))
-		return argi == 3 && (avoid & AV_MPROTECT_UNACCOUNT);
 	return false;
 }
 
