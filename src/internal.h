@@ -660,6 +660,11 @@ UM_INTERNAL int vma_modify_flags(struct mm *mm, struct vma *v, uint64_t start, u
 UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b);
 /* Merges v with prev and/or next where Linux would; returns the result. */
 UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
+/*
+ * vma_merge_extend: v has just grown at its end in place (mremap); only the
+ * VMA after it may merge, never the one before (Linux's vma_merge_extend).
+ */
+UM_INTERNAL struct vma *vma_merge_extend(struct mm *mm, struct vma *v);
 /* v's anon_vma: a compatible neighbour's (find_mergeable_anon_vma) or a new one. */
 UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
 /* A new anon_vma for v (fork's child VMAs). */

@@ -307,7 +307,7 @@ static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint
 		mm->locked_vm += pages;
 		*locked = true;
 	}
-	vma_merge_neighbours(mm, v);
+	vma_merge_extend(mm, v);
 	return (int64_t)addr;
 }
 

@@ -120,7 +120,8 @@ static bool anon_compatible(const struct vma *a, const struct vma *b)
 	return false;
 }
 
-bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
+/* Everything a merge of a (directly below b) needs but anon_vma compatibility. */
+static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b)
 {
 	if (a->vm_pgoff + vma_pages(a, mm->sys->page_shift) != b->vm_pgoff)
 		return false;
@@ -131,9 +132,12 @@ bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b
 		return false;
 	if (a->vm_flags & VM_SPECIAL)
 		return false;
-	if (a->vm_file != b->vm_file)
-		return false;
-	return anon_compatible(a, b);
+	return a->vm_file == b->vm_file;
+}
+
+bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
+{
+	return vma_props_mergeable(mm, a, b) && anon_compatible(a, b);
 }
 
 /* Absorbs b (directly above a) into a; b is removed and freed. */
@@ -170,6 +174,22 @@ struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v)
 	}
 	if (right)
 		absorb(mm, v, next);
+	return v;
+}
+
+struct vma *vma_merge_extend(struct mm *mm, struct vma *v)
+{
+	struct vma *next = v->next;
+
+	if (!next || !vma_props_mergeable(mm, v, next))
+		return v;
+	/*
+	 * The grown part is a new range carrying v's anon_vma: v itself is
+	 * not the merge's source, so v having been forked does not stop it.
+	 */
+	if (next->anon_vma && (v->anon_vma ? v->anon_vma != next->anon_vma : next->anon_forked))
+		return v;
+	absorb(mm, v, next);
 	return v;
 }
 

@@ -296,6 +296,30 @@ static void first_fault_shares_neighbours_anon_vma(void **state)
 	finish(&e);
 }
 
+/*
+ *   LLUU  fork->  AABB  ->  AABBB   in the child the two halves are alike but
+ *                                   unmerged; growing B in place merges it
+ *                                   with what follows only, never with A.
+ */
+static void grow_in_place_merges_with_next_only(void **state)
+{
+	struct env e;
+	struct um_proc *c;
+	char maps[512];
+
+	(void)state;
+	boot_plain(&e, 64, 1);
+	uint64_t a = map_ok(e.p, 0x10000000, 4 * PG, UM_PROT_READ, AP, -1, 0, __LINE__);
+	assert_int_equal(um_mlock(e.p, a, 2 * PG), 0);
+	assert_int_equal(um_fork(e.p, &c), 0);
+	um_exit(e.p);
+	e.p = c;
+	assert_int_equal(um_mremap(c, a + 2 * PG, 2 * PG, 3 * PG, 0, 0), (int64_t)(a + 2 * PG));
+	maps_brief(&e, maps, sizeof(maps));
+	assert_string_equal(maps, "10000000-10002000 r--p 10002000-10005000 r--p");
+	finish(&e);
+}
+
 /* remap_file_pages maps the file again at pgoff: maps shows a VMA of its own (Linux 6.18). */
 static void remap_file_pages_is_an_mmap_at_pgoff(void **state)
 {
@@ -340,6 +364,7 @@ int main(void)
 		cmocka_unit_test(dontunmap_of_locked_part_unlocks_whole_vma),
 		cmocka_unit_test(fixed_shrink_unmaps_tail_across_mappings),
 		cmocka_unit_test(first_fault_shares_neighbours_anon_vma),
+		cmocka_unit_test(grow_in_place_merges_with_next_only),
 		cmocka_unit_test(remap_file_pages_is_an_mmap_at_pgoff),
 	};
 

@@ -109,7 +109,6 @@ enum {
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
 	AV_MADV_FREE_SHARED = 1u << 18,
-	AV_FORK_LOCK_MERGE = 1u << 19,
 };
 
 static const struct known {
@@ -129,10 +128,6 @@ static const struct known {
     {"madv-free-shared", AV_MADV_FREE_SHARED,
      "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
      "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
-    {"fork-lock-merge", AV_FORK_LOCK_MERGE,
-     "VMAs split by mlock in a parent arrive unlocked and unmerged in its fork child; "
-     "a later mremap growing in place or mlock there merges them in the library and "
-     "not in Linux, or the other way round"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -148,7 +143,6 @@ struct gsym {
 struct gproc {
 	char name[16];
 	bool alive;
-	bool locked;	   /* has used mlock, MAP_LOCKED or mlockall */
 	bool forked;	   /* has forked, or is a fork child: anonymous pages may be shared */
 	struct gsym *s;
 	size_t n;
@@ -375,7 +369,7 @@ static void g_mmap(struct gen *g)
 	char name[12], at[48], lenw[24], flags[160], fdpart[48] = "";
 	uint64_t pages = some_pages(g), len = pages * PAGE, r, off;
 	const char *type = "private";
-	bool anon = true, fixed_ok = ar != NULL, locked = false;
+	bool anon = true, fixed_ok = ar != NULL;
 
 	if (chance(&g->rs, 2))
 		pages = 512, len = 2ULL << 20; /* a PMD: THP-aligned placement */
@@ -421,10 +415,8 @@ static void g_mmap(struct gen *g)
 		strcat(flags, "|populate");
 	if (chance(&g->rs, 8))
 		strcat(flags, "|noreserve");
-	if (chance(&g->rs, 4)) {
+	if (chance(&g->rs, 4))
 		strcat(flags, "|locked");
-		locked = true;
-	}
 	if (chance(&g->rs, 2) && anon)
 		strcat(flags, "|growsdown");
 	if (chance(&g->rs, 2))
@@ -454,8 +446,6 @@ static void g_mmap(struct gen *g)
 	new_name(g, name, sizeof(name), 'a');
 	emit(g, "%s = mmap %s %s %s %s%s", name, at, lenw, some_prot(g), flags, fdpart);
 	add_sym(cur(g), name, false, false, pages);
-	if (locked)
-		cur(g)->locked = true;
 }
 
 static bool range_cmd(struct gen *g, const char *cmd, uint64_t maxpages, const char *tail)
@@ -564,8 +554,7 @@ static void g_madvise(struct gen *g)
 
 static void g_mlock(struct gen *g)
 {
-	if (range_cmd(g, "mlock", 64, chance(&g->rs, 30) ? "MLOCK_ONFAULT" : NULL))
-		cur(g)->locked = true;
+	range_cmd(g, "mlock", 64, chance(&g->rs, 30) ? "MLOCK_ONFAULT" : NULL);
 }
 
 static void g_remap_file_pages(struct gen *g)
@@ -785,14 +774,11 @@ static void g_fork(struct gen *g)
 
 	if (g->np >= MAX_PROCS || alive_count(g) >= MAX_ALIVE)
 		return;
-	if (cur(g)->locked && (g->avoid & AV_FORK_LOCK_MERGE))
-		return;
 	c = &g->p[g->np];
 	snprintf(c->name, sizeof(c->name), "c%d", g->np);
 	emit(g, "fork %s", c->name);
 	p = cur(g);
 	c->alive = true;
-	c->locked = p->locked; /* locks are not inherited: only the caution is */
 	c->forked = p->forked = true;
 	c->n = p->n;
 	c->s = xcalloc(p->n ? p->n : 1, sizeof(*c->s));
@@ -838,7 +824,6 @@ static void g_exec(struct gen *g)
 		if (p->s[i].fd)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
 	p->n = n;
-	p->locked = false;
 	p->forked = false;
 	reserve(g);
 }
@@ -942,7 +927,6 @@ static void g_op(struct gen *g)
 		break;
 	case G_MLOCKALL:
 		emit(g, "mlockall %s", chance(&g->rs, 50) ? "MCL_FUTURE" : "MCL_FUTURE|MCL_ONFAULT");
-		cur(g)->locked = true;
 		break;
 	case G_MUNLOCKALL:
 		emit(g, "munlockall");
