@@ -112,7 +112,14 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 	return 0;
 }
 
-/* MADV_FREE: private anonymous pages this mm alone maps become lazily freeable. */
+/*
+ * MADV_FREE: the private anonymous pages of the range become lazily
+ * freeable: PTE clean and old, frame no longer swap-backed. Pages shared
+ * with a fork child or parent too (madvise_free_pte_range skips a shared
+ * folio only when the folio itself is dirty, which an anonymous one is
+ * not without swap): reclaim would not free them while others map them,
+ * but this mm's PTE is clean now (smaps Shared_Clean).
+ */
 static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct frame_pool *fp = &mm->sys->fp;
@@ -128,7 +135,7 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 			if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
 				continue;
 			f = pfn_frame(fp, pte_pfn(pte));
-			if (!(atomic_load(&f->flags) & PG_ANON) || atomic_load(&f->mapcount) != 1)
+			if (!(atomic_load(&f->flags) & PG_ANON))
 				continue;
 			/* Clean and old: reclaim may drop it; a later write makes it dirty again. */
 			atomic_store_explicit(&ptep[k], pte & ~(PTE_DIRTY | PTE_ACCESSED | PTE_WRITE),

@@ -108,7 +108,6 @@ static bool chance(uint64_t *s, unsigned percent)
 enum {
 	AV_EOF_FAULTAROUND = 1u << 10,
 	AV_HOLES = 1u << 11,
-	AV_MADV_FREE_SHARED = 1u << 18,
 };
 
 static const struct known {
@@ -125,9 +124,6 @@ static const struct known {
      "the cache where the library's does, and a read(2) that faults on its first page "
      "has not read the next ones yet (avoided by files written whole, and no "
      "MADV_REMOVE, which punches holes)"},
-    {"madv-free-shared", AV_MADV_FREE_SHARED,
-     "MADV_FREE on an anonymous page shared with a fork child or parent: Linux cleans "
-     "the PTE (smaps Shared_Clean) though it frees nothing, the library leaves it dirty"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -143,7 +139,6 @@ struct gsym {
 struct gproc {
 	char name[16];
 	bool alive;
-	bool forked;	   /* has forked, or is a fork child: anonymous pages may be shared */
 	struct gsym *s;
 	size_t n;
 };
@@ -547,8 +542,6 @@ static void g_madvise(struct gen *g)
 
 	if (!strcmp(a, "MADV_REMOVE") && (g->avoid & AV_HOLES))
 		a = "MADV_DONTNEED";
-	if (!strcmp(a, "MADV_FREE") && cur(g)->forked && (g->avoid & AV_MADV_FREE_SHARED))
-		a = "MADV_DONTNEED";
 	range_cmd(g, "madvise", 64, a);
 }
 
@@ -779,7 +772,6 @@ static void g_fork(struct gen *g)
 	emit(g, "fork %s", c->name);
 	p = cur(g);
 	c->alive = true;
-	c->forked = p->forked = true;
 	c->n = p->n;
 	c->s = xcalloc(p->n ? p->n : 1, sizeof(*c->s));
 	memcpy(c->s, p->s, p->n * sizeof(*c->s));
@@ -824,7 +816,6 @@ static void g_exec(struct gen *g)
 		if (p->s[i].fd)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
 	p->n = n;
-	p->forked = false;
 	reserve(g);
 }
 
