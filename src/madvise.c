@@ -96,10 +96,10 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 		break;
 	case MADV_MERGEABLE:
 		/*
-		 * vma_ksm_compatible: KSM ignores shared memory, special and
-		 * hugetlb mappings: no flag, no split.
+		 * vma_ksm_compatible: KSM ignores shared memory, special,
+		 * hugetlb and droppable mappings: no flag, no split.
 		 */
-		if (!(f & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB)))
+		if (!(f & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB | VM_DROPPABLE)))
 			f |= VM_MERGEABLE;
 		break;
 	case MADV_UNMERGEABLE:
@@ -244,6 +244,20 @@ static int madvise_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 }
 
 /*
+ * GUP's FOLL_TOUCH for a write: a page already mapped writable but clean
+ * (shmem maps its pages writable on a read fault) takes no fault, so GUP
+ * marks the page itself dirty (set_page_dirty), as the write would have.
+ */
+static void populate_touch_dirty(struct mm *mm, uint64_t va)
+{
+	_Atomic pte_t *ptep = pgtable_walk(&mm->pt, va, false);
+	pte_t pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
+
+	if ((pte & PTE_PRESENT) && (pte & PTE_WRITE) && !(pte & (PTE_DIRTY | PTE_SPECIAL)))
+		atomic_fetch_or(&pfn_frame(&mm->sys->fp, pte_pfn(pte))->flags, PG_DIRTY);
+}
+
+/*
  * MADV_POPULATE_READ / WRITE: fault the range in (madvise_populate, which
  * is GUP with FOLL_MADV_POPULATE). A hole is ENOMEM; a VMA without the
  * right asked for is EINVAL: GUP checks VM_READ or VM_WRITE itself, not
@@ -271,6 +285,8 @@ static int madvise_populate(struct mm *mm, uint64_t start, uint64_t end, bool wr
 		}
 		if (handle_mm_fault(mm, va, write ? FAULT_WRITE : FAULT_READ, &si))
 			ret = si.signo == UM_SIGKILL ? -ENOMEM : -EFAULT;
+		else if (write)
+			populate_touch_dirty(mm, va);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
