@@ -235,6 +235,13 @@ static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t
 		pe = v->vm_end < end ? v->vm_end : end;
 		if (v->vm_flags & VM_DONTEXPAND)
 			return -EFAULT;
+		/*
+		 * vma_multi_allowed: a file with its own placement that may not
+		 * honour MREMAP_FIXED (/dev/zero's, for a private mapping) moves
+		 * only alone: not after another VMA, nor with more after it.
+		 */
+		if (v->vm_file && v->vm_file->type == INODE_ZERO && (at > addr || v->vm_end < end))
+			return -EFAULT;
 		target = new_addr + (ps - addr);
 		err = do_munmap(mm, target, pe - ps);
 		if (err)
