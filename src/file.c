@@ -431,10 +431,28 @@ static bool access_ok(const struct um_system *sys, uint64_t addr, uint64_t count
 	return addr + count >= addr && addr + count <= sys->task_size;
 }
 
+/* Does a VMA of [addr, addr + count) map ino, so the buffer may alias the file's pages? */
+static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
+			      const struct inode *ino)
+{
+	struct mm *mm = p->mm;
+	bool found = false;
+
+	pthread_rwlock_rdlock(&mm->lock);
+	for (const struct vma *v = vma_find(&mm->vmas, addr); v && v->vm_start < addr + count;
+	     v = v->next)
+		if (v->vm_file == ino) {
+			found = true;
+			break;
+		}
+	pthread_rwlock_unlock(&mm->lock);
+	return found;
+}
+
 int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	uint64_t done = 0;
+	uint64_t done = 0, chunk = BOUNCE;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, false, 0, &r);
 
@@ -444,10 +462,13 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		fput(p->sys, f);
 		return -EFAULT;
 	}
+	/* In order, from the cached page straight to the buffer (see um_write_user). */
+	if (buffer_maps_inode(p, addr, count, f->inode))
+		chunk = 1;
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	while (done < count) {
-		uint64_t n = count - done < BOUNCE ? count - done : BOUNCE;
+		uint64_t n = count - done < chunk ? count - done : chunk;
 		struct um_siginfo si;
 		uint64_t copied;
 
@@ -508,7 +529,7 @@ static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t po
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	uint64_t done = 0;
+	uint64_t done = 0, chunk = BOUNCE;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
 	bool retried = false;
@@ -524,12 +545,20 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		fput(p->sys, f);
 		return (int64_t)(count < MAX_RW_COUNT ? count : MAX_RW_COUNT);
 	}
+	/*
+	 * Linux copies from the buffer straight into the cached page, in
+	 * order: a buffer that maps the same file over the bytes being written
+	 * reads what the copy has already written. A byte at a time does that.
+	 * (Rare, so the cost does not matter.)
+	 */
+	if (buffer_maps_inode(p, addr, count, f->inode))
+		chunk = 1;
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
 	while (done < count) {
-		uint64_t n = count - done < BOUNCE ? count - done : BOUNCE;
+		uint64_t n = count - done < chunk ? count - done : chunk;
 		struct um_siginfo si;
 		bool fault = false;
 

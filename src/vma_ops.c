@@ -205,7 +205,7 @@ static struct anon_vma *reusable_anon_vma(const struct mm *mm, const struct vma 
 
 	if (!av || old->anon_forked || a->vm_end != b->vm_start || a->vm_file != b->vm_file)
 		return NULL;
-	if ((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
+	if ((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY | VM_MAYBE_GUARD))
 		return NULL;
 	if (b->vm_pgoff != a->vm_pgoff + vma_pages(a, mm->sys->page_shift))
 		return NULL;
