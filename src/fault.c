@@ -391,6 +391,9 @@ int expand_stack(struct mm *mm, uint64_t addr)
 	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && (prev->vm_flags & VM_ACCESS_FLAGS) &&
 	    (addr < prev->vm_end || addr - prev->vm_end < gap))
 		return -ENOMEM;
+	/* expand_downwards gives the stack its anon_vma first, even when growth then fails. */
+	if (anon_vma_prepare(mm, v))
+		return -ENOMEM;
 	grow = (v->vm_start - addr) >> sys->page_shift;
 	/* acct_stack_growth: RLIMIT_STACK, RLIMIT_MEMLOCK, the commit. */
 	if (v->vm_end - addr > RLIMIT_STACK_BYTES)
