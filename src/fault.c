@@ -361,13 +361,20 @@ static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
 /*
  * A fault on a page past the end of the file: SIGBUS, as ->fault answers.
  * A read fault goes through do_read_fault, which maps the cached pages
- * around first (fault-around stops at EOF, so never the page itself).
+ * around first (fault-around stops at EOF, so never the page itself); a
+ * private write through do_cow_fault, which makes the anon_vma first.
  */
 static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
 			  struct um_siginfo *si)
 {
 	if (acc == FAULT_READ)
 		do_fault_around(mm, v, addr);
+	/*
+	 * A private write goes through do_cow_fault, which prepares the
+	 * anon_vma before ->fault answers: it stays (fork copies the PTEs).
+	 */
+	else if (!(v->vm_flags & VM_SHARED) && anon_vma_prepare_shared(mm, v))
+		return fault_oom(si, addr);
 	return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
 }
 
