@@ -133,6 +133,8 @@ struct um_config {
 	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes (default 8 MiB) */
 	int privileged;			/* processes hold CAP_IPC_LOCK (default 0) */
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
+	uint32_t readahead_kb;		/* read_ahead_kb of the files' disk; 0 (default):
+					 * the host disk's, as the kernel reads them */
 };
 
 struct um_system;

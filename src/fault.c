@@ -128,16 +128,23 @@ static inline uint64_t linear_index(const struct mm *mm, const struct vma *v, ui
 	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
 }
 
-/* The cache frame for a file fault, or FRAME_NONE with the fault reported in *ret. */
+/*
+ * The cache frame for a file fault, or FRAME_NONE with the fault reported
+ * in *ret. tried: the retry after a major fault (FAULT_FLAG_TRIED).
+ */
 static uint32_t fault_page(struct mm *mm, const struct vma *v, struct inode *ino, uint64_t index,
-			   uint64_t addr, struct um_siginfo *si, bool *major, int *ret)
+			   uint64_t addr, bool tried, struct um_siginfo *si, bool *major, int *ret)
 {
 	int err;
-	enum pc_mode mode = (v->vm_flags & VM_RAND_READ)  ? PC_FAULT_RANDOM
-			    : (v->vm_flags & VM_SEQ_READ) ? PC_FAULT_SEQ
-							  : PC_FAULT;
-	uint32_t pfn = pagecache_get(mm->sys, ino, index, mode, major, &err);
+	uint32_t pfn;
 
+	if (ino->type == INODE_REG && v->vm_filp)
+		pfn = pagecache_fault(mm->sys, ino, &v->vm_filp->f_ra, v->vm_flags, index,
+				      v->vm_pgoff,
+				      v->vm_pgoff + ((v->vm_end - v->vm_start) >> mm->sys->page_shift),
+				      tried, major, &err);
+	else
+		pfn = pagecache_get(mm->sys, ino, index, major, &err);
 	if (pfn == FRAME_NONE)
 		/* A read error is SIGBUS, as filemap_fault answers VM_FAULT_SIGBUS. */
 		*ret = err == -ENOMEM ? fault_oom(si, addr)
@@ -181,6 +188,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
 	uint64_t from, to, eof, pgoff = linear_index(mm, v, addr);
 	_Atomic pte_t *base;
+	uint32_t mapped = 0;
 	bool mapped_self = false;
 	/* With the VMA's page protection: writable only for shared writable shmem. */
 	pte_t bits = PTE_BASE | (ino->shmem && (v->vm_flags & VM_SHARED) && (v->vm_flags & VM_WRITE)
@@ -209,12 +217,25 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 		if (atomic_load_explicit(&base[i], memory_order_relaxed))
 			continue;
 		pfn = pagecache_lookup_locked(ino, index);
-		if (pfn == FRAME_NONE)
+		/*
+		 * A folio marked for read-ahead waits for the fault that starts
+		 * it; one not uptodate for the fault that reads it.
+		 */
+		if (pfn == FRAME_NONE || !pagecache_mappable(sys, pfn))
 			continue;
 		atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
 					  memory_order_relaxed);
-		if (map_cache_page(mm, ino, &base[i], pfn, pfn_pte(pfn, bits)) && i == pte_off)
-			mapped_self = true;
+		if (map_cache_page(mm, ino, &base[i], pfn, pfn_pte(pfn, bits))) {
+			mapped++;
+			if (i == pte_off)
+				mapped_self = true;
+		}
+	}
+	/* Pages found mapped are hits: they pay back the misses of read-around. */
+	if (v->vm_filp) {
+		struct file_ra_state *ra = &v->vm_filp->f_ra;
+
+		ra->mmap_miss = ra->mmap_miss > mapped ? ra->mmap_miss - mapped : 0;
 	}
 	pthread_mutex_unlock(&ino->lock);
 	return mapped_self;
@@ -238,7 +259,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 
 	if (acc == FAULT_READ && do_fault_around(mm, v, addr))
 		return 0;
-	pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, si, major, &ret);
+	pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, false, si, major, &ret);
 	if (pfn == FRAME_NONE)
 		return ret;
 	if (acc == FAULT_READ && *major) {
@@ -249,7 +270,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 		frame_put(fp, pfn);
 		if (do_fault_around(mm, v, addr))
 			return 0;
-		pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, si, major, &ret);
+		pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, true, si, major, &ret);
 		*major = true;
 		if (pfn == FRAME_NONE)
 			return ret;
@@ -340,13 +361,20 @@ static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
 /*
  * A fault on a page past the end of the file: SIGBUS, as ->fault answers.
  * A read fault goes through do_read_fault, which maps the cached pages
- * around first (fault-around stops at EOF, so never the page itself).
+ * around first (fault-around stops at EOF, so never the page itself); a
+ * private write through do_cow_fault, which makes the anon_vma first.
  */
 static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
 			  struct um_siginfo *si)
 {
 	if (acc == FAULT_READ)
 		do_fault_around(mm, v, addr);
+	/*
+	 * A private write goes through do_cow_fault, which prepares the
+	 * anon_vma before ->fault answers: it stays (fork copies the PTEs).
+	 */
+	else if (!(v->vm_flags & VM_SHARED) && anon_vma_prepare_shared(mm, v))
+		return fault_oom(si, addr);
 	return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
 }
 

@@ -160,6 +160,7 @@ struct file *file_new(struct um_system *sys, struct inode *ino, int flags)
 	pthread_mutex_init(&f->pos_lock, NULL);
 	f->inode = ino;
 	f->flags = flags;
+	file_ra_state_init(&f->f_ra, ino);
 	return f;
 }
 
@@ -249,20 +250,26 @@ int um_close(struct um_proc *p, int fd)
 	return 0;
 }
 
-/* Reads up to count bytes at pos of ino through the cache into buf. */
-static int64_t inode_read(struct um_system *sys, struct inode *ino, void *buf, uint64_t count,
-			  uint64_t pos)
+/*
+ * Reads up to count bytes at pos of f's file through the cache into buf,
+ * with f's read-ahead state sized for a call that wants want bytes.
+ */
+static int64_t file_read(struct um_system *sys, struct file *f, void *buf, uint64_t count,
+			 uint64_t pos, uint64_t want)
 {
-	uint64_t done = 0, ps = sys->page_size;
+	uint64_t done = 0;
 
-	if (ino->type == INODE_ZERO) {
+	if (f->inode->type == INODE_ZERO) {
 		memset(buf, 0, count);
 		return (int64_t)count;
 	}
-	if (ino->type == INODE_DIR)
+	if (f->inode->type == INODE_DIR)
 		return -EISDIR;
+	if (f->inode->type == INODE_REG)
+		return pagecache_read(sys, f, buf, count, pos, want);
+	/* Other cache objects (hugetlbfs) have no read-ahead: page by page. */
 	while (done < count) {
-		uint64_t size = inode_size(ino), at = pos + done, n;
+		uint64_t size = inode_size(f->inode), at = pos + done, n;
 		uint64_t off = at & sys->page_mask;
 		uint32_t pfn;
 		bool major;
@@ -270,12 +277,12 @@ static int64_t inode_read(struct um_system *sys, struct inode *ino, void *buf, u
 
 		if (at >= size)
 			break;
-		n = ps - off;
+		n = sys->page_size - off;
 		if (n > count - done)
 			n = count - done;
 		if (n > size - at)
 			n = size - at;
-		pfn = pagecache_get(sys, ino, at >> sys->page_shift, PC_READ, &major, &err);
+		pfn = pagecache_get(sys, f->inode, at >> sys->page_shift, &major, &err);
 		if (pfn == FRAME_NONE)
 			return done ? (int64_t)done : err;
 		memcpy((char *)buf + done, pfn_host(&sys->fp, pfn) + off, n);
@@ -308,7 +315,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 		if (n > count - done)
 			n = count - done;
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
-		pfn = pagecache_get(sys, ino, at >> sys->page_shift, PC_WRITE, &major, &err);
+		pfn = pagecache_get(sys, ino, at >> sys->page_shift, &major, &err);
 		if (pfn == FRAME_NONE) {
 			pthread_rwlock_unlock(&ino->invalidate_lock);
 			return done ? (int64_t)done : err;
@@ -359,10 +366,10 @@ static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int
 	if (!f)
 		return r;
 	if (positional) {
-		r = inode_read(p->sys, f->inode, buf, count, (uint64_t)offset);
+		r = file_read(p->sys, f, buf, count, (uint64_t)offset, count);
 	} else {
 		pthread_mutex_lock(&f->pos_lock);
-		r = inode_read(p->sys, f->inode, buf, count, f->pos);
+		r = file_read(p->sys, f, buf, count, f->pos, count);
 		if (r > 0)
 			f->pos += (uint64_t)r;
 		pthread_mutex_unlock(&f->pos_lock);
@@ -472,11 +479,20 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		struct um_siginfo si;
 		uint64_t copied;
 
-		r = inode_read(p->sys, f->inode, bounce, n, f->pos);
+		/* Linux reads ahead for the whole call before the copy can fault. */
+		int64_t prev_pos = f->f_ra.prev_pos;
+
+		r = file_read(p->sys, f, bounce, n, f->pos, count - done);
 		if (r <= 0)
 			break;
 		if (um_copy_to(p, addr + done, bounce, (size_t)r, &si)) {
 			copied = si.addr > addr + done ? si.addr - (addr + done) : 0;
+			/* The last read ended where the copy stopped (filemap_read's last_pos). */
+			if (f->inode->type == INODE_REG) {
+				pthread_mutex_lock(&f->inode->lock);
+				f->f_ra.prev_pos = copied ? (int64_t)(f->pos + copied) : prev_pos;
+				pthread_mutex_unlock(&f->inode->lock);
+			}
 			f->pos += copied;
 			done += copied;
 			r = -EFAULT;
@@ -517,7 +533,7 @@ static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t po
 	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
 		return;
 	pthread_rwlock_rdlock(&ino->invalidate_lock);
-	pfn = pagecache_get(sys, ino, index, PC_WRITE, &major, &err);
+	pfn = pagecache_get(sys, ino, index, &major, &err);
 	if (pfn != FRAME_NONE) {
 		if (host_is_hole(ino->host_fd, index << sys->page_shift, sys->page_size))
 			atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -171,6 +172,30 @@ bool host_is_hole(int fd, uint64_t off, uint64_t len)
 int host_fstat(int fd, struct stat *st)
 {
 	return fstat(fd, st) ? -errno : 0;
+}
+
+uint32_t host_read_ahead_kb(uint64_t dev)
+{
+	/* A whole disk has queue/; a partition's is its disk's, one level up. */
+	static const char *const where[] = {"/sys/dev/block/%u:%u/queue/read_ahead_kb",
+					    "/sys/dev/block/%u:%u/../queue/read_ahead_kb"};
+	char path[96];
+	unsigned kb;
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		FILE *f;
+		int ok;
+
+		snprintf(path, sizeof(path), where[i], major((dev_t)dev), minor((dev_t)dev));
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		ok = fscanf(f, "%u", &kb) == 1;
+		fclose(f);
+		if (ok)
+			return kb;
+	}
+	return UINT32_MAX;
 }
 
 void host_close(int fd)

@@ -150,6 +150,22 @@ void inode_table_release(struct um_system *sys)
 	pthread_mutex_unlock(&sys->inode_lock);
 }
 
+/*
+ * The disk's read-ahead window in pages (bdi->ra_pages): the configured
+ * read_ahead_kb, else the host disk's (the kernel back end's files live
+ * there), else the kernel's default of 128 KiB.
+ */
+static uint32_t inode_ra_pages(struct um_system *sys, uint64_t dev)
+{
+	uint32_t kb = sys->cfg.readahead_kb;
+
+	if (!kb)
+		kb = host_read_ahead_kb(dev);
+	if (kb == UINT32_MAX)
+		kb = 128;
+	return (uint32_t)(((uint64_t)kb << 10) >> sys->page_shift);
+}
+
 int inode_from_host(struct um_system *sys, int host_fd, bool writable, const char *relpath,
 		    struct inode **out)
 {
@@ -205,6 +221,7 @@ int inode_from_host(struct um_system *sys, int host_fd, bool writable, const cha
 	atomic_store(&ino->size, S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size);
 	ino->host_fd = host_fd;
 	ino->host_writable = writable;
+	ino->ra_pages = inode_ra_pages(sys, ino->dev);
 	atomic_store(&ino->refcount, 2); /* the caller's and the table's */
 	ino->table_next = sys->inodes;
 	sys->inodes = ino;

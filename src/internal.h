@@ -47,7 +47,17 @@ enum {
 	PG_FREE = 1u << 10,	  /* on the free list */
 	PG_NEEDZERO = 1u << 11,	  /* held data once: zero before reuse for anon */
 	PG_ANON_EXCL = 1u << 12,  /* anon frame mapped by exactly one mm (PageAnonExclusive) */
+	PG_READAHEAD = 1u << 13,  /* cache page: touching it starts asynchronous read-ahead */
 };
+
+/*
+ * A cache page belongs to a folio of 2^order pages, aligned on its size in
+ * the file, as read-ahead allocated it; the order lives in the flags (every
+ * page of the folio carries it, and PG_READAHEAD too when the folio has it).
+ */
+#define PG_ORDER_SHIFT 24
+#define PG_ORDER_MASK (0xfu << PG_ORDER_SHIFT)
+#define pg_order(flags) (((flags) & PG_ORDER_MASK) >> PG_ORDER_SHIFT)
 
 /*
  * One physical frame (struct page). 32 bytes: this size per frame is a
@@ -231,6 +241,7 @@ struct vma {
 	uint64_t vm_flags;
 	uint64_t vm_pgoff;	/* in pages; for anonymous VMAs vm_start's page number */
 	struct inode *vm_file;	/* file or shmem inode, or NULL */
+	struct file *vm_filp;	/* a regular file's open file (its read-ahead state), or NULL */
 	struct anon_vma *anon_vma;
 	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
 	/* tree (vma.c) */
@@ -301,11 +312,29 @@ struct inode {
 	uint64_t nr_pages;	/* frames in the cache */
 	uint64_t charged;	/* pages charged to the commit (shmem), returned at free */
 	int wb_err;		/* sticky write-back error, reported by the next fsync */
+	uint32_t ra_pages;	/* the backing device's read_ahead_kb, in pages */
 	pthread_mutex_t i_mmap_lock;
 	struct vma *i_mmap;	/* VMAs mapping this inode */
 	int dev_major, dev_minor;
 	char *path;		/* absolute host path, for maps; NULL for anonymous shmem */
 	struct inode *table_next;	/* the system's inode table */
+};
+
+/*
+ * Read-ahead state of an open file (struct file_ra_state), under the
+ * inode's lock: the current window [start, start + size), whose last
+ * async_size pages are read ahead of need (the first of them carries
+ * PG_READAHEAD), the folio order the next window grows from, the misses of
+ * mmap faults, and where the last read(2) ended (-1: none yet).
+ */
+struct file_ra_state {
+	uint64_t start;
+	uint64_t size;
+	uint64_t async_size;
+	uint32_t ra_pages;
+	uint32_t mmap_miss;
+	uint32_t order;
+	int64_t prev_pos;
 };
 
 /* An open file description (struct file): shared by dup and fork. */
@@ -315,6 +344,7 @@ struct file {
 	int flags;		/* open flags: access mode, O_APPEND ... */
 	pthread_mutex_t pos_lock;
 	uint64_t pos;
+	struct file_ra_state f_ra;
 };
 
 /* Access mode 3 gives a descriptor for neither reading nor writing, as on Linux. */
@@ -353,6 +383,11 @@ UM_INTERNAL void fdtable_destroy(struct um_system *sys, struct fdtable *t);
 /* The file at fd with a reference, or NULL. */
 UM_INTERNAL struct file *fget(struct um_proc *p, int fd);
 UM_INTERNAL void fput(struct um_system *sys, struct file *f);
+/* One more reference to an open file (get_file). */
+static inline void file_get(struct file *f)
+{
+	atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
+}
 
 /* writeback.c */
 /*
@@ -410,6 +445,8 @@ UM_INTERNAL int64_t host_preadv(struct um_system *sys, int fd, const struct iove
 UM_INTERNAL int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n,
 				uint64_t off);
 UM_INTERNAL int host_fdatasync(struct um_system *sys, int fd);
+/* The read_ahead_kb of the host disk holding device dev, or UINT32_MAX when it has none. */
+UM_INTERNAL uint32_t host_read_ahead_kb(uint64_t dev);
 UM_INTERNAL int host_fsync(struct um_system *sys, int fd);
 UM_INTERNAL int host_ftruncate(struct um_system *sys, int fd, uint64_t len);
 UM_INTERNAL int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uint64_t len);
@@ -452,20 +489,55 @@ UM_INTERNAL uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index);
 UM_INTERNAL void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_size,
 				   uint64_t new_size);
 /*
- * Finds or creates the frame at index: shmem pages start zero-filled, file
- * pages are read from the host file (a major fault: *major set), with a
- * read-ahead window that depends on mode (PC_WRITE: the page alone). Returns the frame with one extra
- * reference for the caller, or FRAME_NONE with *err (-ENOMEM, -EIO ...).
+ * Finds or creates the frame at index alone: shmem pages start
+ * zero-filled, file pages are read from the host file (a major fault:
+ * *major set) without read-ahead, as write(), MADV_WILLNEED and the like
+ * need them. Returns the frame with one extra reference for the caller,
+ * or FRAME_NONE with *err (-ENOMEM, -EIO ...).
  */
 /*
- * How much to read around a missing page: a fault reads ra_pages centred
- * on it (mmap read-around), or from it on after MADV_SEQUENTIAL, or the
- * page alone after MADV_RANDOM; read() reads ahead from it; write() reads
- * only the page.
+ * ext4 zeroes the tail of the block at EOF when a size change leaves it
+ * partial (the old EOF growing, the new one shrinking): when that block is
+ * a hole its page is left in the cache, not uptodate. mincore counts it
+ * out, fault-around and read-ahead pass it by, the next access reads it.
+ * inode->lock held.
  */
-enum pc_mode { PC_FAULT, PC_FAULT_SEQ, PC_FAULT_RANDOM, PC_READ, PC_WRITE };
+UM_INTERNAL void pagecache_add_eof_block(struct um_system *sys, struct inode *ino, uint64_t index);
 UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
-				   enum pc_mode mode, bool *major, int *err);
+				   bool *major, int *err);
+/*
+ * filemap_fault's lookup for a fault at index of a regular file mapped by
+ * a VMA with vm_flags over file pages [vm_pgoff, vm_pgend), with the
+ * read-ahead state ra of the file it was mapped from: a hit on a
+ * PG_READAHEAD page starts asynchronous read-ahead, a miss the mmap
+ * read-around (or the window the advice or VM_EXEC asks for) and is a major
+ * fault. tried: the retry after a major fault, which reads nothing more.
+ */
+UM_INTERNAL uint32_t pagecache_fault(struct um_system *sys, struct inode *ino,
+				     struct file_ra_state *ra, uint64_t vm_flags, uint64_t index,
+				     uint64_t vm_pgoff, uint64_t vm_pgend, bool tried, bool *major,
+				     int *err);
+/*
+ * read(2) of count bytes at pos through the cache with f's read-ahead
+ * state (filemap_read); want >= count is what the whole call asks for,
+ * which sizes the read-ahead when the caller goes in pieces. Returns the
+ * bytes copied or a negative errno.
+ */
+UM_INTERNAL int64_t pagecache_read(struct um_system *sys, struct file *f, void *buf,
+				   uint64_t count, uint64_t pos, uint64_t want);
+/* Does the cache page carry PG_READAHEAD (fault-around passes it by)? */
+UM_INTERNAL bool pagecache_readahead_marked(struct um_system *sys, uint32_t pfn);
+/* May fault-around map the cache page: uptodate and not marked for read-ahead? */
+UM_INTERNAL bool pagecache_mappable(struct um_system *sys, uint32_t pfn);
+/*
+ * MADV_WILLNEED on a file (force_page_cache_ra): reads the missing pages
+ * of [index, index + nr); pages already cached, uptodate or not, stay as
+ * they are.
+ */
+UM_INTERNAL void pagecache_willneed(struct um_system *sys, struct inode *ino, uint64_t index,
+				    uint64_t nr);
+/* The read-ahead state of a new open file of ino. */
+UM_INTERNAL void file_ra_state_init(struct file_ra_state *ra, const struct inode *ino);
 UM_INTERNAL void pagecache_free_all(struct um_system *sys, struct inode *ino);
 /* Removes cached pages with index in [start, end]; they must be unmapped. */
 UM_INTERNAL void pagecache_remove_range(struct um_system *sys, struct inode *ino, uint64_t start,

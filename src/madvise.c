@@ -197,16 +197,11 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 			uint64_t first = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
 			uint64_t eof = (inode_size(v->vm_file) + sys->page_mask) >> sys->page_shift;
 
-			for (uint64_t i = first; i < first + ((end - start) >> sys->page_shift) && i < eof;
-			     i++) {
-				bool major;
-				int err;
-				uint32_t pfn = pagecache_get(sys, v->vm_file, i, PC_WRITE, &major, &err);
+			uint64_t nr = (end - start) >> sys->page_shift;
 
-				if (pfn == FRAME_NONE)
-					break;
-				frame_put(&sys->fp, pfn);
-			}
+			if (first < eof)
+				pagecache_willneed(sys, v->vm_file, first,
+						   nr < eof - first ? nr : eof - first);
 		}
 		return 0;
 	case MADV_COLD:

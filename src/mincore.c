@@ -16,6 +16,16 @@
  * one descent per 512 pages, and a missing table answers for all of its
  * pages at once.
  */
+/* mincore_page: a cached page counts when it is uptodate (an EOF block ext4 zeroed is not). */
+static unsigned char cache_incore(struct um_system *sys, struct inode *ino, uint64_t index)
+{
+	uint32_t pfn = pagecache_lookup(ino, index);
+
+	return pfn != FRAME_NONE &&
+	       (atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed) &
+		PG_UPTODATE);
+}
+
 static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 			unsigned char *vec)
 {
@@ -34,9 +44,8 @@ static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 			if (pte & PTE_PRESENT)
 				r = 1;
 			else if (ino)
-				r = pagecache_lookup(ino, v->vm_pgoff +
-							      ((va - v->vm_start) >> sys->page_shift)) !=
-				    FRAME_NONE;
+				r = cache_incore(sys, ino, v->vm_pgoff +
+								   ((va - v->vm_start) >> sys->page_shift));
 			*vec++ = r;
 		}
 	}

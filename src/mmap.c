@@ -424,6 +424,11 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	if (mapfile) {
 		file = mapfile;
 		inode_get(file);
+		/* A regular file's faults read ahead with the state of the file it was mapped from. */
+		if (file->type == INODE_REG) {
+			v->vm_filp = filp;
+			file_get(filp);
+		}
 	} else if ((vm_flags & VM_SHARED) && (!filp || zero_shared)) {
 		file = shmem_inode_new(sys, len);
 		if (!file)
@@ -625,6 +630,7 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	uint64_t populate = 0;
 	struct file file = { 0 };
 	struct vma *v, *next;
+	struct file *filp;
 	int64_t ret = -EINVAL;
 
 	if (prot)
@@ -656,8 +662,17 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	file.flags = UM_O_RDWR;
 	atomic_init(&file.refcount, 1);
 	inode_get(file.inode);
-	ret = mmap_checked(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), &file,
+	/*
+	 * A regular file keeps the open file it was mapped from (its
+	 * read-ahead state), held here: the new mapping replaces v.
+	 */
+	filp = v->vm_filp ? v->vm_filp : &file;
+	if (v->vm_filp)
+		file_get(filp);
+	ret = mmap_checked(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), filp,
 			   &populate);
+	if (filp != &file)
+		fput(sys, filp);
 	inode_put(sys, file.inode);
 out:
 	pthread_rwlock_unlock(&mm->lock);

@@ -86,6 +86,9 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	n->vm_file = v->vm_file;
 	if (n->vm_file)
 		inode_get(n->vm_file);
+	n->vm_filp = v->vm_filp;
+	if (n->vm_filp)
+		file_get(n->vm_filp);
 	n->anon_vma = v->anon_vma;
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);

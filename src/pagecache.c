@@ -9,7 +9,15 @@
  *   1. Each cached frame holds one reference for the cache, has owner ==
  *      inode and index == its slot's index.
  *   2. nr_pages counts the leaf slots in use.
- * inode->lock guards the tree; frames are reference-counted atomically.
+ *   3. A page read ahead in a folio of order k (frame flags, PG_ORDER_*)
+ *      sits in an aligned run of at most 2^k cached pages (truncation may
+ *      have cut it) that all carry k, and PG_READAHEAD on all or none.
+ * inode->lock guards the tree and the read-ahead state of the inode's open
+ * files (struct file_ra_state); frames are reference-counted atomically.
+ *
+ * Read-ahead follows Linux 6.18's mm/readahead.c (page_cache_sync_ra,
+ * page_cache_async_ra, page_cache_ra_order) and filemap.c's callers
+ * (filemap_get_pages, do_sync_mmap_readahead, do_async_mmap_readahead).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,7 +97,10 @@ void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_s
 	if (pfn != FRAME_NONE)
 		memset(pfn_host(&sys->fp, pfn) + (old_size & sys->page_mask), 0,
 		       (new_size < page_end ? new_size : page_end) - old_size);
+	else
+		pagecache_add_eof_block(sys, ino, old_size >> sys->page_shift);
 }
+
 
 uint32_t pagecache_lookup(struct inode *ino, uint64_t index)
 {
@@ -117,22 +128,44 @@ static void cache_insert(struct um_system *sys, struct inode *ino, uint64_t *s, 
 	ino->nr_pages++;
 }
 
-#define READAHEAD_PAGES 32 /* 128 KiB with 4 KiB pages: Linux's default ra_pages */
+void pagecache_add_eof_block(struct um_system *sys, struct inode *ino, uint64_t index)
+{
+	uint64_t *s;
+	uint32_t pfn;
+
+	if (ino->type != INODE_REG)
+		return;
+	s = slot_of(sys, ino, index, true);
+	if (!s || *s)
+		return;
+	pfn = frame_alloc(&sys->fp, true);
+	if (pfn == FRAME_NONE)
+		return; /* nothing to see: the page would only have been in the way */
+	cache_insert(sys, ino, s, index, pfn);
+	atomic_fetch_and_explicit(&pfn_frame(&sys->fp, pfn)->flags, ~(uint32_t)PG_UPTODATE,
+				  memory_order_relaxed);
+}
+
+#define READ_CHUNK 32 /* pages per host preadv */
+#define MAX_PAGECACHE_ORDER 9 /* a PMD's worth of 4 KiB pages, as on x86-64 */
+#define MMAP_LOTSAMISS 100
 
 /*
- * Reads the run [index, index + n) of missing pages (all below EOF, or
- * one page past it, which reads as zero) from the host file into new
- * frames with one preadv. The bytes past EOF in the last page are zero.
- * inode->lock is held.
+ * Reads the run [index, index + n) of missing pages (n <= READ_CHUNK, all
+ * below EOF, or one page past it, which reads as zero) from the host file
+ * into new frames with one preadv; each page gets the flags extra (a
+ * folio's order, PG_READAHEAD). The bytes past EOF in the last page are
+ * zero. inode->lock is held.
  */
-static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t n)
+static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t n,
+		    uint32_t extra)
 {
 	uint64_t size = inode_size(ino), ps = sys->page_size, i;
-	uint32_t pfns[READAHEAD_PAGES];
-	struct iovec iov[READAHEAD_PAGES];
+	uint32_t pfns[READ_CHUNK];
+	struct iovec iov[READ_CHUNK];
 	int64_t got;
 
-	if (n == 0 || n > READAHEAD_PAGES)
+	if (n == 0 || n > READ_CHUNK)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		pfns[i] = frame_alloc(&sys->fp, false);
@@ -171,8 +204,15 @@ static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, ui
 			continue;
 		}
 		cache_insert(sys, ino, s, index + i, pfns[i]);
+		atomic_fetch_or_explicit(&pfn_frame(&sys->fp, pfns[i])->flags, extra,
+					 memory_order_relaxed);
 	}
 	return 0;
+}
+
+static uint32_t frame_flags(struct um_system *sys, uint32_t pfn)
+{
+	return atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed);
 }
 
 static bool cached(struct inode *ino, uint64_t index)
@@ -182,51 +222,486 @@ static bool cached(struct inode *ino, uint64_t index)
 	return s && *s;
 }
 
-/*
- * Brings index into the cache, and with it, for faults and reads, the
- * missing pages of a read-ahead window: for a fault Linux's mmap
- * "read-around" (ra_pages centred on the page), for read() the ra_pages
- * from the page on. Errors on pages other than index are ignored.
- */
-static int read_pages(struct um_system *sys, struct inode *ino, uint64_t index, enum pc_mode mode)
+static uint64_t eof_pages(struct um_system *sys, struct inode *ino)
 {
-	uint64_t eof = (inode_size(ino) + sys->page_mask) >> sys->page_shift;
-	uint64_t start = index, end = index + 1, i;
-	int err;
+	return (inode_size(ino) + sys->page_mask) >> sys->page_shift;
+}
 
-	if (mode == PC_FAULT) {
-		start = index >= READAHEAD_PAGES / 2 ? index - READAHEAD_PAGES / 2 : 0;
-		end = start + READAHEAD_PAGES;
-	} else if (mode == PC_READ || mode == PC_FAULT_SEQ) {
-		end = index + READAHEAD_PAGES;
+/* Reads the folio [index, index + 2^order) with the flags extra, chunk by chunk. */
+static int read_folio_range(struct um_system *sys, struct inode *ino, uint64_t index,
+			    uint64_t n, uint32_t extra)
+{
+	for (uint64_t done = 0; done < n; done += READ_CHUNK) {
+		int err = read_run(sys, ino, index + done, n - done < READ_CHUNK ? n - done : READ_CHUNK,
+				   extra);
+
+		if (err)
+			return err;
 	}
-	if (end > eof)
-		end = eof > index ? eof : index + 1;
-	/* The page itself first: its error is the caller's. */
-	for (i = index + 1; i < end && i < index + READAHEAD_PAGES && !cached(ino, i); i++)
-		;
-	err = read_run(sys, ino, index, i - index);
-	if (err)
-		return err;
-	/* Then the runs of missing pages in the rest of the window. */
-	for (i = start; i < end;) {
+	return 0;
+}
+
+/*
+ * page_cache_ra_unbounded: reads the missing pages of [index, index + nr)
+ * one page per folio; the page mark gets PG_READAHEAD. Read errors are
+ * ignored: the caller reads the page it needs again.
+ */
+static void ra_unbounded(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t nr,
+			 uint64_t mark)
+{
+	for (uint64_t i = index; i < index + nr;) {
 		uint64_t j;
 
 		if (cached(ino, i)) {
 			i++;
 			continue;
 		}
-		for (j = i + 1; j < end && j - i < READAHEAD_PAGES && !cached(ino, j); j++)
+		/* A run of missing pages, cut before and after the mark. */
+		for (j = i + 1; j < index + nr && j - i < READ_CHUNK && !cached(ino, j) && j != mark;
+		     j++)
 			;
-		if (read_run(sys, ino, i, j - i))
-			break;
+		if (i == mark)
+			j = i + 1;
+		if (read_run(sys, ino, i, j - i, i == mark ? PG_READAHEAD : 0))
+			return;
 		i = j;
 	}
+}
+
+/* do_page_cache_ra: ra_unbounded clamped to the end of the file. */
+static void do_page_cache_ra(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t nr,
+			     uint64_t lookahead)
+{
+	uint64_t eof = eof_pages(sys, ino);
+
+	if (index >= eof)
+		return;
+	if (nr > eof - index)
+		nr = eof - index;
+	ra_unbounded(sys, ino, index, nr, lookahead ? index + nr - lookahead : UINT64_MAX);
+}
+
+static unsigned ilog2_u64(uint64_t v)
+{
+	unsigned r = 0;
+
+	while (v >>= 1)
+		r++;
+	return r;
+}
+
+static uint64_t lowbit_order(uint64_t v)
+{
+	unsigned r = 0;
+
+	while (!(v & 1)) {
+		v >>= 1;
+		r++;
+	}
+	return r;
+}
+
+/*
+ * page_cache_ra_order: reads the window of ra in folios of up to
+ * 2^ra->order pages (ext4 has large folios), each aligned on its size,
+ * smaller where the start is not aligned or where EOF comes first; the
+ * folio holding start + size - async_size gets PG_READAHEAD. Linux 6.18
+ * ends a window of large folios on a boundary of that order (the window
+ * shrinks to it, as the kernel back end shows). A page already cached in
+ * the way ends the large folios: the rest is read page by page.
+ */
+static void ra_submit(struct um_system *sys, struct inode *ino, struct file_ra_state *ra)
+{
+	uint64_t start = ra->start, index = start, eof = eof_pages(sys, ino), limit, mark, end;
+	unsigned new_order;
+
+	if (!eof || start >= eof)
+		return;
+	if (ra->size < 4) {
+		do_page_cache_ra(sys, ino, start, ra->size, ra->async_size);
+		return;
+	}
+	mark = start + ra->size - ra->async_size;
+	new_order = ra->order < MAX_PAGECACHE_ORDER ? ra->order : MAX_PAGECACHE_ORDER;
+	if (new_order > ilog2_u64(ra->size))
+		new_order = ilog2_u64(ra->size);
+	ra->order = new_order;
+	end = (start + ra->size) & ~((1ULL << new_order) - 1);
+	if (end > start && end < start + ra->size) {
+		ra->size = end - start;
+		if (ra->async_size > ra->size)
+			ra->async_size = ra->size;
+	}
+	limit = start + ra->size - 1;
+	if (limit > eof - 1)
+		limit = eof - 1;
+	while (index <= limit) {
+		unsigned order = new_order;
+		uint64_t n, i;
+
+		if (index & ((1ULL << order) - 1))
+			order = (unsigned)lowbit_order(index);
+		while (order > 0 && index + (1ULL << order) - 1 > limit)
+			order--;
+		n = 1ULL << order;
+		for (i = 0; i < n && !cached(ino, index + i); i++)
+			;
+		if (i < n)
+			break;
+		if (read_folio_range(sys, ino, index, n,
+				     ((uint32_t)order << PG_ORDER_SHIFT) |
+					     (index == (mark & ~(n - 1)) ? PG_READAHEAD : 0)))
+			return;
+		index += n;
+	}
+	if (index <= limit && ra->size > index - start)
+		do_page_cache_ra(sys, ino, index, ra->size - (index - start), ra->async_size);
+}
+
+static uint64_t get_init_ra_size(uint64_t size, uint64_t max)
+{
+	uint64_t n = 1;
+
+	while (n < size)
+		n <<= 1;
+	if (n <= max / 32)
+		return n * 4;
+	if (n <= max / 4)
+		return n * 2;
+	return max;
+}
+
+static uint64_t get_next_ra_size(const struct file_ra_state *ra, uint64_t max)
+{
+	if (ra->size < max / 16)
+		return 4 * ra->size;
+	if (ra->size <= max / 2)
+		return 2 * ra->size;
+	return max;
+}
+
+/*
+ * page_cache_sync_ra: a miss at index by a request of req pages. The start
+ * of the file, a request larger than the window, or one right after the
+ * last read starts a new window; otherwise the cache is asked how many
+ * pages before index a stream would have left, and a small random read
+ * reads just what it asks for.
+ */
+static void sync_ra(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
+		    uint64_t index, uint64_t req)
+{
+	uint64_t max = ra->ra_pages, prev = (uint64_t)ra->prev_pos >> sys->page_shift, miss, contig;
+
+	if (!max) {
+		do_page_cache_ra(sys, ino, index, 1, 0);
+		return;
+	}
+	if (!index || req > max || index - prev <= 1) {
+		ra->start = index;
+		ra->size = get_init_ra_size(req, max);
+		ra->async_size = ra->size > req ? ra->size - req : ra->size >> 1;
+	} else {
+		for (miss = index - 1; miss + max >= index && cached(ino, miss); miss--)
+			if (!miss) {
+				miss = UINT64_MAX; /* cached from the start of the file */
+				break;
+			}
+		contig = index - miss - 1;
+		if (contig <= req) {
+			do_page_cache_ra(sys, ino, index, req, 0);
+			return;
+		}
+		if (miss == UINT64_MAX)
+			contig *= 2;
+		ra->start = index;
+		ra->size = contig + req < max ? contig + req : max;
+		ra->async_size = 1;
+	}
+	ra->order = 0;
+	ra_submit(sys, ino, ra);
+}
+
+/*
+ * page_cache_async_ra: a hit at index on the folio [head, head + 2^order)
+ * carrying PG_READAHEAD. The marker goes; when it is where the window
+ * expects it the next window follows this one, twice or four times as
+ * large and in larger folios.
+ */
+static void async_ra(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
+		     uint64_t index, uint64_t head, unsigned order, uint64_t req)
+{
+	uint64_t max = ra->ra_pages, n = 1ULL << order, expected, start;
+
+	if (!max)
+		return;
+	for (uint64_t i = head; i < head + n; i++) {
+		uint32_t pfn = pagecache_lookup_locked(ino, i);
+
+		if (pfn != FRAME_NONE)
+			atomic_fetch_and_explicit(&pfn_frame(&sys->fp, pfn)->flags,
+						  ~(uint32_t)PG_READAHEAD, memory_order_relaxed);
+	}
+	expected = (ra->start + ra->size - ra->async_size) & ~(n - 1);
+	if (index == expected) {
+		ra->start += ra->size;
+		ra->size = get_next_ra_size(ra, max);
+		ra->async_size = ra->size;
+	} else {
+		/* A marker without its window (another reader's): size one from the cache. */
+		for (start = index + 1; start <= index + max && cached(ino, start); start++)
+			;
+		if (start - index > max)
+			return;
+		ra->start = start;
+		ra->size = start - index + req;
+		ra->size = get_next_ra_size(ra, max);
+		ra->async_size = ra->size;
+	}
+	ra->order += 2;
+	ra_submit(sys, ino, ra);
+}
+
+bool pagecache_readahead_marked(struct um_system *sys, uint32_t pfn)
+{
+	return frame_flags(sys, pfn) & PG_READAHEAD;
+}
+
+bool pagecache_mappable(struct um_system *sys, uint32_t pfn)
+{
+	return (frame_flags(sys, pfn) & (PG_UPTODATE | PG_READAHEAD)) == PG_UPTODATE;
+}
+
+void pagecache_willneed(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t nr)
+{
+	pthread_mutex_lock(&ino->lock);
+	do_page_cache_ra(sys, ino, index, nr, 0);
+	pthread_mutex_unlock(&ino->lock);
+}
+
+void file_ra_state_init(struct file_ra_state *ra, const struct inode *ino)
+{
+	memset(ra, 0, sizeof(*ra));
+	ra->ra_pages = ino->ra_pages;
+	ra->prev_pos = -1;
+}
+
+/* Reads a cached page that is not uptodate (an EOF block ext4 zeroed) from the file. */
+static int read_stale(struct um_system *sys, struct inode *ino, uint32_t pfn, uint64_t index)
+{
+	uint64_t ps = sys->page_size, size = inode_size(ino), off = index << sys->page_shift;
+	unsigned char *p = pfn_host(&sys->fp, pfn);
+	int64_t got = 0;
+
+	if (off < size)
+		got = host_pread(sys, ino->host_fd, p, ps, off);
+	if (got < 0)
+		return (int)got;
+	memset(p + got, 0, ps - (uint64_t)got);
+	atomic_fetch_or_explicit(&pfn_frame(&sys->fp, pfn)->flags, PG_UPTODATE,
+				 memory_order_relaxed);
 	return 0;
 }
 
-uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
-		       enum pc_mode mode, bool *major, int *err)
+/* Reads index alone when read-ahead left it out (or failed on it), or brings it up to date. */
+static int read_missing(struct um_system *sys, struct inode *ino, uint64_t index)
+{
+	uint32_t pfn = pagecache_lookup_locked(ino, index);
+
+	if (pfn == FRAME_NONE)
+		return read_run(sys, ino, index, 1, 0);
+	if (!(frame_flags(sys, pfn) & PG_UPTODATE))
+		return read_stale(sys, ino, pfn, index);
+	return 0;
+}
+
+/* The cached frame at index with a reference for the caller; inode->lock held. */
+static uint32_t cache_ref(struct um_system *sys, struct inode *ino, uint64_t index)
+{
+	uint32_t pfn = pagecache_lookup_locked(ino, index);
+
+	atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1, memory_order_relaxed);
+	return pfn;
+}
+
+/*
+ * do_sync_mmap_readahead: which window a fault miss reads. MADV_HUGEPAGE
+ * reads two PMD-sized folios (one after MADV_RANDOM) whatever the rest
+ * says; MADV_RANDOM nothing more; MADV_SEQUENTIAL a read(2)-like window;
+ * an executable mapping from the page to the end of the VMA's part of the
+ * window (no read-behind); any other the window centred on the page.
+ */
+static void sync_mmap_ra(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
+			 uint64_t vm_flags, uint64_t index, uint64_t vm_pgoff, uint64_t vm_pgend)
+{
+	uint64_t pmd = 1ULL << MAX_PAGECACHE_ORDER;
+
+	if (vm_flags & VM_HUGEPAGE) {
+		ra->start = index & ~(pmd - 1);
+		ra->size = (vm_flags & VM_RAND_READ) ? pmd : 2 * pmd;
+		ra->async_size = pmd;
+		ra->order = MAX_PAGECACHE_ORDER;
+		ra_submit(sys, ino, ra);
+		return;
+	}
+	if ((vm_flags & VM_RAND_READ) || !ra->ra_pages)
+		return;
+	if (vm_flags & VM_SEQ_READ) {
+		sync_ra(sys, ino, ra, index, ra->ra_pages);
+		return;
+	}
+	if (ra->mmap_miss < MMAP_LOTSAMISS * 10)
+		ra->mmap_miss++;
+	if (ra->mmap_miss > MMAP_LOTSAMISS)
+		return;
+	if (vm_flags & VM_EXEC) {
+		uint64_t end = index + ra->ra_pages;
+
+		ra->start = index > vm_pgoff ? index : vm_pgoff;
+		if (end > vm_pgend)
+			end = vm_pgend;
+		ra->size = end - ra->start;
+		ra->async_size = 0;
+	} else {
+		ra->start = index > ra->ra_pages / 2 ? index - ra->ra_pages / 2 : 0;
+		ra->size = ra->ra_pages;
+		ra->async_size = ra->ra_pages / 4;
+	}
+	ra->order = 0;
+	ra_submit(sys, ino, ra);
+}
+
+uint32_t pagecache_fault(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
+			 uint64_t vm_flags, uint64_t index, uint64_t vm_pgoff, uint64_t vm_pgend,
+			 bool tried, bool *major, int *err)
+{
+	uint32_t pfn;
+
+	*major = false;
+	pthread_mutex_lock(&ino->lock);
+	pfn = pagecache_lookup_locked(ino, index);
+	if (pfn != FRAME_NONE) {
+		/* do_async_mmap_readahead, before the retry's second look. */
+		if (!tried && !(vm_flags & VM_RAND_READ) && ra->ra_pages) {
+			uint32_t fl = frame_flags(sys, pfn);
+
+			if (ra->mmap_miss)
+				ra->mmap_miss--;
+			if (fl & PG_READAHEAD) {
+				unsigned order = pg_order(fl);
+
+				async_ra(sys, ino, ra, index, index & ~((1ULL << order) - 1), order,
+					 ra->ra_pages);
+			}
+		}
+		/* Found but not uptodate: read it alone, a minor fault still. */
+		*err = read_missing(sys, ino, index);
+		if (*err) {
+			pthread_mutex_unlock(&ino->lock);
+			return FRAME_NONE;
+		}
+	} else {
+		*major = true;
+		sync_mmap_ra(sys, ino, ra, vm_flags, index, vm_pgoff, vm_pgend);
+		*err = read_missing(sys, ino, index);
+		if (*err) {
+			pthread_mutex_unlock(&ino->lock);
+			return FRAME_NONE;
+		}
+	}
+	pfn = cache_ref(sys, ino, index);
+	pthread_mutex_unlock(&ino->lock);
+	return pfn;
+}
+
+/*
+ * filemap_get_pages: the pages from index on that one pass of read(2)
+ * copies, ending at last (exclusive, in pages), at the first hole, or
+ * after a folio carrying PG_READAHEAD, which starts the next window.
+ * Returns how many, at least 1, or a negative errno.
+ */
+static int64_t read_batch(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
+			  uint64_t index, uint64_t last)
+{
+	uint64_t i;
+	uint32_t fl = 0;
+	int err;
+
+	if (!cached(ino, index)) {
+		sync_ra(sys, ino, ra, index, last - index);
+		err = read_missing(sys, ino, index);
+		if (err)
+			return err;
+	}
+	for (i = index; i < last; i++) {
+		uint32_t pfn = pagecache_lookup_locked(ino, i);
+
+		if (pfn == FRAME_NONE)
+			break;
+		fl = frame_flags(sys, pfn);
+		if (!(fl & PG_UPTODATE)) {
+			/* filemap_update_page: read it, and the batch ends with it. */
+			err = read_stale(sys, ino, pfn, i);
+			if (err && i == index)
+				return err;
+			if (!err)
+				i++;
+			break;
+		}
+		if (fl & PG_READAHEAD) {
+			uint64_t head = i & ~((1ULL << pg_order(fl)) - 1);
+
+			async_ra(sys, ino, ra, head, head, pg_order(fl), last - head);
+			i = head + (1ULL << pg_order(fl));
+			break;
+		}
+	}
+	return (int64_t)(i - index);
+}
+
+int64_t pagecache_read(struct um_system *sys, struct file *f, void *buf, uint64_t count,
+		       uint64_t pos, uint64_t want)
+{
+	struct inode *ino = f->inode;
+	struct file_ra_state *ra = &f->f_ra;
+	uint64_t done = 0, ps = sys->page_size, last = (pos + want + sys->page_mask) >> sys->page_shift;
+	int64_t last_pos = ra->prev_pos, err = 0;
+
+	if (!count)
+		return 0;
+	pthread_mutex_lock(&ino->lock);
+	while (done < count && pos + done < inode_size(ino)) {
+		uint64_t at = pos + done, index = at >> sys->page_shift;
+		int64_t n = read_batch(sys, ino, ra, index, last);
+
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		for (uint64_t i = index; i < index + (uint64_t)n && done < count; i++) {
+			uint64_t size = inode_size(ino), off, len;
+			uint32_t pfn = pagecache_lookup_locked(ino, i);
+
+			at = pos + done;
+			if (at >= size || pfn == FRAME_NONE)
+				break;
+			off = at & sys->page_mask;
+			len = ps - off;
+			if (len > count - done)
+				len = count - done;
+			if (len > size - at)
+				len = size - at;
+			memcpy((char *)buf + done, pfn_host(&sys->fp, pfn) + off, len);
+			done += len;
+			last_pos = (int64_t)(pos + done);
+		}
+	}
+	ra->prev_pos = last_pos;
+	pthread_mutex_unlock(&ino->lock);
+	return done ? (int64_t)done : err;
+}
+
+uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index, bool *major,
+		       int *err)
 {
 	uint64_t *s;
 	uint32_t pfn;
@@ -241,7 +716,7 @@ uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 	}
 	if (!*s) {
 		if (ino->type == INODE_REG) {
-			*err = read_pages(sys, ino, index, mode);
+			*err = read_run(sys, ino, index, 1, 0);
 			if (*err) {
 				pthread_mutex_unlock(&ino->lock);
 				return FRAME_NONE;
@@ -260,6 +735,13 @@ uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 		}
 	}
 	pfn = (uint32_t)(*s - 1);
+	if (!(frame_flags(sys, pfn) & PG_UPTODATE)) {
+		*err = read_stale(sys, ino, pfn, index);
+		if (*err) {
+			pthread_mutex_unlock(&ino->lock);
+			return FRAME_NONE;
+		}
+	}
 	atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&ino->lock);
 	return pfn;

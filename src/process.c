@@ -162,6 +162,9 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		n->vm_mm = dst;
 		if (n->vm_file)
 			inode_get(n->vm_file);
+		n->vm_filp = v->vm_filp;
+		if (n->vm_filp)
+			file_get(n->vm_filp);
 		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
 			if (anon_vma_new(dst, n)) {

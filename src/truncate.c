@@ -95,6 +95,8 @@ int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
 		if (pfn != FRAME_NONE)
 			memset(pfn_host(&sys->fp, pfn) + (size & sys->page_mask), 0,
 			       ps - (size & sys->page_mask));
+		else
+			pagecache_add_eof_block(sys, ino, size >> sys->page_shift);
 	}
 	pthread_mutex_unlock(&ino->lock);
 	if (size < old) {

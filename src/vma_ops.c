@@ -28,6 +28,8 @@ void vma_free(struct um_system *sys, struct vma *v)
 	i_mmap_unlink(v);
 	if (v->vm_file)
 		inode_put(sys, v->vm_file);
+	if (v->vm_filp)
+		fput(sys, v->vm_filp);
 	if (v->anon_vma)
 		anon_vma_put(sys, v->anon_vma);
 	um_free(sys, v);
@@ -51,6 +53,9 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		return -ENOMEM;
 	n->vm_flags = v->vm_flags;
 	n->vm_file = v->vm_file;
+	n->vm_filp = v->vm_filp;
+	if (n->vm_filp)
+		file_get(n->vm_filp);
 	n->vm_mm = mm;
 	n->anon_vma = v->anon_vma;
 	n->anon_forked = v->anon_forked;
@@ -132,7 +137,8 @@ static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const 
 		return false;
 	if (a->vm_flags & VM_SPECIAL)
 		return false;
-	return a->vm_file == b->vm_file;
+	/* The same open file, as Linux compares struct file, not the inode. */
+	return a->vm_file == b->vm_file && a->vm_filp == b->vm_filp;
 }
 
 bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
@@ -203,7 +209,8 @@ static struct anon_vma *reusable_anon_vma(const struct mm *mm, const struct vma 
 {
 	struct anon_vma *av = __atomic_load_n(&old->anon_vma, __ATOMIC_ACQUIRE);
 
-	if (!av || old->anon_forked || a->vm_end != b->vm_start || a->vm_file != b->vm_file)
+	if (!av || old->anon_forked || a->vm_end != b->vm_start || a->vm_file != b->vm_file ||
+	    a->vm_filp != b->vm_filp)
 		return NULL;
 	if ((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY | VM_MAYBE_GUARD))
 		return NULL;

@@ -22,6 +22,7 @@ static void boot_file(struct pc_env *e, uint64_t npages)
 
 	um_config_init(&cfg);
 	cfg.phys_bytes = 64ULL << 20;
+	cfg.readahead_kb = 128; /* ra_pages 32, whatever the host disk says */
 	assert_int_equal(um_system_new(&cfg, &e->sys), 0);
 	assert_int_equal(um_proc_new(e->sys, &e->p), 0);
 	e->fd = um_open(e->p, "f", UM_O_RDWR | UM_O_CREAT, 0644);
@@ -39,15 +40,25 @@ static void boot_file(struct pc_env *e, uint64_t npages)
 	assert_int_equal(e->ino->nr_pages, 0);
 }
 
+/* A fault through a read-only mapping of the whole file, with a fresh open file's state. */
+static uint32_t fault_at(struct pc_env *e, struct file_ra_state *ra, uint64_t vm_flags,
+			 uint64_t index, bool *major)
+{
+	int err;
+
+	return pagecache_fault(e->sys, e->ino, ra, vm_flags, index, 0, 1000, false, major, &err);
+}
+
 static void fault_reads_a_window_centred_on_the_page(void **state)
 {
+	struct file_ra_state ra;
 	struct pc_env e;
 	bool major;
-	int err;
 
 	(void)state;
 	boot_file(&e, 100);
-	uint32_t pfn = pagecache_get(e.sys, e.ino, 50, PC_FAULT, &major, &err);
+	file_ra_state_init(&ra, e.ino);
+	uint32_t pfn = fault_at(&e, &ra, VM_READ, 50, &major);
 	assert_int_not_equal(pfn, FRAME_NONE);
 	assert_true(major);
 	assert_int_equal(pfn_host(&e.sys->fp, pfn)[0], 51);
@@ -58,15 +69,77 @@ static void fault_reads_a_window_centred_on_the_page(void **state)
 	assert_int_not_equal(pagecache_lookup(e.ino, 65), FRAME_NONE);
 	assert_int_equal(pagecache_lookup(e.ino, 66), FRAME_NONE);
 	assert_int_equal(pfn_host(&e.sys->fp, pagecache_lookup(e.ino, 65))[100], 66);
+	/* The last quarter of the window is read ahead: its first page is marked. */
+	assert_true(pagecache_readahead_marked(e.sys, pagecache_lookup(e.ino, 58)));
+	assert_false(pagecache_readahead_marked(e.sys, pagecache_lookup(e.ino, 57)));
 	frame_put(&e.sys->fp, pfn);
-	/* A second get is a hit: no read, same frame. */
-	assert_int_equal(pagecache_get(e.sys, e.ino, 50, PC_FAULT, &major, &err), pfn);
+	/* A second fault is a hit: no read, same frame. */
+	assert_int_equal(fault_at(&e, &ra, VM_READ, 50, &major), pfn);
 	assert_false(major);
 	frame_put(&e.sys->fp, pfn);
 	free_checked(e.sys);
 }
 
-static void read_reads_ahead_and_write_reads_one_page(void **state)
+static void touching_the_marker_reads_the_next_window_in_larger_folios(void **state)
+{
+	struct file_ra_state ra;
+	struct pc_env e;
+	bool major;
+
+	(void)state;
+	boot_file(&e, 200);
+	file_ra_state_init(&ra, e.ino);
+	frame_put(&e.sys->fp, fault_at(&e, &ra, VM_READ, 0, &major));
+	/* 0 .. 31, marker at 24: the hit there reads 32 .. 63 in folios of 4. */
+	assert_int_equal(e.ino->nr_pages, 32);
+	frame_put(&e.sys->fp, fault_at(&e, &ra, VM_READ, 24, &major));
+	assert_false(major);
+	assert_false(pagecache_readahead_marked(e.sys, pagecache_lookup(e.ino, 24)));
+	assert_int_equal(e.ino->nr_pages, 64);
+	assert_int_equal(ra.start, 32);
+	assert_int_equal(ra.size, 32);
+	assert_int_equal(ra.order, 2);
+	for (uint64_t i = 32; i < 36; i++)
+		assert_true(pagecache_readahead_marked(e.sys, pagecache_lookup(e.ino, i)));
+	assert_false(pagecache_readahead_marked(e.sys, pagecache_lookup(e.ino, 36)));
+	free_checked(e.sys);
+}
+
+static void exec_fault_reads_from_the_page_to_the_end_of_the_vma(void **state)
+{
+	struct file_ra_state ra;
+	struct pc_env e;
+	bool major;
+	int err;
+
+	(void)state;
+	boot_file(&e, 100);
+	file_ra_state_init(&ra, e.ino);
+	frame_put(&e.sys->fp, pagecache_fault(e.sys, e.ino, &ra, VM_READ | VM_EXEC, 50, 40, 60,
+					      false, &major, &err));
+	assert_int_equal(e.ino->nr_pages, 10);
+	assert_int_equal(pagecache_lookup(e.ino, 49), FRAME_NONE);
+	assert_int_not_equal(pagecache_lookup(e.ino, 59), FRAME_NONE);
+	free_checked(e.sys);
+}
+
+static void random_read_reads_only_what_it_asks(void **state)
+{
+	struct pc_env e;
+	char buf[8];
+
+	(void)state;
+	boot_file(&e, 100);
+	/* Far from the last read and with nothing cached before it: a random read. */
+	assert_int_equal(um_pread(e.p, e.fd, buf, 8, 50 * PG), 8);
+	assert_int_equal(e.ino->nr_pages, 1);
+	/* At the start of the file: a first window of 4 pages for a 1-page read. */
+	assert_int_equal(um_pread(e.p, e.fd, buf, 8, 0), 8);
+	assert_int_equal(e.ino->nr_pages, 5);
+	free_checked(e.sys);
+}
+
+static void write_reads_one_page(void **state)
 {
 	struct pc_env e;
 	bool major;
@@ -74,16 +147,12 @@ static void read_reads_ahead_and_write_reads_one_page(void **state)
 
 	(void)state;
 	boot_file(&e, 100);
-	uint32_t pfn = pagecache_get(e.sys, e.ino, 90, PC_READ, &major, &err);
-	/* From 90 to the end of the file: 10 pages. */
-	assert_int_equal(e.ino->nr_pages, 10);
-	frame_put(&e.sys->fp, pfn);
-	pfn = pagecache_get(e.sys, e.ino, 5, PC_WRITE, &major, &err);
-	assert_int_equal(e.ino->nr_pages, 11);
+	uint32_t pfn = pagecache_get(e.sys, e.ino, 5, &major, &err);
+	assert_int_equal(e.ino->nr_pages, 1);
 	assert_int_equal(pfn_host(&e.sys->fp, pfn)[0], 6);
 	frame_put(&e.sys->fp, pfn);
 	/* Past EOF: a zero page, nothing read. */
-	pfn = pagecache_get(e.sys, e.ino, 200, PC_WRITE, &major, &err);
+	pfn = pagecache_get(e.sys, e.ino, 200, &major, &err);
 	assert_int_not_equal(pfn, FRAME_NONE);
 	assert_int_equal(pfn_host(&e.sys->fp, pfn)[7], 0);
 	frame_put(&e.sys->fp, pfn);
@@ -99,7 +168,7 @@ static void truncate_drops_exactly_the_cut_pages(void **state)
 	(void)state;
 	boot_file(&e, 300); /* past one 64-slot node: a tree of height 2 */
 	for (uint64_t k = 0; k < 300; k++)
-		frame_put(&e.sys->fp, pagecache_get(e.sys, e.ino, k, PC_WRITE, &major, &err));
+		frame_put(&e.sys->fp, pagecache_get(e.sys, e.ino, k, &major, &err));
 	assert_int_equal(e.ino->nr_pages, 300);
 	assert_int_equal(e.ino->cache_height, 2);
 	pagecache_truncate(e.sys, e.ino, 130);
@@ -114,7 +183,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fault_reads_a_window_centred_on_the_page),
-		cmocka_unit_test(read_reads_ahead_and_write_reads_one_page),
+		cmocka_unit_test(touching_the_marker_reads_the_next_window_in_larger_folios),
+		cmocka_unit_test(exec_fault_reads_from_the_page_to_the_end_of_the_vma),
+		cmocka_unit_test(random_read_reads_only_what_it_asks),
+		cmocka_unit_test(write_reads_one_page),
 		cmocka_unit_test(truncate_drops_exactly_the_cut_pages),
 	};
 

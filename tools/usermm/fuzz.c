@@ -106,8 +106,7 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 enum {
-	AV_EOF_FAULTAROUND = 1u << 10,
-	AV_HOLES = 1u << 11,
+	AV_WRITE_EFAULT = 1u << 20,
 };
 
 static const struct known {
@@ -115,15 +114,11 @@ static const struct known {
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"eof-faultaround", AV_EOF_FAULTAROUND,
-     "a fault past the end of a file: Linux maps the cached pages around it "
-     "(fault-around) before SIGBUS, the library maps none (avoided by files of 80+ "
-     "pages: no access past the end at all)"},
-    {"holes", AV_HOLES,
-     "files with holes: Linux's read-around does not bring a hole's neighbours into "
-     "the cache where the library's does, and a read(2) that faults on its first page "
-     "has not read the next ones yet (avoided by files written whole, and no "
-     "MADV_REMOVE, which punches holes)"},
+    {"write-efault", AV_WRITE_EFAULT,
+     "write(2) from memory that faults at its first byte: Linux has already made the "
+     "folio the write would fill (write_begin, of the order its length asks for) and "
+     "leaves it cached, zeroed, where the library caches nothing (avoided by reading "
+     "into memory instead of writing from it)"},
 };
 
 /* ------------------------------------------------------------- generator */
@@ -369,10 +364,6 @@ static void g_mmap(struct gen *g)
 	if (chance(&g->rs, 2))
 		pages = 512, len = 2ULL << 20; /* a PMD: THP-aligned placement */
 	r = below(&g->rs, 100);
-	if (r >= 55 && r < 90 && (g->avoid & AV_EOF_FAULTAROUND) && pages > 8) {
-		pages = 8; /* a file mapping: offset < 8 pages, so it ends before page 16 */
-		len = pages * PAGE;
-	}
 	if (r < 40) {
 		type = "private";
 	} else if (r < 55) {
@@ -540,8 +531,6 @@ static void g_madvise(struct gen *g)
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
-	if (!strcmp(a, "MADV_REMOVE") && (g->avoid & AV_HOLES))
-		a = "MADV_DONTNEED";
 	range_cmd(g, "madvise", 64, a);
 }
 
@@ -621,17 +610,12 @@ static void g_bytes(struct gen *g)
 	}
 }
 
-/* Pages every file keeps when eof-faultaround is avoided: more than any mapping reaches. */
-#define BIG_FILE_PAGES 80
-
 static uint64_t some_file_size(struct gen *g)
 {
 	uint64_t n = below(&g->rs, 7) * PAGE;
 
 	if (chance(&g->rs, 35))
 		n += between(&g->rs, 1, PAGE - 1);
-	if (g->avoid & AV_EOF_FAULTAROUND)
-		n += BIG_FILE_PAGES * PAGE;
 	return n;
 }
 
@@ -651,7 +635,7 @@ static void g_file(struct gen *g)
 	if (g->file_made[f])
 		return;
 	fmt_len(lenw, sizeof(lenw), some_file_size(g));
-	if (chance(&g->rs, 20) && !(g->avoid & AV_HOLES)) {
+	if (chance(&g->rs, 20)) {
 		char word[16];
 
 		rand_word(g, word, 12);
@@ -673,9 +657,6 @@ static void g_open(struct gen *g)
 
 	new_name(g, name, sizeof(name), 'd');
 	mode = modes[below(&g->rs, ARRAY_SIZE(modes))];
-	if (strstr(mode, "O_CREAT") && !g->file_made[f] &&
-	    (g->avoid & (AV_EOF_FAULTAROUND | AV_HOLES)))
-		mode = "O_RDWR"; /* it would make an empty file, which later writes fill with holes */
 	if (dz) {
 		emit(g, "%s = open /dev/zero O_RDWR", name);
 	} else {
@@ -727,7 +708,7 @@ static void g_fileop(struct gen *g)
 		bool wr;
 
 		pick_range(g, s, 3, &off, &len);
-		wr = chance(&g->rs, 50);
+		wr = chance(&g->rs, 50) && !(g->avoid & AV_WRITE_EFAULT);
 		fmt_at(at, sizeof(at), s->name, off);
 		emit(g, "%s %s %s %" PRIu64, wr ? "write" : "read", fd->name, at, len);
 	} else {
@@ -1259,34 +1240,11 @@ struct shrink {
 	time_t deadline;
 };
 
-/* The command of line s, after "p:" and "SYM =". */
-static const char *line_cmd(const char *s)
-{
-	const char *c = strchr(s, ':'), *eq;
-
-	if (c && (!strchr(s, '"') || c < strchr(s, '"')))
-		s = c + 1;
-	while (*s == ' ')
-		s++;
-	eq = strstr(s, " = ");
-	if (eq && (size_t)(eq - s) == strcspn(s, " "))
-		s = eq + 3;
-	return s;
-}
-
-static bool is_cmd(const char *s, const char *cmd)
-{
-	size_t n = strlen(cmd);
-
-	return !strncmp(s, cmd, n) && (s[n] == ' ' || s[n] == '\0');
-}
-
 /*
  * Lines the shrinker never deletes or changes: those that bind G or R
- * (the scenario's safety), and with eof-faultaround or holes avoided the
- * `file` lines (without them, files would be empty or full of holes).
+ * (the scenario's safety).
  */
-static bool protected_line(const char *s, unsigned avoid)
+static bool protected_line(const char *s)
 {
 	const char *c = strchr(s, ':');
 
@@ -1294,22 +1252,7 @@ static bool protected_line(const char *s, unsigned avoid)
 		s = c + 1;
 	while (*s == ' ')
 		s++;
-	if (!strncmp(s, "G = ", 4) || !strncmp(s, "R = ", 4))
-		return true;
-	return (avoid & (AV_EOF_FAULTAROUND | AV_HOLES)) && is_cmd(line_cmd(s), "file");
-}
-
-/*
- * Arguments (0: the first after the command word) that the shrinker leaves
- * alone, because simpler values would step into an avoided difference and
- * the shrunk scenario would show that one instead of the one it was found
- * for.
- */
-static bool arg_frozen(const char *cmd, size_t argi, unsigned avoid)
-{
-	if (is_cmd(cmd, "file") || is_cmd(cmd, "ftruncate") || is_cmd(cmd, "open"))
-		return argi >= 1 && (avoid & (AV_EOF_FAULTAROUND | AV_HOLES));
-	return false;
+	return !strncmp(s, "G = ", 4) || !strncmp(s, "R = ", 4);
 }
 
 static bool shrink_live(struct shrink *sh)
@@ -1338,12 +1281,12 @@ static bool still_differs(struct shrink *sh, const char *text)
 	return ok;
 }
 
-static bool any_protected(const struct lines *l, size_t at, size_t n, unsigned avoid)
+static bool any_protected(const struct lines *l, size_t at, size_t n)
 {
 	size_t i;
 
 	for (i = at; i < at + n && i < l->n; i++)
-		if (protected_line(l->v[i], avoid))
+		if (protected_line(l->v[i]))
 			return true;
 	return false;
 }
@@ -1372,7 +1315,7 @@ static bool shrink_lines(struct shrink *sh, struct lines *l)
 			size_t n = chunk < l->n - i ? chunk : l->n - i;
 			char *text;
 
-			if (any_protected(l, i, n, sh->avoid)) {
+			if (any_protected(l, i, n)) {
 				/* Try the parts around the protected lines at smaller sizes. */
 				i += n;
 				continue;
@@ -1532,11 +1475,8 @@ static bool shrink_words(struct shrink *sh, struct lines *l)
 		struct words ws;
 		size_t k, first = 0;
 
-		const char *cmd;
-
-		if (protected_line(l->v[i], sh->avoid))
+		if (protected_line(l->v[i]))
 			continue;
-		cmd = line_cmd(l->v[i]);
 		words_split(&ws, l->v[i]);
 		/* Skip "p:", "SYM =" and the command word. */
 		if (first < ws.n && ws.w[first][strlen(ws.w[first]) - 1] == ':')
@@ -1548,8 +1488,6 @@ static bool shrink_words(struct shrink *sh, struct lines *l)
 			char cand[8][96];
 			size_t nc, j;
 
-			if (arg_frozen(cmd, k - first, sh->avoid))
-				continue;
 			nc = candidates(ws.w[k], cand, 8);
 
 			for (j = 0; j < nc; j++) {
