@@ -16,16 +16,26 @@
 
 #define PROT_SEM 0x8
 
-static void change_ptes(struct mm *mm, uint64_t start, uint64_t end, uint64_t newflags)
+static void change_ptes(struct mm *mm, const struct inode *file, uint64_t start, uint64_t end,
+			uint64_t newflags)
 {
 	uint64_t va = start, span_end;
-	pte_t clear = 0;
+	pte_t clear = 0, set = 0;
 
 	if (!(newflags & VM_WRITE))
 		clear |= PTE_WRITE;
 	if (!(newflags & VM_ACCESS_FLAGS))
 		clear |= PTE_USER | PTE_WRITE;
-	if (!clear)
+	/*
+	 * Shared shmem memory needs no write notification (no dirty
+	 * accounting): its new protection goes into the PTEs at once, so a
+	 * write after it takes no fault and does not dirty the page itself,
+	 * only the PTE (smaps tells the two apart).
+	 */
+	if ((newflags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && file &&
+	    file->type == INODE_SHMEM)
+		set = PTE_USER | PTE_WRITE;
+	if (!clear && !set)
 		return;
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
@@ -34,7 +44,8 @@ static void change_ptes(struct mm *mm, uint64_t start, uint64_t end, uint64_t ne
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 
 			if (pte & PTE_PRESENT)
-				atomic_store_explicit(&ptep[k], pte & ~clear, memory_order_relaxed);
+				atomic_store_explicit(&ptep[k], (pte & ~clear) | set,
+						      memory_order_relaxed);
 		}
 		va = span_end;
 	}
@@ -50,6 +61,7 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 			  uint64_t newflags)
 {
 	uint64_t oldflags = v->vm_flags, charged = 0, pages = (end - start) >> mm->sys->page_shift;
+	const struct inode *file = v->vm_file; /* v may merge away below */
 	int err;
 
 	if (newflags == oldflags)
@@ -70,7 +82,7 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 			vm_unacct_memory(mm->sys, charged);
 		return err;
 	}
-	change_ptes(mm, start, end, newflags);
+	change_ptes(mm, file, start, end, newflags);
 	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
 		vm_unacct_memory(mm->sys, pages);
 	/* A locked private range made writable is faulted in for writing now (breaks COW). */
