@@ -510,6 +510,9 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	return r < 0 ? r : 0;
 }
 
+/* The largest folio a buffered write takes (mapping_max_folio_size: a PMD). */
+#define WRITE_CHUNK (2ULL << 20)
+
 /*
  * A buffered write whose copy from user memory faulted at file position
  * pos with nothing copied there (generic_perform_write). Linux has already
@@ -521,21 +524,51 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
  * dirty only if it already was (a dirty page is a delayed block, no hole).
  * Best effort: the write answers EFAULT (or its count) whatever happens.
  */
-static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos)
+static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos, uint64_t len)
 {
-	uint64_t index = pos >> sys->page_shift;
-	uint32_t pfn;
-	bool major;
-	int err;
+	uint64_t index = pos >> sys->page_shift, first, bytes, nr;
+	unsigned order = 0;
 
 	if (ino->type != INODE_REG)
 		return;
+	/*
+	 * ext4 has large folios: write_begin takes a folio sized for what is
+	 * left to write (fgf_set_order of at most one PMD's worth), aligned
+	 * to its size, so the pages around pos come with it.
+	 */
+	bytes = WRITE_CHUNK - (pos & (WRITE_CHUNK - 1));
+	if (len < bytes)
+		bytes = len;
+	while ((2ULL << (order + sys->page_shift)) <= bytes)
+		order++;
+	if (index & ((1ULL << order) - 1))
+		order = (unsigned)__builtin_ctzll(index);
 	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
 		return;
 	pthread_rwlock_rdlock(&ino->invalidate_lock);
-	pfn = pagecache_get(sys, ino, index, &major, &err);
-	if (pfn != FRAME_NONE) {
-		if (host_is_hole(ino->host_fd, index << sys->page_shift, sys->page_size))
+	/*
+	 * A folio already cached at pos is the one used (a page here); a new
+	 * one shrinks until it overlaps no cached page (filemap_add_folio's
+	 * EEXIST, retried at a lower order).
+	 */
+	for (;; order--) {
+		bool busy = false;
+
+		nr = 1ULL << order;
+		first = index & ~(nr - 1);
+		for (uint64_t i = first; i < first + nr && !busy; i++)
+			busy = pagecache_lookup(ino, i) != FRAME_NONE;
+		if (!busy || !order)
+			break;
+	}
+	for (uint64_t i = first; i < first + nr; i++) {
+		bool major;
+		int err;
+		uint32_t pfn = pagecache_get(sys, ino, i, &major, &err);
+
+		if (pfn == FRAME_NONE)
+			break;
+		if (host_is_hole(ino->host_fd, i << sys->page_shift, sys->page_size))
 			atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
 		frame_put(&sys->fp, pfn);
 	}
@@ -603,7 +636,7 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		 * and tries again, so do we: a buffer that maps this very file
 		 * past its old end may be readable now.
 		 */
-		write_fault_at(p->sys, f->inode, f->pos);
+		write_fault_at(p->sys, f->inode, f->pos, count - done);
 		retried = true;
 	}
 	pthread_mutex_unlock(&f->pos_lock);

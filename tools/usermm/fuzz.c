@@ -105,21 +105,24 @@ static bool chance(uint64_t *s, unsigned percent)
  * replaced, not skipped, so a seed's scenario changes only where it
  * would have used the avoided feature.
  */
-enum {
-	AV_WRITE_EFAULT = 1u << 20,
-};
-
 static const struct known {
 	const char *name;
 	unsigned bit;
 	const char *what;
 } known[] = {
-    {"write-efault", AV_WRITE_EFAULT,
-     "write(2) from memory that faults at its first byte: Linux has already made the "
-     "folio the write would fill (write_begin, of the order its length asks for) and "
-     "leaves it cached, zeroed, where the library caches nothing (avoided by reading "
-     "into memory instead of writing from it)"},
+    /* None open now; an entry is {"name", AV_ bit, "what differs"}. */
+    {NULL, 0, NULL},
 };
+
+/* The number of entries of known[] before its terminator. */
+static size_t nknown(void)
+{
+	size_t n = 0;
+
+	while (known[n].name)
+		n++;
+	return n;
+}
 
 /* ------------------------------------------------------------- generator */
 
@@ -708,7 +711,7 @@ static void g_fileop(struct gen *g)
 		bool wr;
 
 		pick_range(g, s, 3, &off, &len);
-		wr = chance(&g->rs, 50) && !(g->avoid & AV_WRITE_EFAULT);
+		wr = chance(&g->rs, 50);
 		fmt_at(at, sizeof(at), s->name, off);
 		emit(g, "%s %s %s %" PRIu64, wr ? "write" : "read", fd->name, at, len);
 	} else {
@@ -966,7 +969,7 @@ static char *generate(uint64_t seed, unsigned max_ops, unsigned avoid)
 	if (avoid) {
 		const char *sep = " --avoid ";
 
-		for (k = 0; k < (int)ARRAY_SIZE(known); k++) {
+		for (k = 0; k < (int)nknown(); k++) {
 			if (avoid & known[k].bit) {
 				sb_printf(&g.out, "%s%s", sep, known[k].name);
 				sep = ",";
@@ -1713,8 +1716,10 @@ void usage_fuzz(FILE *out)
 	{
 		size_t k;
 
-		for (k = 0; k < ARRAY_SIZE(known); k++)
+		for (k = 0; k < nknown(); k++)
 			fprintf(out, "      %-12s %s\n", known[k].name, known[k].what);
+		if (!nknown())
+			fprintf(out, "      (none is open now)\n");
 	}
 	fprintf(out, "\n"
 		     "Exit status: 0 no difference, 1 a difference (or a back end that could not\n"
@@ -1729,13 +1734,13 @@ static int parse_avoid(const char *s, unsigned *out)
 		size_t n = strcspn(s, ","), k;
 
 		if (n == 3 && !strncmp(s, "all", 3)) {
-			for (k = 0; k < ARRAY_SIZE(known); k++)
+			for (k = 0; k < nknown(); k++)
 				*out |= known[k].bit;
 		} else if (!(n == 4 && !strncmp(s, "none", 4)) && n) {
-			for (k = 0; k < ARRAY_SIZE(known); k++)
+			for (k = 0; k < nknown(); k++)
 				if (strlen(known[k].name) == n && !strncmp(s, known[k].name, n))
 					break;
-			if (k == ARRAY_SIZE(known)) {
+			if (k == nknown()) {
 				fprintf(stderr, "usermm fuzz: --avoid: unknown difference %.*s\n", (int)n,
 					s);
 				return -1;
