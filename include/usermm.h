@@ -135,12 +135,6 @@ struct um_config {
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
 	uint32_t readahead_kb;		/* read_ahead_kb of the files' disk; 0 (default):
 					 * the host disk's, as the kernel reads them */
-	int fresh_frames_first;		/* 1: hand out never-used frames before freed ones.
-					 * 0 (default): a freed frame is reused first, while
-					 * its memory is still in the cache. On Linux a freed
-					 * page usually goes to other activity before the
-					 * process allocates again: pagemap then shows a new
-					 * frame, which 1 imitates (the scenario tool sets it) */
 };
 
 struct um_system;

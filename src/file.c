@@ -438,9 +438,12 @@ static bool access_ok(const struct um_system *sys, uint64_t addr, uint64_t count
 	return addr + count >= addr && addr + count <= sys->task_size;
 }
 
-/* Does a VMA of [addr, addr + count) map ino, so the buffer may alias the file's pages? */
+/*
+ * Does a VMA of [addr, addr + count) map ino (shared only: a store to a
+ * private mapping goes to a copy), so the buffer may alias the file's pages?
+ */
 static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
-			      const struct inode *ino)
+			      const struct inode *ino, bool shared_only)
 {
 	struct mm *mm = p->mm;
 	bool found = false;
@@ -448,7 +451,7 @@ static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
 	pthread_rwlock_rdlock(&mm->lock);
 	for (const struct vma *v = vma_find(&mm->vmas, addr); v && v->vm_start < addr + count;
 	     v = v->next)
-		if (v->vm_file == ino) {
+		if (v->vm_file == ino && (!shared_only || (v->vm_flags & VM_SHARED))) {
 			found = true;
 			break;
 		}
@@ -469,8 +472,11 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		fput(p->sys, f);
 		return -EFAULT;
 	}
-	/* In order, from the cached page straight to the buffer (see um_write_user). */
-	if (buffer_maps_inode(p, addr, count, f->inode))
+	/*
+	 * In order, from the cached page straight to the buffer (see
+	 * um_write_user), when the buffer writes into that very cache.
+	 */
+	if (buffer_maps_inode(p, addr, count, f->inode, true))
 		chunk = 1;
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
@@ -600,7 +606,7 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	 * reads what the copy has already written. A byte at a time does that.
 	 * (Rare, so the cost does not matter.)
 	 */
-	if (buffer_maps_inode(p, addr, count, f->inode))
+	if (buffer_maps_inode(p, addr, count, f->inode, false))
 		chunk = 1;
 	r = 0;
 	pthread_mutex_lock(&f->pos_lock);

@@ -112,10 +112,7 @@ static void free_push(struct frame_pool *fp, uint32_t pfn)
 
 uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 {
-	uint32_t pfn = fp->fresh_first && atomic_load_explicit(&fp->bump, memory_order_relaxed) <
-						  fp->nframes
-			       ? FRAME_NONE
-			       : free_pop(fp);
+	uint32_t pfn = free_pop(fp);
 	struct frame *f;
 	bool dirty;
 

@@ -86,7 +86,6 @@ struct frame_pool {
 	_Atomic uint64_t bump;	/* frames [bump, nframes) never handed out (zero) */
 	_Atomic uint64_t free_top; /* free stack through lru_next: (ABA tag << 32) | pfn */
 	_Atomic uint64_t nr_free;
-	bool fresh_first;	/* never-used frames before freed ones (um_config) */
 };
 
 /* frame.c */

@@ -77,7 +77,6 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		free(sys);
 		return err;
 	}
-	sys->fp.fresh_first = cfg->fresh_frames_first != 0;
 	sys->sandbox_fd = -1;
 	err = host_sandbox_open(sys, cfg->sandbox_dir);
 	if (!err) {

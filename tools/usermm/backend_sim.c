@@ -29,13 +29,6 @@ static int sim_open(struct backend **out, struct sbuf *err)
 	 * agree between the back ends.
 	 */
 	be->cfg.mmap_base = 0x7ffff7ff7000ULL;
-	/*
-	 * A page Linux frees is usually taken by other activity (this tool's
-	 * own, the driver's) before the process allocates again: the next
-	 * page it gets is a new one. pagemap's frame labels agree more often
-	 * when the library, too, hands out unused frames first.
-	 */
-	be->cfg.fresh_frames_first = 1;
 	be->zero_pfn = UINT64_MAX;
 	*out = be;
 	return 0;
