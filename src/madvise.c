@@ -30,7 +30,6 @@ enum {
 	MADV_GUARD_INSTALL = 102, MADV_GUARD_REMOVE = 103,
 };
 
-
 /* The advice Linux 6.18 on x86-64 knows (madvise_behavior_valid, this kernel's config). */
 static bool advice_valid(int advice)
 {

@@ -124,7 +124,8 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	/*
 	 * Always populate: VMAs locked on fault are passed over, but a range
 	 * that could not take the lock (hugetlb) still faults.
-	 * __mlock_posix_error_return: EFAULT is ENOMEM, ENOMEM is EAGAIN. */
+	 * __mlock_posix_error_return: EFAULT is ENOMEM, ENOMEM is EAGAIN.
+	 */
 	err = mm_populate(mm, start, start + len, false);
 	return err == -EFAULT ? -ENOMEM : err == -ENOMEM ? -EAGAIN : err;
 }

@@ -260,8 +260,8 @@ static int64_t hugetlb_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t 
 
 /*
  * The file part of do_mmap's checks. *vm_flags gains VM_SHARED and loses
- * VM_MAYWRITE as Linux decides; *mapfile is the inode the VMA will map
- * (NULL for a private /dev/zero mapping, which is anonymous memory).
+ * VM_MAYWRITE as Linux decides; *mapfile is the file's inode (the caller
+ * swaps a shared /dev/zero mapping's for a new shmem object).
  */
 static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t off, uint64_t len,
 			    uint64_t *vm_flags, struct inode **mapfile)

@@ -2,8 +2,9 @@
  * mremap.c: mremap() — shrink in place, grow in place, or move.
  *
  * A move never copies a frame: the page-table entries move from the old
- * range to the new one (move_page_tables), so the cost is that of the
- * VMA bookkeeping plus one entry per mapped page, whatever the bytes.
+ * range to the new one (pgtable_move: whole leaf tables where both ranges
+ * are aligned to one), so the cost is that of the VMA bookkeeping plus
+ * one entry (or one table) per page (or 2 MiB), whatever the bytes.
  * Frame reference and map counts and RSS are unchanged by a move.
  *
  * The order of the checks is Linux 6.18's (do_mremap: the lengths

@@ -125,15 +125,19 @@ static bool anon_compatible(const struct vma *a, const struct vma *b)
 	return false;
 }
 
-/* Everything a merge of a (directly below b) needs but anon_vma compatibility. */
-static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b)
+/*
+ * Everything a merge of a (directly below b) needs but anon_vma
+ * compatibility, their flags compared but for those in ignore.
+ */
+static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b,
+				uint64_t ignore)
 {
 	if (a->vm_pgoff + vma_pages(a, mm->sys->page_shift) != b->vm_pgoff)
 		return false;
 	if (a->vm_end != b->vm_start)
 		return false;
 	/* Sticky flags do not keep VMAs apart; the merged VMA has them (absorb). */
-	if ((a->vm_flags ^ b->vm_flags) & ~(VM_SOFTDIRTY | VM_MAYBE_GUARD))
+	if ((a->vm_flags ^ b->vm_flags) & ~(VM_SOFTDIRTY | VM_MAYBE_GUARD | ignore))
 		return false;
 	if (a->vm_flags & VM_SPECIAL)
 		return false;
@@ -143,7 +147,7 @@ static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const 
 
 bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
 {
-	return vma_props_mergeable(mm, a, b) && anon_compatible(a, b);
+	return vma_props_mergeable(mm, a, b, 0) && anon_compatible(a, b);
 }
 
 /* Absorbs b (directly above a) into a; b is removed and freed. */
@@ -187,7 +191,7 @@ struct vma *vma_merge_extend(struct mm *mm, struct vma *v)
 {
 	struct vma *next = v->next;
 
-	if (!next || !vma_props_mergeable(mm, v, next))
+	if (!next || !vma_props_mergeable(mm, v, next, 0))
 		return v;
 	/*
 	 * The grown part is a new range carrying v's anon_vma: v itself is
@@ -209,12 +213,7 @@ static struct anon_vma *reusable_anon_vma(const struct mm *mm, const struct vma 
 {
 	struct anon_vma *av = __atomic_load_n(&old->anon_vma, __ATOMIC_ACQUIRE);
 
-	if (!av || old->anon_forked || a->vm_end != b->vm_start || a->vm_file != b->vm_file ||
-	    a->vm_filp != b->vm_filp)
-		return NULL;
-	if ((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY | VM_MAYBE_GUARD))
-		return NULL;
-	if (b->vm_pgoff != a->vm_pgoff + vma_pages(a, mm->sys->page_shift))
+	if (!av || old->anon_forked || !vma_props_mergeable(mm, a, b, VM_ACCESS_FLAGS))
 		return NULL;
 	return av;
 }
