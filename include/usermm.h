@@ -135,6 +135,10 @@ struct um_config {
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
 	uint32_t readahead_kb;		/* read_ahead_kb of the files' disk; 0 (default):
 					 * the host disk's, as the kernel reads them */
+	uint32_t nr_hugepages;		/* vm.nr_hugepages: huge pages of the default size
+					 * (a PMD's span: 2 MiB with 4 KiB pages) set aside
+					 * for MAP_HUGETLB at start (default 0) */
+	uint32_t nr_hugepages_pud;	/* gigantic pages (a PUD's span: 1 GiB) set aside */
 };
 
 struct um_system;
@@ -163,6 +167,11 @@ struct um_sys_stats {
 	uint64_t nr_procs;		/* live processes */
 	uint64_t committed_as;		/* bytes charged to the commit (Committed_AS) */
 	uint64_t commit_limit;		/* bytes (CommitLimit, enforced under policy NEVER) */
+	/* The default huge page size's pool (HugePages_* of /proc/meminfo). */
+	uint64_t hugepages_total;
+	uint64_t hugepages_free;
+	uint64_t hugepages_rsvd;	/* reserved by mappings, not yet faulted in */
+	uint64_t hugepage_size;		/* bytes (Hugepagesize) */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
@@ -175,6 +184,7 @@ struct um_proc_stats {
 	uint64_t rss_shmem;		/* bytes (RssShmem) */
 	uint64_t vm_pte;		/* bytes of page tables (VmPTE) */
 	uint64_t map_count;		/* VMAs */
+	uint64_t hugetlb;		/* bytes of hugetlb pages mapped (HugetlbPages) */
 };
 
 /* ---- the machine ---- */

@@ -50,7 +50,7 @@ bool vma_access_ok(const struct vma *v, enum fault_access acc)
 #define PTE_BASE (PTE_PRESENT | PTE_USER | PTE_ACCESSED)
 
 /* anon_vma_prepare under a shared mm lock: pt_lock serialises racing faults. */
-static int anon_vma_prepare_shared(struct mm *mm, struct vma *v)
+int anon_vma_prepare_shared(struct mm *mm, struct vma *v)
 {
 	int err;
 
@@ -341,8 +341,7 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	if (old & PTE_SPECIAL)
 		return 0;
-	counter = (flags & PG_ANON) ? MM_ANONPAGES
-				    : (flags & PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES;
+	counter = frame_mm_counter(flags);
 	atomic_fetch_sub_explicit(&mm->rss[counter], 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
 	frame_put(fp, pfn);
@@ -469,9 +468,19 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 	}
 	if (!vma_access_ok(v, acc))
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
-	/* hugetlb_fault: the empty pool has no page to give (see hugetlb.c). */
-	if (v->vm_flags & VM_HUGETLB)
-		return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+	if (v->vm_flags & VM_HUGETLB) {
+		atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
+		ret = hugetlb_fault(mm, v, addr, acc);
+		/* No huge page to give: SIGBUS (VM_FAULT_SIGBUS from -ENOSPC). */
+		if (ret == -ENOSPC)
+			return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+		if (ret)
+			return fault_oom(si, addr);
+		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
+		if (ptep_out)
+			*ptep_out = pgtable_walk(&mm->pt, addr, false);
+		return 0;
+	}
 	ptep = pgtable_walk(&mm->pt, addr, true);
 	if (!ptep)
 		return fault_oom(si, addr);

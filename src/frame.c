@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -26,15 +27,62 @@
 
 _Static_assert(sizeof(struct frame) == 32, "a frame descriptor is 32 bytes");
 
-int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift)
+/*
+ * Sets aside nr huge pages of 2^order frames for hs below fp->limit, aligned
+ * on their size (hugetlb_hstate_alloc_pages). Leaves at least a frame for
+ * the zero page and one to allocate.
+ */
+static int hstate_init(struct frame_pool *fp, struct hstate *hs, uint32_t order, uint32_t nr)
+{
+	uint64_t size = 1ULL << order, top = fp->limit & ~(size - 1);
+
+	hs->order = order;
+	if (!nr)
+		return 0;
+	if (order >= 32 || (uint64_t)nr > (top >> order) || top - ((uint64_t)nr << order) < 2)
+		return -EINVAL;
+	hs->base = (uint32_t)(top - ((uint64_t)nr << order));
+	hs->free_stack = calloc(nr, sizeof(*hs->free_stack));
+	hs->live = calloc(nr, sizeof(*hs->live));
+	hs->restore = calloc(nr, 1);
+	if (!hs->free_stack || !hs->live || !hs->restore)
+		return -ENOMEM;
+	hs->nr = nr;
+	for (uint32_t i = 0; i < nr; i++) {
+		/* The lowest huge page is handed out first. */
+		hs->free_stack[i] = nr - 1 - i;
+		for (uint64_t k = 0; k < size; k++) {
+			struct frame *f = &fp->frames[hs->base + ((uint64_t)i << order) + k];
+
+			atomic_store(&f->flags, PG_HUGETLB | PG_FREE);
+			f->lru_next = FRAME_NONE;
+			f->lru_prev = FRAME_NONE;
+		}
+	}
+	hs->nr_free = nr;
+	fp->limit = hs->base;
+	return 0;
+}
+
+static void hstate_destroy(struct hstate *hs)
+{
+	free(hs->free_stack);
+	free(hs->live);
+	free(hs->restore);
+}
+
+int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
+		    const uint32_t huge[2])
 {
 	uint64_t n = bytes >> page_shift;
+	int err;
 
 	memset(fp, 0, sizeof(*fp));
 	if (n < 2 || n > FRAME_NONE)
 		return -EINVAL;
 	fp->page_shift = page_shift;
 	fp->nframes = n;
+	fp->limit = n;
 	fp->reserve_bytes = (size_t)n << page_shift;
 	fp->desc_bytes = (size_t)n * sizeof(struct frame);
 	fp->base = mmap(NULL, fp->reserve_bytes, PROT_READ | PROT_WRITE,
@@ -60,12 +108,26 @@ int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift)
 	fp->frames[ZERO_PFN].lru_next = FRAME_NONE;
 	fp->frames[ZERO_PFN].lru_prev = FRAME_NONE;
 	atomic_store(&fp->bump, 1);
-	atomic_store(&fp->nr_free, n - 1);
+	pthread_mutex_init(&fp->hlock, NULL);
+	/* The gigantic pages first, from the top, then the PMD-sized ones below. */
+	err = hstate_init(fp, &fp->hs[HSTATE_PUD], 2 * (page_shift - 3), huge[HSTATE_PUD]);
+	if (!err)
+		err = hstate_init(fp, &fp->hs[HSTATE_PMD], page_shift - 3, huge[HSTATE_PMD]);
+	if (err) {
+		frame_pool_destroy(fp);
+		return err;
+	}
+	atomic_store(&fp->nr_free, fp->limit - 1);
 	return 0;
 }
 
 void frame_pool_destroy(struct frame_pool *fp)
 {
+	if (fp->nframes) {
+		hstate_destroy(&fp->hs[HSTATE_PMD]);
+		hstate_destroy(&fp->hs[HSTATE_PUD]);
+		pthread_mutex_destroy(&fp->hlock);
+	}
 	if (fp->base && fp->base != MAP_FAILED)
 		munmap(fp->base, fp->reserve_bytes);
 	if (fp->frames && fp->frames != MAP_FAILED)
@@ -90,7 +152,8 @@ static uint32_t free_pop(struct frame_pool *fp)
 
 	while (top_pfn(top) != FRAME_NONE) {
 		/* May read a frame just popped by another thread: the tag makes the CAS fail. */
-		uint32_t next = __atomic_load_n(&fp->frames[top_pfn(top)].lru_next, __ATOMIC_RELAXED);
+		uint32_t next =
+		    __atomic_load_n(&fp->frames[top_pfn(top)].lru_next, __ATOMIC_RELAXED);
 
 		if (atomic_compare_exchange_weak_explicit(&fp->free_top, &top, top_make(top, next),
 							  memory_order_acq_rel,
@@ -119,7 +182,7 @@ uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 	if (pfn == FRAME_NONE) {
 		uint64_t b = atomic_fetch_add_explicit(&fp->bump, 1, memory_order_relaxed);
 
-		if (b >= fp->nframes) {
+		if (b >= fp->limit) {
 			atomic_fetch_sub_explicit(&fp->bump, 1, memory_order_relaxed);
 			/* A frame may have been freed meanwhile. */
 			pfn = free_pop(fp);
@@ -143,10 +206,70 @@ uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 	return pfn;
 }
 
+struct hstate *pfn_hstate(struct frame_pool *fp, uint32_t pfn)
+{
+	struct hstate *hs = &fp->hs[HSTATE_PMD];
+
+	return pfn >= hs->base && pfn - hs->base < ((uint64_t)hs->nr << hs->order)
+		   ? hs
+		   : &fp->hs[HSTATE_PUD];
+}
+
+uint32_t huge_page_alloc(struct frame_pool *fp, struct hstate *hs)
+{
+	uint64_t size = 1ULL << hs->order;
+	uint32_t h, pfn;
+
+	if (!hs->nr_free)
+		return FRAME_NONE;
+	h = hs->free_stack[--hs->nr_free];
+	pfn = hs->base + (h << hs->order);
+	hs->live[h] = (uint32_t)size;
+	hs->restore[h] = 0;
+	/* clear_huge_page: a huge page is zeroed whenever it is handed out. */
+	memset(pfn_host(fp, pfn), 0, (size_t)size << fp->page_shift);
+	for (uint64_t k = 0; k < size; k++) {
+		struct frame *f = &fp->frames[pfn + k];
+
+		atomic_store_explicit(&f->flags, PG_HUGETLB | PG_UPTODATE, memory_order_relaxed);
+		atomic_store_explicit(&f->refcount, 1, memory_order_relaxed);
+		atomic_store_explicit(&f->mapcount, 0, memory_order_relaxed);
+		f->index = 0;
+		f->owner = NULL;
+	}
+	return pfn;
+}
+
+/*
+ * A frame of a huge page lost its last reference: the huge page goes back
+ * to its pool when it was the last of its frames (free_huge_folio), with
+ * the reservation a zap marked it to restore.
+ */
+static void huge_frame_free(struct frame_pool *fp, uint32_t pfn)
+{
+	struct hstate *hs = pfn_hstate(fp, pfn);
+	uint32_t h = (pfn - hs->base) >> hs->order;
+
+	fp->frames[pfn].owner = NULL;
+	atomic_store_explicit(&fp->frames[pfn].flags, PG_HUGETLB | PG_FREE, memory_order_relaxed);
+	pthread_mutex_lock(&fp->hlock);
+	if (--hs->live[h] == 0) {
+		if (hs->restore[h])
+			hs->resv++;
+		hs->restore[h] = 0;
+		hs->free_stack[hs->nr_free++] = h;
+	}
+	pthread_mutex_unlock(&fp->hlock);
+}
+
 void frame_free(struct frame_pool *fp, uint32_t pfn)
 {
 	struct frame *f = &fp->frames[pfn];
 
+	if (atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_HUGETLB) {
+		huge_frame_free(fp, pfn);
+		return;
+	}
 	f->owner = NULL;
 	/* Every frame that was handed out may hold data: zero before reuse. */
 	atomic_store_explicit(&f->flags, PG_FREE | PG_NEEDZERO, memory_order_relaxed);
@@ -162,12 +285,51 @@ void frame_put(struct frame_pool *fp, uint32_t pfn)
 		frame_free(fp, pfn);
 }
 
+/*
+ * Each pool: free huge pages listed once, none with a live frame, and the
+ * live counts equal to the frames not free; reservations within the free.
+ */
+static int hstate_check(struct frame_pool *fp, char *why, size_t n)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&fp->hlock);
+	for (int i = 0; i < 2 && !err; i++) {
+		struct hstate *hs = &fp->hs[i];
+		uint64_t free = 0;
+
+		for (uint32_t h = 0; h < hs->nr && !err; h++) {
+			uint32_t live = 0;
+
+			for (uint64_t k = 0; k < (1ULL << hs->order); k++)
+				live += !(atomic_load(
+					      &fp->frames[hs->base + ((uint64_t)h << hs->order) + k]
+						   .flags) &
+					  PG_FREE);
+			free += !live;
+			if (live != hs->live[h])
+				err = -EUCLEAN;
+		}
+		for (uint32_t j = 0; j < hs->nr_free && !err; j++)
+			if (hs->live[hs->free_stack[j]])
+				err = -EUCLEAN;
+		if (!err && (free != hs->nr_free || hs->resv < 0 || hs->resv > hs->nr_free))
+			err = -EUCLEAN;
+		if (err)
+			snprintf(why, n,
+				 "huge page pool %d: %u free of %u, %lld reserved, inconsistent", i,
+				 hs->nr_free, hs->nr, (long long)hs->resv);
+	}
+	pthread_mutex_unlock(&fp->hlock);
+	return err;
+}
+
 int frame_pool_check(struct frame_pool *fp, char *why, size_t n)
 {
 	uint64_t listed = 0;
 	uint32_t pfn;
 
-	uint64_t bump = atomic_load(&fp->bump) < fp->nframes ? atomic_load(&fp->bump) : fp->nframes;
+	uint64_t bump = atomic_load(&fp->bump) < fp->limit ? atomic_load(&fp->bump) : fp->limit;
 
 	for (pfn = top_pfn(atomic_load(&fp->free_top)); pfn != FRAME_NONE;
 	     pfn = fp->frames[pfn].lru_next) {
@@ -183,11 +345,11 @@ int frame_pool_check(struct frame_pool *fp, char *why, size_t n)
 			return -EUCLEAN;
 		}
 	}
-	if (listed + (fp->nframes - bump) != atomic_load(&fp->nr_free)) {
+	if (listed + (fp->limit - bump) != atomic_load(&fp->nr_free)) {
 		snprintf(why, n, "nr_free %llu, but %llu listed and %llu never used",
 			 (unsigned long long)atomic_load(&fp->nr_free), (unsigned long long)listed,
-			 (unsigned long long)(fp->nframes - bump));
+			 (unsigned long long)(fp->limit - bump));
 		return -EUCLEAN;
 	}
-	return 0;
+	return hstate_check(fp, why, n);
 }

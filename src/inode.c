@@ -118,6 +118,12 @@ static void inode_destroy(struct um_system *sys, struct inode *ino)
 		/* Nothing is lost: the last reference writes back what is dirty. */
 		writeback_range(sys, ino, 0, UINT64_MAX, false);
 	}
+	if (ino->type == INODE_HUGETLB) {
+		uint64_t cached = ino->nr_pages;
+
+		pagecache_free_all(sys, ino);
+		hugetlb_inode_evict(sys, ino, cached);
+	}
 	pagecache_free_all(sys, ino);
 	if (ino->charged)
 		vm_unacct_memory(sys, ino->charged);

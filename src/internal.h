@@ -48,6 +48,7 @@ enum {
 	PG_NEEDZERO = 1u << 11,	  /* held data once: zero before reuse for anon */
 	PG_ANON_EXCL = 1u << 12,  /* anon frame mapped by exactly one mm (PageAnonExclusive) */
 	PG_READAHEAD = 1u << 13,  /* cache page: touching it starts asynchronous read-ahead */
+	PG_HUGETLB = 1u << 14,	  /* a base page of a huge page of the hugetlb pool */
 };
 
 /*
@@ -76,10 +77,33 @@ struct frame {
 #define FRAME_NONE UINT32_MAX
 #define ZERO_PFN 0u
 
+/*
+ * One huge page size's pool (struct hstate): huge pages of 2^order frames,
+ * aligned on their size, taken from the top of physical memory when the
+ * machine is made (as vm.nr_hugepages at boot). Under frame_pool.hlock.
+ * A huge page is free when none of its frames holds a reference.
+ */
+struct hstate {
+	uint32_t order;		/* log2(frames per huge page) */
+	uint32_t base;		/* first frame of the pool */
+	uint32_t nr;		/* huge pages (HugePages_Total) */
+	uint32_t nr_free;	/* HugePages_Free */
+	int64_t resv;		/* reserved, not yet faulted in (HugePages_Rsvd) */
+	uint32_t *free_stack;	/* free huge page numbers, nr_free of them */
+	uint32_t *live;		/* per huge page: its frames with a reference */
+	uint8_t *restore;	/* per huge page: give a reservation back when freed */
+};
+
+#define HSTATE_PMD 0
+#define HSTATE_PUD 1
+
 struct frame_pool {
 	unsigned char *base;	/* frame memory: one host reservation */
 	struct frame *frames;	/* descriptors: one host reservation */
 	uint64_t nframes;
+	uint64_t limit;		/* frames [limit, nframes) are the huge page pools */
+	struct hstate hs[2];	/* HSTATE_PMD, HSTATE_PUD */
+	pthread_mutex_t hlock;	/* hugetlb_lock: the pools */
 	uint32_t page_shift;
 	size_t reserve_bytes;	/* of base */
 	size_t desc_bytes;	/* of frames */
@@ -89,7 +113,17 @@ struct frame_pool {
 };
 
 /* frame.c */
-UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift);
+/* huge[HSTATE_*]: the huge pages to set aside for each pool. */
+UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
+				const uint32_t huge[2]);
+/*
+ * A free huge page of hs, its frames zeroed, each with refcount 1 and
+ * mapcount 0; FRAME_NONE when the pool is empty. The caller holds
+ * fp->hlock and has settled the reservation.
+ */
+UM_INTERNAL uint32_t huge_page_alloc(struct frame_pool *fp, struct hstate *hs);
+/* The pool that pfn's frame belongs to (its PG_HUGETLB flag set). */
+UM_INTERNAL struct hstate *pfn_hstate(struct frame_pool *fp, uint32_t pfn);
 UM_INTERNAL void frame_pool_destroy(struct frame_pool *fp);
 /* Allocates a frame with refcount 1, mapcount 0; zeroed when zero is true. */
 UM_INTERNAL uint32_t frame_alloc(struct frame_pool *fp, bool zero);
@@ -234,6 +268,7 @@ struct anon_vma {
 };
 
 struct inode;
+struct hugetlb_resv;
 
 struct vma {
 	uint64_t vm_start;
@@ -244,6 +279,7 @@ struct vma {
 	struct file *vm_filp;	/* a regular file's open file (its read-ahead state), or NULL */
 	struct anon_vma *anon_vma;
 	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
+	struct hugetlb_resv *hresv;	/* hugetlb private: the owner's reservations, or NULL */
 	/* tree (vma.c) */
 	struct vma *left, *right;
 	struct vma *prev, *next;	/* address order */
@@ -300,6 +336,7 @@ struct inode {
 	enum inode_type type;
 	bool shmem;		/* type == INODE_SHMEM */
 	uint8_t hpage_shift;	/* INODE_HUGETLB: log2 of its huge page size */
+	struct hugetlb_resv *hresv;	/* INODE_HUGETLB: huge pages reserved or present */
 	uint64_t ino;		/* host inode number (files) or a system id */
 	uint64_t dev;		/* host st_dev (files); makedev(0, 1) for shmem */
 	int host_fd;		/* files: open O_RDWR when the host allows, else O_RDONLY */
@@ -473,9 +510,29 @@ static inline uint64_t vma_hpage_mask(const struct vma *v)
 {
 	return (v->vm_flags & VM_HUGETLB) ? (1ULL << v->vm_file->hpage_shift) - 1 : 0;
 }
-/* hugetlbfs_file_mmap's checks, made after MAP_FIXED has unmapped the range. */
-UM_INTERNAL int hugetlb_mmap_checks(const struct um_system *sys, const struct inode *ino,
+/*
+ * hugetlbfs_file_mmap's checks and reservation for v (not yet inserted),
+ * made after MAP_FIXED has unmapped the range: -EINVAL, -ENOMEM or 0.
+ */
+UM_INTERNAL int hugetlb_mmap_checks(struct um_system *sys, struct inode *ino, struct vma *v,
 				    uint64_t pgoff, uint64_t len, uint64_t vm_flags);
+/* hugetlb_vm_op_close: the owner gives back the reservations v never used. */
+UM_INTERNAL void hugetlb_vma_close(struct um_system *sys, struct vma *v);
+/* n, a piece or copy of v, shares v's private reservations (hugetlb_vm_op_open). */
+UM_INTERNAL void hugetlb_vma_share_resv(struct vma *n, const struct vma *v);
+/* v no longer owns reservations, giving none back (clear_vma_resv_huge_pages). */
+UM_INTERNAL void hugetlb_vma_clear_resv(struct um_system *sys, struct vma *v);
+/* The hugetlb inode is going, cached_pages base pages in its cache: unreserve. */
+UM_INTERNAL void hugetlb_inode_evict(struct um_system *sys, struct inode *ino,
+				     uint64_t cached_pages);
+/* Before [start, end) of v is zapped: the owner's pages will restore reservations. */
+UM_INTERNAL void hugetlb_zap_prepare(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+/*
+ * A hole is about to be punched in a hugetlb inode over base pages [first,
+ * first + nr), whole huge pages: the pages it removes leave the resv_map.
+ */
+UM_INTERNAL void hugetlb_punch_prepare(struct um_system *sys, struct inode *ino, uint64_t first,
+				       uint64_t nr);
 UM_INTERNAL void inode_get(struct inode *ino);
 UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
 /* The cached frame at index, or FRAME_NONE. Takes no reference. */
@@ -552,6 +609,9 @@ UM_INTERNAL void pagecache_for_range(struct inode *ino, uint64_t start, uint64_t
 UM_INTERNAL void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg),
 				    void *arg);
 UM_INTERNAL int pagecache_check(struct um_system *sys, struct inode *ino, char *why, size_t n);
+/* Puts the n frames from pfn (a huge page, its references the cache's) at [index, +n). */
+UM_INTERNAL int pagecache_insert_huge(struct um_system *sys, struct inode *ino, uint64_t index,
+				      uint32_t pfn, uint64_t n);
 
 /* ------------------------------------------------------------------ TLB */
 
@@ -589,7 +649,18 @@ struct mmu_gather {
 
 /* ------------------------------------------------------------------ mm */
 
-enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, NR_MM_COUNTERS };
+/* The RSS counters, and hugetlb's pages (HugetlbPages), which RSS leaves out. */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, MM_HUGETLBPAGES, NR_MM_COUNTERS };
+
+/* The mm counter a frame with these flags is charged to (mm_counter()). */
+static inline int frame_mm_counter(uint32_t flags)
+{
+	if (flags & PG_HUGETLB)
+		return MM_HUGETLBPAGES;
+	if (flags & PG_ANON)
+		return MM_ANONPAGES;
+	return (flags & PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
 
 struct mm {
 	struct um_system *sys;
@@ -645,6 +716,7 @@ struct um_system {
 	struct inode *zero;		/* /dev/zero */
 	struct host_faults host_faults;
 	struct alloc_faults alloc_faults;
+	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
 };
 
 /* commit.c */
@@ -739,12 +811,20 @@ UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
 UM_INTERNAL struct vma *vma_merge_extend(struct mm *mm, struct vma *v);
 /* v's anon_vma: a compatible neighbour's (find_mergeable_anon_vma) or a new one. */
 UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
+/* anon_vma_prepare under a shared mm lock (a fault's). */
+UM_INTERNAL int anon_vma_prepare_shared(struct mm *mm, struct vma *v);
 /* A new anon_vma for v (fork's child VMAs). */
 UM_INTERNAL int anon_vma_new(struct mm *mm, struct vma *v);
 UM_INTERNAL void anon_vma_put(struct um_system *sys, struct anon_vma *av);
 
 /* fault.c */
 enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1 };
+/*
+ * hugetlb_fault at addr of v (the access already allowed by v): 0, -ENOSPC
+ * (no huge page: SIGBUS) or -ENOMEM. The mm lock is held shared.
+ */
+UM_INTERNAL int hugetlb_fault(struct mm *mm, struct vma *v, uint64_t addr,
+			      enum fault_access acc);
 /*
  * handle_mm_fault: resolves a fault at addr. Mm lock held shared.
  * Returns 0 (the PTE now allows the access) or -EFAULT with si set.

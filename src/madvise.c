@@ -177,6 +177,7 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 			return 0;
 		}
 		tlb_gather_init(&g, mm);
+		hugetlb_zap_prepare(mm, v, start, end);
 		mm_zap_range(mm, &g, start, end, true);
 		tlb_gather_finish(&g);
 		return 0;

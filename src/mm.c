@@ -43,13 +43,7 @@ struct mm *mm_new(struct um_system *sys)
 /* The mm counter a frame is charged to (mm_counter()). */
 static int frame_counter(const struct frame *f)
 {
-	uint32_t fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
-
-	if (fl & PG_ANON)
-		return MM_ANONPAGES;
-	if (fl & PG_SWAPBACKED)
-		return MM_SHMEMPAGES;
-	return MM_FILEPAGES;
+	return frame_mm_counter(atomic_load_explicit(&f->flags, memory_order_relaxed));
 }
 
 void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t end,
@@ -120,6 +114,7 @@ void mm_teardown(struct mm *mm)
 	tlb_gather_init(&g, mm);
 	for (v = mm->vmas.first; v; v = next) {
 		next = v->next;
+		hugetlb_zap_prepare(mm, v, v->vm_start, v->vm_end);
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		if (v->vm_flags & VM_ACCOUNT)
 			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);

@@ -450,7 +450,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 		 * mappings away: when it fails, the range stays empty, as
 		 * Linux leaves it. Its VMAs never lock (nor count as locked).
 		 */
-		err = hugetlb_mmap_checks(sys, file, pgoff, len, vm_flags);
+		err = hugetlb_mmap_checks(sys, file, v, pgoff, len, vm_flags);
 		if (err)
 			goto fail;
 		vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
@@ -582,6 +582,7 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 	tlb_gather_init(&g, mm);
 	for (; v && v->vm_start < end; v = next) {
 		next = v->next;
+		hugetlb_zap_prepare(mm, v, v->vm_start, v->vm_end);
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		if (v->vm_flags & VM_MAYBE_GUARD)
 			guard_markers_clear(mm, v->vm_start, v->vm_end);

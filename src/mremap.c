@@ -94,6 +94,7 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);
 	n->anon_forked = v->anon_forked;
+	hugetlb_vma_share_resv(n, v);
 	n->vm_mm = mm;
 	vma_insert(&mm->vmas, n);
 	i_mmap_link(n);
@@ -167,6 +168,10 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 		dontunmap_complete(mm, old, old_len);
 		return (int64_t)new;
 	}
+	/* The old VMA's reservations moved along: its munmap gives none back. */
+	v = vma_lookup(&mm->vmas, old);
+	if (v && (v->vm_flags & VM_HUGETLB))
+		hugetlb_vma_clear_resv(sys, v);
 	/* The munmap below returns the old charge: it belongs to the new range now. */
 	if (vm_flags & VM_ACCOUNT)
 		atomic_fetch_add(&sys->committed, old_pages);

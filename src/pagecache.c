@@ -128,6 +128,31 @@ static void cache_insert(struct um_system *sys, struct inode *ino, uint64_t *s, 
 	ino->nr_pages++;
 }
 
+int pagecache_insert_huge(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
+			  uint64_t n)
+{
+	uint64_t k, *s;
+
+	pthread_mutex_lock(&ino->lock);
+	/* Every slot first, so that a failure leaves the cache as it was. */
+	for (k = 0; k < n; k++)
+		if (!slot_of(sys, ino, index + k, true)) {
+			pthread_mutex_unlock(&ino->lock);
+			return -ENOMEM;
+		}
+	for (k = 0; k < n; k++) {
+		struct frame *f = pfn_frame(&sys->fp, pfn + (uint32_t)k);
+
+		s = slot_of(sys, ino, index + k, false);
+		f->owner = ino;
+		f->index = (uint32_t)(index + k);
+		*s = (uint64_t)pfn + k + 1;
+	}
+	ino->nr_pages += n;
+	pthread_mutex_unlock(&ino->lock);
+	return 0;
+}
+
 void pagecache_add_eof_block(struct um_system *sys, struct inode *ino, uint64_t index)
 {
 	uint64_t *s;

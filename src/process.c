@@ -111,8 +111,7 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
 				atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed);
 				atomic_fetch_add_explicit(&f->mapcount, 1, memory_order_relaxed);
-				add[(fl & PG_ANON) ? MM_ANONPAGES
-						   : (fl & PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES]++;
+				add[frame_mm_counter(fl)]++;
 				if (cow && (pte & PTE_WRITE)) {
 					pte &= ~PTE_WRITE;
 					atomic_store_explicit(&s[k], pte, memory_order_relaxed);
@@ -278,6 +277,7 @@ void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)
 	st->rss_file = (uint64_t)atomic_load(&mm->rss[MM_FILEPAGES]) << shift;
 	st->rss_shmem = (uint64_t)atomic_load(&mm->rss[MM_SHMEMPAGES]) << shift;
 	st->vm_pte = pgtable_bytes(&mm->pt);
+	st->hugetlb = (uint64_t)atomic_load(&mm->rss[MM_HUGETLBPAGES]) << shift;
 	st->map_count = mm->vmas.count;
 	pthread_rwlock_unlock(&mm->lock);
 }

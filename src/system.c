@@ -72,7 +72,8 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		free(sys);
 		return -EINVAL;
 	}
-	err = frame_pool_init(&sys->fp, cfg->phys_bytes, shift);
+	err = frame_pool_init(&sys->fp, cfg->phys_bytes, shift,
+			      (const uint32_t[2]){ cfg->nr_hugepages, cfg->nr_hugepages_pud });
 	if (err) {
 		free(sys);
 		return err;
@@ -92,6 +93,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	}
 	pthread_mutex_init(&sys->inode_lock, NULL);
 	pthread_mutex_init(&sys->lock, NULL);
+	pthread_mutex_init(&sys->hugetlb_mutex, NULL);
 	sys->next_pid = 1;
 	atomic_init(&sys->next_id, 1);
 	*out = sys;
@@ -111,6 +113,7 @@ void um_system_free(struct um_system *sys)
 	frame_pool_destroy(&sys->fp);
 	pthread_mutex_destroy(&sys->inode_lock);
 	pthread_mutex_destroy(&sys->lock);
+	pthread_mutex_destroy(&sys->hugetlb_mutex);
 	free(sys);
 }
 
@@ -131,6 +134,12 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->frame_desc_bytes = sizeof(struct frame);
 	st->committed_as = atomic_load(&sys->committed) << sys->page_shift;
 	st->commit_limit = vm_commit_limit(sys) << sys->page_shift;
+	pthread_mutex_lock(&sys->fp.hlock);
+	st->hugepages_total = sys->fp.hs[HSTATE_PMD].nr;
+	st->hugepages_free = sys->fp.hs[HSTATE_PMD].nr_free;
+	st->hugepages_rsvd = (uint64_t)sys->fp.hs[HSTATE_PMD].resv;
+	pthread_mutex_unlock(&sys->fp.hlock);
+	st->hugepage_size = 1ULL << (2 * sys->page_shift - 3);
 	pthread_mutex_lock(&sys->lock);
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
@@ -264,8 +273,14 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 			 (unsigned long long)rc.committed);
 		err = -EUCLEAN;
 	}
-	for (uint64_t pfn = 1; pfn < atomic_load(&fp->bump) && pfn < fp->nframes && !err; pfn++) {
+	for (uint64_t pfn = 1; pfn < fp->nframes && !err; pfn++) {
 		struct frame *f = pfn_frame(fp, (uint32_t)pfn);
+
+		/* Past the frames ever handed out, up to the huge page pools. */
+		if (pfn >= atomic_load(&fp->bump) && pfn < fp->limit) {
+			pfn = fp->limit - 1;
+			continue;
+		}
 		bool is_free = atomic_load(&f->flags) & PG_FREE;
 
 		if (is_free ? rc.ref[pfn] != 0

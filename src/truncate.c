@@ -54,18 +54,33 @@ static void unmap_mapping_pages(struct um_system *sys, struct inode *ino, uint64
 
 int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_t nr)
 {
+	bool huge = ino->type == INODE_HUGETLB;
 	int err = 0;
 
+	if (huge) {
+		/* hugetlbfs_punch_hole: whole huge pages only; the rest stays. */
+		uint64_t hmask = (1ULL << (ino->hpage_shift - sys->page_shift)) - 1;
+		uint64_t end = (first + nr) & ~hmask;
+
+		first = (first + hmask) & ~hmask;
+		nr = end > first ? end - first : 0;
+	}
 	if (!nr)
 		return 0;
 	pthread_rwlock_wrlock(&ino->invalidate_lock);
+	if (huge)
+		pthread_mutex_lock(&sys->hugetlb_mutex); /* no fault adds a page meanwhile */
 	if (ino->type == INODE_REG)
 		err = host_punch_hole(sys, ino->host_fd, first << sys->page_shift,
 				      nr << sys->page_shift);
 	if (!err) {
 		unmap_mapping_pages(sys, ino, first, first + nr - 1, false);
+		if (huge)
+			hugetlb_punch_prepare(sys, ino, first, nr);
 		pagecache_remove_range(sys, ino, first, first + nr - 1);
 	}
+	if (huge)
+		pthread_mutex_unlock(&sys->hugetlb_mutex);
 	pthread_rwlock_unlock(&ino->invalidate_lock);
 	return err;
 }

@@ -26,6 +26,7 @@ void vma_free(struct um_system *sys, struct vma *v)
 	if (!v)
 		return;
 	i_mmap_unlink(v);
+	hugetlb_vma_close(sys, v);
 	if (v->vm_file)
 		inode_put(sys, v->vm_file);
 	if (v->vm_filp)
@@ -59,6 +60,7 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 	n->vm_mm = mm;
 	n->anon_vma = v->anon_vma;
 	n->anon_forked = v->anon_forked;
+	hugetlb_vma_share_resv(n, v);
 	if (n->vm_file)
 		inode_get(n->vm_file);
 	if (n->anon_vma)

@@ -428,7 +428,8 @@ static void test_status(void **state)
 				    "VmExe:\t       0 kB\n"
 				    "VmLib:\t       0 kB\n"
 				    "VmPTE:\t      20 kB\n"
-				    "VmSwap:\t       0 kB\n");
+				    "VmSwap:\t       0 kB\n"
+				    "HugetlbPages:\t       0 kB\n");
 	free(status);
 
 	/* The child, once it has touched the shared pages, counts the same. */

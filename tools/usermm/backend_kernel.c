@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,7 +56,48 @@ struct backend {
 	int dirfd; /* the sandbox, for the runner's own file commands */
 	uint32_t page;
 	uint64_t zero_pfn;
+	int pool_lock;	  /* HUGETLB_LOCK, shared; exclusive once the run sets a pool */
+	long pool_old[2]; /* the pools' sizes before the run set them; -1: untouched */
 };
+
+/*
+ * The huge page pools are the machine's: a run that sizes one (config
+ * hugepages=N) holds this lock exclusive until it ends and puts the old
+ * size back; every other run holds it shared, so that no pool appears
+ * under a scenario that expects none.
+ */
+#define HUGETLB_LOCK "/tmp/usermm-hugetlb.lock"
+static const char *const pool_files[2] = {
+    "/proc/sys/vm/nr_hugepages",
+    "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
+};
+
+static long pool_read(int which)
+{
+	FILE *f = fopen(pool_files[which], "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int pool_write(int which, long v)
+{
+	FILE *f = fopen(pool_files[which], "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", v) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
 
 /* ------------------------------------------------------------- set-up */
 
@@ -142,6 +184,10 @@ static int k_open(struct backend **out, struct sbuf *err)
 		return -1;
 	}
 	be->zero_pfn = probe_zero_pfn(be->page);
+	be->pool_old[0] = be->pool_old[1] = -1;
+	be->pool_lock = open(HUGETLB_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (be->pool_lock >= 0)
+		flock(be->pool_lock, LOCK_SH);
 	*out = be;
 	return 0;
 }
@@ -176,18 +222,70 @@ static void remove_tree(int parent, const char *name)
 
 static void k_close(struct backend *be)
 {
+	for (int i = 0; i < 2; i++)
+		if (be->pool_old[i] >= 0)
+			pool_write(i, be->pool_old[i]);
+	if (be->pool_lock >= 0)
+		close(be->pool_lock);
 	close(be->dirfd);
 	remove_tree(AT_FDCWD, be->sandbox);
 	free(be->driver);
 	free(be);
 }
 
+/*
+ * config: only the huge page pools exist on the kernel too; they are sized
+ * as asked (exclusively: see HUGETLB_LOCK) or the run reports why not.
+ */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
 {
-	(void)be;
-	(void)key;
-	(void)val;
-	res->kind = RK_NA;
+	int which = !strcmp(key, "hugepages") || !strcmp(key, "nr_hugepages") ? 0
+		    : !strcmp(key, "hugepages_pud")			      ? 1
+									      : -1;
+	int err;
+
+	if (which < 0) {
+		res->kind = RK_NA;
+		return;
+	}
+	if (be->pool_lock < 0 || flock(be->pool_lock, LOCK_EX)) {
+		be_res_err(res, errno ? errno : EBADF);
+		sb_puts(&res->bytes, "cannot lock " HUGETLB_LOCK);
+		return;
+	}
+	if (be->pool_old[which] < 0)
+		be->pool_old[which] = pool_read(which);
+	err = pool_write(which, (long)val);
+	if (!err && pool_read(which) != (long)val)
+		err = -ENOMEM;
+	if (err) {
+		be_res_err(res, -err);
+		sb_printf(&res->bytes, "cannot set %s to %" PRIu64, pool_files[which], val);
+		return;
+	}
+	res->kind = RK_OK;
+}
+
+/* hugepages: the HugePages_* lines of /proc/meminfo. */
+static void k_hugepages(struct be_res *res)
+{
+	static const char *const keys[] = {
+	    "HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:", "HugePages_Surp:"};
+	long v[4] = {-1, -1, -1, -1};
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f) {
+		be_res_err(res, errno);
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+			if (!strncmp(line, keys[i], strlen(keys[i])))
+				v[i] = strtol(line + strlen(keys[i]), NULL, 10);
+	fclose(f);
+	res->kind = RK_TEXT;
+	sb_printf(&res->bytes, "Total %ld Free %ld Rsvd %ld Surp %ld", v[0], v[1], v[2], v[3]);
 }
 
 static uint32_t k_page_size(struct backend *be)
@@ -689,6 +787,9 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_RECLAIM:
 	case OP_EVENTS:
 		res->kind = RK_NA;
+		return;
+	case OP_HUGEPAGES:
+		k_hugepages(res);
 		return;
 	default:
 		break;

@@ -106,6 +106,10 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->rlimit_memlock = val;
 	else if (!strcmp(key, "privileged"))
 		c->privileged = val != 0;
+	else if (!strcmp(key, "hugepages") || !strcmp(key, "nr_hugepages"))
+		c->nr_hugepages = (uint32_t)val;
+	else if (!strcmp(key, "hugepages_pud"))
+		c->nr_hugepages_pud = (uint32_t)val;
 	else if (!strcmp(key, "swap")) {
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
@@ -113,7 +117,7 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		be_res_err(res, EINVAL);
 		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
 				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "brk_start rlimit_memlock privileged)");
+				       "brk_start rlimit_memlock privileged hugepages hugepages_pud)");
 	}
 }
 
@@ -270,6 +274,17 @@ static void sim_meminfo(struct backend *be, struct be_res *res)
 		  st.committed_as >> 10, st.commit_limit >> 10);
 }
 
+/* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
+static void sim_hugepages(struct backend *be, struct be_res *res)
+{
+	struct um_sys_stats st;
+
+	um_system_stats(be->sys, &st);
+	res->kind = RK_TEXT;
+	sb_printf(&res->bytes, "Total %" PRIu64 " Free %" PRIu64 " Rsvd %" PRIu64 " Surp 0",
+		  st.hugepages_total, st.hugepages_free, st.hugepages_rsvd);
+}
+
 static void sim_events(struct backend *be, struct be_res *res)
 {
 	struct um_sys_stats st;
@@ -378,6 +393,9 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		return;
 	case OP_EVENTS:
 		sim_events(be, res);
+		return;
+	case OP_HUGEPAGES:
+		sim_hugepages(be, res);
 		return;
 	case OP_FILE:
 	case OP_OPEN:

@@ -86,6 +86,8 @@ static const struct cmd_spec cmds[] = {
 	  "the backing file's bytes as written back (sim only)" },
 	{ "meminfo", OP_MEMINFO, "", CF_SIM_ONLY | CF_NO_PROC, "meminfo",
 	  "system memory counters (sim only)" },
+	{ "hugepages", OP_HUGEPAGES, "", CF_NO_PROC, "hugepages",
+	  "the default huge page size's pool: HugePages_Total, _Free, _Rsvd, _Surp" },
 	{ "reclaim", OP_RECLAIM, "N", CF_SIM_ONLY, "reclaim N", "push N pages out (sim only)" },
 	{ "events", OP_EVENTS, "", CF_SIM_ONLY | CF_NO_PROC, "events",
 	  "faults and copies since the last events (sim only)" },

@@ -15,10 +15,11 @@
 static const char *const smaps_names[SM_COUNT] = {
     "Size",	     "Rss",	      "Pss",	   "Shared_Clean", "Shared_Dirty",
     "Private_Clean", "Private_Dirty", "Anonymous", "Swap",	   "Locked",
+    "Shared_Hugetlb", "Private_Hugetlb",
 };
 
 static const char *const status_names[ST_COUNT] = {
-    "VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmLck", "VmSwap",
+    "VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmLck", "VmSwap", "HugetlbPages",
 };
 
 const char *smaps_field_name(enum smaps_field f)

@@ -21,6 +21,8 @@ enum smaps_field {
 	SM_ANONYMOUS,
 	SM_SWAP,
 	SM_LOCKED,
+	SM_SHARED_HUGETLB,	/* these two are printed only when not zero */
+	SM_PRIVATE_HUGETLB,
 	SM_COUNT
 };
 
@@ -49,6 +51,7 @@ enum status_field {
 	ST_RSSSHMEM,
 	ST_VMLCK,
 	ST_VMSWAP,
+	ST_HUGETLB,	/* HugetlbPages: printed only when not zero */
 	ST_COUNT
 };
 

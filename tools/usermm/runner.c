@@ -289,9 +289,10 @@ static void fmt_vma(struct run *r, struct rproc *p, const struct vma_info *v, st
 	/* Labelled by device and inode: two files may share an inode number (sim's
 	 * /dev/zero and a shmem object, files on two file systems). */
 	if (v->inode)
-		sb_printf(b, "i%" PRIu64,
-			  labels_get(r->labels, 1,
-				     v->inode ^ ((uint64_t)v->major << 52) ^ ((uint64_t)v->minor << 40)));
+		sb_printf(
+		    b, "i%" PRIu64,
+		    labels_get(r->labels, 1,
+			       v->inode ^ ((uint64_t)v->major << 52) ^ ((uint64_t)v->minor << 40)));
 	else
 		sb_putc(b, '0');
 	if (v->name) {
@@ -363,6 +364,8 @@ static void do_smaps(struct run *r, struct rproc *p, uint64_t addr, struct rec *
 	fmt_vma(r, p, &l.v[i], &b);
 	rec->result = sb_steal(&b);
 	for (f = 0; f < SM_COUNT; f++) {
+		if (f >= SM_SHARED_HUGETLB && !l.v[i].kb[f])
+			continue;
 		sb_printf(&b, "%s: %" PRIu64 " kB", smaps_field_name((enum smaps_field)f),
 			  l.v[i].kb[f]);
 		rec_add_detail(rec, sb_steal(&b));
@@ -385,8 +388,9 @@ static void do_status(struct run *r, struct rproc *p, struct rec *rec)
 	}
 	sb_init(&b);
 	for (f = 0; f < ST_COUNT; f++)
-		sb_printf(&b, "%s%s %" PRIu64 " kB", f ? " " : "",
-			  status_field_name((enum status_field)f), st.kb[f]);
+		if (f != ST_HUGETLB || st.kb[f])
+			sb_printf(&b, "%s%s %" PRIu64 " kB", f ? " " : "",
+				  status_field_name((enum status_field)f), st.kb[f]);
 	rec->result = sb_steal(&b);
 }
 
