@@ -33,9 +33,9 @@
  *     free page not reserved by anyone, and a copy-on-write break always
  *     does, or raises SIGBUS (the pool has no surplus pages).
  * mmap answers ENOMEM when the pool's free pages cannot cover the
- * reservations. Not built: the owner's copy-on-write break that fails does
- * not unmap the page from its fork children to retry (unmap_ref_private);
- * it raises SIGBUS.
+ * reservations. When the owner's copy-on-write break finds no free page,
+ * it takes the page back from its fork children (unmap_ref_private), whose
+ * later faults in that VMA raise SIGBUS, and keeps the page.
  */
 #include <errno.h>
 #include <string.h>
@@ -142,7 +142,12 @@ static int acct_reserve(struct frame_pool *fp, struct hstate *hs, uint64_t delta
 	int err = 0;
 
 	pthread_mutex_lock(&fp->hlock);
-	if ((uint64_t)hs->resv + delta > hs->nr_free)
+	/*
+	 * gather_surplus_pages, then allowed_mems_nr: the free pages must
+	 * cover the reservations and, on their own, the new ones (which
+	 * matters while a zap's restored reservation leaves resv below 0).
+	 */
+	if (hs->resv + (int64_t)delta > (int64_t)hs->nr_free || delta > hs->nr_free)
 		err = -ENOMEM;
 	else
 		hs->resv += (int64_t)delta;
@@ -225,6 +230,7 @@ void hugetlb_vma_close(struct um_system *sys, struct vma *v)
 
 void hugetlb_vma_share_resv(struct vma *n, const struct vma *v)
 {
+	n->hugetlb_unmapped = v->hugetlb_unmapped;
 	n->hresv = v->hresv;
 	if (n->hresv)
 		n->hresv->refs++;
@@ -374,6 +380,9 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 	pte_t bits = PTE_PRESENT | PTE_USER | PTE_ACCESSED;
 	uint32_t pfn;
 
+	/* The owner took a page of this fork child's back: no fault succeeds here. */
+	if (v->hugetlb_unmapped)
+		return -ENOSPC;
 	if (!tables_ready(mm, haddr, n << sys->page_shift))
 		return -ENOMEM;
 	if (!(v->vm_flags & VM_MAYSHARE)) {
@@ -415,6 +424,41 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 	return map_huge(mm, haddr, pfn, n, bits, true);
 }
 
+/*
+ * unmap_ref_private: the owner of a private mapping could not copy the
+ * huge page at haddr for want of a free page. Every other private,
+ * non-owner VMA of the file that maps this very page at the same address
+ * (its fork children) loses it, and is marked so that its later faults
+ * raise SIGBUS rather than show a zero page where its data was.
+ */
+static void unmap_ref_private(struct mm *mm, struct vma *v, uint64_t haddr, uint32_t pfn)
+{
+	struct um_system *sys = mm->sys;
+	struct inode *ino = v->vm_file;
+	uint64_t hsize = 1ULL << ino->hpage_shift;
+	uint64_t pgoff = v->vm_pgoff + ((haddr - v->vm_start) >> sys->page_shift);
+
+	pthread_mutex_lock(&ino->i_mmap_lock);
+	for (struct vma *iv = ino->i_mmap; iv; iv = iv->i_mmap_next) {
+		uint64_t pages = (iv->vm_end - iv->vm_start) >> sys->page_shift;
+		_Atomic pte_t *ptep;
+		struct mmu_gather g;
+
+		if (iv == v || (iv->vm_flags & VM_MAYSHARE) || iv->hresv ||
+		    pgoff - iv->vm_pgoff >= pages || haddr < iv->vm_start || haddr >= iv->vm_end)
+			continue;
+		ptep = pgtable_walk(&iv->vm_mm->pt, haddr, false);
+		if (!ptep || !(atomic_load(ptep) & PTE_PRESENT) ||
+		    pte_pfn(atomic_load(ptep)) != pfn)
+			continue;
+		iv->hugetlb_unmapped = true;
+		tlb_gather_init(&g, iv->vm_mm);
+		mm_zap_range(iv->vm_mm, &g, haddr, haddr + hsize, true);
+		tlb_gather_finish(&g);
+	}
+	pthread_mutex_unlock(&ino->i_mmap_lock);
+}
+
 /* hugetlb_wp: a write to a present, read-only huge page of v. */
 static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 {
@@ -425,8 +469,10 @@ static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 	uint32_t pfn = pte_pfn(old), copy;
 	struct frame *f = pfn_frame(fp, pfn);
 	uint64_t va, span_end;
+	bool unmapped = false;
 
 	/* Shared, or private and ours alone: the same page becomes writable. */
+retry:
 	if ((v->vm_flags & VM_MAYSHARE) ||
 	    atomic_load_explicit(&f->refcount, memory_order_acquire) == 1) {
 		for (va = haddr; va < haddr + hsize; va = span_end) {
@@ -441,6 +487,12 @@ static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 	}
 	/* A copy, never on a reservation (the owner's was consumed already). */
 	copy = hugetlb_alloc(fp, hs, false);
+	if (copy == FRAME_NONE && v->hresv && !unmapped) {
+		/* The owner takes the page back from its children, then tries again. */
+		unmap_ref_private(mm, v, haddr, pfn);
+		unmapped = true;
+		goto retry;
+	}
 	if (copy == FRAME_NONE)
 		return -ENOSPC;
 	memcpy(pfn_host(fp, copy), pfn_host(fp, pfn), hsize);

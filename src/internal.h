@@ -280,6 +280,7 @@ struct vma {
 	struct anon_vma *anon_vma;
 	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
 	struct hugetlb_resv *hresv;	/* hugetlb private: the owner's reservations, or NULL */
+	bool hugetlb_unmapped;		/* hugetlb private: the owner took a page back (SIGBUS) */
 	/* tree (vma.c) */
 	struct vma *left, *right;
 	struct vma *prev, *next;	/* address order */
@@ -518,7 +519,10 @@ UM_INTERNAL int hugetlb_mmap_checks(struct um_system *sys, struct inode *ino, st
 				    uint64_t pgoff, uint64_t len, uint64_t vm_flags);
 /* hugetlb_vm_op_close: the owner gives back the reservations v never used. */
 UM_INTERNAL void hugetlb_vma_close(struct um_system *sys, struct vma *v);
-/* n, a piece or copy of v, shares v's private reservations (hugetlb_vm_op_open). */
+/*
+ * n, a piece or copy of v, shares v's private reservations and flags
+ * (vm_private_data, hugetlb_vm_op_open).
+ */
 UM_INTERNAL void hugetlb_vma_share_resv(struct vma *n, const struct vma *v);
 /* v no longer owns reservations, giving none back (clear_vma_resv_huge_pages). */
 UM_INTERNAL void hugetlb_vma_clear_resv(struct um_system *sys, struct vma *v);

@@ -167,6 +167,60 @@ static void noreserve_and_mremap_move(void **state)
 	finish(&e);
 }
 
+static void owner_takes_the_page_back(void **state)
+{
+	struct env e;
+	struct um_proc *child;
+
+	(void)state;
+	boot_pool(&e, 2);
+	uint64_t a = MAP(e.p, HP, RW, HUGE_AP, -1, 0);
+	uint64_t b = MAP(e.p, HP, RW, HUGE_AP, -1, 0);
+	STORE(e.p, a, 7);
+	assert_int_equal(um_fork(e.p, &child), 0);
+	POOL(&e, 1, 1);
+	/*
+	 * The owner's copy finds no page nobody reserved (b holds the last):
+	 * the child loses the page, the owner keeps it and writes.
+	 */
+	STORE(e.p, a, 8);
+	POOL(&e, 1, 1);
+	assert_int_equal(proc_stats(child).hugetlb, 0);
+	assert_load_fault(child, a, 8, UM_SIGBUS, UM_BUS_ADRERR, a);
+	assert_int_equal(LOAD(e.p, a), 8);
+	/* The child's other mappings are unaffected; b's page is the parent's reservation. */
+	assert_store_fault(child, b, 8, UM_SIGBUS, UM_BUS_ADRERR, b);
+	STORE(e.p, b, 1);
+	POOL(&e, 0, 0);
+	um_exit(child);
+	POOL(&e, 0, 0);
+	finish(&e);
+}
+
+/* A zap's restored reservation can take resv below zero for a while, as on Linux. */
+static void restore_before_free_and_fork(void **state)
+{
+	struct env e;
+	struct um_proc *child;
+
+	(void)state;
+	boot_pool(&e, 1);
+	uint64_t a = MAP(e.p, HP, RW, HUGE_AP, -1, 0);
+	STORE(e.p, a, 7);
+	assert_int_equal(um_fork(e.p, &child), 0);
+	/* The owner's VMA goes while the child still maps the page. */
+	assert_int_equal(um_munmap(e.p, a, HP), 0);
+	assert_int_equal(sys_stats(e.sys).hugepages_rsvd, (uint64_t)-1);
+	CHECK(&e);
+	/* No free page: a new reservation is refused. */
+	assert_int_equal(um_mmap(e.p, 0, HP, RW, HUGE_AS, -1, 0), -ENOMEM);
+	assert_int_equal(LOAD(child, a), 7);
+	um_exit(child);
+	/* The page is freed with its restored reservation: all square. */
+	POOL(&e, 1, 0);
+	finish(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +228,8 @@ int main(void)
 	    cmocka_unit_test(private_reserve_fault_fork_cow),
 	    cmocka_unit_test(shared_reserve_remove_and_end),
 	    cmocka_unit_test(noreserve_and_mremap_move),
+	    cmocka_unit_test(owner_takes_the_page_back),
+	    cmocka_unit_test(restore_before_free_and_fork),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,6 +233,56 @@ static void k_close(struct backend *be)
 	free(be);
 }
 
+/* The HugePages_Total, _Free, _Rsvd and _Surp of /proc/meminfo; -errno. */
+static int meminfo_hugepages(unsigned long long v[4])
+{
+	static const char *const keys[] = {
+	    "HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:", "HugePages_Surp:"};
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+			if (!strncmp(line, keys[i], strlen(keys[i])))
+				v[i] = strtoull(line + strlen(keys[i]), NULL, 10);
+	fclose(f);
+	return 0;
+}
+
+/* hugepages: the HugePages_* lines of /proc/meminfo. */
+static void k_hugepages(struct be_res *res)
+{
+	unsigned long long v[4] = {0, 0, 0, 0};
+	int err = meminfo_hugepages(v);
+
+	if (err) {
+		be_res_err(res, -err);
+		return;
+	}
+	res->kind = RK_TEXT;
+	sb_printf(&res->bytes, "Total %llu Free %llu Rsvd %llu Surp %llu", v[0], v[1], v[2], v[3]);
+}
+
+/*
+ * Waits (up to 5 s) until the default pool is nr huge pages, all free,
+ * none reserved or surplus: a process of an earlier run may still be
+ * giving its pages back.
+ */
+static bool pool_settled(long nr)
+{
+	for (int i = 0; i < 5000; i++) {
+		unsigned long long v[4] = {0, 0, 0, 0};
+
+		if (meminfo_hugepages(v) == 0 && v[0] == (unsigned long long)nr &&
+		    v[1] == (unsigned long long)nr && v[2] == 0 && v[3] == 0)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
 /*
  * config: only the huge page pools exist on the kernel too; they are sized
  * as asked (exclusively: see HUGETLB_LOCK) or the run reports why not.
@@ -256,7 +306,7 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	if (be->pool_old[which] < 0)
 		be->pool_old[which] = pool_read(which);
 	err = pool_write(which, (long)val);
-	if (!err && pool_read(which) != (long)val)
+	if (!err && (pool_read(which) != (long)val || (which == 0 && !pool_settled((long)val))))
 		err = -ENOMEM;
 	if (err) {
 		be_res_err(res, -err);
@@ -264,28 +314,6 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 		return;
 	}
 	res->kind = RK_OK;
-}
-
-/* hugepages: the HugePages_* lines of /proc/meminfo. */
-static void k_hugepages(struct be_res *res)
-{
-	static const char *const keys[] = {
-	    "HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:", "HugePages_Surp:"};
-	long v[4] = {-1, -1, -1, -1};
-	char line[256];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f) {
-		be_res_err(res, errno);
-		return;
-	}
-	while (fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-			if (!strncmp(line, keys[i], strlen(keys[i])))
-				v[i] = strtol(line + strlen(keys[i]), NULL, 10);
-	fclose(f);
-	res->kind = RK_TEXT;
-	sb_printf(&res->bytes, "Total %ld Free %ld Rsvd %ld Surp %ld", v[0], v[1], v[2], v[3]);
 }
 
 static uint32_t k_page_size(struct backend *be)

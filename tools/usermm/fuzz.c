@@ -151,6 +151,13 @@ struct gen {
 	uint64_t arena; /* pages of R */
 	bool file_made[NFILES];
 	unsigned avoid; /* AV_* */
+	/*
+	 * A huge page pool (config hugepages=N) in some scenarios, with draws
+	 * of its own stream, so that the scenarios without one stay as they
+	 * were for their seeds.
+	 */
+	unsigned hugepages;
+	uint64_t hrs;
 };
 
 static struct gproc *cur(struct gen *g)
@@ -413,8 +420,10 @@ static void g_mmap(struct gen *g)
 	if (chance(&g->rs, 2)) {
 		/* Without a pool only MAP_NORESERVE lets a hugetlb mapping exist. */
 		strcat(flags, "|MAP_HUGETLB");
-		if (!strstr(flags, "noreserve") && chance(&g->rs, 75))
+		if (!g->hugepages && !strstr(flags, "noreserve") && chance(&g->rs, 75))
 			strcat(flags, "|noreserve");
+	} else if (g->hugepages && chance(&g->hrs, 25)) {
+		strcat(flags, "|MAP_HUGETLB");
 	}
 	if (chance(&g->rs, 1))
 		strcat(flags, "|MAP_SYNC");
@@ -820,7 +829,10 @@ static void g_probe(struct gen *g)
 		fmt_len(lenw, sizeof(lenw), len ? len : 1);
 		emit(g, "pagemap %s %s", at, lenw);
 	} else if (r < 88) {
-		emit(g, "status");
+		if (g->hugepages && chance(&g->hrs, 30))
+			emit(g, "hugepages");
+		else
+			emit(g, "status");
 	} else {
 		range_cmd(g, "mincore", 64, NULL);
 	}
@@ -980,6 +992,12 @@ static char *generate(uint64_t seed, unsigned max_ops, unsigned avoid)
 	snprintf(g.p[0].name, sizeof(g.p[0].name), "p");
 	g.p[0].alive = true;
 	g.np = 1;
+	g.hrs = seed * 0x9e3779b97f4a7c15ULL ^ 0x4855474550414745ULL;
+	rnd(&g.hrs);
+	if (chance(&g.hrs, 15)) {
+		g.hugepages = (unsigned)between(&g.hrs, 1, 4);
+		sb_printf(&g.out, "config hugepages=%u\n", g.hugepages);
+	}
 	sb_puts(&g.out, "proc p\n");
 	reserve(&g);
 	for (k = 0; k < NFILES; k++)
