@@ -424,6 +424,19 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 	return map_huge(mm, haddr, pfn, n, bits, true);
 }
 
+/* Sets bits in every PTE of the huge page at haddr (all present). */
+static void huge_ptes_set(struct mm *mm, uint64_t haddr, uint64_t hsize, pte_t bits)
+{
+	uint64_t va, span_end;
+
+	for (va = haddr; va < haddr + hsize; va = span_end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, haddr + hsize, &span_end, false);
+
+		for (uint64_t i = 0; ptep && i < (span_end - va) >> mm->sys->page_shift; i++)
+			atomic_fetch_or_explicit(&ptep[i], bits, memory_order_relaxed);
+	}
+}
+
 /*
  * unmap_ref_private: the owner of a private mapping could not copy the
  * huge page at haddr for want of a free page. Every other private,
@@ -468,21 +481,13 @@ static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 	uint64_t n = 1ULL << hs->order, hsize = n << sys->page_shift;
 	uint32_t pfn = pte_pfn(old), copy;
 	struct frame *f = pfn_frame(fp, pfn);
-	uint64_t va, span_end;
 	bool unmapped = false;
 
 	/* Shared, or private and ours alone: the same page becomes writable. */
 retry:
 	if ((v->vm_flags & VM_MAYSHARE) ||
 	    atomic_load_explicit(&f->refcount, memory_order_acquire) == 1) {
-		for (va = haddr; va < haddr + hsize; va = span_end) {
-			_Atomic pte_t *ptep =
-			    pgtable_span(&mm->pt, va, haddr + hsize, &span_end, false);
-
-			for (uint64_t i = 0; ptep && i < (span_end - va) >> sys->page_shift; i++)
-				atomic_fetch_or_explicit(&ptep[i], PTE_WRITE | PTE_DIRTY,
-							 memory_order_relaxed);
-		}
+		huge_ptes_set(mm, haddr, hsize, PTE_WRITE | PTE_DIRTY);
 		return 0;
 	}
 	/* A copy, never on a reservation (the owner's was consumed already). */
@@ -523,6 +528,11 @@ int hugetlb_fault(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access
 	pthread_mutex_lock(&sys->hugetlb_mutex);
 	ptep = pgtable_walk(&mm->pt, haddr, false);
 	pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
+	if ((pte & PTE_PRESENT) && !(pte & PTE_USER)) {
+		/* The VMA allows access again (mprotect): so does the huge page. */
+		huge_ptes_set(mm, haddr, vma_hpage_mask(v) + 1, PTE_USER);
+		pte |= PTE_USER;
+	}
 	if (!(pte & PTE_PRESENT))
 		ret = hugetlb_no_page(mm, v, haddr, acc);
 	else if (acc == FAULT_WRITE && !(pte & PTE_WRITE))
