@@ -14,6 +14,9 @@
  *
  * Files live in a fresh private directory per run (the driver's working
  * directory); `file` and `cat` are done by the runner on that directory.
+ *
+ * Frame map counts come from /proc/kpagecount, open for the whole run (it
+ * needs root, as pagemap's frame numbers do).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,6 +58,7 @@ struct backend {
 	int dirfd; /* the sandbox, for the runner's own file commands */
 	uint32_t page;
 	uint64_t zero_pfn;
+	int kpagecount; /* /proc/kpagecount, or -1 */
 };
 
 /* ------------------------------------------------------------- set-up */
@@ -142,6 +146,7 @@ static int k_open(struct backend **out, struct sbuf *err)
 		return -1;
 	}
 	be->zero_pfn = probe_zero_pfn(be->page);
+	be->kpagecount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
 	*out = be;
 	return 0;
 }
@@ -176,6 +181,8 @@ static void remove_tree(int parent, const char *name)
 
 static void k_close(struct backend *be)
 {
+	if (be->kpagecount >= 0)
+		close(be->kpagecount);
 	close(be->dirfd);
 	remove_tree(AT_FDCWD, be->sandbox);
 	free(be->driver);
@@ -1046,6 +1053,23 @@ static uint64_t k_zero_pfn(struct backend *be)
 	return be->zero_pfn;
 }
 
+static int64_t k_mapcount(struct backend *be, uint64_t pfn)
+{
+	uint64_t count;
+	ssize_t got;
+
+	if (be->kpagecount < 0)
+		return -ENODEV;
+	if (pfn > (uint64_t)INT64_MAX / sizeof(count))
+		return -EINVAL;
+	got = pread(be->kpagecount, &count, sizeof(count), (off_t)(pfn * sizeof(count)));
+	if (got < 0)
+		return -errno;
+	if (got != (ssize_t)sizeof(count) || count > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return (int64_t)count;
+}
+
 static const char *k_sandbox(struct backend *be)
 {
 	return be->sandbox;
@@ -1067,5 +1091,6 @@ const struct be_ops be_kernel = {
     .status = k_status,
     .pagemap = k_pagemap,
     .zero_pfn = k_zero_pfn,
+    .mapcount = k_mapcount,
     .sandbox = k_sandbox,
 };
