@@ -478,6 +478,14 @@ UM_API int64_t um_proc_status(struct um_proc *p, char *buf, size_t size);
  * number. Returns the number of entries written or a negative errno.
  */
 UM_API int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *out);
+/*
+ * /proc/kpagecount: how many page-table entries map frame pfn (the frame
+ * numbers of um_pagemap), counted as Linux's kpagecount counts them: 0 for
+ * a free frame, the shared zero frame, or a frame held only by a page
+ * cache. Returns the count, or -EINVAL when pfn is past the last frame.
+ * The count is a snapshot: faults in other threads may change it.
+ */
+UM_API int64_t um_kpagecount(struct um_system *sys, uint64_t pfn);
 
 #ifdef __cplusplus
 }

@@ -2,11 +2,13 @@
  * procfs.c: the /proc/PID files of a process, rendered in Linux 6.x's
  * formats from the VMA tree, the page tables and the frame descriptors.
  *
- * Owns: um_proc_maps, um_proc_smaps, um_proc_status, um_pagemap and
- * vma_name. Nothing here changes state: every function walks under the mm
- * lock held shared, as Linux's readers hold mmap_lock for read, and reads
- * PTEs and frame counts atomically because faults may change them
- * concurrently.
+ * Owns: um_proc_maps, um_proc_smaps, um_proc_status, um_pagemap,
+ * um_kpagecount and vma_name. Nothing here changes state: every function
+ * of a process walks under its mm lock held shared, as Linux's readers
+ * hold mmap_lock for read, and reads PTEs and frame counts atomically
+ * because faults may change them concurrently. um_kpagecount belongs to no
+ * process and, like Linux's kpagecount_read, takes no lock: it reads one
+ * frame's count atomically.
  *
  * Output goes through a writer with snprintf's contract, so a caller can
  * ask for the length with a zero-sized buffer and then render the file.
@@ -687,4 +689,19 @@ int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *
 	}
 	proc_read_unlock(p);
 	return (int64_t)n;
+}
+
+/* ------------------------------------------------------------ kpagecount */
+
+int64_t um_kpagecount(struct um_system *sys, uint64_t pfn)
+{
+	const struct frame *f;
+	int32_t mapcount;
+
+	if (!sys || pfn >= sys->fp.nframes)
+		return -EINVAL;
+	/* Free frames count 0, and so does the zero frame: special PTEs are not counted. */
+	f = pfn_frame(&sys->fp, (uint32_t)pfn);
+	mapcount = atomic_load_explicit(&f->mapcount, memory_order_relaxed);
+	return mapcount > 0 ? mapcount : 0;
 }

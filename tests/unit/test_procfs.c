@@ -495,6 +495,67 @@ static void test_pagemap(void **state)
 	assert_int_equal(um_pagemap(f->p, A, 0, NULL), 0);
 }
 
+/* ------------------------------------------------------------ kpagecount */
+
+/* The frame number that um_pagemap reports for the page at addr (present). */
+static uint64_t pfn_at(struct um_proc *p, uint64_t addr)
+{
+	uint64_t ent = 0;
+
+	assert_int_equal(um_pagemap(p, addr, 1, &ent), 1);
+	assert_true(ent & PM_PRESENT);
+	return ent & PM_PFN_MASK;
+}
+
+/* Map counts follow faults, fork, a COW break, exit and munmap. */
+static void test_kpagecount(void **state)
+{
+	struct env *f = *state;
+	struct um_sys_stats st;
+	struct um_proc *child;
+	uint64_t a0, a1, s0, copy;
+
+	build_layout(f->p);
+	a0 = pfn_at(f->p, A);
+	a1 = pfn_at(f->p, A + PG);
+	s0 = pfn_at(f->p, S);
+	assert_ret(um_kpagecount(f->sys, a0), 1);
+	assert_ret(um_kpagecount(f->sys, s0), 1);
+	/* The zero frame, read-mapped, is counted by no one. */
+	assert_int_equal(LOAD(f->p, A + 3 * PG), 0);
+	assert_ret(um_kpagecount(f->sys, pfn_at(f->p, A + 3 * PG)), 0);
+
+	/*
+	 * fork copies the PTEs of private (COW) pages; those of a shared mapping
+	 * are left for the child to fault in, as Linux does.
+	 */
+	assert_int_equal(um_fork(f->p, &child), 0);
+	assert_ret(um_kpagecount(f->sys, a0), 2);
+	assert_ret(um_kpagecount(f->sys, a1), 2);
+	assert_ret(um_kpagecount(f->sys, s0), 1);
+	assert_int_equal(LOAD(child, S), 4);
+	assert_ret(um_kpagecount(f->sys, s0), 2);
+	/* The child's write breaks COW: a new frame for it, the old one mapped once. */
+	STORE(child, A, 100);
+	copy = pfn_at(child, A);
+	assert_int_not_equal(copy, a0);
+	assert_ret(um_kpagecount(f->sys, copy), 1);
+	assert_ret(um_kpagecount(f->sys, a0), 1);
+	um_exit(child);
+	assert_ret(um_kpagecount(f->sys, copy), 0);
+	assert_ret(um_kpagecount(f->sys, a1), 1);
+	assert_ret(um_kpagecount(f->sys, s0), 1);
+
+	assert_int_equal(um_munmap(f->p, A, 2 * PG), 0);
+	assert_ret(um_kpagecount(f->sys, a0), 0);
+	assert_ret(um_kpagecount(f->sys, a1), 0);
+
+	um_system_stats(f->sys, &st);
+	assert_ret(um_kpagecount(f->sys, st.frames_total - 1), 0);
+	assert_ret(um_kpagecount(f->sys, st.frames_total), -EINVAL);
+	assert_ret(um_kpagecount(NULL, 0), -EINVAL);
+}
+
 /* ------------------------------------------------------------ concurrency */
 
 struct churn {
@@ -560,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_smaps_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pagemap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kpagecount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
 	};
 

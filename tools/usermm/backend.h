@@ -85,6 +85,11 @@ struct be_ops {
 		       uint64_t *out);
 	/* The frame number of the shared zero page, or UINT64_MAX when unknown. */
 	uint64_t (*zero_pfn)(struct backend *be);
+	/*
+	 * How many page-table entries map frame pfn (a pagemap frame number),
+	 * as /proc/kpagecount counts them: >= 0, or -errno when it cannot be known.
+	 */
+	int64_t (*mapcount)(struct backend *be, uint64_t pfn);
 	/* The run's sandbox directory (host path), or NULL before there is one. */
 	const char *(*sandbox)(struct backend *be);
 };

@@ -14,6 +14,9 @@
  *
  * Files live in a fresh private directory per run (the driver's working
  * directory); `file` and `cat` are done by the runner on that directory.
+ *
+ * Frame map counts come from /proc/kpagecount, open for the whole run (it
+ * needs root, as pagemap's frame numbers do).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +61,7 @@ struct backend {
 	uint64_t zero_pfn;
 	int pool_lock;	  /* HUGETLB_LOCK, shared; exclusive once the run sets a pool */
 	long pool_old[2]; /* the pools' sizes before the run set them; -1: untouched */
+	int kpagecount; /* /proc/kpagecount, or -1 */
 };
 
 /*
@@ -188,6 +192,7 @@ static int k_open(struct backend **out, struct sbuf *err)
 	be->pool_lock = open(HUGETLB_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (be->pool_lock >= 0)
 		flock(be->pool_lock, LOCK_SH);
+	be->kpagecount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
 	*out = be;
 	return 0;
 }
@@ -227,6 +232,8 @@ static void k_close(struct backend *be)
 			pool_write(i, be->pool_old[i]);
 	if (be->pool_lock >= 0)
 		close(be->pool_lock);
+	if (be->kpagecount >= 0)
+		close(be->kpagecount);
 	close(be->dirfd);
 	remove_tree(AT_FDCWD, be->sandbox);
 	free(be->driver);
@@ -1175,6 +1182,23 @@ static uint64_t k_zero_pfn(struct backend *be)
 	return be->zero_pfn;
 }
 
+static int64_t k_mapcount(struct backend *be, uint64_t pfn)
+{
+	uint64_t count;
+	ssize_t got;
+
+	if (be->kpagecount < 0)
+		return -ENODEV;
+	if (pfn > (uint64_t)INT64_MAX / sizeof(count))
+		return -EINVAL;
+	got = pread(be->kpagecount, &count, sizeof(count), (off_t)(pfn * sizeof(count)));
+	if (got < 0)
+		return -errno;
+	if (got != (ssize_t)sizeof(count) || count > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	return (int64_t)count;
+}
+
 static const char *k_sandbox(struct backend *be)
 {
 	return be->sandbox;
@@ -1196,5 +1220,6 @@ const struct be_ops be_kernel = {
     .status = k_status,
     .pagemap = k_pagemap,
     .zero_pfn = k_zero_pfn,
+    .mapcount = k_mapcount,
     .sandbox = k_sandbox,
 };

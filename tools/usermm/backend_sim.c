@@ -527,6 +527,11 @@ static uint64_t sim_zero_pfn(struct backend *be)
 	return be->zero_pfn;
 }
 
+static int64_t sim_mapcount(struct backend *be, uint64_t pfn)
+{
+	return be->sys ? um_kpagecount(be->sys, pfn) : -ENODEV;
+}
+
 static const char *sim_sandbox_dir(struct backend *be)
 {
 	return be->sys ? sim_sandbox(be) : NULL;
@@ -548,5 +553,6 @@ const struct be_ops be_sim = {
     .status = sim_status,
     .pagemap = sim_pagemap,
     .zero_pfn = sim_zero_pfn,
+    .mapcount = sim_mapcount,
     .sandbox = sim_sandbox_dir,
 };

@@ -6,7 +6,9 @@
  * the back end, print the result with those same symbols, check the
  * expectation, and only then bind the line's symbol. Frame and inode
  * labels are shared by all processes of the run, so a frame shared by two
- * processes has one label.
+ * processes has one label. After each command, the labels of frames that
+ * no page table maps any more are forgotten: whether a freed frame comes
+ * back is the allocator's business, which the back ends do not share.
  *
  * Invariants:
  *   1. A record is built from back end answers only, never from a back
@@ -742,6 +744,13 @@ done:
 	return 0;
 }
 
+static bool frame_unmapped(void *ctx, uint64_t pfn)
+{
+	struct run *r = ctx;
+
+	return r->cfg.be->mapcount(r->be, pfn) == 0;
+}
+
 static int run_config(struct run *r, const char *file, const struct line *l)
 {
 	struct rec rec;
@@ -815,8 +824,13 @@ int run_line(struct run *r, const char *file, const struct line *l)
 		emit(r, &rec);
 		return 0;
 	}
-	case LK_CMD:
-		return run_cmd(r, file, l);
+	case LK_CMD: {
+		int rc = run_cmd(r, file, l);
+
+		/* An unknown map count (-errno) keeps the label: never forgetting is safe. */
+		labels_forget(r->labels, 0, frame_unmapped, r);
+		return rc;
+	}
 	}
 	return 0;
 }

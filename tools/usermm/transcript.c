@@ -112,12 +112,21 @@ void fmt_addr(struct sbuf *b, const struct symtab *t, uint64_t top, uint64_t v, 
 
 /* ----------------------------------------------------------------- labels */
 
-/* An open-addressing map from 64-bit keys to label numbers. */
+/*
+ * An open-addressing map from 64-bit keys to label numbers, with linear
+ * probing. A forgotten key keeps its slot, marked LABEL_DEAD, so that the
+ * keys probed past it are still found; seen again, it takes a new number
+ * in that slot. Growing the table drops the dead slots.
+ */
+#define LABEL_DEAD UINT64_MAX
+
 struct lmap {
 	uint64_t *keys;
-	uint64_t *vals; /* 0: empty slot */
+	uint64_t *vals; /* 0: empty slot; LABEL_DEAD: a forgotten key */
 	size_t cap;
-	size_t n;
+	size_t used; /* slots not empty: live and dead */
+	size_t live;
+	uint64_t last; /* the last number given */
 };
 
 struct labels {
@@ -150,38 +159,68 @@ static size_t lhash(uint64_t k, size_t cap)
 	return (size_t)(k & (cap - 1));
 }
 
-static uint64_t *lmap_slot(struct lmap *m, uint64_t key)
+/* The slot of key: the one holding it (live or dead), else the empty one where it goes. */
+static size_t lmap_find(const struct lmap *m, uint64_t key)
 {
 	size_t i = lhash(key, m->cap);
 
 	while (m->vals[i] && m->keys[i] != key)
 		i = (i + 1) & (m->cap - 1);
-	m->keys[i] = key;
-	return &m->vals[i];
+	return i;
+}
+
+/* Rehashes the live keys into a table at most a quarter full. */
+static void lmap_rehash(struct lmap *m)
+{
+	struct lmap old = *m;
+	size_t i, j;
+
+	m->cap = 64;
+	while ((old.live + 1) * 4 > m->cap)
+		m->cap *= 2;
+	m->keys = xcalloc(m->cap, sizeof(*m->keys));
+	m->vals = xcalloc(m->cap, sizeof(*m->vals));
+	for (i = 0; i < old.cap; i++) {
+		if (!old.vals[i] || old.vals[i] == LABEL_DEAD)
+			continue;
+		j = lmap_find(m, old.keys[i]);
+		m->keys[j] = old.keys[i];
+		m->vals[j] = old.vals[i];
+	}
+	m->used = old.live;
+	free(old.keys);
+	free(old.vals);
 }
 
 uint64_t labels_get(struct labels *l, int which, uint64_t key)
 {
 	struct lmap *m = &l->m[which ? 1 : 0];
-	uint64_t *slot;
+	size_t i;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		struct lmap old = *m;
-		size_t i;
+	if ((m->used + 1) * 2 > m->cap)
+		lmap_rehash(m);
+	i = lmap_find(m, key);
+	if (m->vals[i] && m->vals[i] != LABEL_DEAD)
+		return m->vals[i];
+	if (!m->vals[i])
+		m->used++;
+	m->keys[i] = key;
+	m->vals[i] = ++m->last;
+	m->live++;
+	return m->vals[i];
+}
 
-		m->cap = old.cap ? old.cap * 2 : 64;
-		m->keys = xcalloc(m->cap, sizeof(*m->keys));
-		m->vals = xcalloc(m->cap, sizeof(*m->vals));
-		for (i = 0; i < old.cap; i++)
-			if (old.vals[i])
-				*lmap_slot(m, old.keys[i]) = old.vals[i];
-		free(old.keys);
-		free(old.vals);
+void labels_forget(struct labels *l, int which, bool (*gone)(void *ctx, uint64_t key), void *ctx)
+{
+	struct lmap *m = &l->m[which ? 1 : 0];
+	size_t i;
+
+	for (i = 0; i < m->cap && m->live; i++) {
+		if (!m->vals[i] || m->vals[i] == LABEL_DEAD || !gone(ctx, m->keys[i]))
+			continue;
+		m->vals[i] = LABEL_DEAD;
+		m->live--;
 	}
-	slot = lmap_slot(m, key);
-	if (!*slot)
-		*slot = ++m->n;
-	return *slot;
 }
 
 /* ---------------------------------------------------------------- records */

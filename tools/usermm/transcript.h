@@ -43,13 +43,22 @@ const struct sym *symtab_get(const struct symtab *t, const char *name);
  */
 void fmt_addr(struct sbuf *b, const struct symtab *t, uint64_t top, uint64_t v, bool end);
 
-/* Labels by first appearance in a run: frames #1 #2 ..., inodes i1 i2 ... */
+/*
+ * Labels by first appearance in a run: frames #1 #2 ..., inodes i1 i2 ...
+ * A label can be forgotten: its key, seen again, gets the next number, as
+ * a key never seen would. Numbers are never given twice.
+ */
 struct labels;
 
 struct labels *labels_new(void);
 void labels_free(struct labels *l);
 /* The label number of key in table which (0 frames, 1 inodes), made on first sight. */
 uint64_t labels_get(struct labels *l, int which, uint64_t key);
+/*
+ * Forgets every label of table which whose key gone(ctx, key) answers true
+ * for; gone is asked once per live label, and not at all when there is none.
+ */
+void labels_forget(struct labels *l, int which, bool (*gone)(void *ctx, uint64_t key), void *ctx);
 
 /* One line of a transcript. */
 struct rec {
