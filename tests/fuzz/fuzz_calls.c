@@ -65,6 +65,9 @@ static const int mflags[] = {
 	UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_POPULATE | UM_MAP_FIXED,
 	UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_GROWSDOWN | UM_MAP_FIXED,
 	UM_MAP_SHARED_VALIDATE | UM_MAP_FIXED, 0,
+	UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_HUGETLB,
+	UM_MAP_SHARED | UM_MAP_ANONYMOUS | UM_MAP_HUGETLB,
+	UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_HUGETLB | UM_MAP_NORESERVE,
 };
 static const int advice[] = { UM_MADV_NORMAL, UM_MADV_DONTNEED, UM_MADV_FREE, UM_MADV_REMOVE,
 			      UM_MADV_DONTFORK, UM_MADV_DOFORK, UM_MADV_WIPEONFORK, UM_MADV_WILLNEED,
@@ -183,7 +186,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[256];
 
 	um_config_init(&cfg);
-	cfg.phys_bytes = 2ULL << 20; /* 512 frames: running out is part of the game */
+	/* 1024 small frames: running out is part of the game; and two huge pages. */
+	cfg.phys_bytes = 8ULL << 20;
+	cfg.nr_hugepages = 2;
 	cfg.max_map_count = 24;
 	if (um_system_new(&cfg, &sys))
 		return 0;
