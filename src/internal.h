@@ -518,13 +518,18 @@ UM_INTERNAL uint32_t pagecache_fault(struct um_system *sys, struct inode *ino,
 				     uint64_t vm_pgoff, uint64_t vm_pgend, bool tried, bool *major,
 				     int *err);
 /*
- * read(2) of count bytes at pos through the cache with f's read-ahead
- * state (filemap_read); want >= count is what the whole call asks for,
- * which sizes the read-ahead when the caller goes in pieces. Returns the
- * bytes copied or a negative errno.
+ * Where read(2) puts what it read: copies len bytes from src to offset off
+ * of the reader's buffer and answers how many it copied (fewer when the
+ * buffer faults).
  */
-UM_INTERNAL int64_t pagecache_read(struct um_system *sys, struct file *f, void *buf,
-				   uint64_t count, uint64_t pos, uint64_t want);
+typedef uint64_t (*read_actor_t)(void *arg, uint64_t off, const void *src, uint64_t len);
+/*
+ * read(2) of count bytes at pos through the cache with f's read-ahead
+ * state (filemap_read), handed to copy a page at a time. Returns the bytes
+ * copied, or a negative errno (-EFAULT when copy took nothing).
+ */
+UM_INTERNAL int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos,
+				   uint64_t count, read_actor_t copy, void *arg);
 /* Does the cache page carry PG_READAHEAD (fault-around passes it by)? */
 UM_INTERNAL bool pagecache_readahead_marked(struct um_system *sys, uint32_t pfn);
 /* May fault-around map the cache page: uptodate and not marked for read-ahead? */
