@@ -532,37 +532,36 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 #define WRITE_CHUNK (2ULL << 20)
 
 /*
- * A buffered write whose copy from user memory faulted at file position
- * pos with nothing copied there (generic_perform_write). Linux has already
- * prepared the page at pos (ext4's write_begin: read in, or zero past EOF)
- * before the copy, and write_end of nothing leaves it cached and, past
- * EOF, moves i_size up to pos. Where the page's block was a hole,
- * write_begin reserved it (a new delayed block on an uptodate page is
- * marked dirty), so the page is dirty; a page whose block holds data is
- * dirty only if it already was (a dirty page is a delayed block, no hole).
- * Best effort: the write answers EFAULT (or its count) whatever happens.
+ * A round of a buffered write whose copy from user memory took nothing at
+ * file position pos (generic_perform_write): Linux has already prepared
+ * the folio at pos (ext4's write_begin: read in, or zero past EOF) before
+ * the copy, and write_end of nothing leaves it cached and, past EOF, moves
+ * i_size up to pos. Where the page's block was a hole, write_begin
+ * reserved it (a new delayed block on an uptodate page is marked dirty),
+ * so the page is dirty; a page whose block holds data is dirty only if it
+ * already was (a dirty page is a delayed block, no hole). len is what the
+ * round asked for. Returns where the folio ends (the round's bytes stop
+ * there). Best effort: the write goes on whatever happens here.
  */
-static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos, uint64_t len)
+static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos,
+			       uint64_t len)
 {
-	uint64_t index = pos >> sys->page_shift, first, bytes, nr;
+	uint64_t index = pos >> sys->page_shift, first, nr;
 	unsigned order = 0;
 
 	if (ino->type != INODE_REG)
-		return;
+		return (pos | sys->page_mask) + 1;
 	/*
-	 * ext4 has large folios: write_begin takes a folio sized for what is
-	 * left to write (fgf_set_order of at most one PMD's worth), aligned
-	 * to its size, so the pages around pos come with it.
+	 * ext4 has large folios: write_begin takes a folio sized for the
+	 * round (fgf_set_order), aligned to its size, so the pages around pos
+	 * come with it.
 	 */
-	bytes = WRITE_CHUNK - (pos & (WRITE_CHUNK - 1));
-	if (len < bytes)
-		bytes = len;
-	while ((2ULL << (order + sys->page_shift)) <= bytes)
+	while ((2ULL << (order + sys->page_shift)) <= len)
 		order++;
 	if (index & ((1ULL << order) - 1))
 		order = (unsigned)__builtin_ctzll(index);
 	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
-		return;
+		return (pos | sys->page_mask) + 1;
 	pthread_rwlock_rdlock(&ino->invalidate_lock);
 	/*
 	 * A folio already cached at pos is the one used (a page here); a new
@@ -591,15 +590,44 @@ static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t po
 		frame_put(&sys->fp, pfn);
 	}
 	pthread_rwlock_unlock(&ino->invalidate_lock);
+	return (first + nr) << sys->page_shift;
 }
 
+/*
+ * fault_in_readable: reads the first byte of [addr, addr + len) and the
+ * first of each page after it, faulting them in, up to the first that
+ * faults. Answers whether the first one could be read.
+ */
+static bool fault_in_readable(struct um_proc *p, uint64_t addr, uint64_t len)
+{
+	uint64_t mask = p->sys->page_mask, v;
+	struct um_siginfo si;
+
+	if (um_load(p, addr, 1, &v, &si))
+		return false;
+	for (uint64_t a = (addr | mask) + 1; a > addr && a < addr + len; a += mask + 1)
+		if (um_load(p, a, 1, &v, &si))
+			break;
+	return true;
+}
+
+/*
+ * write(2) from process memory, as generic_perform_write goes: each round
+ * copies from the buffer with faults disabled (copy_from_user_nofault) and
+ * writes what it got. A round that gets nothing has still prepared the
+ * folio at the position (write_fault_at); then the buffer is faulted in
+ * (fault_in_readable) for the rest of that folio and the round tried
+ * again. The faults thus come after write_begin, which may have moved
+ * i_size: fault-around may then map the new folio. EFAULT when the fault
+ * cannot bring in the first byte.
+ */
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	uint64_t done = 0, chunk = BOUNCE;
+	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
-	bool retried = false;
+	unsigned idle = 0;
 
 	if (!f)
 		return r;
@@ -625,37 +653,36 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
 	while (done < count) {
-		uint64_t n = count - done < chunk ? count - done : chunk;
-		struct um_siginfo si;
-		bool fault = false;
+		uint64_t n = count - done < chunk ? count - done : chunk, bytes, end;
 
-		if (um_copy_from(p, bounce, addr + done, (size_t)n, &si)) {
-			n = si.addr > addr + done ? si.addr - (addr + done) : 0;
-			fault = true;
-		}
+		n = copy_from_user_nofault(p, bounce, addr + done, (size_t)n);
 		if (n) {
 			r = inode_write(p->sys, f->inode, bounce, n, f->pos);
 			if (r < 0)
 				break;
 			f->pos += (uint64_t)r;
 			done += (uint64_t)r;
-			retried = false;
-			continue; /* a fault is taken up again from where it stopped */
+			idle = 0;
+			continue;
 		}
-		if (!fault)
-			break;
-		if (retried) {
+		/*
+		 * Nothing copied at f->pos: write_begin and write_end of nothing,
+		 * the round shrinks (chunk /= 2), and the buffer is faulted in
+		 * for the bytes of the folio. A guard against a livelock Linux
+		 * would spin in: a buffer that faults in but never copies.
+		 */
+		bytes = round - (f->pos & (round - 1));
+		if (bytes > count - done)
+			bytes = count - done;
+		end = write_fault_at(p->sys, f->inode, f->pos, bytes);
+		if (end > f->pos && bytes > end - f->pos)
+			bytes = end - f->pos;
+		if (round > p->sys->page_size)
+			round /= 2;
+		if (!fault_in_readable(p, addr + done, bytes) || ++idle > 8) {
 			r = -EFAULT;
 			break;
 		}
-		/*
-		 * Nothing copied at f->pos: the page there is prepared (and the
-		 * size may grow to f->pos), then, as Linux faults the buffer in
-		 * and tries again, so do we: a buffer that maps this very file
-		 * past its old end may be readable now.
-		 */
-		write_fault_at(p->sys, f->inode, f->pos, count - done);
-		retried = true;
 	}
 	pthread_mutex_unlock(&f->pos_lock);
 	fput(p->sys, f);

@@ -766,6 +766,13 @@ UM_INTERNAL int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_acc
  * access is the SIGSEGV si describes.
  */
 UM_INTERNAL int expand_stack(struct mm *mm, uint64_t addr);
+/*
+ * copy_from_user with page faults disabled (copy_folio_from_iter_atomic):
+ * copies from process memory at src while its pages are mapped readable,
+ * stopping at the first that is not, without faulting. Returns the bytes
+ * copied. Takes the mm lock shared.
+ */
+UM_INTERNAL size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t len);
 /* Linux's protection check of an access against a VMA (x86-64: write implies read). */
 UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
 
