@@ -183,6 +183,8 @@ UM_INTERNAL _Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_
 UM_INTERNAL int pgtable_move(struct pgtable *pt, uint64_t old, uint64_t new, uint64_t len);
 /* Frees leaf and interior tables wholly inside [start, end) that are empty. */
 UM_INTERNAL void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end);
+/* What one leaf table maps: the bytes of a PMD entry on x86-64 (2 MiB with 4 KiB pages). */
+UM_INTERNAL uint64_t pgtable_leaf_span(const struct pgtable *pt);
 /* Bytes of tables below the root (Linux's VmPTE counts PTE, PMD and PUD tables). */
 UM_INTERNAL uint64_t pgtable_bytes(const struct pgtable *pt);
 UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
