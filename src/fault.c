@@ -188,6 +188,29 @@ static bool may_install_table(struct um_system *sys, struct inode *ino, uint32_t
 }
 
 /*
+ * filemap_map_folio_range maps a large folio whole, past the fault-around
+ * window, when it lies before the file's last page (shmem: anywhere),
+ * inside the VMA and inside one leaf table. pfn is the page of it at file
+ * index index, whose PTE is slot slot of the leaf table. Sets [*lo, *hi)
+ * to the folio's slots when so.
+ */
+static void whole_folio(const struct mm *mm, const struct vma *v, uint32_t pfn, uint64_t index,
+			uint64_t eof, uint64_t slot, uint64_t *lo, uint64_t *hi)
+{
+	struct um_system *sys = mm->sys;
+	uint32_t fl = atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed);
+	uint64_t nr = 1ULL << pg_order(fl), head = index & ~(nr - 1);
+	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+
+	if (nr == 1 || !may_install_table(sys, v->vm_file, pfn, index, eof) ||
+	    head < v->vm_pgoff || head + nr > v->vm_pgoff + vma_pages || slot < index - head ||
+	    slot - (index - head) + nr > sys->page_size / 8)
+		return;
+	*lo = slot - (index - head);
+	*hi = *lo + nr;
+}
+
+/*
  * do_fault_around: before a read fault on a file page, map the pages of
  * the surrounding 64 KiB (aligned in the address space, clamped to the
  * VMA, the page table and the end of the file) that are already cached,
@@ -205,7 +228,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
 	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
 	uint64_t from, to, eof, pgoff = linear_index(mm, v, addr);
 	_Atomic pte_t *base;
-	uint32_t mapped = 0;
+	uint32_t found = 0;
 	bool mapped_self = false;
 	/* With the VMA's page protection: writable only for shared writable shmem. */
 	pte_t bits = PTE_BASE | (ino->shmem && (v->vm_flags & VM_SHARED) && (v->vm_flags & VM_WRITE)
@@ -247,13 +270,11 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
 	}
 	base -= pte_off;
 	for (uint64_t i = from; i < to; i++) {
-		uint64_t index = pgoff + i - pte_off;
+		uint64_t index = pgoff + i - pte_off, lo = i, hi = i + 1;
 		uint32_t pfn;
 
 		if (index >= eof)
 			break;
-		if (atomic_load_explicit(&base[i], memory_order_relaxed))
-			continue;
 		pfn = pagecache_lookup_locked(ino, index);
 		/*
 		 * A folio marked for read-ahead waits for the fault that starts
@@ -261,19 +282,28 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
 		 */
 		if (pfn == FRAME_NONE || !pagecache_mappable(sys, pfn))
 			continue;
-		atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
-					  memory_order_relaxed);
-		if (map_cache_page(mm, ino, &base[i], pfn, pfn_pte(pfn, bits))) {
-			mapped++;
-			if (i == pte_off)
+		whole_folio(mm, v, pfn, index, eof, i, &lo, &hi);
+		for (uint64_t j = lo; j < hi; j++) {
+			uint32_t p = j == i ? pfn : pagecache_lookup_locked(ino, pgoff + j - pte_off);
+
+			if (p == FRAME_NONE || !pagecache_mappable(sys, p))
+				continue;
+			found++;
+			if (atomic_load_explicit(&base[j], memory_order_relaxed))
+				continue;
+			atomic_fetch_add_explicit(&pfn_frame(&sys->fp, p)->refcount, 1,
+						  memory_order_relaxed);
+			if (map_cache_page(mm, ino, &base[j], p, pfn_pte(p, bits)) && j == pte_off)
 				mapped_self = true;
 		}
+		if (hi > i + 1)
+			i = hi - 1;
 	}
-	/* Pages found mapped are hits: they pay back the misses of read-around. */
+	/* Pages found cached, mapped or not, are hits: they pay back the misses of read-around. */
 	if (v->vm_filp) {
 		struct file_ra_state *ra = &v->vm_filp->f_ra;
 
-		ra->mmap_miss = ra->mmap_miss > mapped ? ra->mmap_miss - mapped : 0;
+		ra->mmap_miss = ra->mmap_miss > found ? ra->mmap_miss - found : 0;
 	}
 	pthread_mutex_unlock(&ino->lock);
 	return mapped_self;
