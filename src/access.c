@@ -636,6 +636,38 @@ int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len, struct 
 	return 0;
 }
 
+size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t len)
+{
+	struct mm *mm = p->mm;
+	uint64_t mask = mm->sys->page_mask;
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t va = src + done;
+		size_t chunk = (size_t)((mask + 1) - (va & mask));
+		_Atomic pte_t *ptep;
+		pte_t pte;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (va >= mm->sys->task_size || !canonical(va))
+			break;
+		pthread_rwlock_rdlock(&mm->lock);
+		ptep = pgtable_walk(&mm->pt, va, false);
+		pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
+		if (!(pte & PTE_PRESENT) || !(pte & PTE_USER)) {
+			pthread_rwlock_unlock(&mm->lock);
+			break;
+		}
+		/* The mm lock keeps the frame mapped, hence alive, while it is read. */
+		guest_copy((unsigned char *)dst + done, pfn_host(&mm->sys->fp, pte_pfn(pte)) + (va & mask),
+			   chunk);
+		pthread_rwlock_unlock(&mm->lock);
+		done += chunk;
+	}
+	return done;
+}
+
 int um_copy_to(struct um_proc *p, uint64_t dst, const void *src, size_t len, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;

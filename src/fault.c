@@ -172,13 +172,53 @@ static bool map_cache_page(struct mm *mm, struct inode *ino, _Atomic pte_t *ptep
 #define FAULT_AROUND_BYTES 65536
 
 /*
+ * Linux 6.18's filemap_map_pages installs a missing page table (through
+ * filemap_map_pmd) only when the first folio it finds to map lies wholly
+ * before the file's last page, so as not to map across i_size (shmem
+ * excepted); otherwise, with no table, it maps nothing. index is that
+ * folio's page, eof the file's size in pages.
+ */
+static bool may_install_table(struct um_system *sys, struct inode *ino, uint32_t pfn,
+			      uint64_t index, uint64_t eof)
+{
+	uint32_t fl = atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed);
+	uint64_t nr = 1ULL << pg_order(fl);
+
+	return ino->shmem || (index & ~(nr - 1)) + nr < eof;
+}
+
+/*
+ * filemap_map_folio_range maps a large folio whole, past the fault-around
+ * window, when it lies before the file's last page (shmem: anywhere),
+ * inside the VMA and inside one leaf table. pfn is the page of it at file
+ * index index, whose PTE is slot slot of the leaf table. Sets [*lo, *hi)
+ * to the folio's slots when so.
+ */
+static void whole_folio(const struct mm *mm, const struct vma *v, uint32_t pfn, uint64_t index,
+			uint64_t eof, uint64_t slot, uint64_t *lo, uint64_t *hi)
+{
+	struct um_system *sys = mm->sys;
+	uint32_t fl = atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed);
+	uint64_t nr = 1ULL << pg_order(fl), head = index & ~(nr - 1);
+	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+
+	if (nr == 1 || !may_install_table(sys, v->vm_file, pfn, index, eof) ||
+	    head < v->vm_pgoff || head + nr > v->vm_pgoff + vma_pages || slot < index - head ||
+	    slot - (index - head) + nr > sys->page_size / 8)
+		return;
+	*lo = slot - (index - head);
+	*hi = *lo + nr;
+}
+
+/*
  * do_fault_around: before a read fault on a file page, map the pages of
  * the surrounding 64 KiB (aligned in the address space, clamped to the
  * VMA, the page table and the end of the file) that are already cached,
- * read-only, as filemap_map_pages does. Returns true when the faulting
- * page itself got mapped.
+ * read-only, as filemap_map_pages does. *pmd_none: this fault found no
+ * page table there (Linux's pmd_none; cleared once one is installed).
+ * Returns true when the faulting page itself got mapped.
  */
-static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
+static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *pmd_none)
 {
 	struct um_system *sys = mm->sys;
 	struct inode *ino = v->vm_file;
@@ -188,7 +228,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
 	uint64_t from, to, eof, pgoff = linear_index(mm, v, addr);
 	_Atomic pte_t *base;
-	uint32_t mapped = 0;
+	uint32_t found = 0;
 	bool mapped_self = false;
 	/* With the VMA's page protection: writable only for shared writable shmem. */
 	pte_t bits = PTE_BASE | (ino->shmem && (v->vm_flags & VM_SHARED) && (v->vm_flags & VM_WRITE)
@@ -206,16 +246,35 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 	if (to > pte_off + vma_pages - vma_off)
 		to = pte_off + vma_pages - vma_off;
 	eof = (inode_size(ino) + sys->page_mask) >> sys->page_shift;
-	base = pgtable_walk(&mm->pt, addr, false) - pte_off;
 	pthread_mutex_lock(&ino->lock);
+	if (*pmd_none) {
+		uint64_t i;
+		uint32_t pfn = FRAME_NONE;
+
+		for (i = from; i < to && pgoff + i - pte_off < eof; i++) {
+			pfn = pagecache_lookup_locked(ino, pgoff + i - pte_off);
+			if (pfn != FRAME_NONE && pagecache_mappable(sys, pfn))
+				break;
+		}
+		if (i == to || pgoff + i - pte_off >= eof ||
+		    !may_install_table(sys, ino, pfn, pgoff + i - pte_off, eof)) {
+			pthread_mutex_unlock(&ino->lock);
+			return false;
+		}
+		*pmd_none = false;
+	}
+	base = pgtable_walk(&mm->pt, addr, true);
+	if (!base) {
+		pthread_mutex_unlock(&ino->lock);
+		return false;
+	}
+	base -= pte_off;
 	for (uint64_t i = from; i < to; i++) {
-		uint64_t index = pgoff + i - pte_off;
+		uint64_t index = pgoff + i - pte_off, lo = i, hi = i + 1;
 		uint32_t pfn;
 
 		if (index >= eof)
 			break;
-		if (atomic_load_explicit(&base[i], memory_order_relaxed))
-			continue;
 		pfn = pagecache_lookup_locked(ino, index);
 		/*
 		 * A folio marked for read-ahead waits for the fault that starts
@@ -223,19 +282,28 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 		 */
 		if (pfn == FRAME_NONE || !pagecache_mappable(sys, pfn))
 			continue;
-		atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
-					  memory_order_relaxed);
-		if (map_cache_page(mm, ino, &base[i], pfn, pfn_pte(pfn, bits))) {
-			mapped++;
-			if (i == pte_off)
+		whole_folio(mm, v, pfn, index, eof, i, &lo, &hi);
+		for (uint64_t j = lo; j < hi; j++) {
+			uint32_t p = j == i ? pfn : pagecache_lookup_locked(ino, pgoff + j - pte_off);
+
+			if (p == FRAME_NONE || !pagecache_mappable(sys, p))
+				continue;
+			found++;
+			if (atomic_load_explicit(&base[j], memory_order_relaxed))
+				continue;
+			atomic_fetch_add_explicit(&pfn_frame(&sys->fp, p)->refcount, 1,
+						  memory_order_relaxed);
+			if (map_cache_page(mm, ino, &base[j], p, pfn_pte(p, bits)) && j == pte_off)
 				mapped_self = true;
 		}
+		if (hi > i + 1)
+			i = hi - 1;
 	}
-	/* Pages found mapped are hits: they pay back the misses of read-around. */
+	/* Pages found cached, mapped or not, are hits: they pay back the misses of read-around. */
 	if (v->vm_filp) {
 		struct file_ra_state *ra = &v->vm_filp->f_ra;
 
-		ra->mmap_miss = ra->mmap_miss > mapped ? ra->mmap_miss - mapped : 0;
+		ra->mmap_miss = ra->mmap_miss > found ? ra->mmap_miss - found : 0;
 	}
 	pthread_mutex_unlock(&ino->lock);
 	return mapped_self;
@@ -248,7 +316,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr)
  * dirties the page (writenotify); shmem pages are mapped writable at once.
  */
 static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum fault_access acc,
-			 uint64_t addr, struct um_siginfo *si, bool *major)
+			 uint64_t addr, struct um_siginfo *si, bool *major, bool *pmd_none)
 {
 	struct frame_pool *fp = &mm->sys->fp;
 	struct inode *ino = v->vm_file;
@@ -257,7 +325,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 	pte_t pte;
 	int ret = 0;
 
-	if (acc == FAULT_READ && do_fault_around(mm, v, addr))
+	if (acc == FAULT_READ && do_fault_around(mm, v, addr, pmd_none))
 		return 0;
 	pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, false, si, major, &ret);
 	if (pfn == FRAME_NONE)
@@ -268,7 +336,7 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 		 * and the retry maps the whole fault-around window, now cached.
 		 */
 		frame_put(fp, pfn);
-		if (do_fault_around(mm, v, addr))
+		if (do_fault_around(mm, v, addr, pmd_none))
 			return 0;
 		pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, true, si, major, &ret);
 		*major = true;
@@ -364,10 +432,10 @@ static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
  * private write through do_cow_fault, which makes the anon_vma first.
  */
 static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
-			  struct um_siginfo *si)
+			  struct um_siginfo *si, bool *pmd_none)
 {
 	if (acc == FAULT_READ)
-		do_fault_around(mm, v, addr);
+		do_fault_around(mm, v, addr, pmd_none);
 	/*
 	 * A private write goes through do_cow_fault, which prepares the
 	 * anon_vma before ->fault answers: it stays (fork copies the PTEs).
@@ -377,16 +445,26 @@ static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum faul
 	return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
 }
 
-/* The fault proper, with the VMA checked and the file's invalidate_lock held when it has a file. */
-static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint64_t addr,
-			enum fault_access acc, struct um_siginfo *si, bool *major)
+/*
+ * The fault proper, with the VMA checked and the file's invalidate_lock
+ * held when it has a file. The page table is made here, as the fault will
+ * map a page there (a fault that ends in SIGBUS past EOF makes none).
+ */
+static int fault_locked(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
+			struct um_siginfo *si, bool *major, bool *pmd_none, _Atomic pte_t **ptep_out)
 {
-	pte_t pte = atomic_load_explicit(ptep, memory_order_acquire);
+	_Atomic pte_t *ptep = pgtable_walk(&mm->pt, addr, true);
+	pte_t pte;
 
+	if (!ptep)
+		return fault_oom(si, addr);
+	if (ptep_out)
+		*ptep_out = ptep;
+	pte = atomic_load_explicit(ptep, memory_order_acquire);
 	if (!(pte & PTE_PRESENT)) {
 		if (!v->vm_file || v->vm_file->type == INODE_ZERO)
 			return do_anonymous_page(mm, v, ptep, acc, addr, si);
-		return do_file_fault(mm, v, ptep, acc, addr, si, major);
+		return do_file_fault(mm, v, ptep, acc, addr, si, major, pmd_none);
 	}
 	if (!(pte & PTE_USER)) {
 		/* The VMA allows access again (mprotect): so does the PTE. */
@@ -442,6 +520,20 @@ int expand_stack(struct mm *mm, uint64_t addr)
 	return 0;
 }
 
+/*
+ * Linux maps the vDSO (vvar, vdso) just above the top of the mmap area at
+ * exec, and a process's first use of it fills its page table: the leaf
+ * table over the top of the mmap area is there from the start (fork copies
+ * it), though the library maps nothing above the top.
+ */
+static bool vdso_table(const struct mm *mm, uint64_t addr)
+{
+	uint64_t span = pgtable_leaf_span(&mm->pt);
+
+	return addr < mm->mmap_base && (mm->mmap_base & (span - 1)) &&
+	       (addr & ~(span - 1)) == (mm->mmap_base & ~(span - 1));
+}
+
 int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct um_siginfo *si)
 {
 	return handle_mm_fault_pte(mm, addr, acc, si, NULL);
@@ -453,7 +545,7 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 	struct vma *v = vma_lookup(&mm->vmas, addr);
 	struct inode *ino;
 	_Atomic pte_t *ptep;
-	bool major = false;
+	bool major = false, pmd_none;
 	int ret;
 
 	if (!v) {
@@ -481,28 +573,27 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 			*ptep_out = pgtable_walk(&mm->pt, addr, false);
 		return 0;
 	}
-	ptep = pgtable_walk(&mm->pt, addr, true);
-	if (!ptep)
-		return fault_oom(si, addr);
+	ptep = pgtable_walk(&mm->pt, addr, false);
+	pmd_none = !ptep && !vdso_table(mm, addr);
 	if (ptep_out)
 		*ptep_out = ptep;
 	/* A guard region: as if nothing were mapped there (see guard.c). */
-	if (atomic_load_explicit(ptep, memory_order_relaxed) == PTE_GUARD)
+	if (ptep && atomic_load_explicit(ptep, memory_order_relaxed) == PTE_GUARD)
 		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
 	if (v->vm_file && v->vm_file->type == INODE_SHMEM && past_eof(mm, v, addr)) {
 		/* Past the shmem object (a grown or offset shared mapping), as shmem_fault. */
-		ret = fault_past_eof(mm, v, addr, acc, si);
+		ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
 	} else if (!ino) {
-		ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
+		ret = fault_locked(mm, v, addr, acc, si, &major, &pmd_none, ptep_out);
 	} else {
 		/* Size and cache stay put while the page is mapped (truncate waits). */
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
 		if (past_eof(mm, v, addr))
-			ret = fault_past_eof(mm, v, addr, acc, si);
+			ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
 		else
-			ret = fault_locked(mm, v, ptep, addr, acc, si, &major);
+			ret = fault_locked(mm, v, addr, acc, si, &major, &pmd_none, ptep_out);
 		pthread_rwlock_unlock(&ino->invalidate_lock);
 	}
 	if (major) {

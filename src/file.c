@@ -250,26 +250,42 @@ int um_close(struct um_proc *p, int fd)
 	return 0;
 }
 
-/*
- * Reads up to count bytes at pos of f's file through the cache into buf,
- * with f's read-ahead state sized for a call that wants want bytes.
- */
-static int64_t file_read(struct um_system *sys, struct file *f, void *buf, uint64_t count,
-			 uint64_t pos, uint64_t want)
+/* The read actor of a read into a buffer of the library's caller. */
+static uint64_t copy_to_buf(void *arg, uint64_t off, const void *src, uint64_t len)
 {
+	memcpy((char *)arg + off, src, len);
+	return len;
+}
+
+/*
+ * Reads up to count bytes at pos of f's file through the cache, handing
+ * them to copy (see read_actor_t). Returns the bytes read or a negative
+ * errno.
+ */
+static int64_t file_read(struct um_system *sys, struct file *f, uint64_t count, uint64_t pos,
+			 read_actor_t copy, void *arg)
+{
+	static const unsigned char zeros[4096];
 	uint64_t done = 0;
 
 	if (f->inode->type == INODE_ZERO) {
-		memset(buf, 0, count);
+		while (done < count) {
+			uint64_t n = count - done < sizeof(zeros) ? count - done : sizeof(zeros);
+			uint64_t got = copy(arg, done, zeros, n);
+
+			done += got;
+			if (got < n)
+				return done ? (int64_t)done : -EFAULT;
+		}
 		return (int64_t)count;
 	}
 	if (f->inode->type == INODE_DIR)
 		return -EISDIR;
 	if (f->inode->type == INODE_REG)
-		return pagecache_read(sys, f, buf, count, pos, want);
+		return pagecache_read(sys, f, pos, count, copy, arg);
 	/* Other cache objects (hugetlbfs) have no read-ahead: page by page. */
 	while (done < count) {
-		uint64_t size = inode_size(f->inode), at = pos + done, n;
+		uint64_t size = inode_size(f->inode), at = pos + done, n, got;
 		uint64_t off = at & sys->page_mask;
 		uint32_t pfn;
 		bool major;
@@ -285,9 +301,11 @@ static int64_t file_read(struct um_system *sys, struct file *f, void *buf, uint6
 		pfn = pagecache_get(sys, f->inode, at >> sys->page_shift, &major, &err);
 		if (pfn == FRAME_NONE)
 			return done ? (int64_t)done : err;
-		memcpy((char *)buf + done, pfn_host(&sys->fp, pfn) + off, n);
+		got = copy(arg, done, pfn_host(&sys->fp, pfn) + off, n);
 		frame_put(&sys->fp, pfn);
-		done += n;
+		done += got;
+		if (got < n)
+			return done ? (int64_t)done : -EFAULT;
 	}
 	return (int64_t)done;
 }
@@ -366,10 +384,10 @@ static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int
 	if (!f)
 		return r;
 	if (positional) {
-		r = file_read(p->sys, f, buf, count, (uint64_t)offset, count);
+		r = file_read(p->sys, f, count, (uint64_t)offset, copy_to_buf, buf);
 	} else {
 		pthread_mutex_lock(&f->pos_lock);
-		r = file_read(p->sys, f, buf, count, f->pos, count);
+		r = file_read(p->sys, f, count, f->pos, copy_to_buf, buf);
 		if (r > 0)
 			f->pos += (uint64_t)r;
 		pthread_mutex_unlock(&f->pos_lock);
@@ -459,10 +477,38 @@ static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
 	return found;
 }
 
+/* A read(2) into process memory: where its bytes go. */
+struct user_buf {
+	struct um_proc *p;
+	uint64_t addr;
+	bool bytewise;	/* the buffer maps the file being read, shared */
+};
+
+/*
+ * copy_folio_to_iter into process memory, faulting as a store does. A
+ * buffer that maps the cached page being read is written a byte at a time,
+ * in order, as Linux's forward copy goes (an overlap repeats).
+ */
+static uint64_t copy_to_user_buf(void *arg, uint64_t off, const void *src, uint64_t len)
+{
+	struct user_buf *u = arg;
+	uint64_t dst = u->addr + off;
+	struct um_siginfo si;
+
+	if (u->bytewise) {
+		for (uint64_t i = 0; i < len; i++)
+			if (um_copy_to(u->p, dst + i, (const char *)src + i, 1, &si))
+				return i;
+		return len;
+	}
+	if (!um_copy_to(u->p, dst, src, (size_t)len, &si))
+		return len;
+	return si.addr > dst ? si.addr - dst : 0;
+}
+
 int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
-	unsigned char bounce[BOUNCE];
-	uint64_t done = 0, chunk = BOUNCE;
+	struct user_buf u = { .p = p, .addr = addr };
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, false, 0, &r);
 
@@ -472,85 +518,50 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		fput(p->sys, f);
 		return -EFAULT;
 	}
-	/*
-	 * In order, from the cached page straight to the buffer (see
-	 * um_write_user), when the buffer writes into that very cache.
-	 */
-	if (buffer_maps_inode(p, addr, count, f->inode, true))
-		chunk = 1;
-	r = 0;
+	u.bytewise = buffer_maps_inode(p, addr, count, f->inode, true);
 	pthread_mutex_lock(&f->pos_lock);
-	while (done < count) {
-		uint64_t n = count - done < chunk ? count - done : chunk;
-		struct um_siginfo si;
-		uint64_t copied;
-
-		/* Linux reads ahead for the whole call before the copy can fault. */
-		int64_t prev_pos = f->f_ra.prev_pos;
-
-		r = file_read(p->sys, f, bounce, n, f->pos, count - done);
-		if (r <= 0)
-			break;
-		if (um_copy_to(p, addr + done, bounce, (size_t)r, &si)) {
-			copied = si.addr > addr + done ? si.addr - (addr + done) : 0;
-			/* The last read ended where the copy stopped (filemap_read's last_pos). */
-			if (f->inode->type == INODE_REG) {
-				pthread_mutex_lock(&f->inode->lock);
-				f->f_ra.prev_pos = copied ? (int64_t)(f->pos + copied) : prev_pos;
-				pthread_mutex_unlock(&f->inode->lock);
-			}
-			f->pos += copied;
-			done += copied;
-			r = -EFAULT;
-			break;
-		}
+	r = file_read(p->sys, f, count, f->pos, copy_to_user_buf, &u);
+	if (r > 0)
 		f->pos += (uint64_t)r;
-		done += (uint64_t)r;
-		if ((uint64_t)r < n)
-			break;
-	}
 	pthread_mutex_unlock(&f->pos_lock);
 	fput(p->sys, f);
-	if (done)
-		return (int64_t)done;
-	return r < 0 ? r : 0;
+	return r;
 }
 
 /* The largest folio a buffered write takes (mapping_max_folio_size: a PMD). */
 #define WRITE_CHUNK (2ULL << 20)
 
 /*
- * A buffered write whose copy from user memory faulted at file position
- * pos with nothing copied there (generic_perform_write). Linux has already
- * prepared the page at pos (ext4's write_begin: read in, or zero past EOF)
- * before the copy, and write_end of nothing leaves it cached and, past
- * EOF, moves i_size up to pos. Where the page's block was a hole,
- * write_begin reserved it (a new delayed block on an uptodate page is
- * marked dirty), so the page is dirty; a page whose block holds data is
- * dirty only if it already was (a dirty page is a delayed block, no hole).
- * Best effort: the write answers EFAULT (or its count) whatever happens.
+ * A round of a buffered write whose copy from user memory took nothing at
+ * file position pos (generic_perform_write): Linux has already prepared
+ * the folio at pos (ext4's write_begin: read in, or zero past EOF) before
+ * the copy, and write_end of nothing leaves it cached and, past EOF, moves
+ * i_size up to pos. Where the page's block was a hole, write_begin
+ * reserved it (a new delayed block on an uptodate page is marked dirty),
+ * so the page is dirty; a page whose block holds data is dirty only if it
+ * already was (a dirty page is a delayed block, no hole). len is what the
+ * round asked for. Returns where the folio ends (the round's bytes stop
+ * there). Best effort: the write goes on whatever happens here.
  */
-static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos, uint64_t len)
+static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos,
+			       uint64_t len)
 {
-	uint64_t index = pos >> sys->page_shift, first, bytes, nr;
+	uint64_t index = pos >> sys->page_shift, first, nr;
 	unsigned order = 0;
 
 	if (ino->type != INODE_REG)
-		return;
+		return (pos | sys->page_mask) + 1;
 	/*
-	 * ext4 has large folios: write_begin takes a folio sized for what is
-	 * left to write (fgf_set_order of at most one PMD's worth), aligned
-	 * to its size, so the pages around pos come with it.
+	 * ext4 has large folios: write_begin takes a folio sized for the
+	 * round (fgf_set_order), aligned to its size, so the pages around pos
+	 * come with it.
 	 */
-	bytes = WRITE_CHUNK - (pos & (WRITE_CHUNK - 1));
-	if (len < bytes)
-		bytes = len;
-	while ((2ULL << (order + sys->page_shift)) <= bytes)
+	while ((2ULL << (order + sys->page_shift)) <= len)
 		order++;
 	if (index & ((1ULL << order) - 1))
 		order = (unsigned)__builtin_ctzll(index);
 	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
-		return;
+		return (pos | sys->page_mask) + 1;
 	pthread_rwlock_rdlock(&ino->invalidate_lock);
 	/*
 	 * A folio already cached at pos is the one used (a page here); a new
@@ -579,15 +590,44 @@ static void write_fault_at(struct um_system *sys, struct inode *ino, uint64_t po
 		frame_put(&sys->fp, pfn);
 	}
 	pthread_rwlock_unlock(&ino->invalidate_lock);
+	return (first + nr) << sys->page_shift;
 }
 
+/*
+ * fault_in_readable: reads the first byte of [addr, addr + len) and the
+ * first of each page after it, faulting them in, up to the first that
+ * faults. Answers whether the first one could be read.
+ */
+static bool fault_in_readable(struct um_proc *p, uint64_t addr, uint64_t len)
+{
+	uint64_t mask = p->sys->page_mask, v;
+	struct um_siginfo si;
+
+	if (um_load(p, addr, 1, &v, &si))
+		return false;
+	for (uint64_t a = (addr | mask) + 1; a > addr && a < addr + len; a += mask + 1)
+		if (um_load(p, a, 1, &v, &si))
+			break;
+	return true;
+}
+
+/*
+ * write(2) from process memory, as generic_perform_write goes: each round
+ * copies from the buffer with faults disabled (copy_from_user_nofault) and
+ * writes what it got. A round that gets nothing has still prepared the
+ * folio at the position (write_fault_at); then the buffer is faulted in
+ * (fault_in_readable) for the rest of that folio and the round tried
+ * again. The faults thus come after write_begin, which may have moved
+ * i_size: fault-around may then map the new folio. EFAULT when the fault
+ * cannot bring in the first byte.
+ */
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char bounce[BOUNCE];
-	uint64_t done = 0, chunk = BOUNCE;
+	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
-	bool retried = false;
+	unsigned idle = 0;
 
 	if (!f)
 		return r;
@@ -613,37 +653,36 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
 	while (done < count) {
-		uint64_t n = count - done < chunk ? count - done : chunk;
-		struct um_siginfo si;
-		bool fault = false;
+		uint64_t n = count - done < chunk ? count - done : chunk, bytes, end;
 
-		if (um_copy_from(p, bounce, addr + done, (size_t)n, &si)) {
-			n = si.addr > addr + done ? si.addr - (addr + done) : 0;
-			fault = true;
-		}
+		n = copy_from_user_nofault(p, bounce, addr + done, (size_t)n);
 		if (n) {
 			r = inode_write(p->sys, f->inode, bounce, n, f->pos);
 			if (r < 0)
 				break;
 			f->pos += (uint64_t)r;
 			done += (uint64_t)r;
-			retried = false;
-			continue; /* a fault is taken up again from where it stopped */
+			idle = 0;
+			continue;
 		}
-		if (!fault)
-			break;
-		if (retried) {
+		/*
+		 * Nothing copied at f->pos: write_begin and write_end of nothing,
+		 * the round shrinks (chunk /= 2), and the buffer is faulted in
+		 * for the bytes of the folio. A guard against a livelock Linux
+		 * would spin in: a buffer that faults in but never copies.
+		 */
+		bytes = round - (f->pos & (round - 1));
+		if (bytes > count - done)
+			bytes = count - done;
+		end = write_fault_at(p->sys, f->inode, f->pos, bytes);
+		if (end > f->pos && bytes > end - f->pos)
+			bytes = end - f->pos;
+		if (round > p->sys->page_size)
+			round /= 2;
+		if (!fault_in_readable(p, addr + done, bytes) || ++idle > 8) {
 			r = -EFAULT;
 			break;
 		}
-		/*
-		 * Nothing copied at f->pos: the page there is prepared (and the
-		 * size may grow to f->pos), then, as Linux faults the buffer in
-		 * and tries again, so do we: a buffer that maps this very file
-		 * past its old end may be readable now.
-		 */
-		write_fault_at(p->sys, f->inode, f->pos, count - done);
-		retried = true;
 	}
 	pthread_mutex_unlock(&f->pos_lock);
 	fput(p->sys, f);

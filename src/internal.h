@@ -217,6 +217,8 @@ UM_INTERNAL _Atomic pte_t *pgtable_span(struct pgtable *pt, uint64_t va, uint64_
 UM_INTERNAL int pgtable_move(struct pgtable *pt, uint64_t old, uint64_t new, uint64_t len);
 /* Frees leaf and interior tables wholly inside [start, end) that are empty. */
 UM_INTERNAL void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end);
+/* What one leaf table maps: the bytes of a PMD entry on x86-64 (2 MiB with 4 KiB pages). */
+UM_INTERNAL uint64_t pgtable_leaf_span(const struct pgtable *pt);
 /* Bytes of tables below the root (Linux's VmPTE counts PTE, PMD and PUD tables). */
 UM_INTERNAL uint64_t pgtable_bytes(const struct pgtable *pt);
 UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
@@ -579,13 +581,18 @@ UM_INTERNAL uint32_t pagecache_fault(struct um_system *sys, struct inode *ino,
 				     uint64_t vm_pgoff, uint64_t vm_pgend, bool tried, bool *major,
 				     int *err);
 /*
- * read(2) of count bytes at pos through the cache with f's read-ahead
- * state (filemap_read); want >= count is what the whole call asks for,
- * which sizes the read-ahead when the caller goes in pieces. Returns the
- * bytes copied or a negative errno.
+ * Where read(2) puts what it read: copies len bytes from src to offset off
+ * of the reader's buffer and answers how many it copied (fewer when the
+ * buffer faults).
  */
-UM_INTERNAL int64_t pagecache_read(struct um_system *sys, struct file *f, void *buf,
-				   uint64_t count, uint64_t pos, uint64_t want);
+typedef uint64_t (*read_actor_t)(void *arg, uint64_t off, const void *src, uint64_t len);
+/*
+ * read(2) of count bytes at pos through the cache with f's read-ahead
+ * state (filemap_read), handed to copy a page at a time. Returns the bytes
+ * copied, or a negative errno (-EFAULT when copy took nothing).
+ */
+UM_INTERNAL int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos,
+				   uint64_t count, read_actor_t copy, void *arg);
 /* Does the cache page carry PG_READAHEAD (fault-around passes it by)? */
 UM_INTERNAL bool pagecache_readahead_marked(struct um_system *sys, uint32_t pfn);
 /* May fault-around map the cache page: uptodate and not marked for read-ahead? */
@@ -845,6 +852,13 @@ UM_INTERNAL int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_acc
  * access is the SIGSEGV si describes.
  */
 UM_INTERNAL int expand_stack(struct mm *mm, uint64_t addr);
+/*
+ * copy_from_user with page faults disabled (copy_folio_from_iter_atomic):
+ * copies from process memory at src while its pages are mapped readable,
+ * stopping at the first that is not, without faulting. Returns the bytes
+ * copied. Takes the mm lock shared.
+ */
+UM_INTERNAL size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t len);
 /* Linux's protection check of an access against a VMA (x86-64: write implies read). */
 UM_INTERNAL bool vma_access_ok(const struct vma *v, enum fault_access acc);
 

@@ -540,6 +540,27 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 }
 
 /*
+ * free_pgtables after an unmap of [start, end): the leaf tables there go,
+ * but one that also maps part of a VMA left beside the range stays, empty
+ * or not (Linux's floor and ceiling: the previous VMA's end, the next
+ * one's start, rounded out to whole leaf tables).
+ */
+static void free_pgtables(struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t span = pgtable_leaf_span(&mm->pt);
+	uint64_t lo = start & ~(span - 1), hi = ((end - 1) | (span - 1)) + 1;
+	struct vma *next = vma_find(&mm->vmas, end);
+	struct vma *prev = next ? next->prev : mm->vmas.last;
+
+	if (prev && prev->vm_end > lo)
+		lo += span;
+	if (next && next->vm_start < hi)
+		hi -= span;
+	if (lo < hi)
+		pgtable_free_range(&mm->pt, lo, hi);
+}
+
+/*
  * Unmaps [start, start + len) (page aligned, non-empty). Fails with ENOMEM,
  * changing nothing, when a split in the middle of a VMA would pass
  * max_map_count. The mm lock is held exclusive.
@@ -594,7 +615,7 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		vma_remove(&mm->vmas, v);
 		vma_free(mm->sys, v);
 	}
-	pgtable_free_range(&mm->pt, start, end);
+	free_pgtables(mm, start, end);
 	tlb_gather_finish(&g);
 	return 0;
 }

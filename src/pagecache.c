@@ -683,43 +683,59 @@ static int64_t read_batch(struct um_system *sys, struct inode *ino, struct file_
 	return (int64_t)(i - index);
 }
 
-int64_t pagecache_read(struct um_system *sys, struct file *f, void *buf, uint64_t count,
-		       uint64_t pos, uint64_t want)
+/*
+ * filemap_read: batch by batch (read_batch, which reads ahead), each
+ * batch's bytes handed to copy before the next batch is looked up, so a
+ * copy that faults stops the read where Linux stops it. ra->prev_pos
+ * moves only at the end, to where the last copy got (last_pos: where the
+ * read started when the first copy took nothing). The inode lock
+ * is dropped around copy, which may fault (on this very file too); the
+ * frame is held by a reference meanwhile.
+ */
+int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint64_t count,
+		       read_actor_t copy, void *arg)
 {
 	struct inode *ino = f->inode;
 	struct file_ra_state *ra = &f->f_ra;
-	uint64_t done = 0, ps = sys->page_size, last = (pos + want + sys->page_mask) >> sys->page_shift;
+	uint64_t done = 0, ps = sys->page_size, last = (pos + count + sys->page_mask) >> sys->page_shift;
 	int64_t last_pos = ra->prev_pos, err = 0;
 
 	if (!count)
 		return 0;
 	pthread_mutex_lock(&ino->lock);
 	while (done < count && pos + done < inode_size(ino)) {
-		uint64_t at = pos + done, index = at >> sys->page_shift;
+		uint64_t index = (pos + done) >> sys->page_shift, end;
 		int64_t n = read_batch(sys, ino, ra, index, last);
 
 		if (n < 0) {
 			err = n;
 			break;
 		}
-		for (uint64_t i = index; i < index + (uint64_t)n && done < count; i++) {
-			uint64_t size = inode_size(ino), off, len;
+		/* The size is read once per batch, after its pages were found. */
+		end = inode_size(ino) < pos + count ? inode_size(ino) : pos + count;
+		for (uint64_t i = index; i < index + (uint64_t)n && pos + done < end; i++) {
+			uint64_t at = pos + done, off = at & sys->page_mask, len = ps - off, got;
 			uint32_t pfn = pagecache_lookup_locked(ino, i);
 
-			at = pos + done;
-			if (at >= size || pfn == FRAME_NONE)
-				break;
-			off = at & sys->page_mask;
-			len = ps - off;
-			if (len > count - done)
-				len = count - done;
-			if (len > size - at)
-				len = size - at;
-			memcpy((char *)buf + done, pfn_host(&sys->fp, pfn) + off, len);
-			done += len;
+			if (pfn == FRAME_NONE)
+				break; /* truncated meanwhile: look it up again */
+			if (len > end - at)
+				len = end - at;
+			atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
+						  memory_order_relaxed);
+			pthread_mutex_unlock(&ino->lock);
+			got = copy(arg, done, pfn_host(&sys->fp, pfn) + off, len);
+			frame_put(&sys->fp, pfn);
+			pthread_mutex_lock(&ino->lock);
+			done += got;
 			last_pos = (int64_t)(pos + done);
+			if (got < len) {
+				err = -EFAULT;
+				goto out;
+			}
 		}
 	}
+out:
 	ra->prev_pos = last_pos;
 	pthread_mutex_unlock(&ino->lock);
 	return done ? (int64_t)done : err;

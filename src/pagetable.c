@@ -207,6 +207,11 @@ void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t end)
 		free_range(pt, pt->root, 0, start, end);
 }
 
+uint64_t pgtable_leaf_span(const struct pgtable *pt)
+{
+	return pt->levels > 1 ? 1ULL << pt->shift[pt->levels - 2] : 1ULL << 47;
+}
+
 uint64_t pgtable_bytes(const struct pgtable *pt)
 {
 	return atomic_load_explicit(&pt->nr_tables, memory_order_relaxed) * table_bytes(pt);
@@ -273,7 +278,8 @@ static _Atomic uint64_t *leaf_parent(struct pgtable *pt, uint64_t va, bool alloc
 /*
  * Moves the entries s[] of [src, src + bytes) (one leaf table's worth at
  * most) to dst, a destination table at a time. The first pass (!doit) only
- * makes the destination tables that will receive an entry.
+ * makes the destination tables: for every source table, empty or not, as
+ * move_page_tables allocates one for each source PMD that has a table.
  */
 static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint64_t bytes,
 			bool doit)
@@ -287,13 +293,8 @@ static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint
 
 		kend = dend - dst;
 		if (!doit) {
-			for (uint64_t i = first; !d && i < kend >> shift; i++) {
-				if (!atomic_load_explicit(&s[i], memory_order_relaxed))
-					continue;
-				d = pgtable_span(pt, dst + k, dst + bytes, &dend, true);
-				if (!d)
-					return -ENOMEM;
-			}
+			if (!d && !pgtable_span(pt, dst + k, dst + bytes, &dend, true))
+				return -ENOMEM;
 			continue;
 		}
 		for (uint64_t i = first; i < kend >> shift; i++) {

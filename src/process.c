@@ -78,7 +78,7 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 	uint32_t shift = src->sys->page_shift;
 	bool cow = !(v->vm_flags & VM_SHARED);
 	int64_t add[NR_MM_COUNTERS] = {0};
-	uint64_t va = v->vm_start, span_end;
+	uint64_t va = v->vm_start, span_end, se;
 	int i;
 
 	while (va < v->vm_end) {
@@ -91,7 +91,10 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 			continue;
 		}
 		n = (span_end - va) >> shift;
-		d = NULL;
+		/* copy_pte_range makes the child's table wherever the parent has one. */
+		d = pgtable_span(&dst->pt, va, v->vm_end, &se, true);
+		if (!d)
+			goto nomem;
 		for (uint64_t k = 0; k < n; k++) {
 			pte_t pte = atomic_load_explicit(&s[k], memory_order_relaxed);
 			struct frame *f;
@@ -99,13 +102,6 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 
 			if (!(pte & PTE_PRESENT) && pte != PTE_GUARD)
 				continue;
-			if (!d) {
-				uint64_t se;
-
-				d = pgtable_span(&dst->pt, va, v->vm_end, &se, true);
-				if (!d)
-					goto nomem;
-			}
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				f = pfn_frame(fp, pte_pfn(pte));
 				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
