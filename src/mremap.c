@@ -242,8 +242,19 @@ static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t
 			break;
 		ps = v->vm_start > at ? v->vm_start : at;
 		pe = v->vm_end < end ? v->vm_end : end;
-		if (v->vm_flags & VM_DONTEXPAND)
-			return -EFAULT;
+		target = new_addr + (ps - addr);
+		if (v->vm_flags & VM_HUGETLB) {
+			/* align_hugetlb, piece by piece: whole huge pages at huge page addresses. */
+			uint64_t hmask = vma_hpage_mask(v);
+
+			if ((ps & hmask) || (target & hmask))
+				return -EINVAL;
+			pe = ps + ((pe - ps + hmask) & ~hmask);
+		}
+		/* check_prep_vma, for each piece (hugetlb moves too, but not DONTUNMAP). */
+		err = check_prep_vma(mm, v, ps, pe - ps, pe - ps, flags);
+		if (err)
+			return err;
 		/*
 		 * vma_multi_allowed: a file with its own placement that may not
 		 * honour MREMAP_FIXED (/dev/zero's, for a private mapping) moves
@@ -251,7 +262,6 @@ static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t
 		 */
 		if (v->vm_file && v->vm_file->type == INODE_ZERO && (at > addr || v->vm_end < end))
 			return -EFAULT;
-		target = new_addr + (ps - addr);
 		err = do_munmap(mm, target, pe - ps);
 		if (err)
 			return err;
