@@ -247,17 +247,22 @@ struct hstate *pfn_hstate(struct frame_pool *fp, uint32_t pfn)
 		   : &fp->hs[HSTATE_PUD];
 }
 
-uint32_t huge_page_alloc(struct frame_pool *fp, struct hstate *hs)
+uint32_t huge_page_take(struct hstate *hs)
 {
-	uint64_t size = 1ULL << hs->order;
-	uint32_t h, pfn;
+	uint32_t h;
 
 	if (!hs->nr_free)
 		return FRAME_NONE;
 	h = hs->free_stack[--hs->nr_free];
-	pfn = hs->base + (h << hs->order);
-	hs->live[h] = (uint32_t)size;
+	__atomic_store_n(&hs->live[h], 1u << hs->order, __ATOMIC_RELAXED);
 	hs->restore[h] = 0;
+	return hs->base + (h << hs->order);
+}
+
+void huge_page_prepare(struct frame_pool *fp, struct hstate *hs, uint32_t pfn)
+{
+	uint64_t size = 1ULL << hs->order;
+
 	/* clear_huge_page: a huge page is zeroed whenever it is handed out. */
 	zero_streaming(pfn_host(fp, pfn), (size_t)size << fp->page_shift);
 	for (uint64_t k = 0; k < size; k++) {
@@ -269,7 +274,6 @@ uint32_t huge_page_alloc(struct frame_pool *fp, struct hstate *hs)
 		f->index = 0;
 		f->owner = NULL;
 	}
-	return pfn;
 }
 
 /*
@@ -284,13 +288,14 @@ static void huge_frame_free(struct frame_pool *fp, uint32_t pfn)
 
 	fp->frames[pfn].owner = NULL;
 	atomic_store_explicit(&fp->frames[pfn].flags, PG_HUGETLB | PG_FREE, memory_order_relaxed);
+	/* Only the last frame of the huge page takes the pool's lock. */
+	if (__atomic_sub_fetch(&hs->live[h], 1, __ATOMIC_ACQ_REL))
+		return;
 	pthread_mutex_lock(&fp->hlock);
-	if (--hs->live[h] == 0) {
-		if (hs->restore[h])
-			hs->resv++;
-		hs->restore[h] = 0;
-		hs->free_stack[hs->nr_free++] = h;
-	}
+	if (hs->restore[h])
+		hs->resv++;
+	hs->restore[h] = 0;
+	hs->free_stack[hs->nr_free++] = h;
 	pthread_mutex_unlock(&fp->hlock);
 }
 
@@ -339,11 +344,11 @@ static int hstate_check(struct frame_pool *fp, char *why, size_t n)
 						   .flags) &
 					  PG_FREE);
 			free += !live;
-			if (live != hs->live[h])
+			if (live != __atomic_load_n(&hs->live[h], __ATOMIC_RELAXED))
 				err = -EUCLEAN;
 		}
 		for (uint32_t j = 0; j < hs->nr_free && !err; j++)
-			if (hs->live[hs->free_stack[j]])
+			if (__atomic_load_n(&hs->live[hs->free_stack[j]], __ATOMIC_RELAXED))
 				err = -EUCLEAN;
 		/* resv may dip below 0: a zap restores before the close gives back. */
 		if (!err && (free != hs->nr_free || hs->resv > (int64_t)hs->nr_free))

@@ -312,11 +312,14 @@ static uint32_t hugetlb_alloc(struct frame_pool *fp, struct hstate *hs, bool use
 
 	pthread_mutex_lock(&fp->hlock);
 	if (use_resv || (int64_t)hs->nr_free > hs->resv) {
-		pfn = huge_page_alloc(fp, hs);
+		pfn = huge_page_take(hs);
 		if (pfn != FRAME_NONE && use_resv)
 			hs->resv--;
 	}
 	pthread_mutex_unlock(&fp->hlock);
+	/* Zeroing 2 MiB (or 1 GiB) is no work for the pool's lock. */
+	if (pfn != FRAME_NONE)
+		huge_page_prepare(fp, hs, pfn);
 	return pfn;
 }
 

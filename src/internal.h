@@ -117,11 +117,13 @@ struct frame_pool {
 UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
 				const uint32_t huge[2]);
 /*
- * A free huge page of hs, its frames zeroed, each with refcount 1 and
- * mapcount 0; FRAME_NONE when the pool is empty. The caller holds
- * fp->hlock and has settled the reservation.
+ * Takes a free huge page of hs off its pool: its first frame, or
+ * FRAME_NONE when the pool is empty. The caller holds fp->hlock and has
+ * settled the reservation; then, without the lock, huge_page_prepare
+ * zeroes it and gives each of its frames refcount 1 and mapcount 0.
  */
-UM_INTERNAL uint32_t huge_page_alloc(struct frame_pool *fp, struct hstate *hs);
+UM_INTERNAL uint32_t huge_page_take(struct hstate *hs);
+UM_INTERNAL void huge_page_prepare(struct frame_pool *fp, struct hstate *hs, uint32_t pfn);
 /* The pool that pfn's frame belongs to (its PG_HUGETLB flag set). */
 UM_INTERNAL struct hstate *pfn_hstate(struct frame_pool *fp, uint32_t pfn);
 UM_INTERNAL void frame_pool_destroy(struct frame_pool *fp);
