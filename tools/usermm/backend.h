@@ -43,6 +43,7 @@ enum res_kind {
 	RK_BYTES, /* a byte string: bytes */
 	RK_TEXT,  /* a line already formatted by the back end: bytes */
 	RK_NA,	  /* this back end cannot answer */
+	RK_UNAVAILABLE, /* config: this machine cannot give it (bytes: why); the run stops */
 	RK_DIED,  /* the process is gone (the kernel driver died) */
 };
 

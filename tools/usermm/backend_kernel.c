@@ -306,8 +306,8 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 		return;
 	}
 	if (be->pool_lock < 0 || flock(be->pool_lock, LOCK_EX)) {
-		be_res_err(res, errno ? errno : EBADF);
-		sb_puts(&res->bytes, "cannot lock " HUGETLB_LOCK);
+		res->kind = RK_UNAVAILABLE;
+		sb_printf(&res->bytes, "cannot lock %s: %s", HUGETLB_LOCK, strerror(errno));
 		return;
 	}
 	if (be->pool_old[which] < 0)
@@ -316,8 +316,10 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	if (!err && (pool_read(which) != (long)val || (which == 0 && !pool_settled((long)val))))
 		err = -ENOMEM;
 	if (err) {
-		be_res_err(res, -err);
-		sb_printf(&res->bytes, "cannot set %s to %" PRIu64, pool_files[which], val);
+		/* The machine (not root, or no memory for the pages): not a difference. */
+		res->kind = RK_UNAVAILABLE;
+		sb_printf(&res->bytes, "cannot set %s to %" PRIu64 ": %s", pool_files[which], val,
+			  strerror(-err));
 		return;
 	}
 	res->kind = RK_OK;

@@ -17,6 +17,8 @@
 #include "usermm.h"
 
 #define MAX_SCRIPT_BYTES (64u << 20)
+/* A script this machine cannot run (a kernel pool it cannot have): skipped, as automake's 77. */
+#define EXIT_UNAVAILABLE 77
 
 static void usage(FILE *out)
 {
@@ -184,7 +186,7 @@ static int cmd_run(int argc, char **argv)
 	const struct be_ops *be = &be_sim;
 	char **files = xcalloc((size_t)argc, sizeof(*files));
 	struct script **scripts;
-	bool json = false, bad;
+	bool json = false, bad, unavailable = false;
 	int i, n = 0, rc = 0;
 
 	for (i = 0; i < argc; i++) {
@@ -246,12 +248,14 @@ static int cmd_run(int argc, char **argv)
 			sb_free(&b);
 		}
 		sb_free(&o.json_lines);
-		if (r > rc)
+		if (r == RUN_UNAVAILABLE)
+			unavailable = true;
+		else if (r > rc)
 			rc = r;
 	}
 	free_all(scripts, n);
 	free(files);
-	return rc;
+	return rc == 0 && unavailable ? EXIT_UNAVAILABLE : rc;
 }
 
 /* ------------------------------------------------------------------ diff */
@@ -294,7 +298,7 @@ static int cmd_diff(int argc, char **argv)
 	char **files = xcalloc((size_t)argc, sizeof(*files));
 	struct script **scripts;
 	int i, n = 0, rc = 0;
-	bool bad;
+	bool bad, unavailable = false;
 
 	for (i = 0; i < argc; i++) {
 		if (is_help(argv[i])) {
@@ -331,6 +335,9 @@ static int cmd_diff(int argc, char **argv)
 
 		if (r1 == 2 || r2 == 2) {
 			rc = 2;
+		} else if (r1 == RUN_UNAVAILABLE || r2 == RUN_UNAVAILABLE) {
+			/* Not compared: this machine cannot run it (said on stderr). */
+			unavailable = true;
 		} else {
 			snprintf(na, sizeof(na), "%s (sim)", files[i]);
 			snprintf(nb, sizeof(nb), "%s (kernel)", files[i]);
@@ -343,7 +350,7 @@ static int cmd_diff(int argc, char **argv)
 	fflush(stdout);
 	free_all(scripts, n);
 	free(files);
-	return rc;
+	return rc == 0 && unavailable ? EXIT_UNAVAILABLE : rc;
 }
 
 /* ----------------------------------------------------------- shell, info */

@@ -39,6 +39,7 @@ struct run {
 	struct labels *labels;
 	uint64_t seq;
 	unsigned failures;
+	bool unavailable; /* a config line this machine cannot honour stopped the run */
 };
 
 void be_res_init(struct be_res *r)
@@ -515,6 +516,9 @@ static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct
 	case RK_NA:
 		sb_puts(&b, "n/a");
 		break;
+	case RK_UNAVAILABLE:
+		sb_puts(&b, "unavailable");
+		break;
 	case RK_DIED:
 		sb_puts(&b, "process died");
 		break;
@@ -771,6 +775,16 @@ static int run_config(struct run *r, const char *file, const struct line *l)
 		sb_printf(&b, " %s=%" PRIu64, l->cfg[i].key, val);
 		be_res_init(&res);
 		r->cfg.be->config(r->be, l->cfg[i].key, val, &res);
+		if (res.kind == RK_UNAVAILABLE) {
+			fprintf(r->cfg.errs ? r->cfg.errs : stderr,
+				"%s:%d: config %s: the %s back end cannot run this here: %s\n", file,
+				l->lineno, l->cfg[i].key, r->cfg.be->name, sb_str(&res.bytes));
+			r->unavailable = true;
+			be_res_free(&res);
+			sb_free(&b);
+			free(result);
+			return 1;
+		}
 		if (!result || (res.kind != RK_OK && !strcmp(result, "ok"))) {
 			free(result);
 			result = fmt_result(r, NULL, OP_NONE, &res);
@@ -858,6 +872,8 @@ int run_script(const struct run_cfg *cfg, const struct script *s)
 	}
 	if (run_failures(r))
 		rc = 1;
+	if (r->unavailable)
+		rc = RUN_UNAVAILABLE;
 	run_free(r);
 	return rc;
 }

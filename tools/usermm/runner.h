@@ -39,8 +39,11 @@ void run_free(struct run *r);
 
 /*
  * Runs a whole script: returns 0 when every expectation held, 1 when some
- * failed or the back end stopped, 2 when the back end could not start.
+ * failed or the back end stopped, 2 when the back end could not start,
+ * RUN_UNAVAILABLE when a config line asked for what this machine cannot
+ * give (the kernel back end's huge page pools): the run stopped there.
  */
+#define RUN_UNAVAILABLE 3
 int run_script(const struct run_cfg *cfg, const struct script *s);
 
 #endif /* USERMM_TOOL_RUNNER_H */
