@@ -1120,7 +1120,8 @@ static enum outcome try_text(struct fz *f, const char *text, char **tag, struct 
 	}
 	script_free(s);
 	f->tests++;
-	if (r1 == 2 || r2 == 2) {
+	/* A back end that could not start, or a pool this machine cannot give. */
+	if (r1 == 2 || r2 == 2 || r1 == RUN_UNAVAILABLE || r2 == RUN_UNAVAILABLE) {
 		o = BE_ERROR;
 		goto out;
 	}
