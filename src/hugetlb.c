@@ -21,9 +21,10 @@
  *
  * Reservations follow Linux's resv_map (hugetlb_reserve_pages):
  *   - a shared mapping reserves, in its inode's map, the huge pages of its
- *     range not reserved yet; a fault takes the reservation; the inode's
- *     end, or a hole punched (MADV_REMOVE), gives back what was reserved and
- *     never faulted;
+ *     range not reserved yet; a fault takes the reservation; a hole punched
+ *     (MADV_REMOVE) frees pages and drops their indices (an index reserved
+ *     and never faulted stays reserved); the inode's end gives back what
+ *     was reserved and never faulted;
  *   - a private mapping's creator owns a map of the pages it has consumed
  *     (its pieces after a split share it, mremap moves it, fork does not
  *     copy it); a fault of an unconsumed page takes the reservation, the
