@@ -643,6 +643,35 @@ static void k_exec(struct backend *be, struct be_proc *p, struct be_res *res)
 	sb_free(&err);
 }
 
+/*
+ * Waits (up to 2 s) until pid, which is not our child, has finished
+ * exiting: a zombie, or gone. Its descriptors close (the end of file on its
+ * socket) before the files its mappings held are released
+ * (exit_task_work runs the deferred fput after exit_files), and releasing
+ * a hugetlb file is what gives its huge pages back to the pool.
+ */
+static void wait_exited(pid_t pid)
+{
+	char path[64], stat[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 2000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, stat, sizeof(stat) - 1) : -1;
+		const char *paren;
+
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return;
+		stat[n] = '\0';
+		paren = strrchr(stat, ')');
+		if (!paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+			return;
+		usleep(1000);
+	}
+}
+
 static void k_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 {
 	struct drv_req q = {.op = DRV_EXIT};
@@ -653,6 +682,8 @@ static void k_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 		/* End of file comes after the driver's address space is torn down. */
 		while (read(p->fd, buf, sizeof(buf)) > 0 || errno == EINTR)
 			;
+		if (!p->ours)
+			wait_exited(p->pid);
 	}
 	free_proc(p);
 	res->kind = RK_OK;
