@@ -447,15 +447,18 @@ static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum faul
 
 /*
  * The fault proper, with the VMA checked and the file's invalidate_lock
- * held when it has a file. The page table is made here, as the fault will
- * map a page there (a fault that ends in SIGBUS past EOF makes none).
+ * held when it has a file. ptep: addr's slot, when its page table exists;
+ * else the table is made here, as the fault will map a page there (a fault
+ * that ends in SIGBUS past EOF makes none).
  */
-static int fault_locked(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
-			struct um_siginfo *si, bool *major, bool *pmd_none, _Atomic pte_t **ptep_out)
+static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint64_t addr,
+			enum fault_access acc, struct um_siginfo *si, bool *major, bool *pmd_none,
+			_Atomic pte_t **ptep_out)
 {
-	_Atomic pte_t *ptep = pgtable_walk(&mm->pt, addr, true);
 	pte_t pte;
 
+	if (!ptep)
+		ptep = pgtable_walk(&mm->pt, addr, true);
 	if (!ptep)
 		return fault_oom(si, addr);
 	if (ptep_out)
@@ -586,14 +589,14 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		/* Past the shmem object (a grown or offset shared mapping), as shmem_fault. */
 		ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
 	} else if (!ino) {
-		ret = fault_locked(mm, v, addr, acc, si, &major, &pmd_none, ptep_out);
+		ret = fault_locked(mm, v, ptep, addr, acc, si, &major, &pmd_none, ptep_out);
 	} else {
 		/* Size and cache stay put while the page is mapped (truncate waits). */
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
 		if (past_eof(mm, v, addr))
 			ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
 		else
-			ret = fault_locked(mm, v, addr, acc, si, &major, &pmd_none, ptep_out);
+			ret = fault_locked(mm, v, ptep, addr, acc, si, &major, &pmd_none, ptep_out);
 		pthread_rwlock_unlock(&ino->invalidate_lock);
 	}
 	if (major) {

@@ -112,6 +112,20 @@ static void resv_put(struct um_system *sys, struct hugetlb_resv *r)
 	}
 }
 
+/*
+ * The inode's resv_map, made on first need over its whole size (and at
+ * least to index to): NULL when it cannot be. hugetlb_mutex is held.
+ */
+static struct hugetlb_resv *inode_resv(struct um_system *sys, struct inode *ino, uint64_t to)
+{
+	if (!ino->hresv) {
+		uint64_t size = atomic_load(&ino->size) >> ino->hpage_shift;
+
+		ino->hresv = resv_new(sys, 0, size > to ? size : to);
+	}
+	return ino->hresv;
+}
+
 /* Is index in the map (an index outside it is not)? */
 static bool resv_has(const struct hugetlb_resv *r, uint64_t index)
 {
@@ -185,12 +199,7 @@ int hugetlb_mmap_checks(struct um_system *sys, struct inode *ino, struct vma *v,
 	if (vm_flags & VM_MAYSHARE) {
 		/* The inode's map is shared with faults in other mms (after fork). */
 		pthread_mutex_lock(&sys->hugetlb_mutex);
-		if (!ino->hresv) {
-			uint64_t size = atomic_load(&ino->size) >> ino->hpage_shift;
-
-			ino->hresv = resv_new(sys, 0, size > to ? size : to);
-		}
-		err = ino->hresv ? 0 : -ENOMEM;
+		err = inode_resv(sys, ino, to) ? 0 : -ENOMEM;
 		if (!err) {
 			chg = (to - from) - resv_count(ino->hresv, from, to, false);
 			err = acct_reserve(&sys->fp, hs, chg);
@@ -412,9 +421,8 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 		pfn = hugetlb_alloc(fp, hs, reserved);
 		if (pfn == FRAME_NONE)
 			return -ENOSPC;
-		if (!ino->hresv)
-			ino->hresv = resv_new(sys, 0, atomic_load(&ino->size) >> ino->hpage_shift);
-		if (!ino->hresv || pagecache_insert_huge(sys, ino, first, pfn, n)) {
+		if (!inode_resv(sys, ino, index + 1) ||
+		    pagecache_insert_huge(sys, ino, first, pfn, n)) {
 			huge_release(fp, pfn, n, 1);
 			if (reserved)
 				acct_adjust(fp, hs, 1); /* the reservation stays unused */
