@@ -31,8 +31,8 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/test/%,$(wildcard tests/unit/test_*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 
-.PHONY: all lib demo check test deps bench install clean format tidy fuzz fuzz-smoke check-tsan \
-	fuzz-check soak
+.PHONY: all lib demo check test deps build-deps bench install clean format tidy fuzz fuzz-smoke \
+	check-tsan fuzz-check soak
 
 all: lib build/usermm build/usermm-driver $(EXAMPLES)
 
@@ -151,8 +151,16 @@ check-tsan: $(TSAN_TESTS)
 		echo "tsan: $$(basename $$t) clean ($$(tail -n 1 $$t.log | sed 's/^\[ *//; s/ *\]//'))"; \
 	done
 
+# What building needs (libedit-dev for the shell), installed when missing
+# before anything compiles: every object waits for it (order-only, so it
+# rebuilds nothing). make check's deps adds what the tests need.
 deps:
-	@sh tests/deps.sh
+	@sh tests/deps.sh test
+
+build-deps:
+	@sh tests/deps.sh build
+
+$(OBJS) $(PICOBJS) $(SANOBJS) $(TOOL_OBJS) build/usermm-driver $(EXAMPLES): | build-deps
 
 # Random differential scenarios (usermm fuzz): each seed's scenario on sim and
 # on the kernel; a difference is shrunk and saved in tests/diff/found/.
