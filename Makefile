@@ -218,6 +218,7 @@ install: lib build/usermm build/usermm-driver
 	install -m 755 build/usermm-driver $(DESTDIR)$(PREFIX)/lib/usermm/
 	install -m 644 docs/usermm.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' usermm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/usermm.pc
+	@sh tests/ldconfig.sh "$(DESTDIR)" "$(PREFIX)/lib"
 
 format:
 	clang-format -i src/*.c src/*.h include/*.h tools/usermm/*.c tests/unit/*.c bench/*.c examples/*.c

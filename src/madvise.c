@@ -11,7 +11,8 @@
  * out of its shmem object or file, WILLNEED reads file pages into the
  * cache, POPULATE_READ/WRITE fault the range in. COLD, PAGEOUT and
  * COLLAPSE are accepted and change nothing (no reclaim, no huge pages yet);
- * GUARD_INSTALL/REMOVE (Linux 6.13) are not built and answer EINVAL.
+ * GUARD_INSTALL/REMOVE (Linux 6.13) install and remove guard markers in the
+ * page tables (guard.c).
  *
  * The range is walked as madvise_walk_vmas does: unmapped parts are
  * skipped and the call ends with ENOMEM after advising the mapped ones.

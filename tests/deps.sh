@@ -9,6 +9,7 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/histedit.h ] || need="$need libedit-dev"
 if [ "$what" = test ]; then
 	[ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
+	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 	command -v clang-14 >/dev/null 2>&1 || need="$need clang-14"
 	ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 		need="$need libclang-rt-14-dev"

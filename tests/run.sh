@@ -3,7 +3,9 @@
 # (with --usermm PATH) the scenarios:
 #   tests/scenarios/*.ums  run on the sim back end, then on the kernel back end;
 #   tests/diff/*.ums       usermm diff: both back ends must print the same transcript.
-# Each scenario run counts as one test. With --fuzz "SEED COUNT AVOID", then
+# Each scenario run counts as one test. Before the scenarios, tests/tool/*.sh:
+# shell tests of the tool and of make install, each ending with the line
+# "NAME: N passed, M failed". With --fuzz "SEED COUNT AVOID", then
 #   usermm fuzz    COUNT random scenarios from SEED on, on both back ends:
 #                  each that agrees counts as passed, each difference as failed.
 # Ends with the line "N passed, M failed".
@@ -120,8 +122,37 @@ fuzz_group() {
 	failed=$((failed + d))
 }
 
+# tool_group SCRIPT...: shell tests of the tool and the build (tests/tool/*.sh),
+# each ending with the line "NAME: N passed, M failed".
+tool_group() {
+	for s in "$@"; do
+		[ -f "$s" ] || continue
+		out=$(sh "$s" 2>&1)
+		rc=$?
+		sum=$(printf '%s\n' "$out" | sed -n 's/^.*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' |
+			tail -n 1)
+		gp=${sum% *}
+		gf=${sum#* }
+		if [ -z "$sum" ]; then
+			gp=0
+			gf=1
+		fi
+		if [ "$rc" != 0 ] && [ "$gf" = 0 ]; then
+			gf=1
+		fi
+		if [ "$gf" != 0 ]; then
+			printf '%s:\n%s\n' "$s" "$out"
+			failed_names="$failed_names $(basename "$s")"
+		fi
+		printf '%-32s %4d passed, %d failed\n' "$(basename "$s")" "$gp" "$gf"
+		passed=$((passed + gp))
+		failed=$((failed + gf))
+	done
+}
+
 if [ -n "$usermm" ]; then
 	dir=$(dirname "$0")
+	tool_group "$dir"/tool/*.sh
 	scenario_group "scenarios (sim)" sim "$dir"/scenarios/*.ums
 	scenario_group "scenarios (kernel)" kernel "$dir"/scenarios/*.ums
 	scenario_group "diff scenarios" diff "$dir"/diff/*.ums
