@@ -1,187 +1,31 @@
 /*
- * access.c: the software MMU: per-thread TLBs, loads, stores, copies.
+ * access.c: the software MMU: loads, stores and copies through the
+ * thread's TLB (tlb.c).
  *
- * Each thread has its own TLB (thread-local, as each CPU has its own),
- * holding one mm's translations at a time. An entry caches a page's host
- * address with separate read and write tags, as QEMU's softmmu does. The
- * hit path takes no lock: it compares the TLB's generation with the mm's
- * tlb_gen, which every change that takes rights away from a PTE bumps
- * (mm_tlb_flush: the shootdown); a thread that sees a new generation drops
- * its whole TLB. A load re-reads the generation after reading the data and
- * retries on the slow path when it moved, so it never returns bytes of a
- * frame that was unmapped before the load completed.
- *
- * Stores cannot be undone, so a thread marks itself busy while a store is
- * in flight, and a shootdown that takes rights away (mm_tlb_sync: munmap,
- * mprotect, fork) waits, after bumping the generation, for every other
- * thread using the mm to be outside a store. The hit path pays for this
- * with two plain thread-local stores and no fence: the shootdown side
- * issues membarrier(2), which makes every thread of the host process pass
- * a full barrier, as userspace RCU does. Frames unmapped by munmap are
- * released only after that wait (mmu_gather), so no store ever lands in a
- * frame that was freed and handed to someone else.
+ * The hit path takes no lock: it compares the TLB's generation with the
+ * mm's tlb_gen, which every change that takes rights away from a PTE bumps;
+ * a thread that sees a new generation drops its whole TLB. A load re-reads
+ * the generation after reading the data and retries on the slow path when
+ * it moved, so it never returns bytes of a frame that was unmapped before
+ * the load completed. A store marks the thread busy while it is in flight
+ * (store_begin/store_end), so that a shootdown (mm_tlb_sync) can wait for
+ * it: stores cannot be undone.
  *
  * The slow path takes the mm lock shared, walks the page table, calls the
  * fault handler when the PTE does not allow the access, and refills.
  */
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "internal.h"
 
+/* This thread's TLB: here, beside the hit path that reads it inline. */
 static _Thread_local struct tlb tls_tlb;
 
-/*
- * The registry of thread TLBs: process-wide, as the threads are. It is the
- * one piece of mutable global state in the library besides the generation
- * counter, because a thread's TLB outlives any one system.
- */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tlb *registry;
-static _Atomic int registry_count;
-static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
-static pthread_key_t registry_key;
-static int membarrier_cmd;
-
-static void tlb_unregister(void *arg)
+struct tlb *tlb_this(void)
 {
-	struct tlb *t = arg;
-
-	pthread_mutex_lock(&registry_lock);
-	if (t->reg_prev)
-		t->reg_prev->reg_next = t->reg_next;
-	else
-		registry = t->reg_next;
-	if (t->reg_next)
-		t->reg_next->reg_prev = t->reg_prev;
-	t->registered = false;
-	atomic_fetch_sub(&registry_count, 1);
-	pthread_mutex_unlock(&registry_lock);
-}
-
-static void registry_init(void)
-{
-	pthread_key_create(&registry_key, tlb_unregister);
-	/* Prefer the cheap private barrier; fall back to the global one. */
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-		membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
-	else
-		membarrier_cmd = MEMBARRIER_CMD_GLOBAL;
-}
-
-static void tlb_register(struct tlb *t)
-{
-	pthread_once(&registry_once, registry_init);
-	pthread_mutex_lock(&registry_lock);
-	t->reg_prev = NULL;
-	t->reg_next = registry;
-	if (registry)
-		registry->reg_prev = t;
-	registry = t;
-	t->registered = true;
-	atomic_fetch_add(&registry_count, 1);
-	pthread_mutex_unlock(&registry_lock);
-	pthread_setspecific(registry_key, t);
-}
-
-static void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
-{
-	for (uint32_t i = 0; i < TLB_SIZE; i++) {
-		t->h.e[i].va_read = TLB_INVALID;
-		t->h.e[i].va_write = TLB_INVALID;
-	}
-	if (!t->registered)
-		tlb_register(t);
-	atomic_store_explicit(&t->mm, mm, memory_order_relaxed);
-	t->h.gen = gen;
-	t->h.shift = mm->sys->page_shift;
-	t->h.page_mask = mm->sys->page_mask;
-}
-
-void mm_tlb_sync(struct mm *mm)
-{
-	struct tlb *self = &tls_tlb, *t;
-	bool others = false;
-
-	mm_tlb_flush(mm);
-	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
-		return;
-	pthread_mutex_lock(&registry_lock);
-	for (t = registry; t && !others; t = t->reg_next)
-		others = t != self && atomic_load_explicit(&t->mm, memory_order_relaxed) == mm;
-	if (others) {
-		/* Every thread passes a full barrier: its busy flag is now visible. */
-		syscall(SYS_membarrier, membarrier_cmd, 0, 0);
-		for (t = registry; t; t = t->reg_next) {
-			if (t == self || atomic_load_explicit(&t->mm, memory_order_relaxed) != mm)
-				continue;
-			while (__atomic_load_n(&t->h.busy, __ATOMIC_ACQUIRE))
-				sched_yield();
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
-
-/* Does another thread's TLB hold mm? (Single-threaded use answers without a lock.) */
-static bool tlb_others(const struct mm *mm)
-{
-	struct tlb *self = &tls_tlb, *t;
-	bool others = false;
-
-	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
-		return false;
-	pthread_mutex_lock(&registry_lock);
-	for (t = registry; t && !others; t = t->reg_next)
-		others = t != self && atomic_load_explicit(&t->mm, memory_order_relaxed) == mm;
-	pthread_mutex_unlock(&registry_lock);
-	return others;
-}
-
-void mm_tlb_flush_page(struct mm *mm, uint64_t va)
-{
-	struct tlb *t = &tls_tlb;
-
-	if (tlb_others(mm)) {
-		mm_tlb_flush(mm);
-		return;
-	}
-	if (t->mm == mm) {
-		struct tlb_entry *e = &t->h.e[(va >> t->h.shift) & (TLB_SIZE - 1)];
-
-		e->va_read = TLB_INVALID;
-		e->va_write = TLB_INVALID;
-	}
-}
-
-void tlb_gather_init(struct mmu_gather *g, struct mm *mm)
-{
-	g->mm = mm;
-	g->n = 0;
-}
-
-static void gather_release(struct mmu_gather *g)
-{
-	mm_tlb_sync(g->mm);
-	for (uint32_t i = 0; i < g->n; i++)
-		frame_put(&g->mm->sys->fp, g->pfn[i]);
-	g->n = 0;
-}
-
-void tlb_gather_add(struct mmu_gather *g, uint32_t pfn)
-{
-	if (g->n == MMU_GATHER_MAX)
-		gather_release(g);
-	g->pfn[g->n++] = pfn;
-}
-
-void tlb_gather_finish(struct mmu_gather *g)
-{
-	gather_release(g);
+	return &tls_tlb;
 }
 
 /* A store is in flight: a shootdown must wait for it. */
@@ -701,11 +545,6 @@ int um_translate(struct um_proc *p, uint64_t addr, int write, void **host, struc
 		return err;
 	*host = h;
 	return 0;
-}
-
-struct um_tlb *um_tlb_self(void)
-{
-	return &tls_tlb.h;
 }
 
 const uint64_t *um_tlb_gen(const struct um_proc *p)

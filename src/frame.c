@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -74,9 +73,10 @@ static int hstate_init(struct frame_pool *fp, struct hstate *hs, uint32_t order,
 	if (order >= 32 || (uint64_t)nr > (top >> order) || top - ((uint64_t)nr << order) < 2)
 		return -EINVAL;
 	hs->base = (uint32_t)(top - ((uint64_t)nr << order));
-	hs->free_stack = calloc(nr, sizeof(*hs->free_stack));
-	hs->live = calloc(nr, sizeof(*hs->live));
-	hs->restore = calloc(nr, 1);
+	/* No system yet to count against: the injector is armed only later. */
+	hs->free_stack = um_calloc(NULL, nr, sizeof(*hs->free_stack));
+	hs->live = um_calloc(NULL, nr, sizeof(*hs->live));
+	hs->restore = um_calloc(NULL, nr, 1);
 	if (!hs->free_stack || !hs->live || !hs->restore)
 		return -ENOMEM;
 	hs->nr = nr;
@@ -98,9 +98,9 @@ static int hstate_init(struct frame_pool *fp, struct hstate *hs, uint32_t order,
 
 static void hstate_destroy(struct hstate *hs)
 {
-	free(hs->free_stack);
-	free(hs->live);
-	free(hs->restore);
+	um_free(NULL, hs->free_stack);
+	um_free(NULL, hs->live);
+	um_free(NULL, hs->restore);
 }
 
 int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
@@ -117,22 +117,16 @@ int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
 	fp->limit = n;
 	fp->reserve_bytes = (size_t)n << page_shift;
 	fp->desc_bytes = (size_t)n * sizeof(struct frame);
-	fp->base = mmap(NULL, fp->reserve_bytes, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (fp->base == MAP_FAILED)
+	/* Transparent huge pages: first use of frame memory costs about a memset. */
+	fp->base = host_reserve(fp->reserve_bytes, true);
+	if (!fp->base)
 		return -ENOMEM;
-	fp->frames = mmap(NULL, fp->desc_bytes, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (fp->frames == MAP_FAILED) {
-		munmap(fp->base, fp->reserve_bytes);
+	fp->frames = host_reserve(fp->desc_bytes, false);
+	if (!fp->frames) {
+		host_release(fp->base, fp->reserve_bytes);
+		fp->base = NULL;
 		return -ENOMEM;
 	}
-	/*
-	 * Transparent huge pages make the host fault in 2 MiB at a time, so
-	 * first use of frame memory costs about a memset rather than a host
-	 * page fault per frame. Advice only: ignore failure.
-	 */
-	madvise(fp->base, fp->reserve_bytes, MADV_HUGEPAGE);
 	atomic_init(&fp->free_top, FRAME_NONE);
 	/* The zero frame. */
 	atomic_store(&fp->frames[ZERO_PFN].flags, PG_RESERVED | PG_UPTODATE);
@@ -160,10 +154,10 @@ void frame_pool_destroy(struct frame_pool *fp)
 		hstate_destroy(&fp->hs[HSTATE_PUD]);
 		pthread_mutex_destroy(&fp->hlock);
 	}
-	if (fp->base && fp->base != MAP_FAILED)
-		munmap(fp->base, fp->reserve_bytes);
-	if (fp->frames && fp->frames != MAP_FAILED)
-		munmap(fp->frames, fp->desc_bytes);
+	if (fp->base)
+		host_release(fp->base, fp->reserve_bytes);
+	if (fp->frames)
+		host_release(fp->frames, fp->desc_bytes);
 	memset(fp, 0, sizeof(*fp));
 }
 

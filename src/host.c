@@ -1,5 +1,6 @@
 /*
- * host.c: the only file that calls host file I/O.
+ * host.c: the only file that calls the host kernel: file I/O, the
+ * reservation of physical memory, and the barrier of TLB shootdowns.
  *
  * Everything usermm does to real files goes through these functions, so
  * that tests can make the n-th call fail (EIO, ENOSPC, a short read) and
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -291,4 +294,35 @@ void host_sandbox_close(struct um_system *sys)
 	free(sys->sandbox_path);
 	sys->sandbox_fd = -1;
 	sys->sandbox_path = NULL;
+}
+
+void *host_reserve(size_t bytes, bool huge)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Advice only: a host without THP still works, page by page. */
+	if (huge)
+		madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+void host_release(void *p, size_t bytes)
+{
+	munmap(p, bytes);
+}
+
+int host_membarrier_register(void)
+{
+	/* Prefer the cheap private barrier; fall back to the global one. */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+	return MEMBARRIER_CMD_GLOBAL;
+}
+
+void host_membarrier(int cmd)
+{
+	syscall(SYS_membarrier, cmd, 0, 0);
 }

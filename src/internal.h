@@ -500,6 +500,12 @@ UM_INTERNAL void host_close(int fd);
 UM_INTERNAL int host_fd_path(int fd, char *buf, size_t n);
 UM_INTERNAL int host_sandbox_open(struct um_system *sys, const char *dir);
 UM_INTERNAL void host_sandbox_close(struct um_system *sys);
+/* bytes of zeroed host memory reserved, not committed (MAP_NORESERVE), or NULL; huge: ask for THP. */
+UM_INTERNAL void *host_reserve(size_t bytes, bool huge);
+UM_INTERNAL void host_release(void *p, size_t bytes);
+/* The membarrier(2) command that makes every thread of this process pass a full barrier. */
+UM_INTERNAL int host_membarrier_register(void);
+UM_INTERNAL void host_membarrier(int cmd);
 
 /* pagecache.c */
 UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
@@ -763,7 +769,7 @@ static inline void mm_tlb_flush(struct mm *mm)
 	atomic_store_explicit(&mm->tlb_gen, um_gen_next(), memory_order_release);
 }
 
-/* access.c */
+/* tlb.c */
 /*
  * The full shootdown: mm_tlb_flush, then waits until no other thread can
  * still be storing through an entry of mm it read before the flush. Call
@@ -776,6 +782,10 @@ UM_INTERNAL void mm_tlb_sync(struct mm *mm);
  * no other thread's TLB holds mm, else every TLB of mm (mm_tlb_flush).
  */
 UM_INTERNAL void mm_tlb_flush_page(struct mm *mm, uint64_t va);
+/* This thread's TLB (access.c, whose hit path reads it inline). */
+UM_INTERNAL struct tlb *tlb_this(void);
+/* Empties t and points it at mm's generation gen; registers it on first use. */
+UM_INTERNAL void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen);
 UM_INTERNAL void tlb_gather_init(struct mmu_gather *g, struct mm *mm);
 /* Queues a frame whose PTE was cleared; its reference is dropped after a sync. */
 UM_INTERNAL void tlb_gather_add(struct mmu_gather *g, uint32_t pfn);

@@ -16,13 +16,6 @@
 
 #define DEFAULT_PHYS (1ULL << 30)
 
-static _Atomic uint64_t gen_counter = 1;
-
-uint64_t um_gen_next(void)
-{
-	return atomic_fetch_add_explicit(&gen_counter, 1, memory_order_relaxed) + 1;
-}
-
 void um_config_init(struct um_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
