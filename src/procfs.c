@@ -240,7 +240,13 @@ static void proc_read_unlock(struct um_proc *p)
 
 /* ------------------------------------------------------------------ maps */
 
-int64_t um_proc_maps(struct um_proc *p, char *buf, size_t size)
+/*
+ * The one walk of maps and smaps (seq_file's show_map / show_smap): show
+ * renders each VMA, in address order, under the mm lock held shared.
+ */
+typedef void vma_show_fn(struct wr *w, struct um_proc *p, const struct vma *v);
+
+static int64_t proc_show_vmas(struct um_proc *p, char *buf, size_t size, vma_show_fn *show)
 {
 	const struct vma *v;
 	struct wr w;
@@ -253,9 +259,19 @@ int64_t um_proc_maps(struct um_proc *p, char *buf, size_t size)
 		return err;
 	wr_init(&w, buf, size);
 	for (v = p->mm->vmas.first; v; v = v->next)
-		show_map_vma(&w, p->sys, v);
+		show(&w, p, v);
 	proc_read_unlock(p);
 	return wr_finish(&w);
+}
+
+static void show_map(struct wr *w, struct um_proc *p, const struct vma *v)
+{
+	show_map_vma(w, p->sys, v);
+}
+
+int64_t um_proc_maps(struct um_proc *p, char *buf, size_t size)
+{
+	return proc_show_vmas(p, buf, size, show_map);
 }
 
 /* ----------------------------------------------------------------- smaps */
@@ -479,22 +495,14 @@ static void show_smap(struct wr *w, struct mm *mm, const struct vma *v)
 	show_smap_vma_flags(w, v->vm_flags);
 }
 
+static void show_smaps(struct wr *w, struct um_proc *p, const struct vma *v)
+{
+	show_smap(w, p->mm, v);
+}
+
 int64_t um_proc_smaps(struct um_proc *p, char *buf, size_t size)
 {
-	const struct vma *v;
-	struct wr w;
-	int err;
-
-	if (!buf && size)
-		return -EFAULT;
-	err = proc_read_lock(p);
-	if (err)
-		return err;
-	wr_init(&w, buf, size);
-	for (v = p->mm->vmas.first; v; v = v->next)
-		show_smap(&w, p->mm, v);
-	proc_read_unlock(p);
-	return wr_finish(&w);
+	return proc_show_vmas(p, buf, size, show_smaps);
 }
 
 /* ---------------------------------------------------------------- status */
