@@ -22,20 +22,21 @@
 
 #include "internal.h"
 
-static int fault_signal(struct um_siginfo *si, int signo, int code, uint64_t addr)
+/* The fault fails with signal signo, code, at the faulting address. */
+static int fault_signal(struct vm_fault *vmf, int signo, int code)
 {
-	if (si) {
-		si->signo = signo;
-		si->code = code;
-		si->addr = addr;
+	if (vmf->si) {
+		vmf->si->signo = signo;
+		vmf->si->code = code;
+		vmf->si->addr = vmf->address;
 	}
 	return -EFAULT;
 }
 
 /* Out of memory inside a fault: Linux's OOM killer would end the process. */
-static int fault_oom(struct um_siginfo *si, uint64_t addr)
+static int fault_oom(struct vm_fault *vmf)
 {
-	return fault_signal(si, UM_SIGKILL, 0, addr);
+	return fault_signal(vmf, UM_SIGKILL, 0);
 }
 
 bool vma_access_ok(const struct vma *v, enum fault_access acc)
@@ -96,23 +97,24 @@ static inline bool pte_install(_Atomic pte_t *ptep, pte_t old, pte_t new)
 						       memory_order_relaxed);
 }
 
-static int do_anonymous_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep,
-			     enum fault_access acc, uint64_t addr, struct um_siginfo *si)
+static int do_anonymous_page(struct vm_fault *vmf)
 {
+	struct mm *mm = vmf->mm;
+	_Atomic pte_t *ptep = vmf->pte;
 	uint32_t pfn;
 	pte_t pte;
 
-	if (acc == FAULT_READ) {
+	if (vmf->acc == FAULT_READ) {
 		/* Reads of untouched private memory map the shared zero frame. */
 		pte = pfn_pte(ZERO_PFN, PTE_BASE | PTE_SPECIAL);
 		pte_install(ptep, 0, pte);
 		return 0;
 	}
-	if (anon_vma_prepare_shared(mm, v))
-		return fault_oom(si, addr);
+	if (anon_vma_prepare_shared(mm, vmf->vma))
+		return fault_oom(vmf);
 	pfn = anon_frame_new(mm, NULL);
 	if (pfn == FRAME_NONE)
-		return fault_oom(si, addr);
+		return fault_oom(vmf);
 	pte = pfn_pte(pfn, PTE_BASE | PTE_WRITE | PTE_DIRTY);
 	if (!pte_install(ptep, 0, pte)) {
 		anon_frame_drop(mm, pfn);
@@ -129,26 +131,22 @@ static inline uint64_t linear_index(const struct mm *mm, const struct vma *v, ui
 }
 
 /*
- * The cache frame for a file fault, or FRAME_NONE with the fault reported
- * in *ret. tried: the retry after a major fault (FAULT_FLAG_TRIED).
+ * The cache frame for a file fault (->fault), or FRAME_NONE with the fault
+ * reported in *ret; vmf->major says whether it was read from the file.
  */
-static uint32_t fault_page(struct mm *mm, const struct vma *v, struct inode *ino, uint64_t index,
-			   uint64_t addr, bool tried, struct um_siginfo *si, bool *major, int *ret)
+static uint32_t fault_page(struct vm_fault *vmf, int *ret)
 {
+	struct vma *v = vmf->vma;
 	int err;
 	uint32_t pfn;
 
-	if (ino->type == INODE_REG && v->vm_filp)
-		pfn = pagecache_fault(mm->sys, ino, &v->vm_filp->f_ra, v->vm_flags, index,
-				      v->vm_pgoff,
-				      v->vm_pgoff + ((v->vm_end - v->vm_start) >> mm->sys->page_shift),
-				      tried, major, &err);
+	if (v->vm_file->type == INODE_REG && v->vm_filp)
+		pfn = pagecache_fault(vmf, &err);
 	else
-		pfn = pagecache_get(mm->sys, ino, index, major, &err);
+		pfn = pagecache_get(vmf->mm->sys, v->vm_file, vmf->pgoff, &vmf->major, &err);
 	if (pfn == FRAME_NONE)
 		/* A read error is SIGBUS, as filemap_fault answers VM_FAULT_SIGBUS. */
-		*ret = err == -ENOMEM ? fault_oom(si, addr)
-				      : fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+		*ret = err == -ENOMEM ? fault_oom(vmf) : fault_signal(vmf, UM_SIGBUS, UM_BUS_ADRERR);
 	return pfn;
 }
 
@@ -214,19 +212,22 @@ static void whole_folio(const struct mm *mm, const struct vma *v, uint32_t pfn, 
  * do_fault_around: before a read fault on a file page, map the pages of
  * the surrounding 64 KiB (aligned in the address space, clamped to the
  * VMA, the page table and the end of the file) that are already cached,
- * read-only, as filemap_map_pages does. *pmd_none: this fault found no
- * page table there (Linux's pmd_none; cleared once one is installed).
- * Returns true when the faulting page itself got mapped.
+ * read-only, as filemap_map_pages does. vmf->pmd_none: this fault found
+ * no page table there (cleared once one is installed). Returns true when
+ * the faulting page itself got mapped.
  */
-static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *pmd_none)
+static bool do_fault_around(struct vm_fault *vmf)
 {
+	struct mm *mm = vmf->mm;
+	struct vma *v = vmf->vma;
 	struct um_system *sys = mm->sys;
 	struct inode *ino = v->vm_file;
+	uint64_t addr = vmf->address;
 	uint64_t nr = FAULT_AROUND_BYTES >> sys->page_shift, ptes = sys->page_size / 8;
 	uint64_t pte_off = (addr >> sys->page_shift) & (ptes - 1);
 	uint64_t vma_off = (addr - v->vm_start) >> sys->page_shift;
 	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
-	uint64_t from, to, eof, pgoff = linear_index(mm, v, addr);
+	uint64_t from, to, eof, pgoff = vmf->pgoff;
 	_Atomic pte_t *base;
 	uint32_t found = 0;
 	bool mapped_self = false;
@@ -247,7 +248,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
 		to = pte_off + vma_pages - vma_off;
 	eof = (inode_size(ino) + sys->page_mask) >> sys->page_shift;
 	pthread_mutex_lock(&ino->lock);
-	if (*pmd_none) {
+	if (vmf->pmd_none) {
 		uint64_t i;
 		uint32_t pfn = FRAME_NONE;
 
@@ -261,7 +262,7 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
 			pthread_mutex_unlock(&ino->lock);
 			return false;
 		}
-		*pmd_none = false;
+		vmf->pmd_none = false;
 	}
 	base = pgtable_walk(&mm->pt, addr, true);
 	if (!base) {
@@ -315,31 +316,36 @@ static bool do_fault_around(struct mm *mm, struct vma *v, uint64_t addr, bool *p
  * read even when shared and writable, so the first write faults and
  * dirties the page (writenotify); shmem pages are mapped writable at once.
  */
-static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum fault_access acc,
-			 uint64_t addr, struct um_siginfo *si, bool *major, bool *pmd_none)
+static int do_file_fault(struct vm_fault *vmf)
 {
+	struct mm *mm = vmf->mm;
+	struct vma *v = vmf->vma;
 	struct frame_pool *fp = &mm->sys->fp;
 	struct inode *ino = v->vm_file;
+	_Atomic pte_t *ptep = vmf->pte;
+	enum fault_access acc = vmf->acc;
 	bool shared = v->vm_flags & VM_SHARED;
 	uint32_t pfn, copy;
 	pte_t pte;
 	int ret = 0;
 
-	if (acc == FAULT_READ && do_fault_around(mm, v, addr, pmd_none))
+	if (acc == FAULT_READ && do_fault_around(vmf))
 		return 0;
-	pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, false, si, major, &ret);
+	pfn = fault_page(vmf, &ret);
 	if (pfn == FRAME_NONE)
 		return ret;
-	if (acc == FAULT_READ && *major) {
+	if (acc == FAULT_READ && vmf->major) {
 		/*
-		 * Linux drops the mmap lock for the read and retries the fault,
-		 * and the retry maps the whole fault-around window, now cached.
+		 * Linux drops the mmap lock for the read and retries the fault
+		 * (FAULT_FLAG_TRIED), and the retry maps the whole fault-around
+		 * window, now cached.
 		 */
 		frame_put(fp, pfn);
-		if (do_fault_around(mm, v, addr, pmd_none))
+		if (do_fault_around(vmf))
 			return 0;
-		pfn = fault_page(mm, v, ino, linear_index(mm, v, addr), addr, true, si, major, &ret);
-		*major = true;
+		vmf->tried = true;
+		pfn = fault_page(vmf, &ret);
+		vmf->major = true;
 		if (pfn == FRAME_NONE)
 			return ret;
 	}
@@ -355,12 +361,12 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 	/* A private write: a copy of the file page (do_cow_fault). */
 	if (anon_vma_prepare_shared(mm, v)) {
 		frame_put(fp, pfn);
-		return fault_oom(si, addr);
+		return fault_oom(vmf);
 	}
 	copy = anon_frame_new(mm, pfn_host(fp, pfn));
 	frame_put(fp, pfn);
 	if (copy == FRAME_NONE)
-		return fault_oom(si, addr);
+		return fault_oom(vmf);
 	pte = pfn_pte(copy, PTE_BASE | PTE_WRITE | PTE_DIRTY);
 	if (!pte_install(ptep, 0, pte)) {
 		anon_frame_drop(mm, copy);
@@ -372,9 +378,12 @@ static int do_file_fault(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, enum
 }
 
 /* A write to a present, read-only PTE in a writable VMA. */
-static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t old, uint64_t addr,
-		      struct um_siginfo *si)
+static int do_wp_page(struct vm_fault *vmf)
 {
+	struct mm *mm = vmf->mm;
+	struct vma *v = vmf->vma;
+	_Atomic pte_t *ptep = vmf->pte;
+	pte_t old = vmf->orig_pte;
 	struct frame_pool *fp = &mm->sys->fp;
 	uint32_t pfn = pte_pfn(old), copy;
 	struct frame *f = pfn_frame(fp, pfn);
@@ -396,16 +405,16 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 		return 0;
 	}
 	if (anon_vma_prepare_shared(mm, v))
-		return fault_oom(si, addr);
+		return fault_oom(vmf);
 	copy = anon_frame_new(mm, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
 	if (copy == FRAME_NONE)
-		return fault_oom(si, addr);
+		return fault_oom(vmf);
 	if (!pte_install(ptep, old, pfn_pte(copy, PTE_BASE | PTE_WRITE | PTE_DIRTY))) {
 		anon_frame_drop(mm, copy);
 		return 0;
 	}
 	/* Other threads may hold the old frame in their TLBs. */
-	mm_tlb_flush_page(mm, addr);
+	mm_tlb_flush_page(mm, vmf->address);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	if (old & PTE_SPECIAL)
 		return 0;
@@ -417,12 +426,12 @@ static int do_wp_page(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, pte_t o
 	return 0;
 }
 
-/* Is addr's page of v's file or shmem object wholly past its end? */
-static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
+/* Is the faulting page of the file or shmem object wholly past its end? */
+static bool past_eof(const struct vm_fault *vmf)
 {
-	uint64_t eof = (inode_size(v->vm_file) + mm->sys->page_mask) >> mm->sys->page_shift;
+	const struct um_system *sys = vmf->mm->sys;
 
-	return linear_index(mm, v, addr) >= eof;
+	return vmf->pgoff >= (inode_size(vmf->vma->vm_file) + sys->page_mask) >> sys->page_shift;
 }
 
 /*
@@ -431,52 +440,49 @@ static bool past_eof(const struct mm *mm, const struct vma *v, uint64_t addr)
  * around first (fault-around stops at EOF, so never the page itself); a
  * private write through do_cow_fault, which makes the anon_vma first.
  */
-static int fault_past_eof(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc,
-			  struct um_siginfo *si, bool *pmd_none)
+static int fault_past_eof(struct vm_fault *vmf)
 {
-	if (acc == FAULT_READ)
-		do_fault_around(mm, v, addr, pmd_none);
+	if (vmf->acc == FAULT_READ)
+		do_fault_around(vmf);
 	/*
 	 * A private write goes through do_cow_fault, which prepares the
 	 * anon_vma before ->fault answers: it stays (fork copies the PTEs).
 	 */
-	else if (!(v->vm_flags & VM_SHARED) && anon_vma_prepare_shared(mm, v))
-		return fault_oom(si, addr);
-	return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+	else if (!(vmf->vma->vm_flags & VM_SHARED) && anon_vma_prepare_shared(vmf->mm, vmf->vma))
+		return fault_oom(vmf);
+	return fault_signal(vmf, UM_SIGBUS, UM_BUS_ADRERR);
 }
 
 /*
- * The fault proper, with the VMA checked and the file's invalidate_lock
- * held when it has a file. ptep: addr's slot, when its page table exists;
- * else the table is made here, as the fault will map a page there (a fault
- * that ends in SIGBUS past EOF makes none).
+ * The fault proper (handle_pte_fault), with the VMA checked and the file's
+ * invalidate_lock held when it has a file. vmf->pte: the address's slot,
+ * when its page table exists; else the table is made here, as the fault
+ * will map a page there (a fault that ends in SIGBUS past EOF makes none).
  */
-static int fault_locked(struct mm *mm, struct vma *v, _Atomic pte_t *ptep, uint64_t addr,
-			enum fault_access acc, struct um_siginfo *si, bool *major, bool *pmd_none,
-			_Atomic pte_t **ptep_out)
+static int fault_locked(struct vm_fault *vmf)
 {
+	struct vma *v = vmf->vma;
 	pte_t pte;
 
-	if (!ptep)
-		ptep = pgtable_walk(&mm->pt, addr, true);
-	if (!ptep)
-		return fault_oom(si, addr);
-	if (ptep_out)
-		*ptep_out = ptep;
-	pte = atomic_load_explicit(ptep, memory_order_acquire);
+	if (!vmf->pte)
+		vmf->pte = pgtable_walk(&vmf->mm->pt, vmf->address, true);
+	if (!vmf->pte)
+		return fault_oom(vmf);
+	pte = atomic_load_explicit(vmf->pte, memory_order_acquire);
+	vmf->orig_pte = pte;
 	if (!(pte & PTE_PRESENT)) {
 		if (!v->vm_file || v->vm_file->type == INODE_ZERO)
-			return do_anonymous_page(mm, v, ptep, acc, addr, si);
-		return do_file_fault(mm, v, ptep, acc, addr, si, major, pmd_none);
+			return do_anonymous_page(vmf);
+		return do_file_fault(vmf);
 	}
 	if (!(pte & PTE_USER)) {
 		/* The VMA allows access again (mprotect): so does the PTE. */
-		if (!pte_install(ptep, pte, pte | PTE_USER))
+		if (!pte_install(vmf->pte, pte, pte | PTE_USER))
 			return 0;
-		pte |= PTE_USER;
+		vmf->orig_pte = pte | PTE_USER;
 	}
-	if (acc == FAULT_WRITE && !(pte & PTE_WRITE))
-		return do_wp_page(mm, v, ptep, pte, addr, si);
+	if (vmf->acc == FAULT_WRITE && !(vmf->orig_pte & PTE_WRITE))
+		return do_wp_page(vmf);
 	return 0;
 }
 
@@ -545,61 +551,64 @@ int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct 
 int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 			struct um_siginfo *si, _Atomic pte_t **ptep_out)
 {
-	struct vma *v = vma_lookup(&mm->vmas, addr);
+	struct vm_fault vmf = {
+		.mm = mm,
+		.vma = vma_lookup(&mm->vmas, addr),
+		.address = addr,
+		.acc = acc,
+		.si = si,
+	};
+	struct vma *v = vmf.vma;
 	struct inode *ino;
-	_Atomic pte_t *ptep;
-	bool major = false, pmd_none;
 	int ret;
 
 	if (!v) {
 		struct vma *above = vma_find(&mm->vmas, addr);
 
+		fault_signal(&vmf, UM_SIGSEGV, UM_SEGV_MAPERR);
 		/* Below a MAP_GROWSDOWN VMA: the caller may expand it (write lock). */
-		if (above && (above->vm_flags & VM_GROWSDOWN)) {
-			fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
-			return -EAGAIN;
-		}
-		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
+		return above && (above->vm_flags & VM_GROWSDOWN) ? -EAGAIN : -EFAULT;
 	}
 	if (!vma_access_ok(v, acc))
-		return fault_signal(si, UM_SIGSEGV, UM_SEGV_ACCERR, addr);
+		return fault_signal(&vmf, UM_SIGSEGV, UM_SEGV_ACCERR);
+	vmf.pgoff = linear_index(mm, v, addr);
 	if (v->vm_flags & VM_HUGETLB) {
 		atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
-		ret = hugetlb_fault(mm, v, addr, acc);
+		ret = hugetlb_fault(&vmf);
 		/* No huge page to give: SIGBUS (VM_FAULT_SIGBUS from -ENOSPC). */
 		if (ret == -ENOSPC)
-			return fault_signal(si, UM_SIGBUS, UM_BUS_ADRERR, addr);
+			return fault_signal(&vmf, UM_SIGBUS, UM_BUS_ADRERR);
 		if (ret)
-			return fault_oom(si, addr);
+			return fault_oom(&vmf);
 		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
 		if (ptep_out)
 			*ptep_out = pgtable_walk(&mm->pt, addr, false);
 		return 0;
 	}
-	ptep = pgtable_walk(&mm->pt, addr, false);
-	pmd_none = !ptep && !vdso_table(mm, addr);
-	if (ptep_out)
-		*ptep_out = ptep;
+	vmf.pte = pgtable_walk(&mm->pt, addr, false);
+	vmf.pmd_none = !vmf.pte && !vdso_table(mm, addr);
 	/* A guard region: as if nothing were mapped there (see guard.c). */
-	if (ptep && atomic_load_explicit(ptep, memory_order_relaxed) == PTE_GUARD)
-		return fault_signal(si, UM_SIGSEGV, UM_SEGV_MAPERR, addr);
+	if (vmf.pte && atomic_load_explicit(vmf.pte, memory_order_relaxed) == PTE_GUARD) {
+		if (ptep_out)
+			*ptep_out = vmf.pte;
+		return fault_signal(&vmf, UM_SIGSEGV, UM_SEGV_MAPERR);
+	}
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
 	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
-	if (v->vm_file && v->vm_file->type == INODE_SHMEM && past_eof(mm, v, addr)) {
+	if (v->vm_file && v->vm_file->type == INODE_SHMEM && past_eof(&vmf)) {
 		/* Past the shmem object (a grown or offset shared mapping), as shmem_fault. */
-		ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
+		ret = fault_past_eof(&vmf);
 	} else if (!ino) {
-		ret = fault_locked(mm, v, ptep, addr, acc, si, &major, &pmd_none, ptep_out);
+		ret = fault_locked(&vmf);
 	} else {
 		/* Size and cache stay put while the page is mapped (truncate waits). */
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
-		if (past_eof(mm, v, addr))
-			ret = fault_past_eof(mm, v, addr, acc, si, &pmd_none);
-		else
-			ret = fault_locked(mm, v, ptep, addr, acc, si, &major, &pmd_none, ptep_out);
+		ret = past_eof(&vmf) ? fault_past_eof(&vmf) : fault_locked(&vmf);
 		pthread_rwlock_unlock(&ino->invalidate_lock);
 	}
-	if (major) {
+	if (ptep_out)
+		*ptep_out = vmf.pte;
+	if (vmf.major) {
 		atomic_fetch_add_explicit(&mm->maj_flt, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&mm->sys->pgmajfault, 1, memory_order_relaxed);
 	} else {

@@ -528,10 +528,13 @@ retry:
 	return 0;
 }
 
-int hugetlb_fault(struct mm *mm, struct vma *v, uint64_t addr, enum fault_access acc)
+int hugetlb_fault(struct vm_fault *vmf)
 {
+	struct mm *mm = vmf->mm;
+	struct vma *v = vmf->vma;
 	struct um_system *sys = mm->sys;
-	uint64_t haddr = addr & ~vma_hpage_mask(v);
+	enum fault_access acc = vmf->acc;
+	uint64_t haddr = vmf->address & ~vma_hpage_mask(v);
 	_Atomic pte_t *ptep;
 	pte_t pte;
 	int ret = 0;

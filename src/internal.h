@@ -577,17 +577,16 @@ UM_INTERNAL void pagecache_add_eof_block(struct um_system *sys, struct inode *in
 UM_INTERNAL uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 				   bool *major, int *err);
 /*
- * filemap_fault's lookup for a fault at index of a regular file mapped by
- * a VMA with vm_flags over file pages [vm_pgoff, vm_pgend), with the
- * read-ahead state ra of the file it was mapped from: a hit on a
+ * filemap_fault's lookup for the fault vmf on a regular file, with the
+ * read-ahead state of the file the VMA was mapped from: a hit on a
  * PG_READAHEAD page starts asynchronous read-ahead, a miss the mmap
- * read-around (or the window the advice or VM_EXEC asks for) and is a major
- * fault. tried: the retry after a major fault, which reads nothing more.
+ * read-around (or the window the VMA's advice or VM_EXEC asks for) and is
+ * a major fault (vmf->major). vmf->tried: the retry after a major fault,
+ * which reads nothing more. Returns the frame with a reference, or
+ * FRAME_NONE with *err set.
  */
-UM_INTERNAL uint32_t pagecache_fault(struct um_system *sys, struct inode *ino,
-				     struct file_ra_state *ra, uint64_t vm_flags, uint64_t index,
-				     uint64_t vm_pgoff, uint64_t vm_pgend, bool tried, bool *major,
-				     int *err);
+struct vm_fault;
+UM_INTERNAL uint32_t pagecache_fault(struct vm_fault *vmf, int *err);
 /*
  * Where read(2) puts what it read: copies len bytes from src to offset off
  * of the reader's buffer and answers how many it copied (fewer when the
@@ -842,12 +841,31 @@ UM_INTERNAL void anon_vma_put(struct um_system *sys, struct anon_vma *av);
 
 /* fault.c */
 enum fault_access { FAULT_READ = 0, FAULT_WRITE = 1 };
+
 /*
- * hugetlb_fault at addr of v (the access already allowed by v): 0, -ENOSPC
- * (no huge page: SIGBUS) or -ENOMEM. The mm lock is held shared.
+ * One page fault, carried through the handler (fault.c), the page cache's
+ * ->fault (pagecache_fault) and hugetlb_fault, as Linux's struct vm_fault.
+ * Filled by handle_mm_fault; the handlers read it and set what they learn.
  */
-UM_INTERNAL int hugetlb_fault(struct mm *mm, struct vma *v, uint64_t addr,
-			      enum fault_access acc);
+struct vm_fault {
+	struct mm *mm;
+	struct vma *vma;		/* contains address, and allows acc */
+	uint64_t address;		/* the faulting address */
+	uint64_t pgoff;			/* its page in the VMA's file (linear_page_index) */
+	enum fault_access acc;
+	_Atomic pte_t *pte;		/* address's slot; NULL while no table covers it */
+	pte_t orig_pte;			/* what the slot held when the handler read it */
+	bool pmd_none;			/* no page table covered address (pmd_none) */
+	bool tried;			/* the retry after a major fault (FAULT_FLAG_TRIED) */
+	bool major;			/* a page was read from the file (VM_FAULT_MAJOR) */
+	struct um_siginfo *si;		/* where a failing fault reports its signal */
+};
+
+/*
+ * hugetlb_fault for vmf (the access already allowed by the VMA): 0,
+ * -ENOSPC (no huge page: SIGBUS) or -ENOMEM. The mm lock is held shared.
+ */
+UM_INTERNAL int hugetlb_fault(struct vm_fault *vmf);
 /*
  * handle_mm_fault: resolves a fault at addr. Mm lock held shared.
  * Returns 0 (the PTE now allows the access) or -EFAULT with si set.

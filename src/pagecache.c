@@ -595,10 +595,15 @@ static void sync_mmap_ra(struct um_system *sys, struct inode *ino, struct file_r
 	ra_submit(sys, ino, ra);
 }
 
-uint32_t pagecache_fault(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
-			 uint64_t vm_flags, uint64_t index, uint64_t vm_pgoff, uint64_t vm_pgend,
-			 bool tried, bool *major, int *err)
+uint32_t pagecache_fault(struct vm_fault *vmf, int *err)
 {
+	const struct vma *v = vmf->vma;
+	struct um_system *sys = vmf->mm->sys;
+	struct inode *ino = v->vm_file;
+	struct file_ra_state *ra = &v->vm_filp->f_ra;
+	uint64_t vm_flags = v->vm_flags, index = vmf->pgoff;
+	uint64_t vm_pgend = v->vm_pgoff + ((v->vm_end - v->vm_start) >> sys->page_shift);
+	bool *major = &vmf->major, tried = vmf->tried;
 	uint32_t pfn;
 
 	*major = false;
@@ -626,7 +631,7 @@ uint32_t pagecache_fault(struct um_system *sys, struct inode *ino, struct file_r
 		}
 	} else {
 		*major = true;
-		sync_mmap_ra(sys, ino, ra, vm_flags, index, vm_pgoff, vm_pgend);
+		sync_mmap_ra(sys, ino, ra, vm_flags, index, v->vm_pgoff, vm_pgend);
 		*err = read_missing(sys, ino, index);
 		if (*err) {
 			pthread_mutex_unlock(&ino->lock);

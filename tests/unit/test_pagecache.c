@@ -40,13 +40,32 @@ static void boot_file(struct pc_env *e, uint64_t npages)
 	assert_int_equal(e->ino->nr_pages, 0);
 }
 
+/*
+ * A fault at index through a VMA with vm_flags over file pages [pgoff,
+ * pgend), mapped from an open file whose read-ahead state is ra.
+ */
+static uint32_t fault_in(struct pc_env *e, struct file_ra_state *ra, uint64_t vm_flags,
+			 uint64_t index, uint64_t pgoff, uint64_t pgend, bool *major)
+{
+	struct file f = { .inode = e->ino, .f_ra = *ra };
+	struct vma v = { .vm_start = pgoff * PG, .vm_end = pgend * PG, .vm_pgoff = pgoff,
+			 .vm_flags = vm_flags, .vm_file = e->ino, .vm_filp = &f };
+	struct mm mm = { .sys = e->sys };
+	struct vm_fault vmf = { .mm = &mm, .vma = &v, .address = index * PG, .pgoff = index };
+	uint32_t pfn;
+	int err;
+
+	pfn = pagecache_fault(&vmf, &err);
+	*ra = f.f_ra;
+	*major = vmf.major;
+	return pfn;
+}
+
 /* A fault through a read-only mapping of the whole file, with a fresh open file's state. */
 static uint32_t fault_at(struct pc_env *e, struct file_ra_state *ra, uint64_t vm_flags,
 			 uint64_t index, bool *major)
 {
-	int err;
-
-	return pagecache_fault(e->sys, e->ino, ra, vm_flags, index, 0, 1000, false, major, &err);
+	return fault_in(e, ra, vm_flags, index, 0, 1000, major);
 }
 
 static void fault_reads_a_window_centred_on_the_page(void **state)
@@ -110,13 +129,11 @@ static void exec_fault_reads_from_the_page_to_the_end_of_the_vma(void **state)
 	struct file_ra_state ra;
 	struct pc_env e;
 	bool major;
-	int err;
 
 	(void)state;
 	boot_file(&e, 100);
 	file_ra_state_init(&ra, e.ino);
-	frame_put(&e.sys->fp, pagecache_fault(e.sys, e.ino, &ra, VM_READ | VM_EXEC, 50, 40, 60,
-					      false, &major, &err));
+	frame_put(&e.sys->fp, fault_in(&e, &ra, VM_READ | VM_EXEC, 50, 40, 60, &major));
 	assert_int_equal(e.ino->nr_pages, 10);
 	assert_int_equal(pagecache_lookup(e.ino, 49), FRAME_NONE);
 	assert_int_not_equal(pagecache_lookup(e.ino, 59), FRAME_NONE);
