@@ -20,13 +20,11 @@
 
 #include "internal.h"
 
-/* This thread's TLB: here, beside the hit path that reads it inline. */
+/*
+ * This thread's TLB: here, beside the hit path that reads it inline; the
+ * registry (tlb.c) knows it from its first fill on.
+ */
 static _Thread_local struct tlb tls_tlb;
-
-struct tlb *tlb_this(void)
-{
-	return &tls_tlb;
-}
 
 /* A store is in flight: a shootdown must wait for it. */
 static inline void store_begin(struct tlb *t)
@@ -545,6 +543,11 @@ int um_translate(struct um_proc *p, uint64_t addr, int write, void **host, struc
 		return err;
 	*host = h;
 	return 0;
+}
+
+struct um_tlb *um_tlb_self(void)
+{
+	return &tls_tlb.h;
 }
 
 const uint64_t *um_tlb_gen(const struct um_proc *p)

@@ -781,8 +781,6 @@ UM_INTERNAL void mm_tlb_sync(struct mm *mm);
  * no other thread's TLB holds mm, else every TLB of mm (mm_tlb_flush).
  */
 UM_INTERNAL void mm_tlb_flush_page(struct mm *mm, uint64_t va);
-/* This thread's TLB (access.c, whose hit path reads it inline). */
-UM_INTERNAL struct tlb *tlb_this(void);
 /* Empties t and points it at mm's generation gen; registers it on first use. */
 UM_INTERNAL void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen);
 UM_INTERNAL void tlb_gather_init(struct mmu_gather *g, struct mm *mm);

@@ -106,13 +106,26 @@ void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 	t->h.page_mask = mm->sys->page_mask;
 }
 
+/*
+ * This thread's TLB when it is on the registry, else NULL: one that never
+ * filled holds nothing to shoot down. The thread-local TLB itself lives
+ * with the hit path (access.c); the registry knows it by its key.
+ */
+static struct tlb *registered_self(int *count)
+{
+	*count = atomic_load(&registry_count);
+	return *count ? pthread_getspecific(registry_key) : NULL;
+}
+
 void mm_tlb_sync(struct mm *mm)
 {
-	struct tlb *self = tlb_this(), *t;
+	struct tlb *self, *t;
 	bool others = false;
+	int count;
 
 	mm_tlb_flush(mm);
-	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
+	self = registered_self(&count);
+	if (count <= (self ? 1 : 0))
 		return;
 	pthread_mutex_lock(&registry_lock);
 	for (t = registry; t && !others; t = t->reg_next)
@@ -131,12 +144,12 @@ void mm_tlb_sync(struct mm *mm)
 }
 
 /* Does another thread's TLB hold mm? (Single-threaded use answers without a lock.) */
-static bool tlb_others(const struct mm *mm)
+static bool tlb_others(const struct mm *mm, struct tlb *self, int count)
 {
-	struct tlb *self = tlb_this(), *t;
+	struct tlb *t;
 	bool others = false;
 
-	if (atomic_load(&registry_count) <= (self->registered ? 1 : 0))
+	if (count <= (self ? 1 : 0))
 		return false;
 	pthread_mutex_lock(&registry_lock);
 	for (t = registry; t && !others; t = t->reg_next)
@@ -147,13 +160,14 @@ static bool tlb_others(const struct mm *mm)
 
 void mm_tlb_flush_page(struct mm *mm, uint64_t va)
 {
-	struct tlb *t = tlb_this();
+	int count;
+	struct tlb *t = registered_self(&count);
 
-	if (tlb_others(mm)) {
+	if (tlb_others(mm, t, count)) {
 		mm_tlb_flush(mm);
 		return;
 	}
-	if (t->mm == mm) {
+	if (t && t->mm == mm) {
 		struct tlb_entry *e = &t->h.e[(va >> t->h.shift) & (TLB_SIZE - 1)];
 
 		e->va_read = TLB_INVALID;
@@ -185,9 +199,4 @@ void tlb_gather_add(struct mmu_gather *g, uint32_t pfn)
 void tlb_gather_finish(struct mmu_gather *g)
 {
 	gather_release(g);
-}
-
-struct um_tlb *um_tlb_self(void)
-{
-	return &tlb_this()->h;
 }
