@@ -50,20 +50,6 @@ bool vma_access_ok(const struct vma *v, enum fault_access acc)
 /* What every PTE the handler installs carries. */
 #define PTE_BASE (PTE_PRESENT | PTE_USER | PTE_ACCESSED)
 
-/* anon_vma_prepare under a shared mm lock: pt_lock serialises racing faults. */
-int anon_vma_prepare_shared(struct mm *mm, struct vma *v)
-{
-	int err;
-
-	/* Checked without the lock first: an atomic read, published by anon_vma_prepare. */
-	if (__atomic_load_n(&v->anon_vma, __ATOMIC_ACQUIRE))
-		return 0;
-	pthread_mutex_lock(&mm->pt_lock);
-	err = anon_vma_prepare(mm, v);
-	pthread_mutex_unlock(&mm->pt_lock);
-	return err;
-}
-
 /* A new anonymous frame for v (zeroed, or a copy of src when src is not NULL). */
 static uint32_t anon_frame_new(struct mm *mm, const void *src)
 {

@@ -252,7 +252,7 @@ void hugetlb_vma_clear_resv(struct um_system *sys, struct vma *v)
 	v->hresv = NULL;
 }
 
-void hugetlb_inode_evict(struct um_system *sys, struct inode *ino, uint64_t cached_pages)
+static void hugetlb_inode_evict(struct um_system *sys, struct inode *ino, uint64_t cached_pages)
 {
 	struct hugetlb_resv *r = ino->hresv;
 
@@ -554,6 +554,28 @@ int hugetlb_fault(struct vm_fault *vmf)
 		ret = hugetlb_wp(mm, v, haddr, pte);
 	pthread_mutex_unlock(&sys->hugetlb_mutex);
 	return ret;
+}
+
+/*
+ * The file behind an anonymous MAP_HUGETLB mapping (hugetlb_file_setup): an
+ * unlinked inode of the kernel's internal hugetlbfs mount for that huge
+ * page size. maps shows that mount's device: 00:11 for 2 MiB pages and
+ * 00:12 for 1 GiB ones on an x86-64 Linux 6.x, whose early pseudo file
+ * systems take the anonymous device numbers before them in a fixed order.
+ */
+struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift)
+{
+	struct inode *ino = inode_alloc(sys, INODE_HUGETLB);
+
+	if (!ino)
+		return NULL;
+	ino->ino = atomic_fetch_add(&sys->next_id, 1);
+	atomic_store(&ino->size, size);
+	ino->hpage_shift = (uint8_t)shift;
+	ino->dev_major = 0;
+	ino->dev_minor = (int)shift == hugetlb_shift(sys, 0) ? 0x11 : 0x12;
+	ino->evict_inode = hugetlb_inode_evict;
+	return ino;
 }
 
 struct file *hugetlb_file_new(struct um_system *sys, uint64_t size, unsigned shift)

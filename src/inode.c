@@ -26,7 +26,7 @@
 
 #include "internal.h"
 
-static struct inode *inode_alloc(struct um_system *sys, enum inode_type type)
+struct inode *inode_alloc(struct um_system *sys, enum inode_type type)
 {
 	struct inode *ino = um_calloc(sys, 1, sizeof(*ino));
 
@@ -52,27 +52,6 @@ struct inode *shmem_inode_new(struct um_system *sys, uint64_t size)
 	atomic_store(&ino->size, size);
 	ino->dev_major = 0;
 	ino->dev_minor = 1;
-	return ino;
-}
-
-/*
- * The file behind an anonymous MAP_HUGETLB mapping (hugetlb_file_setup): an
- * unlinked inode of the kernel's internal hugetlbfs mount for that huge
- * page size. maps shows that mount's device: 00:11 for 2 MiB pages and
- * 00:12 for 1 GiB ones on an x86-64 Linux 6.x, whose early pseudo file
- * systems take the anonymous device numbers before them in a fixed order.
- */
-struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift)
-{
-	struct inode *ino = inode_alloc(sys, INODE_HUGETLB);
-
-	if (!ino)
-		return NULL;
-	ino->ino = atomic_fetch_add(&sys->next_id, 1);
-	atomic_store(&ino->size, size);
-	ino->hpage_shift = (uint8_t)shift;
-	ino->dev_major = 0;
-	ino->dev_minor = (int)shift == hugetlb_shift(sys, 0) ? 0x11 : 0x12;
 	return ino;
 }
 
@@ -118,11 +97,11 @@ static void inode_destroy(struct um_system *sys, struct inode *ino)
 		/* Nothing is lost: the last reference writes back what is dirty. */
 		writeback_range(sys, ino, 0, UINT64_MAX, false);
 	}
-	if (ino->type == INODE_HUGETLB) {
+	if (ino->evict_inode) {
 		uint64_t cached = ino->nr_pages;
 
 		pagecache_free_all(sys, ino);
-		hugetlb_inode_evict(sys, ino, cached);
+		ino->evict_inode(sys, ino, cached);
 	}
 	pagecache_free_all(sys, ino);
 	if (ino->charged)

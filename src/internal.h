@@ -360,6 +360,12 @@ struct inode {
 	int dev_major, dev_minor;
 	char *path;		/* absolute host path, for maps; NULL for anonymous shmem */
 	struct inode *table_next;	/* the system's inode table */
+	/*
+	 * What the inode's file system does at its end, after its cache of
+	 * cached_pages pages is freed (super_operations.evict_inode):
+	 * hugetlbfs gives back the reservations never used. NULL: nothing.
+	 */
+	void (*evict_inode)(struct um_system *sys, struct inode *ino, uint64_t cached_pages);
 };
 
 /*
@@ -507,9 +513,10 @@ UM_INTERNAL void host_release(void *p, size_t bytes);
 UM_INTERNAL int host_membarrier_register(void);
 UM_INTERNAL void host_membarrier(int cmd);
 
-/* pagecache.c */
+/* inode.c */
 UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
-UM_INTERNAL struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift);
+/* A new inode of type with one reference, its locks made, no cache, no host file. */
+UM_INTERNAL struct inode *inode_alloc(struct um_system *sys, enum inode_type type);
 
 /* hugetlb.c */
 /* The huge page shift MAP_HUGETLB's size field names (0: the default), or -EINVAL. */
@@ -536,9 +543,8 @@ UM_INTERNAL void hugetlb_vma_close(struct um_system *sys, struct vma *v);
 UM_INTERNAL void hugetlb_vma_share_resv(struct vma *n, const struct vma *v);
 /* v no longer owns reservations, giving none back (clear_vma_resv_huge_pages). */
 UM_INTERNAL void hugetlb_vma_clear_resv(struct um_system *sys, struct vma *v);
-/* The hugetlb inode is going, cached_pages base pages in its cache: unreserve. */
-UM_INTERNAL void hugetlb_inode_evict(struct um_system *sys, struct inode *ino,
-				     uint64_t cached_pages);
+/* The unlinked inode of the internal hugetlbfs mount for huge pages of 2^shift bytes. */
+UM_INTERNAL struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift);
 /* Before [start, end) of v is zapped: the owner's pages will restore reservations. */
 UM_INTERNAL void hugetlb_zap_prepare(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
 /*
@@ -755,8 +761,7 @@ UM_INTERNAL uint64_t um_gen_next(void);
 
 /* mm.c */
 UM_INTERNAL struct mm *mm_new(struct um_system *sys);
-/* Tears down every mapping (exit/exec); mm lock held exclusive or unshared. */
-UM_INTERNAL void mm_teardown(struct mm *mm);
+/* Frees an mm whose mappings are gone (exit_mmap). */
 UM_INTERNAL void mm_free(struct mm *mm);
 /*
  * Invalidates every thread's TLB entries for mm: each thread drops its TLB
@@ -822,6 +827,12 @@ UM_INTERNAL int vma_modify_flags(struct mm *mm, struct vma *v, uint64_t start, u
 				 uint64_t newflags);
 /* Can a and b (a directly below b) merge into one VMA? */
 UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b);
+/*
+ * Everything a merge of a (directly below b) needs but anon_vma
+ * compatibility, their flags compared but for those in ignore (vma.c).
+ */
+UM_INTERNAL bool vma_props_mergeable(const struct mm *mm, const struct vma *a,
+				     const struct vma *b, uint64_t ignore);
 /* Merges v with prev and/or next where Linux would; returns the result. */
 UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
 /*
@@ -829,6 +840,7 @@ UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
  * VMA after it may merge, never the one before (Linux's vma_merge_extend).
  */
 UM_INTERNAL struct vma *vma_merge_extend(struct mm *mm, struct vma *v);
+/* rmap.c */
 /* v's anon_vma: a compatible neighbour's (find_mergeable_anon_vma) or a new one. */
 UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
 /* anon_vma_prepare under a shared mm lock (a fault's). */
@@ -918,6 +930,8 @@ UM_INTERNAL bool can_do_mlock(const struct um_system *sys);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
+/* Unmaps everything (exit, exec, a failed fork); mm lock held exclusive or mm unshared. */
+UM_INTERNAL void exit_mmap(struct mm *mm);
 /*
  * Which huge-page placement get_unmapped_area applies: none (shmem), the
  * anonymous one (length a multiple of the PMD size, no hint), or the file

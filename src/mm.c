@@ -106,31 +106,8 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 			atomic_fetch_sub_explicit(&mm->rss[i], dec[i], memory_order_relaxed);
 }
 
-void mm_teardown(struct mm *mm)
-{
-	struct mmu_gather g;
-	struct vma *v, *next;
-
-	tlb_gather_init(&g, mm);
-	for (v = mm->vmas.first; v; v = next) {
-		next = v->next;
-		hugetlb_zap_prepare(mm, v, v->vm_start, v->vm_end);
-		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
-		if (v->vm_flags & VM_ACCOUNT)
-			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
-		vma_remove(&mm->vmas, v);
-		vma_free(mm->sys, v);
-	}
-	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
-	mm->total_vm = 0;
-	mm->locked_vm = 0;
-	mm->locked_vm_stale = 0;
-	tlb_gather_finish(&g);
-}
-
 void mm_free(struct mm *mm)
 {
-	mm_teardown(mm);
 	pgtable_destroy(&mm->pt);
 	pthread_rwlock_destroy(&mm->lock);
 	pthread_mutex_destroy(&mm->pt_lock);

@@ -620,6 +620,32 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 	return 0;
 }
 
+/*
+ * exit_mmap: tears down every mapping of mm at exit or exec, or of a fork
+ * child that failed; the mm lock is held exclusive or mm is unshared.
+ */
+void exit_mmap(struct mm *mm)
+{
+	struct mmu_gather g;
+	struct vma *v, *next;
+
+	tlb_gather_init(&g, mm);
+	for (v = mm->vmas.first; v; v = next) {
+		next = v->next;
+		hugetlb_zap_prepare(mm, v, v->vm_start, v->vm_end);
+		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
+		if (v->vm_flags & VM_ACCOUNT)
+			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
+		vma_remove(&mm->vmas, v);
+		vma_free(mm->sys, v);
+	}
+	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
+	mm->total_vm = 0;
+	mm->locked_vm = 0;
+	mm->locked_vm_stale = 0;
+	tlb_gather_finish(&g);
+}
+
 int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 {
 	struct um_system *sys = p->sys;

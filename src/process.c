@@ -192,6 +192,13 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 	return 0;
 }
 
+/* The last user of mm is done with it (mmput): its mappings, then itself. */
+static void mmput(struct mm *mm)
+{
+	exit_mmap(mm);
+	mm_free(mm);
+}
+
 int um_fork(struct um_proc *parent, struct um_proc **out)
 {
 	struct um_system *sys = parent->sys;
@@ -212,7 +219,7 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	err = fdtable_dup(sys, &child->files, &parent->files);
 	if (err) {
 		fdtable_destroy(sys, &child->files);
-		mm_free(dst);
+		mmput(dst);
 		um_free(sys, child);
 		return err;
 	}
@@ -225,7 +232,7 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	mm_tlb_sync(src);
 	pthread_rwlock_unlock(&src->lock);
 	if (err) {
-		mm_free(dst);
+		mmput(dst);
 		fdtable_destroy(sys, &child->files);
 		um_free(sys, child);
 		return err;
@@ -245,7 +252,7 @@ int um_exec(struct um_proc *p)
 	pthread_rwlock_wrlock(&old->lock);
 	p->mm = mm;
 	pthread_rwlock_unlock(&old->lock);
-	mm_free(old);
+	mmput(old);
 	fdtable_close_on_exec(p->sys, &p->files);
 	return 0;
 }
@@ -255,7 +262,7 @@ void um_exit(struct um_proc *p)
 	struct um_system *sys = p->sys;
 
 	proc_unlink(sys, p);
-	mm_free(p->mm);
+	mmput(p->mm);
 	fdtable_destroy(sys, &p->files);
 	um_free(sys, p);
 }

@@ -356,3 +356,23 @@ int vma_tree_check(const struct vma_tree *t, char *why, size_t n)
 	}
 	return check_node(t->root, why, n);
 }
+
+/*
+ * Everything a merge of a (directly below b) needs but anon_vma
+ * compatibility, their flags compared but for those in ignore.
+ */
+bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b,
+			 uint64_t ignore)
+{
+	if (a->vm_pgoff + ((a->vm_end - a->vm_start) >> mm->sys->page_shift) != b->vm_pgoff)
+		return false;
+	if (a->vm_end != b->vm_start)
+		return false;
+	/* Sticky flags do not keep VMAs apart; the merged VMA has them (absorb). */
+	if ((a->vm_flags ^ b->vm_flags) & ~(VM_SOFTDIRTY | VM_MAYBE_GUARD | ignore))
+		return false;
+	if (a->vm_flags & VM_SPECIAL)
+		return false;
+	/* The same open file, as Linux compares struct file, not the inode. */
+	return a->vm_file == b->vm_file && a->vm_filp == b->vm_filp;
+}

@@ -1,6 +1,6 @@
 /*
- * vma_ops.c: the life of a VMA inside an mm: allocation, split, merge and
- * the anon_vma that names its anonymous memory.
+ * vma_ops.c: the life of a VMA inside an mm: allocation, split and merge
+ * (the anon_vma that names its anonymous memory is rmap.c's).
  *
  * Merge rules (Linux's, so that /proc/PID/maps prints the same lines):
  * two VMAs a (below) and b merge when they touch, their vm_flags are equal
@@ -127,26 +127,6 @@ static bool anon_compatible(const struct vma *a, const struct vma *b)
 	return false;
 }
 
-/*
- * Everything a merge of a (directly below b) needs but anon_vma
- * compatibility, their flags compared but for those in ignore.
- */
-static bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b,
-				uint64_t ignore)
-{
-	if (a->vm_pgoff + vma_pages(a, mm->sys->page_shift) != b->vm_pgoff)
-		return false;
-	if (a->vm_end != b->vm_start)
-		return false;
-	/* Sticky flags do not keep VMAs apart; the merged VMA has them (absorb). */
-	if ((a->vm_flags ^ b->vm_flags) & ~(VM_SOFTDIRTY | VM_MAYBE_GUARD | ignore))
-		return false;
-	if (a->vm_flags & VM_SPECIAL)
-		return false;
-	/* The same open file, as Linux compares struct file, not the inode. */
-	return a->vm_file == b->vm_file && a->vm_filp == b->vm_filp;
-}
-
 bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b)
 {
 	return vma_props_mergeable(mm, a, b, 0) && anon_compatible(a, b);
@@ -203,59 +183,4 @@ struct vma *vma_merge_extend(struct mm *mm, struct vma *v)
 		return v;
 	absorb(mm, v, next);
 	return v;
-}
-
-/*
- * reusable_anon_vma: the anon_vma of old, a neighbour of v, when the two
- * could merge but for their protection, and old's anon_vma was not
- * inherited through fork (anon_vma_compatible, list_is_singular).
- */
-static struct anon_vma *reusable_anon_vma(const struct mm *mm, const struct vma *old,
-					  const struct vma *a, const struct vma *b)
-{
-	struct anon_vma *av = __atomic_load_n(&old->anon_vma, __ATOMIC_ACQUIRE);
-
-	if (!av || old->anon_forked || !vma_props_mergeable(mm, a, b, VM_ACCESS_FLAGS))
-		return NULL;
-	return av;
-}
-
-int anon_vma_prepare(struct mm *mm, struct vma *v)
-{
-	struct anon_vma *av;
-
-	if (v->anon_vma)
-		return 0;
-	/*
-	 * find_mergeable_anon_vma: share a neighbour's, the next one's first,
-	 * so that the two can merge again once their protections agree.
-	 */
-	av = v->next ? reusable_anon_vma(mm, v->next, v, v->next) : NULL;
-	if (!av && v->prev)
-		av = reusable_anon_vma(mm, v->prev, v->prev, v);
-	if (av) {
-		atomic_fetch_add(&av->refcount, 1);
-		__atomic_store_n(&v->anon_vma, av, __ATOMIC_RELEASE);
-		return 0;
-	}
-	return anon_vma_new(mm, v);
-}
-
-int anon_vma_new(struct mm *mm, struct vma *v)
-{
-	struct anon_vma *av;
-
-	av = um_calloc(mm->sys, 1, sizeof(*av));
-	if (!av)
-		return -ENOMEM;
-	atomic_init(&av->refcount, 1);
-	av->id = atomic_fetch_add(&mm->sys->next_id, 1);
-	__atomic_store_n(&v->anon_vma, av, __ATOMIC_RELEASE);
-	return 0;
-}
-
-void anon_vma_put(struct um_system *sys, struct anon_vma *av)
-{
-	if (atomic_fetch_sub(&av->refcount, 1) == 1)
-		um_free(sys, av);
 }
