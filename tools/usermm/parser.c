@@ -220,17 +220,6 @@ struct word {
 	size_t slen;
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Reads the string token at lx->pos (on its opening quote): C escapes \n
  * \t \r \\ \" \' \a \b \f \v \e, octal \N..\NNN, and \xNN (exactly two hex
@@ -245,7 +234,9 @@ static int lex_string(struct lx *lx, struct word *w)
 	sb_init(&b);
 	w->start = lx->pos;
 	for (;;) {
-		int c = lx_peek(lx, i);
+		int c = lx_peek(lx, i), v;
+		const char *why;
+		size_t used;
 
 		if (c < 0) {
 			sb_free(&b);
@@ -262,72 +253,18 @@ static int lex_string(struct lx *lx, struct word *w)
 			i++;
 			continue;
 		}
-		c = lx_peek(lx, i + 1);
-		switch (c) {
-		case 'n':
-			sb_putc(&b, '\n');
-			break;
-		case 't':
-			sb_putc(&b, '\t');
-			break;
-		case 'r':
-			sb_putc(&b, '\r');
-			break;
-		case 'a':
-			sb_putc(&b, '\a');
-			break;
-		case 'b':
-			sb_putc(&b, '\b');
-			break;
-		case 'f':
-			sb_putc(&b, '\f');
-			break;
-		case 'v':
-			sb_putc(&b, '\v');
-			break;
-		case 'e':
-			sb_putc(&b, 0x1b);
-			break;
-		case '\\':
-		case '"':
-		case '\'':
-		case '?':
-			sb_putc(&b, (char)c);
-			break;
-		case 'x': {
-			int h1 = hexval(lx_peek(lx, i + 2)), h2 = hexval(lx_peek(lx, i + 3));
-
-			if (h1 < 0 || h2 < 0) {
-				sb_free(&b);
-				return lx_error(lx, i, "\\x takes exactly two hex digits");
-			}
-			sb_putc(&b, (char)(h1 * 16 + h2));
-			i += 2;
-			break;
-		}
-		default:
-			if (c >= '0' && c <= '7') {
-				unsigned v = 0, n = 0;
-
-				while (n < 3 && lx_peek(lx, i + 1 + n) >= '0' &&
-				       lx_peek(lx, i + 1 + n) <= '7') {
-					v = v * 8 + (unsigned)(lx_peek(lx, i + 1 + n) - '0');
-					n++;
-				}
-				if (v > 255) {
-					sb_free(&b);
-					return lx_error(lx, i, "octal escape out of range");
-				}
-				sb_putc(&b, (char)v);
-				i += n - 1;
-				break;
-			}
+		v = c_unescape(lx->s + i + 1, lx->len - i - 1, &used, &why);
+		if (v < 0) {
 			sb_free(&b);
+			c = lx_peek(lx, i + 1);
 			if (c < 0)
 				return lx_error(lx, w->start, "unterminated string");
+			if (why)
+				return lx_error(lx, i, "%s", why);
 			return lx_error(lx, i, "unknown escape '\\%c'", isprint(c) ? c : '?');
 		}
-		i += 2;
+		sb_putc(&b, (char)v);
+		i += 1 + used;
 	}
 	lx->pos = i + 1;
 	w->end = lx->pos;
