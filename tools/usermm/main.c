@@ -51,7 +51,9 @@ static void usage_run(FILE *out)
 		     "canonical transcript: one line per command, `PROC: COMMAND = RESULT`,\n"
 		     "multi-line results indented. Failed expectations (`=> X`; byte strings\n"
 		     "are compared by their bytes, however spelled) are reported on stderr as\n"
-		     "FILE:LINE and make the exit status 1. SCRIPT - reads stdin.\n"
+		     "FILE:LINE and make the exit status 1. A line beyond the tool's limits\n"
+		     "(byte strings of 1 MiB, 2^20 pages printed) stops the run with a message\n"
+		     "on stderr and exit status 1. SCRIPT - reads stdin.\n"
 		     "\n"
 		     "  --backend sim     the usermm library (default)\n"
 		     "  --backend kernel  the Linux kernel, through driver processes\n"
@@ -64,7 +66,8 @@ static void usage_diff(FILE *out)
 		     "\n"
 		     "Runs each script on the sim and the kernel back ends and prints a unified\n"
 		     "diff of the two transcripts (sim-only commands left out). Exit status 1\n"
-		     "when any script differs, 0 when all agree.\n");
+		     "when any script differs, or when a run stopped at a line it could not\n"
+		     "run (reported on stderr; that script is not compared), 0 when all agree.\n");
 }
 
 static void usage_shell(FILE *out)
@@ -249,6 +252,8 @@ static int cmd_run(int argc, char **argv)
 			sb_free(&b);
 		}
 		sb_free(&o.json_lines);
+		if (r == RUN_STOPPED)
+			r = 1;
 		if (r == RUN_UNAVAILABLE)
 			unavailable = true;
 		else if (r > rc)
@@ -339,6 +344,10 @@ static int cmd_diff(int argc, char **argv)
 		} else if (r1 == RUN_UNAVAILABLE || r2 == RUN_UNAVAILABLE) {
 			/* Not compared: this machine cannot run it (said on stderr). */
 			unavailable = true;
+		} else if (r1 == RUN_STOPPED || r2 == RUN_STOPPED) {
+			/* Not compared: a run stopped at a line it could not run (said on stderr). */
+			if (rc < 1)
+				rc = 1;
 		} else {
 			snprintf(na, sizeof(na), "%s (sim)", files[i]);
 			snprintf(nb, sizeof(nb), "%s (kernel)", files[i]);
