@@ -114,10 +114,9 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
 	} else {
+		/* The parser takes only known keys (config_keys). */
 		be_res_err(res, EINVAL);
-		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
-				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "brk_start rlimit_memlock privileged hugepages hugepages_pud)");
+		sb_puts(&res->bytes, "unknown key");
 	}
 }
 
@@ -139,7 +138,9 @@ static int sim_proc_new(struct backend *be, struct be_proc **out, struct sbuf *e
 		else
 			*out = bp;
 	}
-	if (e)
+	if (e && !be->sys)
+		sb_printf(err, "the machine the config lines ask for: %s", strerror(-e));
+	else if (e)
 		sb_printf(err, "%s", strerror(-e));
 	return e ? -1 : 0;
 }

@@ -831,6 +831,41 @@ static int parse_expect(struct lx *lx, struct line *out)
 	return 0;
 }
 
+/*
+ * The keys config takes (the sim back end's machine; hugepages and
+ * hugepages_pud also size the kernel's pools), then older spellings still
+ * taken. A key is checked here, before anything runs: on the kernel back
+ * end, where most keys answer n/a, a misspelt one would pass unnoticed.
+ */
+static const char *const config_keys[] = {
+    "phys",
+    "page_size",
+    "max_map_count",
+    "overcommit_memory",
+    "overcommit_ratio",
+    "mmap_min_addr",
+    "mmap_base",
+    "brk_start",
+    "rlimit_memlock",
+    "privileged",
+    "hugepages",
+    "hugepages_pud",
+    "swap",
+    NULL,
+};
+static const char *const config_key_aliases[] = {
+    "phys_bytes", "memory", "pagesize", "overcommit", "memlock", "nr_hugepages", NULL,
+};
+
+/* Is s[0..n) one of the words of NULL-terminated list? */
+static bool word_in(const char *const *list, const char *s, size_t n)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && !memcmp(*list, s, n))
+			return true;
+	return false;
+}
+
 /* Parses the words of a config line: KEY=VALUE ... [=> EXPECTED] */
 static int parse_config(struct lx *lx, struct line *out)
 {
@@ -855,6 +890,20 @@ static int parse_config(struct lx *lx, struct line *out)
 			;
 		if (eq == w.start || eq >= w.end - 1 || ident_len(lx, w.start) != eq - w.start)
 			return lx_error(lx, w.start, "expected KEY=VALUE");
+		if (!word_in(config_keys, lx->s + w.start, eq - w.start) &&
+		    !word_in(config_key_aliases, lx->s + w.start, eq - w.start)) {
+			struct sbuf keys;
+			const char *const *k;
+			int rc;
+
+			sb_init(&keys);
+			for (k = config_keys; *k; k++)
+				sb_printf(&keys, "%s%s", k == config_keys ? "" : " ", *k);
+			rc = lx_error(lx, w.start, "unknown config key '%.*s' (keys: %s)",
+				      (int)(eq - w.start), lx->s + w.start, sb_str(&keys));
+			sb_free(&keys);
+			return rc;
+		}
 		out->cfg = xrealloc(out->cfg, (out->ncfg + 1) * sizeof(*out->cfg));
 		it = &out->cfg[out->ncfg++];
 		memset(it, 0, sizeof(*it));

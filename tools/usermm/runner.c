@@ -836,6 +836,13 @@ static bool frame_unmapped(void *ctx, uint64_t pfn)
 	return r->cfg.be->mapcount(r->be, pfn) == 0;
 }
 
+/*
+ * Runs config line l and emits its record. A key the back end refuses
+ * (RK_ERR: sim's swap, say) stops the run, as one its machine cannot give
+ * (RK_UNAVAILABLE, which the caller tells apart by r->unavailable): a
+ * scenario run on another machine than it asks for would prove nothing.
+ * Returns 0, or -1 when the run stops.
+ */
 static int run_config(struct run *r, const char *file, const struct line *l)
 {
 	struct rec rec;
@@ -864,14 +871,25 @@ static int run_config(struct run *r, const char *file, const struct line *l)
 			be_res_free(&res);
 			sb_free(&b);
 			free(result);
-			return 1;
+			return -1;
+		}
+		if (res.kind == RK_ERR) {
+			char *name = fmt_result(r, NULL, OP_NONE, &res);
+			struct sbuf why;
+
+			sb_init(&why);
+			sb_printf(&why, "%s%s%s", name, res.bytes.len ? ": " : "", sb_str(&res.bytes));
+			run_stop(r, file, l, sb_str(&b), sb_str(&why));
+			sb_free(&why);
+			free(name);
+			be_res_free(&res);
+			sb_free(&b);
+			free(result);
+			return -1;
 		}
 		if (!result || (res.kind != RK_OK && !strcmp(result, "ok"))) {
 			free(result);
 			result = fmt_result(r, NULL, OP_NONE, &res);
-			if (res.kind == RK_ERR && res.bytes.len)
-				fprintf(r->cfg.errs, "%s:%d: config %s: %s\n", file, l->lineno,
-					l->cfg[i].key, sb_str(&res.bytes));
 		}
 		be_res_free(&res);
 	}
@@ -902,12 +920,15 @@ int run_line(struct run *r, const char *file, const struct line *l)
 		return run_config(r, file, l);
 	case LK_PROC: {
 		struct be_proc *h = NULL;
-		struct sbuf err;
+		struct sbuf err, what;
 
 		sb_init(&err);
+		sb_init(&what);
+		sb_puts(&err, "cannot start the process: "); /* proc_new appends why */
 		if (r->cfg.be->proc_new(r->be, &h, &err)) {
-			fprintf(r->cfg.errs, "%s:%d: cannot start process %s: %s\n", file,
-				l->lineno, l->proc, sb_str(&err));
+			sb_printf(&what, "proc %s", l->proc);
+			run_stop(r, file, l, sb_str(&what), sb_str(&err));
+			sb_free(&what);
 			sb_free(&err);
 			return -1;
 		}
