@@ -561,6 +561,82 @@ static struct edit *diff_edits(char *const *a, size_t na, char *const *b, size_t
 	return e;
 }
 
+/* Appends one entry of diff_json's lines: a line of a, of b, or of both. */
+static void json_entry(struct sbuf *out, bool *first, int line, const char *name_a,
+		       const char *a, const char *name_b, const char *b, bool differs)
+{
+	sb_printf(out, "%s{\"line\":%d", *first ? "" : ",", line);
+	*first = false;
+	if (a) {
+		sb_printf(out, ",\"%s\":", name_a);
+		sb_json_string(out, a);
+	}
+	if (b) {
+		sb_printf(out, ",\"%s\":", name_b);
+		sb_json_string(out, b);
+	}
+	sb_printf(out, ",\"differs\":%s}", differs ? "true" : "false");
+}
+
+bool diff_json(struct sbuf *out, const char *name_a, char *const *a, const int *line_a, size_t na,
+	       const char *name_b, char *const *b, const int *line_b, size_t nb)
+{
+	size_t ne, i = 0, j, k;
+	struct edit *e = diff_edits(a, na, b, nb, &ne);
+	struct sbuf lines;
+	bool first = true;
+	int first_diff = 0;
+
+	sb_init(&lines);
+	while (i < ne) {
+		if (e[i].op == ' ') {
+			json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai], name_b,
+				   b[e[i].bi], false);
+			i++;
+			continue;
+		}
+		/*
+		 * A changed block: its lines of a and of b, each in script order,
+		 * merged by the script line they come from, so that the two answers
+		 * to one line sit in one entry.
+		 */
+		for (k = i; k < ne && e[k].op != ' '; k++)
+			;
+		if (!first_diff)
+			first_diff = e[i].op == '-' ? line_a[e[i].ai] : line_b[e[i].bi];
+		for (j = i;;) {
+			while (i < k && e[i].op != '-')
+				i++;
+			while (j < k && e[j].op != '+')
+				j++;
+			if (i == k && j == k)
+				break;
+			if (j == k || (i < k && line_a[e[i].ai] < line_b[e[j].bi])) {
+				json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai],
+					   name_b, NULL, true);
+				i++;
+			} else if (i == k || line_b[e[j].bi] < line_a[e[i].ai]) {
+				json_entry(&lines, &first, line_b[e[j].bi], name_a, NULL, name_b,
+					   b[e[j].bi], true);
+				j++;
+			} else {
+				json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai],
+					   name_b, b[e[j].bi], true);
+				i++;
+				j++;
+			}
+		}
+	}
+	if (first_diff)
+		sb_printf(out, "\"same\":false,\"first_difference\":%d", first_diff);
+	else
+		sb_puts(out, "\"same\":true,\"first_difference\":null");
+	sb_printf(out, ",\"lines\":[%s]", sb_str(&lines));
+	sb_free(&lines);
+	free(e);
+	return first_diff != 0;
+}
+
 #define CONTEXT 3
 
 int unified_diff(FILE *out, const char *name_a, char *const *a, size_t na, const char *name_b,
