@@ -575,8 +575,8 @@ static uint64_t round_up(uint64_t v, uint64_t ps)
 }
 
 /*
- * Says in why (and returns true) when command op, its arguments resolved
- * to v and c, is beyond what the tool carries, checked before it runs:
+ * Says in why (and returns true) when line l's command, its arguments
+ * resolved to v and c, is beyond what the tool carries, checked before it runs:
  * the byte strings it would return or pass, the pages pagemap would print.
  * mincore is not checked here: it runs on any range, as on Linux, and only
  * a vector too long to print comes back as RK_LIMIT.
@@ -622,9 +622,8 @@ static bool beyond_limits(struct run *r, const struct line *l, const uint64_t *v
 	return true;
 }
 
-/* The RK_LIMIT answer of command op, in words. */
-static void limit_reason(const struct line *l, const uint64_t *v, struct run *r,
-			 struct sbuf *why)
+/* Says in why what a back end's RK_LIMIT answer to line l (arguments v) means. */
+static void limit_reason(struct run *r, const struct line *l, const uint64_t *v, struct sbuf *why)
 {
 	uint64_t ps = page_size(r);
 
@@ -775,7 +774,7 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 	default:
 		be->call(r->be, p ? p->h : NULL, &c, &res);
 		if (res.kind == RK_LIMIT) {
-			limit_reason(l, v, r, &b);
+			limit_reason(r, l, v, &b);
 			goto stop;
 		}
 		have_res = true;
