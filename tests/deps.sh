@@ -13,6 +13,8 @@ if [ "$what" = test ]; then
 	command -v clang-14 >/dev/null 2>&1 || need="$need clang-14"
 	ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
 		need="$need libclang-rt-14-dev"
+	# tests/tool/diff_json.sh reads usermm's JSON with it.
+	command -v python3 >/dev/null 2>&1 || need="$need python3"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

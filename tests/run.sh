@@ -2,10 +2,11 @@
 # Runs every test program given, each of which reports cmocka results, then
 # (with --usermm PATH) the scenarios:
 #   tests/scenarios/*.ums  run on the sim back end, then on the kernel back end;
-#   tests/diff/*.ums       usermm diff: both back ends must print the same transcript.
-# Each scenario run counts as one test. Before the scenarios, tests/tool/*.sh:
-# shell tests of the tool and of make install, each ending with the line
-# "NAME: N passed, M failed". With --fuzz "SEED COUNT AVOID", then
+#   tests/diff/*.ums       usermm diff: both back ends must print the same transcript;
+#   tests/tool/*.sh        the command itself (exit statuses, messages, JSON) and
+#                          make install, each run as `sh TEST USERMM` from the top
+#                          of the tree, and passed when it exits 0.
+# Each scenario run counts as one test. With --fuzz "SEED COUNT AVOID", then
 #   usermm fuzz    COUNT random scenarios from SEED on, on both back ends:
 #                  each that agrees counts as passed, each difference as failed.
 # Ends with the line "N passed, M failed".
@@ -96,6 +97,26 @@ scenario_group() {
 	failed=$((failed + gf))
 }
 
+# tool_group FILE...: the shell tests of the usermm command.
+tool_group() {
+	gp=0
+	gf=0
+	for t in "$@"; do
+		[ -f "$t" ] || continue
+		out=$(sh "$t" "$usermm" 2>&1)
+		if [ $? = 0 ]; then
+			gp=$((gp + 1))
+		else
+			gf=$((gf + 1))
+			printf '%s:\n%s\n' "$t" "$out"
+			failed_names="$failed_names $(basename "$t")"
+		fi
+	done
+	printf '%-32s %4d passed, %d failed\n' "tool tests" "$gp" "$gf"
+	passed=$((passed + gp))
+	failed=$((failed + gf))
+}
+
 # fuzz_group SEED COUNT AVOID: usermm fuzz from its summary "N scenarios, M differences".
 fuzz_group() {
 	out=$("$usermm" fuzz --seed "$1" --count "$2" --avoid "$3" 2>&1)
@@ -122,40 +143,12 @@ fuzz_group() {
 	failed=$((failed + d))
 }
 
-# tool_group SCRIPT...: shell tests of the tool and the build (tests/tool/*.sh),
-# each ending with the line "NAME: N passed, M failed".
-tool_group() {
-	for s in "$@"; do
-		[ -f "$s" ] || continue
-		out=$(sh "$s" 2>&1)
-		rc=$?
-		sum=$(printf '%s\n' "$out" | sed -n 's/^.*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' |
-			tail -n 1)
-		gp=${sum% *}
-		gf=${sum#* }
-		if [ -z "$sum" ]; then
-			gp=0
-			gf=1
-		fi
-		if [ "$rc" != 0 ] && [ "$gf" = 0 ]; then
-			gf=1
-		fi
-		if [ "$gf" != 0 ]; then
-			printf '%s:\n%s\n' "$s" "$out"
-			failed_names="$failed_names $(basename "$s")"
-		fi
-		printf '%-32s %4d passed, %d failed\n' "$(basename "$s")" "$gp" "$gf"
-		passed=$((passed + gp))
-		failed=$((failed + gf))
-	done
-}
-
 if [ -n "$usermm" ]; then
 	dir=$(dirname "$0")
-	tool_group "$dir"/tool/*.sh
 	scenario_group "scenarios (sim)" sim "$dir"/scenarios/*.ums
 	scenario_group "scenarios (kernel)" kernel "$dir"/scenarios/*.ums
 	scenario_group "diff scenarios" diff "$dir"/diff/*.ums
+	tool_group "$dir"/tool/*.sh
 	[ "$skipped" != 0 ] && echo "skipped: $skipped scenario runs (#! markers, or a pool this machine cannot give)"
 	if [ -n "$fuzz" ]; then
 		# shellcheck disable=SC2086 # SEED COUNT AVOID: three words

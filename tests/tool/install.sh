@@ -2,8 +2,8 @@
 # make install, then a program built with pkg-config runs against the shared
 # library: at once where the prefix is in the dynamic linker's path (install
 # runs ldconfig), and with LD_LIBRARY_PATH, as install says, where it is not.
-# Usage: tests/tool/install.sh (from the top of the tree, after make).
-# Prints "install: N passed, M failed".
+# Usage: sh tests/tool/install.sh (from the top of the tree, after make); it
+# prints "install: N passed, M failed" and exits 0 when nothing failed.
 tmp=$(mktemp -d /tmp/usermm-install.XXXXXX)
 conf=/etc/ld.so.conf.d/zz-usermm-test-$$.conf
 cleanup() {

@@ -340,6 +340,31 @@ static void do_access(const struct drv_req *q, struct drv_rep *rep)
 	fault_armed = 0;
 }
 
+/*
+ * mincore over any range, DRV_MAX_DATA pages of it at a time into
+ * rep_data, as the kernel's own loop copies the vector out a page at a
+ * time. The kernel checks each chunk (start aligned, the range inside the
+ * address space) and walks it, so the range fails where one call over it
+ * would, with that errno: EINVAL, or ENOMEM at the first page not mapped,
+ * which a range past the end of the address space always reaches before
+ * its chunks could wrap. The vector is sent only when it fits.
+ */
+static void do_mincore(const struct drv_req *q, struct drv_rep *rep)
+{
+	uint64_t page = q->a[2] ? q->a[2] : 4096, addr = q->a[0], left = q->a[1];
+	uint64_t chunk = (uint64_t)DRV_MAX_DATA * page, n = left / page + !!(left % page);
+
+	do {
+		uint64_t k = left < chunk ? left : chunk;
+
+		set_ret(rep, syscall(SYS_mincore, (long)addr, (long)k, rep_data));
+		addr += k;
+		left -= k;
+	} while (rep->ret == 0 && left);
+	if (rep->ret == 0 && n <= DRV_MAX_DATA)
+		rep->len = (uint32_t)n;
+}
+
 /* --------------------------------------------------------------- requests */
 
 /* Receives a request header, and the descriptor DRV_FORK carries (else -1). */
@@ -397,11 +422,8 @@ static void serve(const struct drv_req *q, int fd)
 		break;
 	case DRV_READ:
 	case DRV_PREAD:
-		if (q->a[1] > DRV_MAX_DATA) {
-			rep.ret = -1;
-			rep.err = E2BIG;
-			break;
-		}
+		if (q->a[1] > DRV_MAX_DATA)
+			die(); /* a broken protocol (proto.h) */
 		if (q->op == DRV_READ)
 			set_ret(&rep, syscall(SYS_read, (long)q->a[0], rep_data, (long)q->a[1]));
 		else
@@ -419,27 +441,13 @@ static void serve(const struct drv_req *q, int fd)
 		set_ret(&rep, syscall(SYS_pwrite64, (long)q->a[0], req_data, (long)q->len,
 				      (long)q->a[1]));
 		break;
-	case DRV_MINCORE: {
-		uint64_t page = q->a[2] ? q->a[2] : 4096, n = q->a[1] / page + !!(q->a[1] % page);
-
-		if (n > DRV_MAX_DATA) {
-			rep.ret = -1;
-			rep.err = E2BIG;
-			break;
-		}
-		set_ret(&rep, syscall(SYS_mincore, (long)q->a[0], (long)q->a[1], rep_data));
-		if (rep.ret == 0) {
-			rep.len = (uint32_t)n;
-			data = rep_data;
-		}
+	case DRV_MINCORE:
+		do_mincore(q, &rep);
+		data = rep_data;
 		break;
-	}
 	case DRV_COPY_FROM:
-		if (q->a[1] > DRV_MAX_DATA) {
-			rep.ret = -1;
-			rep.err = E2BIG;
-			break;
-		}
+		if (q->a[1] > DRV_MAX_DATA)
+			die(); /* a broken protocol (proto.h) */
 		do_access(q, &rep);
 		if (!rep.signo) {
 			rep.len = (uint32_t)q->a[1];

@@ -18,6 +18,11 @@
 #include <stdint.h>
 
 #define DRV_FD	     1000
+/*
+ * The most bytes a request or a reply carries. A read or copy asking for
+ * more breaks the protocol (the runner keeps within its own, smaller or
+ * equal limits): the driver dies of it, as of a request too long.
+ */
 #define DRV_MAX_DATA (1u << 20)
 
 enum drv_op {
@@ -27,7 +32,8 @@ enum drv_op {
 	DRV_PREAD,	 /* a[0] fd, a[1] count, a[2] offset */
 	DRV_WRITE,	 /* a[0] fd, data = bytes */
 	DRV_PWRITE,	 /* a[0] fd, a[1] offset, data = bytes */
-	DRV_MINCORE,	 /* a[0] addr, a[1] len, a[2] page size: reply data = vec */
+	DRV_MINCORE,	 /* a[0] addr, a[1] len, a[2] page size: reply data = vec, when
+			    it has at most DRV_MAX_DATA pages (any range runs) */
 	DRV_LOAD,	 /* a[0] addr, a[1] size (1, 2, 4, 8): ret = value */
 	DRV_STORE,	 /* a[0] addr, a[1] size, a[2] value */
 	DRV_COPY_FROM,	 /* a[0] addr, a[1] len: reply data = bytes */

@@ -16,9 +16,15 @@
 #include "script.h"
 #include "util.h"
 
-/* Longest byte string a load, read, cat or disk returns (the rest is E2BIG). */
+/*
+ * The tool's own limits, which no call of a scenario has: the longest byte
+ * string a command carries (load, read, pread, cat and disk return; store,
+ * write and pwrite pass), and the most pages a pagemap prints, or the
+ * vector of a mincore that succeeds (mincore itself runs on any range). A
+ * command beyond them is not answered with an errno: the runner stops the
+ * run with a message naming the limit.
+ */
 #define BE_MAX_BYTES (1u << 20)
-/* Most pages one pagemap or mincore covers. */
 #define BE_MAX_PAGES (1u << 20)
 
 struct backend;
@@ -44,6 +50,7 @@ enum res_kind {
 	RK_TEXT,  /* a line already formatted by the back end: bytes */
 	RK_NA,	  /* this back end cannot answer */
 	RK_UNAVAILABLE, /* config: this machine cannot give it (bytes: why); the run stops */
+	RK_LIMIT, /* the answer is beyond the tool's limits (BE_MAX_*); the run stops */
 	RK_DIED,  /* the process is gone (the kernel driver died) */
 };
 

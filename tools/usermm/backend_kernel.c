@@ -39,6 +39,10 @@
 #include "../driver/proto.h"
 #include "backend.h"
 
+/* The runner keeps byte strings and vectors within what one message carries. */
+_Static_assert(BE_MAX_BYTES <= DRV_MAX_DATA && BE_MAX_PAGES <= DRV_MAX_DATA,
+	       "a byte string or a mincore vector the runner takes must fit one driver message");
+
 struct range {
 	uint64_t start, end;
 };
@@ -833,7 +837,7 @@ static void host_cat(struct backend *be, const struct be_call *c, struct be_res 
 	}
 	close(fd);
 	if (res->kind == RK_BYTES && res->bytes.len > BE_MAX_BYTES)
-		be_res_err(res, E2BIG);
+		res->kind = RK_LIMIT;
 }
 
 static void k_call(struct backend *be, struct be_proc *p, const struct be_call *c,
@@ -961,11 +965,7 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		q.op = c->op == OP_WRITE ? DRV_WRITE : DRV_PWRITE;
 		q.a[0] = a[0];
 		q.a[1] = c->op == OP_PWRITE ? a[2] : 0;
-		q.len = (uint32_t)c->dlen;
-		if (c->dlen > DRV_MAX_DATA) {
-			be_res_err(res, E2BIG);
-			return;
-		}
+		q.len = (uint32_t)c->dlen; /* at most BE_MAX_BYTES: the runner checked */
 		if (transact(p, &q, c->data, &rep, NULL))
 			res->kind = RK_DIED;
 		else
@@ -975,12 +975,16 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_MINCORE: {
 		size_t i;
 
+		/* The driver runs any range; it sends the vector only when it is printable. */
 		q.op = DRV_MINCORE;
 		q.a[0] = a[0];
 		q.a[1] = a[1];
 		q.a[2] = be->page;
 		do_bytes(p, &q, NULL, res);
-		if (res->kind == RK_BYTES || res->kind == RK_OK) {
+		if ((res->kind == RK_BYTES || res->kind == RK_OK) &&
+		    a[1] / be->page + !!(a[1] % be->page) > BE_MAX_PAGES) {
+			res->kind = RK_LIMIT;
+		} else if (res->kind == RK_BYTES || res->kind == RK_OK) {
 			for (i = 0; i < res->bytes.len; i++)
 				res->bytes.s[i] = (res->bytes.s[i] & 1) ? '1' : '0';
 			res->kind = RK_TEXT;
@@ -1034,13 +1038,8 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		q.a[1] = a[1];
 		q.a[2] = c->op == OP_TOUCH ? (c->nargs > 2 && a[2]) : a[2];
 		q.a[3] = be->page;
-		if (c->op == OP_STORE) {
-			if (c->dlen > DRV_MAX_DATA) {
-				be_res_err(res, E2BIG);
-				return;
-			}
-			q.len = (uint32_t)c->dlen;
-		}
+		if (c->op == OP_STORE)
+			q.len = (uint32_t)c->dlen; /* at most BE_MAX_BYTES: the runner checked */
 		if (transact(p, &q, c->data, &rep, NULL)) {
 			res->kind = RK_DIED;
 			return;

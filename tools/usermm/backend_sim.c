@@ -114,10 +114,9 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
 	} else {
+		/* The parser takes only known keys (config_keys). */
 		be_res_err(res, EINVAL);
-		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
-				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "brk_start rlimit_memlock privileged hugepages hugepages_pud)");
+		sb_puts(&res->bytes, "unknown key");
 	}
 }
 
@@ -139,7 +138,9 @@ static int sim_proc_new(struct backend *be, struct be_proc **out, struct sbuf *e
 		else
 			*out = bp;
 	}
-	if (e)
+	if (e && !be->sys)
+		sb_printf(err, "the machine the config lines ask for: %s", strerror(-e));
+	else if (e)
 		sb_printf(err, "%s", strerror(-e));
 	return e ? -1 : 0;
 }
@@ -240,16 +241,35 @@ static void sim_touch(struct backend *be, struct um_proc *p, uint64_t addr, uint
 	}
 }
 
-/* mincore: one digit per page, 1 resident. */
+/*
+ * mincore: one digit per page, 1 resident. A range of more than
+ * BE_MAX_PAGES pages is asked a chunk of that many pages at a time, as
+ * Linux's own loop copies the vector out a page at a time: each chunk is
+ * checked (start aligned, range inside the address space) and walked, so
+ * the range fails where one call would, with its errno (ENOMEM at the
+ * first page not mapped, which a range past the end of the address space
+ * always reaches). Only the vector of such a range, when it succeeds, is
+ * too long to print: RK_LIMIT.
+ */
 static void sim_mincore(struct backend *be, struct um_proc *p, uint64_t addr, uint64_t len,
 			struct be_res *res)
 {
 	uint64_t ps = um_page_size(be->sys), n = len / ps + !!(len % ps), i;
-	unsigned char *vec = xcalloc(n ? (size_t)n : 1, 1);
-	int rc = um_mincore(p, addr, len, vec);
+	uint64_t chunk = (uint64_t)BE_MAX_PAGES * ps, left = len;
+	unsigned char *vec = xcalloc(n < BE_MAX_PAGES ? (size_t)n + 1 : BE_MAX_PAGES, 1);
+	int rc;
 
+	do {
+		uint64_t k = left < chunk ? left : chunk;
+
+		rc = um_mincore(p, addr, k, vec);
+		addr += k;
+		left -= k;
+	} while (!rc && left);
 	if (rc) {
 		be_res_err(res, -rc);
+	} else if (n > BE_MAX_PAGES) {
+		res->kind = RK_LIMIT;
 	} else {
 		res->kind = RK_TEXT;
 		for (i = 0; i < n; i++)

@@ -27,7 +27,7 @@ static void usage(FILE *out)
 		     "commands:\n"
 		     "  run SCRIPT... [--backend sim|kernel] [--json]\n"
 		     "              run scenario scripts and print their transcripts\n"
-		     "  diff SCRIPT...\n"
+		     "  diff SCRIPT... [--json]\n"
 		     "              run each script on both back ends and print the differences\n"
 		     "  fuzz --seed S --count N [--max-ops K] [--out DIR] [--seconds T]\n"
 		     "              random scenarios on both back ends; differences shrunk and saved\n"
@@ -49,8 +49,12 @@ static void usage_run(FILE *out)
 		     "\n"
 		     "Runs each scenario script on one back end (default sim) and prints its\n"
 		     "canonical transcript: one line per command, `PROC: COMMAND = RESULT`,\n"
-		     "multi-line results indented. Failed expectations (`=> X`) are reported on\n"
-		     "stderr as FILE:LINE and make the exit status 1. SCRIPT - reads stdin.\n"
+		     "multi-line results indented. Failed expectations (`=> X`; byte strings\n"
+		     "are compared by their bytes, however spelled) are reported on stderr as\n"
+		     "FILE:LINE and make the exit status 1. A line beyond the tool's limits\n"
+		     "(byte strings of 1 MiB, 2^20 pages printed), or a config line the back\n"
+		     "end refuses, stops the run with a message on stderr and exit status 1.\n"
+		     "SCRIPT - reads stdin.\n"
 		     "\n"
 		     "  --backend sim     the usermm library (default)\n"
 		     "  --backend kernel  the Linux kernel, through driver processes\n"
@@ -59,11 +63,17 @@ static void usage_run(FILE *out)
 
 static void usage_diff(FILE *out)
 {
-	fprintf(out, "usage: usermm diff SCRIPT...\n"
+	fprintf(out, "usage: usermm diff SCRIPT... [--json]\n"
 		     "\n"
 		     "Runs each script on the sim and the kernel back ends and prints a unified\n"
 		     "diff of the two transcripts (sim-only commands left out). Exit status 1\n"
-		     "when any script differs, 0 when all agree.\n");
+		     "when any script differs, or when a run stopped at a line it could not\n"
+		     "run (reported on stderr; that script is not compared), 0 when all agree.\n"
+		     "\n"
+		     "  --json  one JSON object per script instead: {\"script\", \"compared\",\n"
+		     "          \"same\", \"first_difference\" (the script line), \"lines\": [{\"line\",\n"
+		     "          \"sim\", \"kernel\", \"differs\"}, ...]}, or for a script not\n"
+		     "          compared, \"why\"\n");
 }
 
 static void usage_shell(FILE *out)
@@ -248,6 +258,8 @@ static int cmd_run(int argc, char **argv)
 			sb_free(&b);
 		}
 		sb_free(&o.json_lines);
+		if (r == RUN_STOPPED)
+			r = 1;
 		if (r == RUN_UNAVAILABLE)
 			unavailable = true;
 		else if (r > rc)
@@ -262,6 +274,7 @@ static int cmd_run(int argc, char **argv)
 
 struct lines_out {
 	char **v;
+	int *line; /* the script line each comes from */
 	size_t n;
 };
 
@@ -275,11 +288,14 @@ static void emit_lines(void *ctx, struct rec *r)
 	if (r->sim_only)
 		return;
 	o->v = xrealloc(o->v, (o->n + 1 + r->ndetail) * sizeof(*o->v));
+	o->line = xrealloc(o->line, (o->n + 1 + r->ndetail) * sizeof(*o->line));
 	sb_init(&b);
 	rec_head(&b, r);
+	o->line[o->n] = r->line;
 	o->v[o->n++] = sb_steal(&b);
 	for (i = 0; i < r->ndetail; i++) {
 		sb_printf(&b, "    %s", r->detail[i]);
+		o->line[o->n] = r->line;
 		o->v[o->n++] = sb_steal(&b);
 	}
 }
@@ -291,6 +307,38 @@ static void lines_free(struct lines_out *o)
 	for (i = 0; i < o->n; i++)
 		free(o->v[i]);
 	free(o->v);
+	free(o->line);
+}
+
+/*
+ * diff --json: prints one object for a script, {"script":...,
+ * "compared":true, "same":..., "first_difference":..., "lines":[...]}
+ * (diff_json), or for one not compared, "compared":false and "why": what
+ * the runs reported (on stderr too). Returns whether the transcripts differ.
+ */
+static bool diff_print_json(const char *file, bool compared, const struct lines_out *sim,
+			    const struct lines_out *ker, const char *why)
+{
+	struct sbuf b;
+	bool differs = false;
+	char *msg;
+
+	sb_init(&b);
+	sb_puts(&b, "{\"script\":");
+	sb_json_string(&b, file);
+	sb_printf(&b, ",\"compared\":%s,", compared ? "true" : "false");
+	if (compared) {
+		differs = diff_json(&b, "sim", sim->v, sim->line, sim->n, "kernel", ker->v,
+				    ker->line, ker->n);
+	} else {
+		msg = xstrndup(why, strlen(why) - (*why && why[strlen(why) - 1] == '\n'));
+		sb_puts(&b, "\"why\":");
+		sb_json_string(&b, msg);
+		free(msg);
+	}
+	printf("%s}\n", sb_str(&b));
+	sb_free(&b);
+	return differs;
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -298,13 +346,17 @@ static int cmd_diff(int argc, char **argv)
 	char **files = xcalloc((size_t)argc, sizeof(*files));
 	struct script **scripts;
 	int i, n = 0, rc = 0;
-	bool bad, unavailable = false;
+	bool bad, unavailable = false, json = false;
 
 	for (i = 0; i < argc; i++) {
 		if (is_help(argv[i])) {
 			usage_diff(stdout);
 			free(files);
 			return 0;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "usermm diff: unknown option %s\n", argv[i]);
@@ -327,23 +379,49 @@ static int cmd_diff(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++) {
 		struct lines_out sim = {0}, ker = {0};
-		struct run_cfg cs = {.be = &be_sim, .emit = emit_lines, .ctx = &sim, .quiet = true};
+		char *msgs = NULL;
+		size_t msgs_len = 0;
+		/* With --json, what the runs report is kept for the object too. */
+		FILE *errs = json ? open_memstream(&msgs, &msgs_len) : stderr;
+		struct run_cfg cs = {
+		    .be = &be_sim, .emit = emit_lines, .ctx = &sim, .errs = errs, .quiet = true};
 		struct run_cfg ck = {
-		    .be = &be_kernel, .emit = emit_lines, .ctx = &ker, .quiet = true};
+		    .be = &be_kernel, .emit = emit_lines, .ctx = &ker, .errs = errs, .quiet = true};
 		char na[4200], nb[4200];
-		int r1 = run_script(&cs, scripts[i]), r2 = run_script(&ck, scripts[i]);
+		bool compared = false;
+		int r1, r2;
 
+		if (!errs) {
+			fprintf(stderr, "usermm diff: open_memstream: %s\n", strerror(errno));
+			rc = 2;
+			break;
+		}
+		r1 = run_script(&cs, scripts[i]);
+		r2 = run_script(&ck, scripts[i]);
+		if (json) {
+			fclose(errs);
+			fputs(msgs, stderr);
+		}
 		if (r1 == 2 || r2 == 2) {
 			rc = 2;
 		} else if (r1 == RUN_UNAVAILABLE || r2 == RUN_UNAVAILABLE) {
 			/* Not compared: this machine cannot run it (said on stderr). */
 			unavailable = true;
+		} else if (r1 == RUN_STOPPED || r2 == RUN_STOPPED) {
+			/* Not compared: a run stopped at a line it could not run (said on stderr). */
+			if (rc < 1)
+				rc = 1;
+		} else if (json) {
+			compared = true;
 		} else {
 			snprintf(na, sizeof(na), "%s (sim)", files[i]);
 			snprintf(nb, sizeof(nb), "%s (kernel)", files[i]);
 			if (unified_diff(stdout, na, sim.v, sim.n, nb, ker.v, ker.n) && rc < 1)
 				rc = 1;
 		}
+		if (json && diff_print_json(files[i], compared, &sim, &ker, msgs) && rc < 1)
+			rc = 1;
+		free(msgs);
 		lines_free(&sim);
 		lines_free(&ker);
 	}

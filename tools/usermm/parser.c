@@ -220,17 +220,6 @@ struct word {
 	size_t slen;
 };
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Reads the string token at lx->pos (on its opening quote): C escapes \n
  * \t \r \\ \" \' \a \b \f \v \e, octal \N..\NNN, and \xNN (exactly two hex
@@ -245,7 +234,9 @@ static int lex_string(struct lx *lx, struct word *w)
 	sb_init(&b);
 	w->start = lx->pos;
 	for (;;) {
-		int c = lx_peek(lx, i);
+		int c = lx_peek(lx, i), v;
+		const char *why;
+		size_t used;
 
 		if (c < 0) {
 			sb_free(&b);
@@ -262,72 +253,18 @@ static int lex_string(struct lx *lx, struct word *w)
 			i++;
 			continue;
 		}
-		c = lx_peek(lx, i + 1);
-		switch (c) {
-		case 'n':
-			sb_putc(&b, '\n');
-			break;
-		case 't':
-			sb_putc(&b, '\t');
-			break;
-		case 'r':
-			sb_putc(&b, '\r');
-			break;
-		case 'a':
-			sb_putc(&b, '\a');
-			break;
-		case 'b':
-			sb_putc(&b, '\b');
-			break;
-		case 'f':
-			sb_putc(&b, '\f');
-			break;
-		case 'v':
-			sb_putc(&b, '\v');
-			break;
-		case 'e':
-			sb_putc(&b, 0x1b);
-			break;
-		case '\\':
-		case '"':
-		case '\'':
-		case '?':
-			sb_putc(&b, (char)c);
-			break;
-		case 'x': {
-			int h1 = hexval(lx_peek(lx, i + 2)), h2 = hexval(lx_peek(lx, i + 3));
-
-			if (h1 < 0 || h2 < 0) {
-				sb_free(&b);
-				return lx_error(lx, i, "\\x takes exactly two hex digits");
-			}
-			sb_putc(&b, (char)(h1 * 16 + h2));
-			i += 2;
-			break;
-		}
-		default:
-			if (c >= '0' && c <= '7') {
-				unsigned v = 0, n = 0;
-
-				while (n < 3 && lx_peek(lx, i + 1 + n) >= '0' &&
-				       lx_peek(lx, i + 1 + n) <= '7') {
-					v = v * 8 + (unsigned)(lx_peek(lx, i + 1 + n) - '0');
-					n++;
-				}
-				if (v > 255) {
-					sb_free(&b);
-					return lx_error(lx, i, "octal escape out of range");
-				}
-				sb_putc(&b, (char)v);
-				i += n - 1;
-				break;
-			}
+		v = c_unescape(lx->s + i + 1, lx->len - i - 1, &used, &why);
+		if (v < 0) {
 			sb_free(&b);
+			c = lx_peek(lx, i + 1);
 			if (c < 0)
 				return lx_error(lx, w->start, "unterminated string");
+			if (why)
+				return lx_error(lx, i, "%s", why);
 			return lx_error(lx, i, "unknown escape '\\%c'", isprint(c) ? c : '?');
 		}
-		i += 2;
+		sb_putc(&b, (char)v);
+		i += 1 + used;
 	}
 	lx->pos = i + 1;
 	w->end = lx->pos;
@@ -894,6 +831,41 @@ static int parse_expect(struct lx *lx, struct line *out)
 	return 0;
 }
 
+/*
+ * The keys config takes (the sim back end's machine; hugepages and
+ * hugepages_pud also size the kernel's pools), then older spellings still
+ * taken. A key is checked here, before anything runs: on the kernel back
+ * end, where most keys answer n/a, a misspelt one would pass unnoticed.
+ */
+static const char *const config_keys[] = {
+    "phys",
+    "page_size",
+    "max_map_count",
+    "overcommit_memory",
+    "overcommit_ratio",
+    "mmap_min_addr",
+    "mmap_base",
+    "brk_start",
+    "rlimit_memlock",
+    "privileged",
+    "hugepages",
+    "hugepages_pud",
+    "swap",
+    NULL,
+};
+static const char *const config_key_aliases[] = {
+    "phys_bytes", "memory", "pagesize", "overcommit", "memlock", "nr_hugepages", NULL,
+};
+
+/* Is s[0..n) one of the words of NULL-terminated list? */
+static bool word_in(const char *const *list, const char *s, size_t n)
+{
+	for (; *list; list++)
+		if (strlen(*list) == n && !memcmp(*list, s, n))
+			return true;
+	return false;
+}
+
 /* Parses the words of a config line: KEY=VALUE ... [=> EXPECTED] */
 static int parse_config(struct lx *lx, struct line *out)
 {
@@ -918,6 +890,20 @@ static int parse_config(struct lx *lx, struct line *out)
 			;
 		if (eq == w.start || eq >= w.end - 1 || ident_len(lx, w.start) != eq - w.start)
 			return lx_error(lx, w.start, "expected KEY=VALUE");
+		if (!word_in(config_keys, lx->s + w.start, eq - w.start) &&
+		    !word_in(config_key_aliases, lx->s + w.start, eq - w.start)) {
+			struct sbuf keys;
+			const char *const *k;
+			int rc;
+
+			sb_init(&keys);
+			for (k = config_keys; *k; k++)
+				sb_printf(&keys, "%s%s", k == config_keys ? "" : " ", *k);
+			rc = lx_error(lx, w.start, "unknown config key '%.*s' (keys: %s)",
+				      (int)(eq - w.start), lx->s + w.start, sb_str(&keys));
+			sb_free(&keys);
+			return rc;
+		}
 		out->cfg = xrealloc(out->cfg, (out->ncfg + 1) * sizeof(*out->cfg));
 		it = &out->cfg[out->ncfg++];
 		memset(it, 0, sizeof(*it));

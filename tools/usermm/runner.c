@@ -15,9 +15,10 @@
  *      end's internals, so both back ends print comparable records.
  *   2. Every length that sizes a buffer here is bounded first
  *      (BE_MAX_BYTES, BE_MAX_PAGES): a script cannot make the runner
- *      allocate without limit.
+ *      allocate without limit. A command beyond them stops the run with
+ *      a message naming the limit; it never answers with an errno, which
+ *      would read as the call's.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,11 +416,7 @@ static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t l
 		rec->result = xstrdup("0 pages");
 		return;
 	}
-	if (addr + len < addr || len / ps >= BE_MAX_PAGES) {
-		rec->result = xstrdup("E2BIG");
-		return;
-	}
-	n = (addr + len - start + ps - 1) / ps;
+	n = (addr + len - start + ps - 1) / ps; /* bounded by beyond_limits */
 	ents = xcalloc(n, sizeof(*ents));
 	err = r->cfg.be->pagemap(r->be, p->h, start, n, ents);
 	if (err) {
@@ -519,6 +516,9 @@ static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct
 	case RK_UNAVAILABLE:
 		sb_puts(&b, "unavailable");
 		break;
+	case RK_LIMIT:
+		sb_puts(&b, "beyond the tool's limits");
+		break;
 	case RK_DIED:
 		sb_puts(&b, "process died");
 		break;
@@ -574,10 +574,79 @@ static uint64_t round_up(uint64_t v, uint64_t ps)
 	return (v + ps - 1) & ~(ps - 1);
 }
 
-/* Is a byte count beyond what the runner carries? */
-static bool too_long(uint64_t n)
+/*
+ * Says in why (and returns true) when line l's command, its arguments
+ * resolved to v and c, is beyond what the tool carries, checked before it runs:
+ * the byte strings it would return or pass, the pages pagemap would print.
+ * mincore is not checked here: it runs on any range, as on Linux, and only
+ * a vector too long to print comes back as RK_LIMIT.
+ */
+static bool beyond_limits(struct run *r, const struct line *l, const uint64_t *v,
+			  const struct be_call *c, struct sbuf *why)
 {
-	return n > BE_MAX_BYTES;
+	uint64_t n = 0, ps = page_size(r);
+
+	switch (l->spec->op) {
+	case OP_LOAD:
+	case OP_READ:
+	case OP_PREAD:
+		n = v[1];
+		break;
+	case OP_STORE:
+	case OP_WRITE:
+	case OP_PWRITE:
+		n = c->dlen;
+		break;
+	case OP_CAT:
+	case OP_DISK:
+		n = l->nargs == 3 ? v[2] : 0;
+		break;
+	case OP_PAGEMAP:
+		if (v[0] + v[1] < v[0]) {
+			sb_puts(why, "the range wraps past the end of the address space");
+			return true;
+		}
+		n = v[1] ? (v[0] + v[1] - (v[0] & ~(ps - 1)) + ps - 1) / ps : 0;
+		if (n <= BE_MAX_PAGES)
+			return false;
+		sb_printf(why, "%" PRIu64 " pages, and the tool prints at most %u", n,
+			  BE_MAX_PAGES);
+		return true;
+	default:
+		return false;
+	}
+	if (n <= BE_MAX_BYTES)
+		return false;
+	sb_printf(why, "a byte string of %" PRIu64 " bytes, and the tool carries at most %u", n,
+		  BE_MAX_BYTES);
+	return true;
+}
+
+/* Says in why what a back end's RK_LIMIT answer to line l (arguments v) means. */
+static void limit_reason(struct run *r, const struct line *l, const uint64_t *v, struct sbuf *why)
+{
+	uint64_t ps = page_size(r);
+
+	if (l->spec->op == OP_MINCORE)
+		sb_printf(why, "a vector of %" PRIu64 " pages, and the tool prints at most %u",
+			  v[1] / ps + !!(v[1] % ps), BE_MAX_PAGES);
+	else
+		sb_printf(why, "a byte string of more than %u bytes, and the tool carries at most %u",
+			  BE_MAX_BYTES, BE_MAX_BYTES);
+}
+
+/*
+ * Reports that line l (what: as printed) could not run, and why, on the
+ * run's error stream. Returns -1, what run_line returns then: the run
+ * stops there.
+ */
+static int run_stop(struct run *r, const char *file, const struct line *l, const char *what,
+		    const char *why)
+{
+	fflush(stdout);
+	fprintf(r->cfg.errs, "%s:%d: %s: %s; the %s run stops here\n", file, l->lineno, what, why,
+		r->cfg.be->name);
+	return -1;
 }
 
 /* Hands rec to the sink, then reports its failed expectation, and frees it. */
@@ -594,7 +663,8 @@ static void emit(struct run *r, struct rec *rec)
 /*
  * Runs command line l (checked by the parser: its process, if it needs one,
  * was alive then and its symbols exist) and emits its record. A process
- * that has died since answers "process died". Returns 0.
+ * that has died since answers "process died". Returns 0, or -1 when the
+ * command is beyond the tool's limits (reported, no record emitted).
  */
 static int run_cmd(struct run *r, const char *file, const struct line *l)
 {
@@ -605,7 +675,7 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 	struct be_call c;
 	struct be_res res;
 	struct rec rec;
-	struct sbuf b;
+	struct sbuf b, what;
 	bool have_res = false;
 	int i;
 
@@ -648,6 +718,8 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 	}
 	rec.cmd = sb_steal(&b);
 
+	if (beyond_limits(r, l, v, &c, &b))
+		goto stop;
 	if (l->proc && !p) {
 		/* Killed (SIGKILL) or died since the checker saw it alive. */
 		res.kind = RK_DIED;
@@ -700,13 +772,10 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 		do_pagemap(r, p, v[0], v[1], &rec);
 		break;
 	default:
-		if (((op == OP_LOAD || op == OP_READ || op == OP_PREAD) && too_long(v[1])) ||
-		    ((op == OP_STORE || op == OP_WRITE || op == OP_PWRITE) && too_long(c.dlen)) ||
-		    ((op == OP_CAT || op == OP_DISK) && l->nargs == 3 && too_long(v[2])) ||
-		    (op == OP_MINCORE && v[1] / page_size(r) >= BE_MAX_PAGES)) {
-			be_res_err(&res, E2BIG);
-		} else {
-			be->call(r->be, p ? p->h : NULL, &c, &res);
+		be->call(r->be, p ? p->h : NULL, &c, &res);
+		if (res.kind == RK_LIMIT) {
+			limit_reason(r, l, v, &b);
+			goto stop;
 		}
 		have_res = true;
 		if (op == OP_LOAD8 || op == OP_LOAD16 || op == OP_LOAD32 || op == OP_LOAD64)
@@ -746,6 +815,17 @@ done:
 	emit(r, &rec);
 	be_res_free(&res);
 	return 0;
+
+stop:
+	/* Named as printed, with no result yet: "p: load a 0x200000". */
+	sb_init(&what);
+	rec_head(&what, &rec);
+	run_stop(r, file, l, sb_str(&what), sb_str(&b));
+	sb_free(&what);
+	sb_free(&b);
+	rec_free(&rec);
+	be_res_free(&res);
+	return -1;
 }
 
 static bool frame_unmapped(void *ctx, uint64_t pfn)
@@ -755,6 +835,13 @@ static bool frame_unmapped(void *ctx, uint64_t pfn)
 	return r->cfg.be->mapcount(r->be, pfn) == 0;
 }
 
+/*
+ * Runs config line l and emits its record. A key the back end refuses
+ * (RK_ERR: sim's swap, say) stops the run, as one its machine cannot give
+ * (RK_UNAVAILABLE, which the caller tells apart by r->unavailable): a
+ * scenario run on another machine than it asks for would prove nothing.
+ * Returns 0, or -1 when the run stops.
+ */
 static int run_config(struct run *r, const char *file, const struct line *l)
 {
 	struct rec rec;
@@ -783,14 +870,25 @@ static int run_config(struct run *r, const char *file, const struct line *l)
 			be_res_free(&res);
 			sb_free(&b);
 			free(result);
-			return 1;
+			return -1;
+		}
+		if (res.kind == RK_ERR) {
+			char *name = fmt_result(r, NULL, OP_NONE, &res);
+			struct sbuf why;
+
+			sb_init(&why);
+			sb_printf(&why, "%s%s%s", name, res.bytes.len ? ": " : "", sb_str(&res.bytes));
+			run_stop(r, file, l, sb_str(&b), sb_str(&why));
+			sb_free(&why);
+			free(name);
+			be_res_free(&res);
+			sb_free(&b);
+			free(result);
+			return -1;
 		}
 		if (!result || (res.kind != RK_OK && !strcmp(result, "ok"))) {
 			free(result);
 			result = fmt_result(r, NULL, OP_NONE, &res);
-			if (res.kind == RK_ERR && res.bytes.len)
-				fprintf(r->cfg.errs, "%s:%d: config %s: %s\n", file, l->lineno,
-					l->cfg[i].key, sb_str(&res.bytes));
 		}
 		be_res_free(&res);
 	}
@@ -821,12 +919,15 @@ int run_line(struct run *r, const char *file, const struct line *l)
 		return run_config(r, file, l);
 	case LK_PROC: {
 		struct be_proc *h = NULL;
-		struct sbuf err;
+		struct sbuf err, what;
 
 		sb_init(&err);
+		sb_init(&what);
+		sb_puts(&err, "cannot start the process: "); /* proc_new appends why */
 		if (r->cfg.be->proc_new(r->be, &h, &err)) {
-			fprintf(r->cfg.errs, "%s:%d: cannot start process %s: %s\n", file,
-				l->lineno, l->proc, sb_str(&err));
+			sb_printf(&what, "proc %s", l->proc);
+			run_stop(r, file, l, sb_str(&what), sb_str(&err));
+			sb_free(&what);
 			sb_free(&err);
 			return -1;
 		}
@@ -866,11 +967,11 @@ int run_script(const struct run_cfg *cfg, const struct script *s)
 	sb_free(&err);
 	for (i = 0; i < s->nlines; i++) {
 		if (run_line(r, s->file, &s->lines[i])) {
-			rc = 1;
+			rc = RUN_STOPPED;
 			break;
 		}
 	}
-	if (run_failures(r))
+	if (!rc && run_failures(r))
 		rc = 1;
 	if (r->unavailable)
 		rc = RUN_UNAVAILABLE;

@@ -29,8 +29,9 @@ struct run;
 /* A run on cfg->be. Returns 0, or -1 with a message in err. */
 int run_new(const struct run_cfg *cfg, struct run **out, struct sbuf *err);
 /*
- * Runs one line of file. Returns 0, or -1 when the back end cannot go on
- * (the reason is reported on cfg->errs).
+ * Runs one line of file. Returns 0, or -1 when the line cannot run (a
+ * process that cannot start, a command beyond the tool's limits): the
+ * reason is reported on cfg->errs, and a script's run stops there.
  */
 int run_line(struct run *r, const char *file, const struct line *l);
 /* Expectations that failed so far. */
@@ -39,11 +40,13 @@ void run_free(struct run *r);
 
 /*
  * Runs a whole script: returns 0 when every expectation held, 1 when some
- * failed or the back end stopped, 2 when the back end could not start,
- * RUN_UNAVAILABLE when a config line asked for what this machine cannot
- * give (the kernel back end's huge page pools): the run stopped there.
+ * failed, 2 when the back end could not start, RUN_UNAVAILABLE when a
+ * config line asked for what this machine cannot give (the kernel back
+ * end's huge page pools), RUN_STOPPED when a line could not run (see
+ * run_line): the run stopped there, with the reason on cfg->errs.
  */
 #define RUN_UNAVAILABLE 3
+#define RUN_STOPPED	4
 int run_script(const struct run_cfg *cfg, const struct script *s);
 
 #endif /* USERMM_TOOL_RUNNER_H */

@@ -124,7 +124,7 @@ static void read_range(struct um_proc *p, int fd, uint64_t off, uint64_t len, bo
 	}
 	free(buf);
 	if (res->kind == RK_BYTES && res->bytes.len > BE_MAX_BYTES)
-		be_res_err(res, E2BIG);
+		res->kind = RK_LIMIT;
 }
 
 /* cat PATH [OFF LEN]: the file's bytes through the page cache. */
@@ -182,7 +182,7 @@ static void sim_disk(struct backend *be, const struct be_call *c, struct be_res 
 	if (n < 0) {
 		be_res_err(res, errno);
 	} else if ((uint64_t)n > BE_MAX_BYTES) {
-		be_res_err(res, E2BIG);
+		res->kind = RK_LIMIT;
 	} else {
 		res->kind = RK_BYTES;
 		sb_putn(&res->bytes, buf, (size_t)n);

@@ -314,12 +314,186 @@ void rec_json(struct sbuf *b, const struct rec *r)
 	sb_putc(b, '}');
 }
 
+/*
+ * Byte strings in results and expectations are compared by their bytes,
+ * not by their spelling: "\x78V" and "xV", "ab" "c" and "abc", "\0"*3 and
+ * "\0\0\0" are the same. A text splits into tokens: a word (a run of
+ * non-blanks), or a byte string: one or more quoted segments side by side,
+ * each with the parser's escapes and an optional count, "X"*N. A byte
+ * string is held as runs of equal bytes, merged, so that equal bytes give
+ * equal runs however they were written, and "X"*N is one run whatever N.
+ */
+struct byte_run {
+	unsigned char c;
+	uint64_t n;
+};
+
+struct token {
+	const char *word; /* a word: [word, word + len); NULL for a byte string */
+	size_t len;
+	struct byte_run *runs; /* a byte string's bytes */
+	size_t nruns;
+};
+
+struct tokens {
+	struct token *t;
+	size_t n;
+};
+
+/* Most runs a repeated segment of several runs ("ab"*N) may give: beyond, no byte string. */
+#define MAX_REPEAT_RUNS 65536
+
+static void tokens_free(struct tokens *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		free(ts->t[i].runs);
+	free(ts->t);
+}
+
+/* Appends n bytes c to t, merging with the run before. */
+static void runs_add(struct token *t, unsigned char c, uint64_t n)
+{
+	if (!n)
+		return;
+	if (t->nruns && t->runs[t->nruns - 1].c == c) {
+		t->runs[t->nruns - 1].n += n;
+		return;
+	}
+	t->runs = xrealloc(t->runs, (t->nruns + 1) * sizeof(*t->runs));
+	t->runs[t->nruns++] = (struct byte_run){c, n};
+}
+
+/*
+ * Appends the segment "..."[*N] at s + *at (on its quote) to t and moves
+ * *at past it. Returns 0, or -1 when it is not one: unterminated, a bad
+ * escape or count, or a count too large for the bytes it repeats.
+ */
+static int segment_read(const char *s, size_t *at, struct token *t)
+{
+	struct token seg = {0};
+	size_t i = *at + 1, k, used;
+	uint64_t rep = 1, r;
+	const char *why;
+	int v, rc = -1;
+
+	while (s[i] != '"') {
+		if (!s[i])
+			goto out;
+		if (s[i] != '\\') {
+			runs_add(&seg, (unsigned char)s[i++], 1);
+			continue;
+		}
+		v = c_unescape(s + i + 1, strlen(s + i + 1), &used, &why);
+		if (v < 0)
+			goto out;
+		runs_add(&seg, (unsigned char)v, 1);
+		i += 1 + used;
+	}
+	i++;
+	if (s[i] == '*') {
+		if (s[i + 1] < '0' || s[i + 1] > '9')
+			goto out;
+		for (rep = 0, i++; s[i] >= '0' && s[i] <= '9'; i++) {
+			if (rep > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+				goto out;
+			rep = rep * 10 + (uint64_t)(s[i] - '0');
+		}
+	}
+	if (seg.nruns == 1 && rep) {
+		if (seg.runs[0].n > UINT64_MAX / rep)
+			goto out;
+		runs_add(t, seg.runs[0].c, seg.runs[0].n * rep);
+	} else if (seg.nruns > 1) {
+		if (rep > MAX_REPEAT_RUNS / seg.nruns)
+			goto out;
+		for (r = 0; r < rep; r++)
+			for (k = 0; k < seg.nruns; k++)
+				runs_add(t, seg.runs[k].c, seg.runs[k].n);
+	}
+	*at = i;
+	rc = 0;
+out:
+	free(seg.runs);
+	return rc;
+}
+
+/* Splits s into tokens. Returns 0, or -1 (nothing kept) when a quoted part is malformed. */
+static int tokens_read(const char *s, struct tokens *ts)
+{
+	size_t i = 0;
+
+	ts->t = NULL;
+	ts->n = 0;
+	for (;;) {
+		struct token *t;
+
+		while (s[i] == ' ')
+			i++;
+		if (!s[i])
+			return 0;
+		ts->t = xrealloc(ts->t, (ts->n + 1) * sizeof(*ts->t));
+		t = &ts->t[ts->n++];
+		memset(t, 0, sizeof(*t));
+		if (s[i] != '"') {
+			t->word = s + i;
+			while (s[i] && s[i] != ' ')
+				i++;
+			t->len = (size_t)(s + i - t->word);
+			continue;
+		}
+		for (;;) {
+			if (segment_read(s, &i, t)) {
+				tokens_free(ts);
+				return -1;
+			}
+			if (s[i] != ' ' || s[i + 1] != '"')
+				break;
+			i++;
+		}
+		if (s[i] && s[i] != ' ') {
+			tokens_free(ts);
+			return -1;
+		}
+	}
+}
+
+static bool token_equal(const struct token *a, const struct token *b)
+{
+	size_t i;
+
+	if (a->word || b->word)
+		return a->word && b->word && a->len == b->len && !memcmp(a->word, b->word, a->len);
+	if (a->nruns != b->nruns)
+		return false;
+	for (i = 0; i < a->nruns; i++)
+		if (a->runs[i].c != b->runs[i].c || a->runs[i].n != b->runs[i].n)
+			return false;
+	return true;
+}
+
 bool expect_text_match(const char *text, const char *e)
 {
-	size_t n = strlen(e);
+	size_t n = strlen(e), i;
+	struct tokens tt, te;
+	bool ok;
 
 	if (!text)
 		return false;
+	/* With a byte string in it, an expectation is compared token by token. */
+	if (strchr(e, '"') && !tokens_read(text, &tt)) {
+		if (tokens_read(e, &te)) {
+			tokens_free(&tt);
+			return false;
+		}
+		ok = te.n && te.n <= tt.n;
+		for (i = 0; ok && i < te.n; i++)
+			ok = token_equal(&te.t[i], &tt.t[i]);
+		tokens_free(&tt);
+		tokens_free(&te);
+		return ok;
+	}
 	if (!strcmp(text, e))
 		return true;
 	return !strncmp(text, e, n) && text[n] == ' ';
@@ -385,6 +559,82 @@ static struct edit *diff_edits(char *const *a, size_t na, char *const *b, size_t
 	free(t);
 	*ne = k;
 	return e;
+}
+
+/* Appends one entry of diff_json's lines: a line of a, of b, or of both. */
+static void json_entry(struct sbuf *out, bool *first, int line, const char *name_a,
+		       const char *a, const char *name_b, const char *b, bool differs)
+{
+	sb_printf(out, "%s{\"line\":%d", *first ? "" : ",", line);
+	*first = false;
+	if (a) {
+		sb_printf(out, ",\"%s\":", name_a);
+		sb_json_string(out, a);
+	}
+	if (b) {
+		sb_printf(out, ",\"%s\":", name_b);
+		sb_json_string(out, b);
+	}
+	sb_printf(out, ",\"differs\":%s}", differs ? "true" : "false");
+}
+
+bool diff_json(struct sbuf *out, const char *name_a, char *const *a, const int *line_a, size_t na,
+	       const char *name_b, char *const *b, const int *line_b, size_t nb)
+{
+	size_t ne, i = 0, j, k;
+	struct edit *e = diff_edits(a, na, b, nb, &ne);
+	struct sbuf lines;
+	bool first = true;
+	int first_diff = 0;
+
+	sb_init(&lines);
+	while (i < ne) {
+		if (e[i].op == ' ') {
+			json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai], name_b,
+				   b[e[i].bi], false);
+			i++;
+			continue;
+		}
+		/*
+		 * A changed block: its lines of a and of b, each in script order,
+		 * merged by the script line they come from, so that the two answers
+		 * to one line sit in one entry.
+		 */
+		for (k = i; k < ne && e[k].op != ' '; k++)
+			;
+		if (!first_diff)
+			first_diff = e[i].op == '-' ? line_a[e[i].ai] : line_b[e[i].bi];
+		for (j = i;;) {
+			while (i < k && e[i].op != '-')
+				i++;
+			while (j < k && e[j].op != '+')
+				j++;
+			if (i == k && j == k)
+				break;
+			if (j == k || (i < k && line_a[e[i].ai] < line_b[e[j].bi])) {
+				json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai],
+					   name_b, NULL, true);
+				i++;
+			} else if (i == k || line_b[e[j].bi] < line_a[e[i].ai]) {
+				json_entry(&lines, &first, line_b[e[j].bi], name_a, NULL, name_b,
+					   b[e[j].bi], true);
+				j++;
+			} else {
+				json_entry(&lines, &first, line_a[e[i].ai], name_a, a[e[i].ai],
+					   name_b, b[e[j].bi], true);
+				i++;
+				j++;
+			}
+		}
+	}
+	if (first_diff)
+		sb_printf(out, "\"same\":false,\"first_difference\":%d", first_diff);
+	else
+		sb_puts(out, "\"same\":true,\"first_difference\":null");
+	sb_printf(out, ",\"lines\":[%s]", sb_str(&lines));
+	sb_free(&lines);
+	free(e);
+	return first_diff != 0;
 }
 
 #define CONTEXT 3

@@ -97,4 +97,17 @@ bool expect_text_match(const char *text, const char *e);
 int unified_diff(FILE *out, const char *name_a, char *const *a, size_t na, const char *name_b,
 		 char *const *b, size_t nb);
 
+/*
+ * Appends to out the JSON members "same", "first_difference" and "lines"
+ * comparing line arrays a and b, whose lines came from the script lines
+ * line_a and line_b: lines holds one object per line of the merged
+ * transcripts, {"line":N, name_a:..., name_b:..., "differs":false} for a
+ * line both have, and where they differ the lines of a and of b, paired
+ * when they come from the same script line, else alone, with "differs":
+ * true; first_difference is the script line of the first difference, or
+ * null. Returns whether they differ.
+ */
+bool diff_json(struct sbuf *out, const char *name_a, char *const *a, const int *line_a, size_t na,
+	       const char *name_b, char *const *b, const int *line_b, size_t nb);
+
 #endif /* USERMM_TOOL_TRANSCRIPT_H */

@@ -187,6 +187,56 @@ static void put_escaped(struct sbuf *b, unsigned char c, int next)
 	}
 }
 
+int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int c_unescape(const char *s, size_t n, size_t *used, const char **why)
+{
+	/* Each escape letter and the byte it stands for. */
+	static const char simple[][2] = {{'n', '\n'}, {'t', '\t'},  {'r', '\r'},   {'a', '\a'},
+					 {'b', '\b'}, {'f', '\f'},  {'v', '\v'},   {'e', 0x1b},
+					 {'\\', '\\'}, {'"', '"'}, {'\'', '\''}, {'?', '?'}};
+	unsigned v = 0;
+	size_t i;
+
+	*why = NULL;
+	if (n == 0) {
+		*why = "unterminated string";
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(simple); i++)
+		if (s[0] == simple[i][0]) {
+			*used = 1;
+			return (unsigned char)simple[i][1];
+		}
+	if (s[0] == 'x') {
+		if (n < 3 || hexval((unsigned char)s[1]) < 0 || hexval((unsigned char)s[2]) < 0) {
+			*why = "\\x takes exactly two hex digits";
+			return -1;
+		}
+		*used = 3;
+		return hexval((unsigned char)s[1]) * 16 + hexval((unsigned char)s[2]);
+	}
+	for (i = 0; i < 3 && i < n && s[i] >= '0' && s[i] <= '7'; i++)
+		v = v * 8 + (unsigned)(s[i] - '0');
+	if (i == 0)
+		return -1; /* unknown: the caller names the byte */
+	if (v > 255) {
+		*why = "octal escape out of range";
+		return -1;
+	}
+	*used = i;
+	return (int)v;
+}
+
 #define RUN_MIN 32
 
 void sb_cstring(struct sbuf *b, const void *p, size_t n)

@@ -49,6 +49,16 @@ const char *sb_str(const struct sbuf *b);
  * as a segment of its own, "X"*N. An empty string is "".
  */
 void sb_cstring(struct sbuf *b, const void *p, size_t n);
+/* The value of hex digit c, or -1. */
+int hexval(int c);
+/*
+ * Decodes one escape of a string as scripts and transcripts spell it;
+ * s[0..n) follows the backslash. The forms: \n \t \r \a \b \f \v \e \\ \"
+ * \' \?, octal \N to \NNN (at most \377), \xNN with exactly two hex digits.
+ * Returns the byte with *used set to the bytes of s it took, or -1 with
+ * *why saying why (NULL: s[0] is no escape letter).
+ */
+int c_unescape(const char *s, size_t n, size_t *used, const char **why);
 /* Appends s as a JSON string literal. */
 void sb_json_string(struct sbuf *b, const char *s);
 
