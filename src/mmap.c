@@ -34,22 +34,19 @@ static uint64_t calc_vm_flag_bits(uint64_t flags)
 bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
 {
 	uint32_t shift = mm->sys->page_shift;
-	uint64_t data = rlimit(mm, UM_RLIMIT_DATA);
+	uint64_t data = rlimit(mm, UM_RLIMIT_DATA), data_max;
 
 	if (mm->total_vm + npages > rlimit(mm, UM_RLIMIT_AS) >> shift)
 		return false;
-	if (is_data_mapping(vm_flags) && mm->data_vm + npages > data >> shift) {
-		/*
-		 * Valgrind sets the soft limit to 0 and keeps the hard one: then
-		 * the hard one counts. (The ignore_rlimit_data boot option, off
-		 * by default, would only warn.)
-		 */
-		if (data == 0 && mm->data_vm + npages <= atomic_load_explicit(
-			&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed) >> shift)
-			return true;
-		return false;
-	}
-	return true;
+	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= data >> shift)
+		return true;
+	/*
+	 * Valgrind sets the soft limit to 0 and keeps the hard one: then the
+	 * hard one counts. (The ignore_rlimit_data boot option, off by
+	 * default, would only warn.)
+	 */
+	data_max = atomic_load_explicit(&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed);
+	return data == 0 && mm->data_vm + npages <= data_max >> shift;
 }
 
 void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages)

@@ -21,7 +21,7 @@
 #include "internal.h"
 
 #define RLIMIT_NOFILE 7
-#define NR_OPEN (1u << 20) /* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not */
+#define NR_OPEN	      (1u << 20) /* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not */
 
 /*
  * Linux's INIT_RLIMITS that are not unlimited. (RLIMIT_NPROC and
@@ -32,12 +32,12 @@ static const struct {
 	unsigned res;
 	uint64_t cur, max;
 } init_rlimits[] = {
-	{ UM_RLIMIT_STACK, 8ULL << 20, UM_RLIM_INFINITY }, /* _STK_LIM */
-	{ 4, 0, UM_RLIM_INFINITY },			   /* RLIMIT_CORE */
-	{ RLIMIT_NOFILE, 1024, 4096 },			   /* INR_OPEN_CUR, INR_OPEN_MAX */
-	{ 12, 819200, 819200 },				   /* RLIMIT_MSGQUEUE: MQ_BYTES_MAX */
-	{ 13, 0, 0 },					   /* RLIMIT_NICE */
-	{ 14, 0, 0 },					   /* RLIMIT_RTPRIO */
+    {UM_RLIMIT_STACK, 8ULL << 20, UM_RLIM_INFINITY}, /* _STK_LIM */
+    {4, 0, UM_RLIM_INFINITY},			     /* RLIMIT_CORE */
+    {RLIMIT_NOFILE, 1024, 4096},		     /* INR_OPEN_CUR, INR_OPEN_MAX */
+    {12, 819200, 819200},			     /* RLIMIT_MSGQUEUE: MQ_BYTES_MAX */
+    {13, 0, 0},					     /* RLIMIT_NICE */
+    {14, 0, 0},					     /* RLIMIT_RTPRIO */
 };
 
 void rlimits_init(const struct um_system *sys, struct rlimits *r)
