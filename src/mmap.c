@@ -469,9 +469,11 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 
 	/*
 	 * RLIMIT_AS and RLIMIT_DATA count what the mapping adds: not the pages
-	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged).
+	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged),
+	 * counted only when the whole length does not fit.
 	 */
-	if (!may_expand_vm(mm, vm_flags,
+	if (!may_expand_vm(mm, vm_flags, len >> sys->page_shift) &&
+	    !may_expand_vm(mm, vm_flags,
 			   (len >> sys->page_shift) - vma_pages_in(mm, addr, addr + len, 0)))
 		return -ENOMEM;
 
