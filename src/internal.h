@@ -736,7 +736,7 @@ struct um_proc {
 	struct fdtable files;
 	struct um_proc *next_proc, *prev_proc;	/* system's process list */
 	struct rlimits rlim;
-	_Atomic uint64_t sigpending;		/* bit signo - 1: sent by a system call, not taken */
+	_Atomic uint64_t sigpending;		/* bit signo - 1: sent by a call, not taken */
 };
 
 /* resource.c */

@@ -21,7 +21,8 @@
 #include "internal.h"
 
 #define RLIMIT_NOFILE 7
-#define NR_OPEN	      (1u << 20) /* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not */
+/* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not. */
+#define NR_OPEN (1u << 20)
 
 /*
  * Linux's INIT_RLIMITS that are not unlimited. (RLIMIT_NPROC and
