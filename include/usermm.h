@@ -75,6 +75,7 @@ extern "C" {
 #define UM_BUS_ADRERR 2
 #define UM_SI_KERNEL 0x80 /* x86-64: a non-canonical address (#GP); addr is 0 */
 #define UM_SIGKILL 9	  /* out of memory inside a fault: the OOM killer's answer */
+#define UM_SIGXFSZ 25	  /* sent by a write or truncate past RLIMIT_FSIZE (um_signal_take) */
 
 /* open() flags, lseek() whence, msync() flags. */
 #define UM_O_RDONLY 00
@@ -130,8 +131,10 @@ struct um_config {
 					 * stack gap, page aligned, as Linux without ASLR */
 	uint64_t brk_start;		/* where the heap starts, after the program image
 					 * (default 0x555555559000, as a small PIE without ASLR) */
-	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes (default 8 MiB) */
-	int privileged;			/* processes hold CAP_IPC_LOCK (default 0) */
+	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes, soft and hard, of every
+					 * new process (default 8 MiB; um_setrlimit) */
+	int privileged;			/* processes hold CAP_IPC_LOCK and CAP_SYS_RESOURCE
+					 * (default 0) */
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
 	uint32_t readahead_kb;		/* read_ahead_kb of the files' disk; 0 (default):
 					 * the host disk's, as the kernel reads them */
@@ -304,6 +307,37 @@ UM_API int um_mlock2(struct um_proc *p, uint64_t addr, uint64_t length, unsigned
 UM_API int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length);
 UM_API int um_mlockall(struct um_proc *p, int flags);
 UM_API int um_munlockall(struct um_proc *p);
+
+/* Resource limits (the Linux values). */
+#define UM_RLIMIT_FSIZE 1	/* bytes a write or truncate may reach: SIGXFSZ, EFBIG */
+#define UM_RLIMIT_DATA 2	/* private writable memory and the heap: ENOMEM */
+#define UM_RLIMIT_STACK 3	/* how far a MAP_GROWSDOWN mapping grows: SIGSEGV */
+#define UM_RLIMIT_MEMLOCK 8	/* locked memory: ENOMEM, EAGAIN, EPERM at 0 */
+#define UM_RLIMIT_AS 9		/* the whole address space (VmSize): ENOMEM */
+#define UM_RLIM_NLIMITS 16
+#define UM_RLIM_INFINITY UINT64_MAX
+
+/*
+ * setrlimit()/getrlimit() of process p, as Linux's prlimit does. A new
+ * process starts with Linux's defaults: RLIMIT_STACK 8 MiB (hard
+ * unlimited), RLIMIT_MEMLOCK the configuration's, the others unlimited;
+ * fork copies the limits and exec keeps them (exec also places the mmap
+ * area below a stack of RLIMIT_STACK, as Linux does). The library enforces
+ * the five above; the other resources below UM_RLIM_NLIMITS are only kept.
+ * EINVAL for an unknown resource or soft > hard; EPERM for raising the
+ * hard limit without the privilege (CAP_SYS_RESOURCE). Lowering a limit
+ * never takes back what is already mapped, locked or written.
+ */
+UM_API int um_setrlimit(struct um_proc *p, unsigned resource, uint64_t soft, uint64_t hard);
+UM_API int um_getrlimit(struct um_proc *p, unsigned resource, uint64_t *soft, uint64_t *hard);
+/*
+ * The lowest-numbered signal a system call sent p and that p has not taken
+ * yet (Linux's send_sig: UM_SIGXFSZ when a write or truncate met
+ * RLIMIT_FSIZE, the call then failing with EFBIG), cleared as it is
+ * returned; 0 when none is pending. Linux's default action for it would end
+ * the process: the embedder decides.
+ */
+UM_API int um_signal_take(struct um_proc *p);
 /*
  * mincore(): one byte per page of [addr, addr + length) into vec (a host
  * buffer of at least length/page-size rounded up bytes): 1 when the page

@@ -6,8 +6,15 @@
  * a new VMA that merges with it). Shrinking always works. Growth fails,
  * leaving the break where it was, when the new end would come within a
  * page (plus a stack's guard gap) of the next mapping, below start_brk,
- * beyond the commit or map count limits. The raw system call answers the
- * break in every case: the new one on success, the old one on failure.
+ * beyond the commit or map count limits, RLIMIT_AS, or RLIMIT_DATA. The
+ * raw system call answers the break in every case: the new one on success,
+ * the old one on failure.
+ *
+ * RLIMIT_DATA is checked twice, as Linux does: the heap and the data
+ * segment against it before anything else (check_data_rlimit, which even
+ * a shrink must pass), and the new pages with every other data mapping
+ * (may_expand_vm). The library has no program image, so its data segment
+ * is empty.
  */
 #include <errno.h>
 
@@ -24,6 +31,8 @@ static int do_brk(struct mm *mm, uint64_t addr, uint64_t len)
 	uint64_t pages = len >> sys->page_shift;
 	struct vma *prev, *v;
 
+	if (!may_expand_vm(mm, flags, pages))
+		return -ENOMEM;
 	if (mm->vmas.count > sys->cfg.max_map_count)
 		return -ENOMEM;
 	if (vm_enough_memory(mm, pages))
@@ -48,7 +57,7 @@ static int do_brk(struct mm *mm, uint64_t addr, uint64_t len)
 		v->vm_mm = mm;
 		vma_insert(&mm->vmas, v);
 	}
-	mm->total_vm += pages;
+	vm_stat_account(mm, flags, (int64_t)pages);
 	if (flags & VM_LOCKED)
 		mm->locked_vm += pages;
 	vma_merge_neighbours(mm, v);
@@ -60,12 +69,17 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
 	uint64_t origbrk, newbrk, oldbrk, gap = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift;
+	uint64_t data;
 	bool populate = false;
 	struct vma *next;
 
 	pthread_rwlock_wrlock(&mm->lock);
 	origbrk = mm->brk;
 	if (brk < mm->start_brk || brk > sys->task_size)
+		goto out;
+	/* check_data_rlimit, on the unrounded break (so an unaligned limit holds). */
+	data = rlimit(mm, UM_RLIMIT_DATA);
+	if (data != UM_RLIM_INFINITY && brk - mm->start_brk > data)
 		goto out;
 	newbrk = (brk + sys->page_mask) & ~sys->page_mask;
 	oldbrk = (mm->brk + sys->page_mask) & ~sys->page_mask;

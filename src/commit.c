@@ -63,18 +63,3 @@ void vm_unacct_memory(struct um_system *sys, uint64_t pages)
 {
 	atomic_fetch_sub(&sys->committed, pages);
 }
-
-uint64_t vma_accounted_pages(const struct mm *mm, uint64_t start, uint64_t end)
-{
-	uint64_t pages = 0;
-
-	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
-	     v = v->next) {
-		uint64_t s = v->vm_start > start ? v->vm_start : start;
-		uint64_t e = v->vm_end < end ? v->vm_end : end;
-
-		if (v->vm_flags & VM_ACCOUNT)
-			pages += (e - s) >> mm->sys->page_shift;
-	}
-	return pages;
-}

@@ -473,7 +473,6 @@ static int fault_locked(struct vm_fault *vmf)
 }
 
 #define STACK_GUARD_GAP_PAGES 256
-#define RLIMIT_STACK_BYTES (8ULL << 20)
 
 int expand_stack(struct mm *mm, uint64_t addr)
 {
@@ -495,8 +494,13 @@ int expand_stack(struct mm *mm, uint64_t addr)
 	if (anon_vma_prepare(mm, v))
 		return -ENOMEM;
 	grow = (v->vm_start - addr) >> sys->page_shift;
-	/* acct_stack_growth: RLIMIT_STACK, RLIMIT_MEMLOCK, the commit. */
-	if (v->vm_end - addr > RLIMIT_STACK_BYTES)
+	/*
+	 * acct_stack_growth: RLIMIT_AS (a stack is no data mapping), the
+	 * stack's whole size against RLIMIT_STACK, RLIMIT_MEMLOCK, the commit.
+	 */
+	if (!may_expand_vm(mm, v->vm_flags, grow))
+		return -ENOMEM;
+	if (v->vm_end - addr > rlimit(mm, UM_RLIMIT_STACK))
 		return -ENOMEM;
 	if (!mlock_future_ok(mm, v->vm_flags, grow << sys->page_shift))
 		return -ENOMEM;
@@ -509,7 +513,7 @@ int expand_stack(struct mm *mm, uint64_t addr)
 	if (v->vm_file)
 		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
-	mm->total_vm += grow;
+	vm_stat_account(mm, v->vm_flags, (int64_t)grow);
 	if (v->vm_flags & VM_LOCKED)
 		mm->locked_vm += grow;
 	return 0;

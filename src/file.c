@@ -396,23 +396,50 @@ static int64_t do_read(struct um_proc *p, int fd, void *buf, uint64_t count, int
 	return r;
 }
 
+/*
+ * generic_write_check_limits: a regular file's write may reach
+ * RLIMIT_FSIZE and no further. One that would cross it is cut short at the
+ * limit (*count); one that starts at or past it sends SIGXFSZ and fails,
+ * EFBIG. Writing nothing is never refused. Returns 0 or -EFBIG.
+ */
+static int write_check_limits(struct um_proc *p, const struct inode *ino, uint64_t pos,
+			      uint64_t *count)
+{
+	uint64_t limit = rlimit(p->mm, UM_RLIMIT_FSIZE);
+
+	if (ino->type != INODE_REG || !*count || limit == UM_RLIM_INFINITY)
+		return 0;
+	if (pos >= limit) {
+		send_sig(p, UM_SIGXFSZ);
+		return -EFBIG;
+	}
+	if (*count > limit - pos)
+		*count = limit - pos;
+	return 0;
+}
+
 static int64_t do_write(struct um_proc *p, int fd, const void *buf, uint64_t count,
 			int64_t offset, bool positional)
 {
 	int64_t r;
 	struct file *f = fget_for(p, fd, true, positional ? offset : 0, &r);
+	uint64_t pos;
 
 	if (!f)
 		return r;
 	if (positional) {
 		/* Linux: pwrite on an O_APPEND file appends, and leaves the offset alone. */
-		r = inode_write(p->sys, f->inode, buf, count,
-				(f->flags & UM_O_APPEND) ? inode_size(f->inode) : (uint64_t)offset);
+		pos = (f->flags & UM_O_APPEND) ? inode_size(f->inode) : (uint64_t)offset;
+		r = write_check_limits(p, f->inode, pos, &count);
+		if (!r)
+			r = inode_write(p->sys, f->inode, buf, count, pos);
 	} else {
 		pthread_mutex_lock(&f->pos_lock);
 		if (f->flags & UM_O_APPEND)
 			f->pos = inode_size(f->inode);
-		r = inode_write(p->sys, f->inode, buf, count, f->pos);
+		r = write_check_limits(p, f->inode, f->pos, &count);
+		if (!r)
+			r = inode_write(p->sys, f->inode, buf, count, f->pos);
 		if (r > 0)
 			f->pos += (uint64_t)r;
 		pthread_mutex_unlock(&f->pos_lock);
@@ -648,10 +675,12 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	 */
 	if (buffer_maps_inode(p, addr, count, f->inode, false))
 		chunk = 1;
-	r = 0;
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
+	r = write_check_limits(p, f->inode, f->pos, &count);
+	if (r)
+		count = 0;
 	while (done < count) {
 		uint64_t n = count - done < chunk ? count - done : chunk, bytes, end;
 
@@ -736,10 +765,16 @@ int um_ftruncate(struct um_proc *p, int fd, int64_t length)
 
 	if (!f)
 		return -EBADF;
-	if (length < 0 || f->inode->type != INODE_REG || !FMODE_WRITE(f))
+	if (length < 0 || f->inode->type != INODE_REG || !FMODE_WRITE(f)) {
 		err = -EINVAL;
-	else
+	} else if ((uint64_t)length > inode_size(f->inode) &&
+		   (uint64_t)length > rlimit(p->mm, UM_RLIMIT_FSIZE)) {
+		/* inode_newsize_ok: growing past RLIMIT_FSIZE (reaching it is fine). */
+		send_sig(p, UM_SIGXFSZ);
+		err = -EFBIG;
+	} else {
 		err = truncate_setsize(p->sys, f->inode, (uint64_t)length);
+	}
 	fput(p->sys, f);
 	return err;
 }

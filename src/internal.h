@@ -260,6 +260,27 @@ UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 #define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
 /* Mappings that never merge, grow or lock (Linux adds VM_IO, VM_PFNMAP, VM_MIXEDMAP). */
 #define VM_SPECIAL VM_DONTEXPAND
+/* x86-64's VM_STACK is VM_GROWSDOWN. */
+#define VM_STACK VM_GROWSDOWN
+
+/*
+ * Linux's classification of VMAs for data_vm, stack_vm and exec_vm
+ * (mm/internal.h): RLIMIT_DATA counts the data mappings.
+ */
+static inline bool is_data_mapping(uint64_t flags)
+{
+	return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE;
+}
+
+static inline bool is_stack_mapping(uint64_t flags)
+{
+	return (flags & VM_STACK) == VM_STACK;
+}
+
+static inline bool is_exec_mapping(uint64_t flags)
+{
+	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;
+}
 
 /*
  * The anonymous-memory object of a private VMA (anon_vma): created on the
@@ -686,8 +707,19 @@ static inline int frame_mm_counter(uint32_t flags)
 	return (flags & PG_SWAPBACKED) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
+/*
+ * A process's resource limits (signal_struct's rlim): read without a lock,
+ * as Linux's rlimit() reads them; um_setrlimit changes a pair under the
+ * system lock.
+ */
+struct rlimits {
+	_Atomic uint64_t cur[UM_RLIM_NLIMITS];
+	_Atomic uint64_t max[UM_RLIM_NLIMITS];
+};
+
 struct mm {
 	struct um_system *sys;
+	const struct rlimits *rlim;	/* its process's limits */
 	pthread_rwlock_t lock;		/* mmap_lock */
 	pthread_mutex_t pt_lock;	/* page_table_lock: anon_vma_prepare under a shared lock */
 	/* under lock */
@@ -695,6 +727,7 @@ struct mm {
 	struct pgtable pt;
 	uint64_t mmap_base;
 	uint64_t total_vm;		/* pages */
+	uint64_t data_vm;		/* pages of data mappings (is_data_mapping) */
 	uint64_t locked_vm;		/* pages */
 	uint64_t locked_vm_stale;	/* of those, in no VM_LOCKED VMA (DONTUNMAP leaves them, as Linux) */
 	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
@@ -713,7 +746,21 @@ struct um_proc {
 	struct mm *mm;
 	struct fdtable files;
 	struct um_proc *next_proc, *prev_proc;	/* system's process list */
+	struct rlimits rlim;
+	_Atomic uint64_t sigpending;		/* bit signo - 1: sent by a call, not taken */
 };
+
+/* resource.c */
+/* The soft limit of resource res (Linux's rlimit()). */
+static inline uint64_t rlimit(const struct mm *mm, unsigned res)
+{
+	return atomic_load_explicit(&mm->rlim->cur[res], memory_order_relaxed);
+}
+/* A new process's limits: Linux's defaults, RLIMIT_MEMLOCK the configuration's. */
+UM_INTERNAL void rlimits_init(const struct um_system *sys, struct rlimits *r);
+UM_INTERNAL void rlimits_copy(struct rlimits *dst, const struct rlimits *src);
+/* send_sig: makes sig pending on p, for um_signal_take. */
+UM_INTERNAL void send_sig(struct um_proc *p, int sig);
 
 /* -------------------------------------------------------------- system */
 
@@ -748,8 +795,6 @@ UM_INTERNAL uint64_t vm_commit_limit(const struct um_system *sys);
 /* Charges pages to the committed total if the policy allows; 0 or -ENOMEM. */
 UM_INTERNAL int vm_enough_memory(struct mm *mm, uint64_t pages);
 UM_INTERNAL void vm_unacct_memory(struct um_system *sys, uint64_t pages);
-/* Pages of VM_ACCOUNT VMAs inside [start, end). */
-UM_INTERNAL uint64_t vma_accounted_pages(const struct mm *mm, uint64_t start, uint64_t end);
 
 /* Allocation: one place, so tests can fail the n-th call (alloc.c). */
 UM_INTERNAL void *um_malloc(struct um_system *sys, size_t n);
@@ -760,7 +805,8 @@ UM_INTERNAL void um_free(struct um_system *sys, void *p);
 UM_INTERNAL uint64_t um_gen_next(void);
 
 /* mm.c */
-UM_INTERNAL struct mm *mm_new(struct um_system *sys);
+/* A new empty mm under the limits rlim (its process's, which outlive it). */
+UM_INTERNAL struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim);
 /* Frees an mm whose mappings are gone (exit_mmap). */
 UM_INTERNAL void mm_free(struct mm *mm);
 /*
@@ -926,12 +972,27 @@ UM_INTERNAL int __mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool 
 /* mlock.c */
 /* Whether a new VM_LOCKED range of len bytes fits RLIMIT_MEMLOCK (mlock_future_ok). */
 UM_INTERNAL bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len);
-UM_INTERNAL bool can_do_mlock(const struct um_system *sys);
+UM_INTERNAL bool can_do_mlock(const struct mm *mm);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
 /* Unmaps everything (exit, exec, a failed fork); mm lock held exclusive or mm unshared. */
 UM_INTERNAL void exit_mmap(struct mm *mm);
+/*
+ * may_expand_vm: may mm map npages more pages with flags vm_flags, under
+ * RLIMIT_AS (total_vm) and, for a data mapping, RLIMIT_DATA (data_vm)?
+ */
+UM_INTERNAL bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages);
+/* vm_stat_account: npages (negative: fewer) mapped with flags vm_flags. */
+UM_INTERNAL void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages);
+/*
+ * The pages inside [start, end) of the VMAs whose flags hold every bit of
+ * mask; mask 0: of every VMA (count_vma_pages_range).
+ */
+UM_INTERNAL uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end,
+				  uint64_t mask);
+/* The top of the mmap area exec gives a process whose RLIMIT_STACK is stack_limit. */
+UM_INTERNAL uint64_t mmap_base_at_exec(const struct um_system *sys, uint64_t stack_limit);
 /*
  * Which huge-page placement get_unmapped_area applies: none (shmem), the
  * anonymous one (length a multiple of the PMD size, no hint), or the file

@@ -14,9 +14,9 @@
 
 #include "internal.h"
 
-bool can_do_mlock(const struct um_system *sys)
+bool can_do_mlock(const struct mm *mm)
 {
-	return sys->cfg.rlimit_memlock != 0 || sys->cfg.privileged;
+	return rlimit(mm, UM_RLIMIT_MEMLOCK) != 0 || mm->sys->cfg.privileged;
 }
 
 bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
@@ -26,7 +26,7 @@ bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
 	if (!(vm_flags & VM_LOCKED) || sys->cfg.privileged)
 		return true;
 	return (len >> sys->page_shift) + mm->locked_vm <=
-	       sys->cfg.rlimit_memlock >> sys->page_shift;
+	       rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift;
 }
 
 /* Gives [start, end) of v the lock flags of newflags (mlock_fixup). */
@@ -82,30 +82,14 @@ static int apply_vma_lock_flags(struct mm *mm, uint64_t start, uint64_t len, uin
 	return tmp < end ? -ENOMEM : 0;
 }
 
-/* Pages of [start, start + len) already locked (count_mm_mlocked_page_nr). */
-static uint64_t mlocked_pages_in(const struct mm *mm, uint64_t start, uint64_t len)
-{
-	uint64_t end = start + len, pages = 0;
-
-	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
-	     v = v->next) {
-		uint64_t s = v->vm_start > start ? v->vm_start : start;
-		uint64_t e = v->vm_end < end ? v->vm_end : end;
-
-		if (v->vm_flags & VM_LOCKED)
-			pages += (e - s) >> mm->sys->page_shift;
-	}
-	return pages;
-}
-
 static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t flags)
 {
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
-	uint64_t limit = sys->cfg.rlimit_memlock >> sys->page_shift, locked;
+	uint64_t limit = rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift, locked;
 	int err = -ENOMEM;
 
-	if (!can_do_mlock(sys))
+	if (!can_do_mlock(mm))
 		return -EPERM;
 	/* PAGE_ALIGN wraps: a length that rounds past 2^64 becomes 0, and locks nothing. */
 	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
@@ -115,7 +99,7 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	locked += mm->locked_vm;
 	if (locked > limit && !sys->cfg.privileged)
 		/* What is already locked in the range does not count twice. */
-		locked -= mlocked_pages_in(mm, start, len);
+		locked -= vma_pages_in(mm, start, start + len, VM_LOCKED);
 	if (locked <= limit || sys->cfg.privileged)
 		err = apply_vma_lock_flags(mm, start, len, flags);
 	pthread_rwlock_unlock(&mm->lock);
@@ -193,10 +177,11 @@ int um_mlockall(struct um_proc *p, int flags)
 	if (!flags || (flags & ~(UM_MCL_CURRENT | UM_MCL_FUTURE | UM_MCL_ONFAULT)) ||
 	    flags == UM_MCL_ONFAULT)
 		return -EINVAL;
-	if (!can_do_mlock(sys))
+	if (!can_do_mlock(mm))
 		return -EPERM;
 	pthread_rwlock_wrlock(&mm->lock);
-	if (!(flags & UM_MCL_CURRENT) || mm->total_vm <= sys->cfg.rlimit_memlock >> sys->page_shift ||
+	if (!(flags & UM_MCL_CURRENT) ||
+	    mm->total_vm <= rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift ||
 	    sys->cfg.privileged) {
 		apply_mlockall_flags(mm, flags);
 		err = 0;

@@ -12,7 +12,8 @@
  *      (refcount 1) or the VMA is shared.
  *   5. total_vm equals the pages of all VMAs; locked_vm those of VM_LOCKED
  *      ones plus locked_vm_stale, the pages MREMAP_DONTUNMAP unlocked but
- *      left counted (Linux does not uncount them).
+ *      left counted (Linux does not uncount them); data_vm those of data
+ *      mappings (is_data_mapping), which RLIMIT_DATA limits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,13 +21,14 @@
 
 #include "internal.h"
 
-struct mm *mm_new(struct um_system *sys)
+struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim)
 {
 	struct mm *mm = um_calloc(sys, 1, sizeof(*mm));
 
 	if (!mm)
 		return NULL;
 	mm->sys = sys;
+	mm->rlim = rlim;
 	if (pgtable_init(&mm->pt, sys, sys->page_shift)) {
 		um_free(sys, mm);
 		return NULL;
@@ -203,7 +205,7 @@ int mm_check(struct mm *mm, char *why, size_t n)
 {
 	int64_t count[NR_MM_COUNTERS] = {0};
 	const struct vma *v;
-	uint64_t total = 0, locked = 0;
+	uint64_t total = 0, locked = 0, data = 0;
 	int err, i;
 
 	err = vma_tree_check(&mm->vmas, why, n);
@@ -215,6 +217,8 @@ int mm_check(struct mm *mm, char *why, size_t n)
 		total += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_LOCKED)
 			locked += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		if (is_data_mapping(v->vm_flags))
+			data += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 	}
 	if (locked + mm->locked_vm_stale != mm->locked_vm) {
 		snprintf(why, n, "locked_vm %llu, recount %llu + stale %llu",
@@ -234,6 +238,11 @@ int mm_check(struct mm *mm, char *why, size_t n)
 	if (total != mm->total_vm) {
 		snprintf(why, n, "total_vm %llu, recount %llu", (unsigned long long)mm->total_vm,
 			 (unsigned long long)total);
+		return -EUCLEAN;
+	}
+	if (data != mm->data_vm) {
+		snprintf(why, n, "data_vm %llu, recount %llu", (unsigned long long)mm->data_vm,
+			 (unsigned long long)data);
 		return -EUCLEAN;
 	}
 	return 0;

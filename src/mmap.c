@@ -31,6 +31,69 @@ static uint64_t calc_vm_flag_bits(uint64_t flags)
 	       (flags & UM_MAP_STACK ? VM_NOHUGEPAGE : 0);
 }
 
+bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
+{
+	uint32_t shift = mm->sys->page_shift;
+	uint64_t data = rlimit(mm, UM_RLIMIT_DATA), data_max;
+
+	if (mm->total_vm + npages > rlimit(mm, UM_RLIMIT_AS) >> shift)
+		return false;
+	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= data >> shift)
+		return true;
+	/*
+	 * Valgrind sets the soft limit to 0 and keeps the hard one: then the
+	 * hard one counts. (The ignore_rlimit_data boot option, off by
+	 * default, would only warn.)
+	 */
+	data_max = atomic_load_explicit(&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed);
+	return data == 0 && mm->data_vm + npages <= data_max >> shift;
+}
+
+void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages)
+{
+	mm->total_vm = (uint64_t)((int64_t)mm->total_vm + npages);
+	/* Linux also keeps exec_vm and stack_vm; only data_vm has a limit of its own. */
+	if (is_data_mapping(vm_flags))
+		mm->data_vm = (uint64_t)((int64_t)mm->data_vm + npages);
+}
+
+uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end, uint64_t mask)
+{
+	uint64_t pages = 0;
+
+	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
+	     v = v->next) {
+		uint64_t s = v->vm_start > start ? v->vm_start : start;
+		uint64_t e = v->vm_end < end ? v->vm_end : end;
+
+		if ((v->vm_flags & mask) == mask)
+			pages += (e - s) >> mm->sys->page_shift;
+	}
+	return pages;
+}
+
+/*
+ * arch_pick_mmap_layout's mmap_base: the mmap area ends a gap below the top
+ * that leaves room for a stack of RLIMIT_STACK and its guard gap, at least
+ * 128 MiB (the gap of the configured mmap_base), at most five sixths of
+ * the user space (an unlimited stack). Linux without randomization.
+ */
+uint64_t mmap_base_at_exec(const struct um_system *sys, uint64_t stack_limit)
+{
+	uint64_t pad = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift, gap = stack_limit;
+	uint64_t gap_max = sys->task_size / 6 * 5, lower;
+
+	if (gap + pad > gap) /* an unlimited stack would wrap */
+		gap += pad;
+	if (gap <= STACK_GAP_MIN)
+		return sys->cfg.mmap_base;
+	if (gap > gap_max)
+		gap = gap_max;
+	/* PAGE_ALIGN(task_size - gap): the base rounds up, the gap down. */
+	lower = (gap - STACK_GAP_MIN) & ~sys->page_mask;
+	return lower < sys->cfg.mmap_base ? sys->cfg.mmap_base - lower : sys->cfg.mmap_base;
+}
+
 /* The lowest address a mapping may start at, gap below a stack included. */
 static uint64_t vm_start_gap(const struct mm *mm, const struct vma *v)
 {
@@ -349,7 +412,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	addr = (uint64_t)a;
 	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
 		return -EEXIST;
-	if ((flags & UM_MAP_LOCKED) && !can_do_mlock(sys))
+	if ((flags & UM_MAP_LOCKED) && !can_do_mlock(mm))
 		return -EPERM;
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return -EAGAIN;
@@ -405,13 +468,23 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	vm_flags |= VM_SOFTDIRTY;
 
 	/*
+	 * RLIMIT_AS and RLIMIT_DATA count what the mapping adds: not the pages
+	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged),
+	 * counted only when the whole length does not fit.
+	 */
+	if (!may_expand_vm(mm, vm_flags, len >> sys->page_shift) &&
+	    !may_expand_vm(mm, vm_flags,
+			   (len >> sys->page_shift) - vma_pages_in(mm, addr, addr + len, 0)))
+		return -ENOMEM;
+
+	/*
 	 * Everything that can fail is prepared before anything is unmapped.
 	 * The policy judges the charge less the accounted pages that MAP_FIXED
 	 * replaces (as mmap_region does); those are added unchecked, since the
 	 * munmap below hands them back.
 	 */
 	if (vm_flags & VM_ACCOUNT) {
-		uint64_t overlap = vma_accounted_pages(mm, addr, addr + len);
+		uint64_t overlap = vma_pages_in(mm, addr, addr + len, VM_ACCOUNT);
 
 		charged = len >> sys->page_shift;
 		if (vm_enough_memory(mm, charged - overlap))
@@ -480,7 +553,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	v->vm_mm = mm;
 	vma_insert(&mm->vmas, v);
 	i_mmap_link(v);
-	mm->total_vm += len >> sys->page_shift;
+	vm_stat_account(mm, vm_flags, (int64_t)(len >> sys->page_shift));
 	if (vm_flags & VM_LOCKED)
 		mm->locked_vm += len >> sys->page_shift;
 	vma_merge_neighbours(mm, v);
@@ -607,7 +680,8 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		if (v->vm_flags & VM_MAYBE_GUARD)
 			guard_markers_clear(mm, v->vm_start, v->vm_end);
-		mm->total_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		vm_stat_account(mm, v->vm_flags,
+				-(int64_t)((v->vm_end - v->vm_start) >> mm->sys->page_shift));
 		if (v->vm_flags & VM_LOCKED)
 			mm->locked_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_ACCOUNT)
@@ -641,6 +715,7 @@ void exit_mmap(struct mm *mm)
 	}
 	pgtable_free_range(&mm->pt, 0, mm->sys->task_size);
 	mm->total_vm = 0;
+	mm->data_vm = 0;
 	mm->locked_vm = 0;
 	mm->locked_vm_stale = 0;
 	tlb_gather_finish(&g);

@@ -67,6 +67,12 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 	if (newflags == oldflags)
 		return 0;
 	if (newflags & VM_WRITE) {
+		/*
+		 * Memory turning into data must fit RLIMIT_DATA. (Not asked when
+		 * RLIMIT_AS refuses the old flags as well: Linux asks both ways.)
+		 */
+		if (!may_expand_vm(mm, newflags, pages) && may_expand_vm(mm, oldflags, pages))
+			return -ENOMEM;
 		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
 			charged = pages;
 			if (vm_enough_memory(mm, charged))
@@ -83,6 +89,8 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 		return err;
 	}
 	change_ptes(mm, file, start, end, newflags);
+	vm_stat_account(mm, oldflags, -(int64_t)pages);
+	vm_stat_account(mm, newflags, (int64_t)pages);
 	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
 		vm_unacct_memory(mm->sys, pages);
 	/* A locked private range made writable is faulted in for writing now (breaks COW). */

@@ -12,7 +12,9 @@
  * move_vma), because it decides which errno a call with several bad
  * arguments gets; every check on the old range comes before anything is
  * unmapped. Locks carry over to the new range; accounted
- * (VM_ACCOUNT) memory is charged only for growth.
+ * (VM_ACCOUNT) memory is charged only for growth. Growth, and the copy a
+ * DONTUNMAP move leaves behind, must fit RLIMIT_MEMLOCK (EAGAIN, for a
+ * locked mapping) and RLIMIT_AS and RLIMIT_DATA (ENOMEM).
  */
 #include <errno.h>
 
@@ -64,6 +66,20 @@ static int check_prep_vma(struct mm *mm, struct vma *v, uint64_t addr, uint64_t 
 		return -EFAULT;
 	if (!mlock_future_ok(mm, v->vm_flags, new_len - old_len))
 		return -EAGAIN;
+	if (!may_expand_vm(mm, v->vm_flags, (new_len - old_len) >> mm->sys->page_shift))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * A DONTUNMAP move keeps the old range mapped: the new one is all growth,
+ * checked against RLIMIT_AS and RLIMIT_DATA once the target is cleared.
+ */
+static int dontunmap_may_expand(struct mm *mm, const struct vma *v, uint64_t len, int flags)
+{
+	if ((flags & UM_MREMAP_DONTUNMAP) &&
+	    !may_expand_vm(mm, v->vm_flags, len >> mm->sys->page_shift))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -152,7 +168,7 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 			vm_unacct_memory(sys, charge);
 		return -ENOMEM;
 	}
-	mm->total_vm += new_len >> sys->page_shift;
+	vm_stat_account(mm, vm_flags, (int64_t)(new_len >> sys->page_shift));
 	mm_tlb_sync(mm);
 	/* The new range is counted locked; the old one stays counted either way (vrm_stat_account). */
 	if (vm_flags & VM_LOCKED) {
@@ -210,6 +226,9 @@ static int64_t mremap_to(struct mm *mm, uint64_t addr, uint64_t old_len, uint64_
 	v = vma_lookup(&mm->vmas, addr);
 	if (!v)
 		return -EFAULT;
+	err = dontunmap_may_expand(mm, v, old_len, flags);
+	if (err)
+		return err;
 	r = get_unmapped_area(mm, new_addr, new_len,
 			      (flags & UM_MREMAP_FIXED ? UM_MAP_FIXED : 0) |
 				      (v->vm_flags & VM_MAYSHARE ? UM_MAP_SHARED : UM_MAP_PRIVATE),
@@ -268,6 +287,9 @@ static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t
 		v = vma_lookup(&mm->vmas, ps);
 		if (!v)
 			return -EFAULT;
+		err = dontunmap_may_expand(mm, v, pe - ps, flags);
+		if (err)
+			return err;
 		r = move_vma(mm, v, ps, pe - ps, pe - ps, target, flags, locked);
 		if (r < 0)
 			return r;
@@ -328,7 +350,7 @@ static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint
 	if (v->vm_file)
 		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
-	mm->total_vm += pages;
+	vm_stat_account(mm, v->vm_flags, (int64_t)pages);
 	if (v->vm_flags & VM_LOCKED) {
 		mm->locked_vm += pages;
 		*locked = true;

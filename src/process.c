@@ -46,7 +46,8 @@ int um_proc_new(struct um_system *sys, struct um_proc **out)
 	if (!p)
 		return -ENOMEM;
 	p->sys = sys;
-	p->mm = mm_new(sys);
+	rlimits_init(sys, &p->rlim);
+	p->mm = mm_new(sys, &p->rlim);
 	if (!p->mm) {
 		um_free(sys, p);
 		return -ENOMEM;
@@ -173,7 +174,8 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		vma_insert(&dst->vmas, n);
 		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
 		i_mmap_link(n);
-		dst->total_vm += (n->vm_end - n->vm_start) >> sys->page_shift;
+		vm_stat_account(dst, n->vm_flags,
+				(int64_t)((n->vm_end - n->vm_start) >> sys->page_shift));
 		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */
 		if ((v->anon_vma || (v->vm_flags & VM_MAYBE_GUARD)) && !(v->vm_flags & VM_WIPEONFORK)) {
 			struct inode *ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file
@@ -209,7 +211,9 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	if (!child)
 		return -ENOMEM;
 	child->sys = sys;
-	dst = mm_new(sys);
+	/* The limits go with the child; its pending signals do not. */
+	rlimits_copy(&child->rlim, &parent->rlim);
+	dst = mm_new(sys, &child->rlim);
 	if (!dst) {
 		um_free(sys, child);
 		return -ENOMEM;
@@ -244,10 +248,12 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 
 int um_exec(struct um_proc *p)
 {
-	struct mm *mm = mm_new(p->sys), *old = p->mm;
+	struct mm *mm = mm_new(p->sys, &p->rlim), *old = p->mm;
 
 	if (!mm)
 		return -ENOMEM;
+	/* The limits stay, and the new image's layout follows RLIMIT_STACK. */
+	mm->mmap_base = mmap_base_at_exec(p->sys, rlimit(mm, UM_RLIMIT_STACK));
 	/* The old image goes away only once the new one exists (exec_mmap). */
 	pthread_rwlock_wrlock(&old->lock);
 	p->mm = mm;

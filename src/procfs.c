@@ -515,25 +515,6 @@ static uint64_t mm_counter(struct mm *mm, int which)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-/* x86-64's VM_STACK is VM_GROWSDOWN. */
-#define VM_STACK VM_GROWSDOWN
-
-/* Linux's classification of VMAs for data_vm, stack_vm and exec_vm (mm/internal.h). */
-static bool is_data_mapping(uint64_t flags)
-{
-	return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE;
-}
-
-static bool is_stack_mapping(uint64_t flags)
-{
-	return (flags & VM_STACK) == VM_STACK;
-}
-
-static bool is_exec_mapping(uint64_t flags)
-{
-	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;
-}
-
 static void status_line(struct wr *w, const char *label, uint64_t kb)
 {
 	wr_printf(w, "%s:\t%8llu kB\n", label, (unsigned long long)kb);

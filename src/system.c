@@ -257,7 +257,7 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	rc.committed = 0;
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc) {
 		count_mapped(p->mm, &rc);
-		rc.committed += vma_accounted_pages(p->mm, 0, sys->task_size);
+		rc.committed += vma_pages_in(p->mm, 0, sys->task_size, VM_ACCOUNT);
 	}
 	err = count_inodes(sys, &rc, why, whylen);
 	if (!err && rc.committed != atomic_load(&sys->committed)) {

@@ -11,11 +11,17 @@
  * with sigsetjmp and reported with their signal, si_code and address.
  *
  * Start-up makes the process comparable with the sim back end's default
- * machine: no address randomization (personality, then a re-exec), no
- * transparent huge pages, no capabilities (an unprivileged process:
- * mmap_min_addr and RLIMIT_MEMLOCK apply), RLIMIT_MEMLOCK of 8 MiB.
+ * machine: the library's default resource limits (set first, so that the
+ * re-exec below lays the address space out by them), no address
+ * randomization (personality, then a re-exec), no transparent huge pages,
+ * no capabilities (an unprivileged process: mmap_min_addr and
+ * RLIMIT_MEMLOCK apply, and hard limits cannot be raised). An exec the
+ * scenario asks for (DRV_EXEC) keeps the scenario's limits.
  *
- * The signal handler's state is the only mutable global state that is not
+ * SIGXFSZ, which a write or truncate past RLIMIT_FSIZE sends, is caught
+ * and reported with the call that caused it (drv_rep.sent).
+ *
+ * The signal handlers' state is the only mutable global state that is not
  * a buffer; it is what a handler needs.
  */
 #include <errno.h>
@@ -37,6 +43,8 @@
 #include "proto.h"
 
 #define MEMLOCK_LIMIT (8UL << 20)
+/* argv[1] of a driver exec'd by DRV_EXEC: its limits are the scenario's. */
+#define EXEC_ARG "exec"
 
 static unsigned char req_data[DRV_MAX_DATA + 1];
 static unsigned char rep_data[DRV_MAX_DATA];
@@ -47,6 +55,15 @@ static volatile sig_atomic_t fault_armed;
 static volatile int fault_signo;
 static volatile int fault_code;
 static volatile uintptr_t fault_addr;
+
+/* Set by on_xfsz, read and cleared after each request. */
+static volatile sig_atomic_t xfsz_sent;
+
+static void on_xfsz(int sig)
+{
+	(void)sig;
+	xfsz_sent = 1;
+}
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -130,16 +147,38 @@ static void drop_caps(void)
 	syscall(SYS_capset, &hdr, data);
 }
 
-static void set_memlock(void)
-{
-	struct rlimit rl;
+/* A new sim process's limits (resource.c), whatever the runner's are. */
+static const struct {
+	int res;
+	rlim_t cur, max;
+} start_limits[] = {
+	{RLIMIT_STACK, 8UL << 20, RLIM_INFINITY},
+	{RLIMIT_MEMLOCK, MEMLOCK_LIMIT, MEMLOCK_LIMIT},
+	{RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY},
+	{RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY},
+	{RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY},
+};
 
-	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		return;
-	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MEMLOCK_LIMIT)
-		rl.rlim_max = MEMLOCK_LIMIT;
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_MEMLOCK, &rl);
+/*
+ * Sets start_limits while the capabilities last: raising a hard limit
+ * needs CAP_SYS_RESOURCE. Where a hard limit cannot be raised (not run as
+ * root), it stays, and the soft limit goes as close as it allows.
+ */
+static void set_limits(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(start_limits) / sizeof(start_limits[0]); i++) {
+		struct rlimit rl = {start_limits[i].cur, start_limits[i].max};
+
+		if (!setrlimit(start_limits[i].res, &rl) || getrlimit(start_limits[i].res, &rl))
+			continue;
+		if (start_limits[i].cur < rl.rlim_max)
+			rl.rlim_cur = start_limits[i].cur;
+		else
+			rl.rlim_cur = rl.rlim_max;
+		setrlimit(start_limits[i].res, &rl);
+	}
 }
 
 static void catch_faults(void)
@@ -152,6 +191,12 @@ static void catch_faults(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	/* Linux's default action would end the driver: it is reported instead. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_xfsz;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGXFSZ, &sa, NULL);
 	signal(SIGCHLD, SIG_IGN); /* forked drivers are reaped by the kernel */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -401,7 +446,7 @@ static void recv_req(struct drv_req *req, int *fd)
 	req_data[req->len] = '\0';
 }
 
-static char *const exec_argv[] = {"usermm-driver", NULL};
+static char *const exec_argv[] = {"usermm-driver", EXEC_ARG, NULL};
 static char *const exec_envp[] = {NULL};
 
 /* Handles one request; returns when the reply is sent. */
@@ -488,10 +533,34 @@ static void serve(const struct drv_req *q, int fd)
 		break;
 	case DRV_EXIT:
 		_exit(0);
+	case DRV_SETRLIMIT: {
+		struct rlimit rl = {q->a[1], q->a[2]};
+
+		set_ret(&rep, syscall(SYS_setrlimit, (long)q->a[0], &rl));
+		break;
+	}
+	case DRV_GETRLIMIT: {
+		struct rlimit rl;
+		uint64_t v[2];
+
+		set_ret(&rep, syscall(SYS_getrlimit, (long)q->a[0], &rl));
+		if (rep.ret == 0) {
+			v[0] = rl.rlim_cur;
+			v[1] = rl.rlim_max;
+			memcpy(rep_data, v, sizeof(v));
+			rep.len = sizeof(v);
+			data = rep_data;
+		}
+		break;
+	}
 	default:
 		rep.ret = -1;
 		rep.err = ENOSYS;
 		break;
+	}
+	if (xfsz_sent) {
+		rep.sent = SIGXFSZ;
+		xfsz_sent = 0;
 	}
 	reply(&rep, data);
 }
@@ -500,13 +569,13 @@ int main(int argc, char **argv)
 {
 	int pers = personality(0xffffffff);
 
-	(void)argc;
+	if (argc < 2 || strcmp(argv[1], EXEC_ARG))
+		set_limits();
 	if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE) &&
 	    personality((unsigned long)pers | ADDR_NO_RANDOMIZE) != -1)
 		execv("/proc/self/exe", argv); /* on failure, go on randomized */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	drop_caps();
-	set_memlock();
 	catch_faults();
 	send_ready(1);
 	for (;;) {

@@ -43,6 +43,8 @@ enum drv_op {
 	DRV_FORK,	 /* SCM_RIGHTS: the child's socket; ret = child pid */
 	DRV_EXEC,	 /* the driver execs itself: a ready message follows */
 	DRV_EXIT,	 /* _exit(0); no reply */
+	DRV_SETRLIMIT,	 /* a[0] resource, a[1] soft, a[2] hard */
+	DRV_GETRLIMIT,	 /* a[0] resource: reply data = soft, hard (two uint64_t) */
 };
 
 struct drv_req {
@@ -54,7 +56,8 @@ struct drv_req {
 /*
  * ret: the return value, or -1 with err set to the errno. A faulting
  * access sets signo, code and addr from its siginfo (ret is then -1 and
- * err 0).
+ * err 0). sent: a signal the call made the kernel send the driver, which
+ * caught it (SIGXFSZ from a write or truncate past RLIMIT_FSIZE), or 0.
  */
 struct drv_rep {
 	int64_t ret;
@@ -63,6 +66,7 @@ struct drv_rep {
 	int32_t code;
 	uint32_t len;
 	uint64_t addr;
+	int32_t sent;
 };
 
 #endif /* USERMM_DRIVER_PROTO_H */

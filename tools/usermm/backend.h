@@ -62,6 +62,7 @@ struct be_res {
 	int code;
 	uint64_t addr;
 	struct sbuf bytes;
+	int sent; /* a signal the call sent the process (SIGXFSZ), or 0 */
 };
 
 /* What /proc shows of a process, restricted to the scenario's own mappings. */
@@ -108,5 +109,7 @@ extern const struct be_ops be_kernel;
 void be_res_init(struct be_res *r);
 void be_res_free(struct be_res *r);
 void be_res_err(struct be_res *r, int err);
+/* getrlimit's answer, as both back ends print it: "SOFT HARD". */
+void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard);
 
 #endif /* USERMM_TOOL_BACKEND_H */

@@ -704,6 +704,7 @@ static uint64_t k_top(struct backend *be, struct be_proc *p)
 /* Turns a driver reply into a result: a signal, an errno or a value. */
 static void from_rep(const struct drv_rep *rep, struct be_res *res, bool ok_is_zero)
 {
+	res->sent = rep->sent;
 	if (rep->signo) {
 		res->kind = RK_SIG;
 		res->signo = rep->signo;
@@ -912,6 +913,29 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_REMAP_FILE_PAGES:
 		do_syscall(p, res, true, SYS_remap_file_pages, a[0], a[1], a[2], a[3], a[4], 0);
 		return;
+	case OP_SETRLIMIT: {
+		struct drv_rep rep;
+
+		q.op = DRV_SETRLIMIT;
+		memcpy(q.a, a, 3 * sizeof(*a));
+		if (transact(p, &q, NULL, &rep, NULL))
+			res->kind = RK_DIED;
+		else
+			from_rep(&rep, res, true);
+		return;
+	}
+	case OP_GETRLIMIT: {
+		uint64_t v[2];
+
+		q.op = DRV_GETRLIMIT;
+		q.a[0] = a[0];
+		do_bytes(p, &q, NULL, res);
+		if (res->kind == RK_BYTES && res->bytes.len == sizeof(v)) {
+			memcpy(v, res->bytes.s, sizeof(v));
+			be_res_rlimit(res, v[0], v[1]);
+		}
+		return;
+	}
 	case OP_CLOSE:
 		do_syscall(p, res, true, SYS_close, a[0], 0, 0, 0, 0, 0);
 		return;

@@ -434,6 +434,9 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_DISK:
 	case OP_MSYNC:
 		sim_file_call(be, p, c, res);
+		/* A write or truncate past RLIMIT_FSIZE sent SIGXFSZ with EFBIG. */
+		if (p)
+			res->sent = um_signal_take(p);
 		return;
 	case OP_MREMAP:
 		r = um_mremap(p, a[0], a[1], a[2], (int)a[3], c->nargs > 4 ? a[4] : 0);
@@ -470,6 +473,18 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_REMAP_FILE_PAGES:
 		rc = um_remap_file_pages(p, a[0], a[1], (int)a[2], a[3], (int)a[4]);
 		break;
+	case OP_SETRLIMIT:
+		rc = um_setrlimit(p, (unsigned)a[0], a[1], a[2]);
+		break;
+	case OP_GETRLIMIT: {
+		uint64_t soft, hard;
+
+		rc = um_getrlimit(p, (unsigned)a[0], &soft, &hard);
+		if (rc)
+			break;
+		be_res_rlimit(res, soft, hard);
+		return;
+	}
 	default:
 		/* reclaim: the library has no function for it yet */
 		be_res_err(res, ENOSYS);

@@ -133,6 +133,12 @@ static const struct name_val seek_names[] = {
 	{ "SEEK_DATA", 3 }, { "SEEK_HOLE", 4 }, { NULL, 0 },
 };
 
+/* The resources whose limits the library enforces; others go by number. */
+static const struct name_val rlimit_names[] = {
+	{ "RLIMIT_FSIZE", 1 }, { "RLIMIT_DATA", 2 }, { "RLIMIT_STACK", 3 },
+	{ "RLIMIT_MEMLOCK", 8 }, { "RLIMIT_AS", 9 }, { NULL, 0 },
+};
+
 /* clang-format on */
 
 const char *flag_kind_desc(enum flag_kind k)
@@ -141,6 +147,7 @@ const char *flag_kind_desc(enum flag_kind k)
 	    [FK_PROT] = "protection",	  [FK_MAP] = "mmap flags",	[FK_MS] = "msync flags",
 	    [FK_MREMAP] = "mremap flags", [FK_MADV] = "madvise advice", [FK_MCL] = "mlockall flags",
 	    [FK_MLOCK] = "mlock flags",	  [FK_O] = "open flags",	[FK_SEEK] = "whence",
+	    [FK_RLIMIT] = "resource",
 	};
 
 	return k < FK_COUNT ? desc[k] : "flags";
@@ -229,6 +236,9 @@ static void kind_tables(enum flag_kind k, const struct name_val **a, const struc
 		break;
 	case FK_SEEK:
 		*a = seek_names;
+		break;
+	case FK_RLIMIT:
+		*a = rlimit_names;
 		break;
 	default:
 		break;
@@ -360,12 +370,18 @@ void flags_format(struct sbuf *b, enum flag_kind k, uint64_t v)
 		return;
 	case FK_MADV:
 	case FK_SEEK:
-		name = enum_name(k == FK_MADV ? madv_names : seek_names, v);
+	case FK_RLIMIT: {
+		const struct name_val *ta, *tb, *tc;
+
+		/* Values, not bits: one name, or the number. */
+		kind_tables(k, &ta, &tb, &tc);
+		name = enum_name(ta, v);
 		if (name)
 			sb_puts(b, name);
 		else
 			sb_printf(b, "%llu", (unsigned long long)v);
 		return;
+	}
 	default: {
 		const struct name_val *ta, *tb, *tc;
 
@@ -396,6 +412,14 @@ void flags_list(struct sbuf *b, enum flag_kind k)
 			sb_puts(b, e->name);
 		}
 	}
+}
+
+void rlim_format(struct sbuf *b, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		sb_puts(b, "unlimited");
+	else
+		sb_printf(b, "%#llx", (unsigned long long)v);
 }
 
 /* clang-format off */
@@ -448,6 +472,8 @@ const char *signal_name(int sig)
 		return "SIGABRT";
 	case SIGTERM:
 		return "SIGTERM";
+	case SIGXFSZ:
+		return "SIGXFSZ";
 	default:
 		return NULL;
 	}

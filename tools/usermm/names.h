@@ -1,7 +1,8 @@
 /*
  * names.h: the C names of the Linux x86-64 constants the scenario language
  * reads and prints: protection bits, mmap/msync/mremap/mlock/open flags,
- * madvise advice, lseek whence, errno values, signals and si_code values.
+ * madvise advice, lseek whence, resource limits, errno values, signals and
+ * si_code values.
  */
 #ifndef USERMM_TOOL_NAMES_H
 #define USERMM_TOOL_NAMES_H
@@ -21,6 +22,7 @@ enum flag_kind {
 	FK_MLOCK,  /* MLOCK_* bits (mlock2) */
 	FK_O,	   /* O_* (access mode, then bits) */
 	FK_SEEK,   /* SEEK_* values */
+	FK_RLIMIT, /* RLIMIT_* resources (values) */
 	FK_COUNT
 };
 
@@ -38,6 +40,9 @@ int flags_parse(enum flag_kind k, const char *word, size_t len, uint64_t *out, s
 void flags_format(struct sbuf *b, enum flag_kind k, uint64_t v);
 /* Lists the names of kind k, separated by spaces (for help texts). */
 void flags_list(struct sbuf *b, enum flag_kind k);
+
+/* A resource limit: "unlimited" for RLIM_INFINITY, else hex like a length. */
+void rlim_format(struct sbuf *b, uint64_t v);
 
 /* "EINVAL" for 22; NULL when unknown. */
 const char *errno_name(int e);

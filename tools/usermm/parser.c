@@ -77,6 +77,10 @@ static const struct cmd_spec cmds[] = {
 	{ "fork", OP_FORK, "I", 0, "fork NAME", "NAME becomes a copy of this process" },
 	{ "exec", OP_EXEC, "", 0, "exec", "replace the image: every mapping is gone" },
 	{ "exit", OP_EXIT, "", 0, "exit", "end the process" },
+	{ "setrlimit", OP_SETRLIMIT, "uUU", 0, "setrlimit RESOURCE SOFT HARD",
+	  "set a limit: RLIMIT_AS _DATA _STACK _MEMLOCK _FSIZE, in bytes or unlimited" },
+	{ "getrlimit", OP_GETRLIMIT, "u", 0, "getrlimit RESOURCE",
+	  "a resource limit: soft, then hard" },
 	{ "maps", OP_MAPS, "", 0, "maps", "/proc/PID/maps lines of the scenario's mappings" },
 	{ "smaps", OP_SMAPS, "A", 0, "smaps ADDR", "/proc/PID/smaps fields of one mapping" },
 	{ "pagemap", OP_PAGEMAP, "AL", 0, "pagemap ADDR LEN",
@@ -615,6 +619,8 @@ static enum flag_kind sig_flag_kind(char c)
 		return FK_MLOCK;
 	case 'o':
 		return FK_O;
+	case 'u':
+		return FK_RLIMIT;
 	default:
 		return FK_SEEK;
 	}
@@ -714,6 +720,15 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 		a->slen = n;
 		return 0;
 	}
+	case 'U':
+		/* RLIM_INFINITY by name, or any number (-1 is RLIM_INFINITY too). */
+		a->type = AT_LIMIT;
+		if (word_is(lx, w, "unlimited") || word_is(lx, w, "RLIM_INFINITY")) {
+			memset(&a->e, 0, sizeof(a->e));
+			a->e.num = UINT64_MAX;
+			return 0;
+		}
+		return parse_expr(lx, w, false, &a->e);
 	case 'W':
 		a->type = AT_TOUCH;
 		if (word_is(lx, w, "read"))

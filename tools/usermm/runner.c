@@ -60,6 +60,15 @@ void be_res_err(struct be_res *r, int err)
 	r->err = err;
 }
 
+void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard)
+{
+	r->kind = RK_TEXT;
+	sb_reset(&r->bytes);
+	rlim_format(&r->bytes, soft);
+	sb_putc(&r->bytes, ' ');
+	rlim_format(&r->bytes, hard);
+}
+
 int run_new(const struct run_cfg *cfg, struct run **out, struct sbuf *err)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
@@ -264,6 +273,9 @@ static void fmt_arg(struct run *r, struct rproc *p, const struct line *l, const 
 			sb_cstring(b, a->str, a->slen);
 		else
 			sb_printf(b, "%u", (unsigned)(v & 0xff));
+		return;
+	case AT_LIMIT:
+		rlim_format(b, v);
 		return;
 	}
 }
@@ -522,6 +534,14 @@ static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct
 	case RK_DIED:
 		sb_puts(&b, "process died");
 		break;
+	}
+	/* A signal the call sent (SIGXFSZ with EFBIG) follows what it returned. */
+	if (res->sent && res->kind != RK_SIG) {
+		name = signal_name(res->sent);
+		if (name)
+			sb_printf(&b, " %s", name);
+		else
+			sb_printf(&b, " signal %d", res->sent);
 	}
 	return sb_steal(&b);
 }

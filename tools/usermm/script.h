@@ -64,6 +64,8 @@ enum op {
 	OP_FORK,
 	OP_EXEC,
 	OP_EXIT,
+	OP_SETRLIMIT,
+	OP_GETRLIMIT,
 	OP_MAPS,
 	OP_SMAPS,
 	OP_PAGEMAP,
@@ -88,8 +90,9 @@ enum op {
  *   A address   L length (hex)   O mmap offset (hex)   N count/offset (decimal)
  *   V value     D descriptor     B byte                 M mode (octal)
  *   S string    H path           I process name         W read|write
- *   X byte or string
+ *   X byte or string                   U resource limit (a number, or unlimited)
  *   p PROT_*  f MAP_*  s MS_*  r MREMAP_*  a MADV_*  c MCL_*  l MLOCK_*  o O_*  w SEEK_*
+ *   u RLIMIT_*
  */
 struct cmd_spec {
 	const char *name;
@@ -118,6 +121,7 @@ enum arg_type {
 	AT_NAME,
 	AT_TOUCH,
 	AT_BYTE_OR_STR,
+	AT_LIMIT,
 };
 
 /* A number or an address: [SYM] [+|-] [NUM[K|M|G|P]], or NULL. */

@@ -6,7 +6,9 @@
  *
  * file and cat run inside the current process through a descriptor they
  * close again; with no process they use a short-lived helper process, so
- * that every file byte goes through the library's page cache.
+ * that every file byte goes through the library's page cache. file always
+ * uses a helper: the kernel back end's runner writes files itself, outside
+ * the scenario's processes and their limits (RLIMIT_FSIZE).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,15 +56,14 @@ static void set_ok(struct be_res *res, int rc)
 }
 
 /* file PATH SIZE [BYTE | "CONTENT"]: create or replace through the page cache. */
-static void sim_file(struct backend *be, struct um_proc *p, const struct be_call *c,
-		     struct be_res *res)
+static void sim_file(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	uint64_t size = c->a[1], done = 0;
-	struct um_proc *tmp;
+	struct um_proc *tmp, *p;
 	unsigned char *buf;
 	int err, fd;
 
-	p = with_proc(be, p, &tmp, &err);
+	p = with_proc(be, NULL, &tmp, &err);
 	if (!p) {
 		be_res_err(res, -err);
 		return;
@@ -199,7 +200,7 @@ void sim_file_call(struct backend *be, struct um_proc *p, const struct be_call *
 
 	switch (c->op) {
 	case OP_FILE:
-		sim_file(be, p, c, res);
+		sim_file(be, c, res);
 		return;
 	case OP_CAT:
 		sim_cat(be, p, c, res);
