@@ -12,18 +12,19 @@
  */
 #include <errno.h>
 
+#include "cred.h"
 #include "internal.h"
 
-bool can_do_mlock(const struct um_system *sys)
+bool can_do_mlock(const struct mm *mm)
 {
-	return sys->cfg.rlimit_memlock != 0 || sys->cfg.privileged;
+	return mm->sys->cfg.rlimit_memlock != 0 || mm_capable(mm, UM_CAP_IPC_LOCK);
 }
 
 bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
 {
 	const struct um_system *sys = mm->sys;
 
-	if (!(vm_flags & VM_LOCKED) || sys->cfg.privileged)
+	if (!(vm_flags & VM_LOCKED) || mm_capable(mm, UM_CAP_IPC_LOCK))
 		return true;
 	return (len >> sys->page_shift) + mm->locked_vm <=
 	       sys->cfg.rlimit_memlock >> sys->page_shift;
@@ -103,9 +104,10 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
 	uint64_t limit = sys->cfg.rlimit_memlock >> sys->page_shift, locked;
+	bool capable = mm_capable(mm, UM_CAP_IPC_LOCK);
 	int err = -ENOMEM;
 
-	if (!can_do_mlock(sys))
+	if (!can_do_mlock(mm))
 		return -EPERM;
 	/* PAGE_ALIGN wraps: a length that rounds past 2^64 becomes 0, and locks nothing. */
 	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
@@ -113,10 +115,10 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	locked = len >> sys->page_shift;
 	pthread_rwlock_wrlock(&mm->lock);
 	locked += mm->locked_vm;
-	if (locked > limit && !sys->cfg.privileged)
+	if (locked > limit && !capable)
 		/* What is already locked in the range does not count twice. */
 		locked -= mlocked_pages_in(mm, start, len);
-	if (locked <= limit || sys->cfg.privileged)
+	if (locked <= limit || capable)
 		err = apply_vma_lock_flags(mm, start, len, flags);
 	pthread_rwlock_unlock(&mm->lock);
 	if (err)
@@ -193,11 +195,11 @@ int um_mlockall(struct um_proc *p, int flags)
 	if (!flags || (flags & ~(UM_MCL_CURRENT | UM_MCL_FUTURE | UM_MCL_ONFAULT)) ||
 	    flags == UM_MCL_ONFAULT)
 		return -EINVAL;
-	if (!can_do_mlock(sys))
+	if (!can_do_mlock(mm))
 		return -EPERM;
 	pthread_rwlock_wrlock(&mm->lock);
 	if (!(flags & UM_MCL_CURRENT) || mm->total_vm <= sys->cfg.rlimit_memlock >> sys->page_shift ||
-	    sys->cfg.privileged) {
+	    mm_capable(mm, UM_CAP_IPC_LOCK)) {
 		apply_mlockall_flags(mm, flags);
 		err = 0;
 	}

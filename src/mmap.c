@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cred.h"
 #include "internal.h"
 
 #define STACK_GUARD_GAP_PAGES 256
@@ -152,7 +153,7 @@ static int64_t unmapped_area_checks(struct mm *mm, int64_t r, uint64_t len)
 		return -ENOMEM;
 	if ((uint64_t)r & sys->page_mask)
 		return -EINVAL;
-	if ((uint64_t)r < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+	if ((uint64_t)r < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 		return -EPERM; /* security_mmap_addr */
 	return r;
 }
@@ -211,7 +212,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 			return -ENOMEM;
 		if (addr & sys->page_mask)
 			return -EINVAL;
-		if (addr < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+		if (addr < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 			return -EPERM; /* security_mmap_addr */
 		return (int64_t)addr;
 	}
@@ -349,7 +350,7 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	addr = (uint64_t)a;
 	if ((flags & UM_MAP_FIXED_NOREPLACE) && !vma_range_free(&mm->vmas, addr, addr + len))
 		return -EEXIST;
-	if ((flags & UM_MAP_LOCKED) && !can_do_mlock(sys))
+	if ((flags & UM_MAP_LOCKED) && !can_do_mlock(mm))
 		return -EPERM;
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return -EAGAIN;
