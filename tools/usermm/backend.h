@@ -101,5 +101,7 @@ extern const struct be_ops be_kernel;
 void be_res_init(struct be_res *r);
 void be_res_free(struct be_res *r);
 void be_res_err(struct be_res *r, int err);
+/* fstat's answer, as both back ends print it: "mode 0100644 uid 0 gid 0 size 10". */
+void be_res_stat(struct be_res *r, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t size);
 
 #endif /* USERMM_TOOL_BACKEND_H */
