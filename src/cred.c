@@ -8,12 +8,15 @@
  * the cred they found at entry. Nothing else is ever locked inside
  * cred_lock, so it may be taken under any other lock.
  *
- * Invariants:
- *   1. cap_effective is a subset of cap_permitted; both hold only bits
- *      0..CAP_LAST_CAP.
- *   2. fsuid equals euid and fsgid equals egid (no setfsuid here): every
- *      call that changes one sets the other, as setuid and friends do.
- *   3. umask holds permission bits only (0777).
+ * Invariants (cred_check):
+ *   1. cap_effective is a subset of cap_permitted; the three sets hold
+ *      only bits 0..CAP_LAST_CAP.
+ *   2. umask holds permission bits only (0777).
+ *   3. p->mm->owner is p: calls on the mm use p's credentials.
+ *
+ * The fs ids follow the effective ones in every call here, as setuid and
+ * friends make them (there is no setfsuid); only um_proc_set_cred may set
+ * them apart.
  *
  * Capabilities follow uids as Linux's "root semantics" do
  * (cap_emulate_setxuid): a process that leaves uid 0 in all of its real,
@@ -25,6 +28,7 @@
  * effective ones at exec.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cred.h"
@@ -57,6 +61,24 @@ bool mm_capable(const struct mm *mm, int cap)
 
 	cred_get(mm->owner, &c);
 	return cred_capable(&c, cap);
+}
+
+int cred_check(struct um_proc *p, char *why, size_t whylen)
+{
+	struct um_cred c;
+
+	cred_get(p, &c);
+	if ((c.cap_effective & ~c.cap_permitted) ||
+	    ((c.cap_effective | c.cap_permitted | c.cap_bset) & ~CAP_VALID_MASK) ||
+	    (c.umask & ~0777u) || p->mm->owner != p) {
+		snprintf(why, whylen,
+			 "pid %d: capabilities %#llx/%#llx/%#llx, umask %#o, mm owner %s", p->pid,
+			 (unsigned long long)c.cap_effective, (unsigned long long)c.cap_permitted,
+			 (unsigned long long)c.cap_bset, c.umask,
+			 p->mm->owner == p ? "ok" : "wrong");
+		return -EUCLEAN;
+	}
+	return 0;
 }
 
 void um_proc_cred(struct um_proc *p, struct um_cred *out)

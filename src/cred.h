@@ -22,6 +22,8 @@ UM_INTERNAL void cred_init(const struct um_system *sys, struct um_cred *c);
 UM_INTERNAL void cred_get(struct um_proc *p, struct um_cred *c);
 /* exec: the capabilities a program without file capabilities gets. */
 UM_INTERNAL void cred_exec(struct um_proc *p);
+/* The invariants of cred.c for p: 0, or -EUCLEAN with why. */
+UM_INTERNAL int cred_check(struct um_proc *p, char *why, size_t whylen);
 
 static inline bool cred_capable(const struct um_cred *c, int cap)
 {
