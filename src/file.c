@@ -1,6 +1,7 @@
 /*
  * file.c: descriptors and the file system calls: open, close, read, write,
- * pread, pwrite, lseek, ftruncate, fsync, fdatasync, fstat.
+ * pread, pwrite, lseek, ftruncate, fsync, fdatasync, fstat. open's lookup,
+ * creation and permission checks are namei.c's.
  *
  * read() and write() go through the page cache, as on Linux, so they and
  * every shared mapping of a file see each other at once; write() only
