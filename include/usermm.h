@@ -412,7 +412,7 @@ struct um_stat {
 	uint32_t st_mode;	/* S_IFREG | permission bits, S_IFDIR, S_IFCHR */
 	uint64_t st_size;
 	uint64_t st_blocks;	/* 512-byte blocks of the host file */
-	uint32_t st_uid;	/* the owner (see um_chmod) */
+	uint32_t st_uid;	/* the owner (see um_open, um_chown) */
 	uint32_t st_gid;
 };
 
@@ -454,11 +454,20 @@ UM_API int um_fstat(struct um_proc *p, int fd, struct um_stat *st);
 /*
  * chmod(), fchmod(): the owner, or a process with CAP_FOWNER, sets the mode
  * bits (07777), else EPERM; S_ISGID is dropped outside the file's group
- * without CAP_FSETID. /dev/zero's mode and owner never change (EPERM):
- * the kernel back end's /dev/zero is the machine's.
+ * without CAP_FSETID. /dev/zero's mode and owner never change (EPERM, for
+ * chown too): the kernel back end's /dev/zero is the machine's.
  */
 UM_API int um_chmod(struct um_proc *p, const char *path, uint32_t mode);
 UM_API int um_fchmod(struct um_proc *p, int fd, uint32_t mode);
+/*
+ * chown(), fchown(): uid and gid, -1 for unchanged. The owner may give a
+ * file to itself and to a group it is in, CAP_CHOWN anything, else EPERM.
+ * A file that is not a directory loses S_ISUID, and S_ISGID when group
+ * execution is on (or its owner is outside its group without
+ * CAP_FSETID), as on Linux, root's chown included.
+ */
+UM_API int um_chown(struct um_proc *p, const char *path, uint32_t uid, uint32_t gid);
+UM_API int um_fchown(struct um_proc *p, int fd, uint32_t uid, uint32_t gid);
 
 /* msync(): MS_ASYNC, MS_SYNC, MS_INVALIDATE, with Linux's errors. */
 UM_API int um_msync(struct um_proc *p, uint64_t addr, uint64_t length, int flags);

@@ -2,8 +2,8 @@
  * Credentials and file permissions: a process's uids, gids, capabilities
  * and umask (um_proc_cred, um_setuid ...), and what they allow: open's
  * checks of the mode bits and of every directory on the path, O_CREAT's
- * owner and mode, chmod, and the capabilities that override them (and
- * mlock's limit, which CAP_IPC_LOCK lifts).
+ * owner and mode, chmod and chown, and the capabilities that override
+ * them (and mlock's limit, which CAP_IPC_LOCK lifts).
  *
  * Every answer asserted here is what Linux 6.18 gives a process with the
  * same credentials: the kernel back end's driver as root without
@@ -504,6 +504,57 @@ static void chmod_by_owner_or_cap_fowner_else_eperm(void **state)
 	finish(e);
 }
 
+static void chown_by_owner_to_its_groups_or_cap_chown_and_drops_set_id_bits(void **state)
+{
+	struct env *e = boot_default(state);
+	struct um_stat st;
+	int fd;
+
+	set_ids(e->p, 0, 0, UM_CAP_PRIVILEGED);
+	assert_ret(um_chmod(e->p, ".", 0755), 0);
+	make_file(e, "f", 06755, 10, 20);
+	fd = um_open(e->p, "f", UM_O_RDONLY, 0);
+	assert_ret(fd, 0);
+	/* root with its capabilities: given away, S_ISUID and S_ISGID (g+x) dropped */
+	assert_ret(um_chown(e->p, "f", 30, 40), 0);
+	assert_ret(um_fstat(e->p, fd, &st), 0);
+	assert_ret(st.st_uid, 30);
+	assert_ret(st.st_gid, 40);
+	assert_ret(st.st_mode, S_IFREG | 0755);
+	/* -1 -1 changes no owner but still drops S_ISUID */
+	assert_ret(um_fchmod(e->p, fd, 04755), 0);
+	assert_ret(um_fchown(e->p, fd, UINT32_MAX, UINT32_MAX), 0);
+	assert_ret(um_fstat(e->p, fd, &st), 0);
+	assert_ret(st.st_mode, S_IFREG | 0755);
+	/* the owner: to itself, to a group it is in; nothing else */
+	set_ids(e->p, 30, 50, 0);
+	assert_ret(um_fchown(e->p, fd, 30, UINT32_MAX), 0);
+	assert_ret(um_fchown(e->p, fd, UINT32_MAX, 50), 0);
+	assert_ret(um_fchown(e->p, fd, UINT32_MAX, 60), -EPERM);
+	assert_ret(um_fchown(e->p, fd, 31, UINT32_MAX), -EPERM);
+	assert_ret(um_fstat(e->p, fd, &st), 0);
+	assert_ret(st.st_uid, 30);
+	assert_ret(st.st_gid, 50);
+	/* S_ISGID without g+x stays for a member, goes for an outsider */
+	assert_ret(um_fchmod(e->p, fd, 02745), 0);
+	assert_ret(um_fchown(e->p, fd, 30, 50), 0);
+	assert_ret(um_fstat(e->p, fd, &st), 0);
+	assert_ret(st.st_mode, S_IFREG | 02745);
+	set_ids(e->p, 31, 50, CAP(CHOWN));
+	assert_ret(um_fchown(e->p, fd, 32, UINT32_MAX), 0);
+	set_ids(e->p, 31, 51, CAP(CHOWN)); /* the mode must change: not the owner, no CAP_FOWNER */
+	assert_ret(um_fchown(e->p, fd, 33, UINT32_MAX), -EPERM);
+	set_ids(e->p, 31, 51, CAP(CHOWN) | CAP(FOWNER));
+	assert_ret(um_fchown(e->p, fd, 33, UINT32_MAX), 0);
+	assert_ret(um_fstat(e->p, fd, &st), 0);
+	assert_ret(st.st_mode, S_IFREG | 0745);
+	assert_ret(um_chown(e->p, "missing", 0, 0), -ENOENT);
+	assert_ret(um_fchown(e->p, 99, 0, 0), -EBADF);
+	fd = um_open(e->p, "/dev/zero", UM_O_RDONLY, 0);
+	assert_ret(um_fchown(e->p, fd, 0, 0), -EPERM);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
@@ -525,6 +576,7 @@ int main(void)
 	    T(directory_opened_to_write_or_truncate_is_eisdir),
 	    T(new_file_takes_fsuid_fsgid_and_mode_less_umask),
 	    T(chmod_by_owner_or_cap_fowner_else_eperm),
+	    T(chown_by_owner_to_its_groups_or_cap_chown_and_drops_set_id_bits),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1019,16 +1019,21 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		do_syscall(p, res, false, SYS_umask, a[0], 0, 0, 0, 0, 0);
 		return;
 	case OP_FCHMOD:
+	case OP_FCHOWN:
 		/* The machine's /dev/zero (or any device) is not the scenario's to change. */
 		if (fd_is_device(p, a[0]))
 			be_res_err(res, EPERM);
-		else
+		else if (c->op == OP_FCHMOD)
 			do_syscall(p, res, true, SYS_fchmod, a[0], a[1], 0, 0, 0, 0);
+		else
+			do_syscall(p, res, true, SYS_fchown, a[0], a[1], a[2], 0, 0, 0);
 		return;
 	case OP_CHMOD:
+	case OP_CHOWN:
 		q.op = DRV_PATHAT;
-		q.a[0] = SYS_fchmodat;
+		q.a[0] = c->op == OP_CHMOD ? SYS_fchmodat : SYS_fchownat;
 		q.a[1] = a[1];
+		q.a[2] = a[2]; /* chown's gid; fchownat's flags (a[3]) stay 0 */
 		do_path(p, &q, c->path, res, true);
 		return;
 	case OP_FSTAT: {

@@ -416,6 +416,8 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_FSTAT:
 	case OP_CHMOD:
 	case OP_FCHMOD:
+	case OP_CHOWN:
+	case OP_FCHOWN:
 	case OP_UMASK:
 		sim_file_call(be, p, c, res);
 		return;

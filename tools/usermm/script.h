@@ -51,6 +51,8 @@ enum op {
 	OP_FSTAT,
 	OP_CHMOD,
 	OP_FCHMOD,
+	OP_CHOWN,
+	OP_FCHOWN,
 	OP_UMASK,
 	OP_CAT,
 	OP_LOAD8,

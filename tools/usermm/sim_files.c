@@ -281,6 +281,12 @@ void sim_file_call(struct backend *be, struct um_proc *p, const struct be_call *
 	case OP_FCHMOD:
 		set_ok(res, um_fchmod(p, (int)a[0], (uint32_t)a[1]));
 		return;
+	case OP_CHOWN:
+		set_ok(res, um_chown(p, c->path, (uint32_t)a[1], (uint32_t)a[2]));
+		return;
+	case OP_FCHOWN:
+		set_ok(res, um_fchown(p, (int)a[0], (uint32_t)a[1], (uint32_t)a[2]));
+		return;
 	case OP_UMASK:
 		set_count(res, um_umask(p, (uint32_t)a[0]));
 		return;
