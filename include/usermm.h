@@ -133,8 +133,9 @@ struct um_config {
 					 * (default 0x555555559000, as a small PIE without ASLR) */
 	uint64_t rlimit_memlock;	/* RLIMIT_MEMLOCK in bytes, soft and hard, of every
 					 * new process (default 8 MiB; um_setrlimit) */
-	int privileged;			/* processes hold CAP_IPC_LOCK and CAP_SYS_RESOURCE
-					 * (default 0) */
+	int privileged;			/* processes start with UM_CAP_PRIVILEGED: as root
+					 * with its capabilities; 0 (default): with none,
+					 * as the kernel back end's driver */
 	const char *sandbox_dir;	/* files live here; NULL: a fresh temporary dir */
 	uint32_t readahead_kb;		/* read_ahead_kb of the files' disk; 0 (default):
 					 * the host disk's, as the kernel reads them */
@@ -226,6 +227,70 @@ UM_API int um_getpid(const struct um_proc *p);
 UM_API void um_proc_stats(struct um_proc *p, struct um_proc_stats *st);
 /* The top of the mmap area, from which mmap(NULL) places mappings downwards. */
 UM_API uint64_t um_mmap_base(const struct um_proc *p);
+
+/* ---- credentials (struct cred) ---- */
+
+/*
+ * Capabilities: bit n of a set is Linux's capability n. The library acts
+ * on these; um_config.privileged starts every process with all of them.
+ */
+#define UM_CAP_CHOWN 0		/* chown any file */
+#define UM_CAP_DAC_OVERRIDE 1	/* pass the mode bits (execute: when some x bit is set) */
+#define UM_CAP_DAC_READ_SEARCH 2 /* read any file, search any directory */
+#define UM_CAP_FOWNER 3		/* chmod a file one does not own */
+#define UM_CAP_FSETID 4		/* keep S_ISGID on chmod outside the file's group */
+#define UM_CAP_SETGID 6		/* setgid/setresgid to any group */
+#define UM_CAP_SETUID 7		/* setuid/setresuid to any user */
+#define UM_CAP_IPC_LOCK 14	/* mlock past RLIMIT_MEMLOCK */
+#define UM_CAP_SYS_RAWIO 17	/* map below vm.mmap_min_addr */
+#define UM_CAP_SYS_ADMIN 21	/* the overcommit admin reserve */
+/*
+ * Raise a hard resource limit (um_setrlimit). Not in UM_CAP_PRIVILEGED:
+ * the kernel back end cannot count on it (a container's bounding set often
+ * lacks it); give it with um_proc_set_cred.
+ */
+#define UM_CAP_SYS_RESOURCE 24
+#define UM_CAP_PRIVILEGED                                                                          \
+	((1ULL << UM_CAP_CHOWN) | (1ULL << UM_CAP_DAC_OVERRIDE) | (1ULL << UM_CAP_DAC_READ_SEARCH) | \
+	 (1ULL << UM_CAP_FOWNER) | (1ULL << UM_CAP_FSETID) | (1ULL << UM_CAP_SETGID) |             \
+	 (1ULL << UM_CAP_SETUID) | (1ULL << UM_CAP_IPC_LOCK) | (1ULL << UM_CAP_SYS_RAWIO) |        \
+	 (1ULL << UM_CAP_SYS_ADMIN))
+
+/*
+ * A process's credentials. A new process has the host program's effective
+ * uid and gid in every field (0 when run as root, as the kernel back end's
+ * driver has its runner's), no supplementary groups, umask 022, and
+ * UM_CAP_PRIVILEGED in all three capability sets when the system is
+ * privileged, else none. fork copies them; exec recomputes the
+ * capabilities as Linux does for a program without file capabilities.
+ */
+struct um_cred {
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint64_t cap_effective;
+	uint64_t cap_permitted;
+	uint64_t cap_bset;	/* the bounding set: what exec may give back */
+	uint32_t umask;
+};
+
+UM_API void um_proc_cred(struct um_proc *p, struct um_cred *out);
+/*
+ * Sets every credential at once, as the program that starts a process
+ * does (no permission check). EINVAL for a uid or gid of -1, a umask
+ * beyond 0777, or a capability past Linux's last (40).
+ */
+UM_API int um_proc_set_cred(struct um_proc *p, const struct um_cred *c);
+/*
+ * setuid(), setgid(), setresuid(), setresgid(): Linux's rules, including
+ * the capabilities a uid change takes away (or gives back). -1 leaves a
+ * field of setres*id as it is.
+ */
+UM_API int um_setuid(struct um_proc *p, uint32_t uid);
+UM_API int um_setgid(struct um_proc *p, uint32_t gid);
+UM_API int um_setresuid(struct um_proc *p, uint32_t ruid, uint32_t euid, uint32_t suid);
+UM_API int um_setresgid(struct um_proc *p, uint32_t rgid, uint32_t egid, uint32_t sgid);
+/* umask(): sets the mask (& 0777) and returns the old one. */
+UM_API uint32_t um_umask(struct um_proc *p, uint32_t mask);
 
 /* ---- memory-mapping system calls ---- */
 
@@ -386,6 +451,8 @@ struct um_stat {
 	uint32_t st_mode;	/* S_IFREG | permission bits, S_IFDIR, S_IFCHR */
 	uint64_t st_size;
 	uint64_t st_blocks;	/* 512-byte blocks of the host file */
+	uint32_t st_uid;	/* the owner (see um_open, um_chown) */
+	uint32_t st_gid;
 };
 
 /*
@@ -393,6 +460,15 @@ struct um_stat {
  * resolves outside the sandbox (.., an absolute path, a symbolic link
  * leading out) is refused with EACCES or ENOENT and never opened. Returns
  * the lowest free descriptor or a negative errno.
+ *
+ * Files have an owner, a group and a mode, checked against the process's
+ * credentials as Linux checks them (search permission on every directory
+ * of the path, then read or write permission on the file; a file made by
+ * O_CREAT is opened without a check). A new file gets mode & ~umask, the
+ * process's fsuid and fsgid. Files the system did not make take their
+ * owner and mode from the host file when first seen. The owner and group
+ * live in the library (the host file keeps the host's); the mode is also
+ * set on the host file.
  */
 UM_API int um_open(struct um_proc *p, const char *path, int flags, unsigned mode);
 UM_API int um_close(struct um_proc *p, int fd);
@@ -414,6 +490,24 @@ UM_API int um_ftruncate(struct um_proc *p, int fd, int64_t length);
 UM_API int um_fsync(struct um_proc *p, int fd);
 UM_API int um_fdatasync(struct um_proc *p, int fd);
 UM_API int um_fstat(struct um_proc *p, int fd, struct um_stat *st);
+/*
+ * chmod(), fchmod(): the owner, or a process with CAP_FOWNER, sets the mode
+ * bits (07777), else EPERM; S_ISGID is dropped outside the file's group
+ * without CAP_FSETID. /dev/zero's mode and owner never change (EPERM, for
+ * chown too): the kernel back end's /dev/zero is the machine's.
+ */
+UM_API int um_chmod(struct um_proc *p, const char *path, uint32_t mode);
+UM_API int um_fchmod(struct um_proc *p, int fd, uint32_t mode);
+/*
+ * chown(), fchown(): uid and gid, -1 for unchanged. The owner may give a
+ * file to itself and to a group it is in, CAP_CHOWN anything, else EPERM.
+ * A file that is not a directory loses S_ISUID, and S_ISGID when group
+ * execution is on (or its owner is outside its group without
+ * CAP_FSETID), as on Linux, root's chown included.
+ */
+UM_API int um_chown(struct um_proc *p, const char *path, uint32_t uid, uint32_t gid);
+UM_API int um_fchown(struct um_proc *p, int fd, uint32_t uid, uint32_t gid);
+
 /* msync(): MS_ASYNC, MS_SYNC, MS_INVALIDATE, with Linux's errors. */
 UM_API int um_msync(struct um_proc *p, uint64_t addr, uint64_t length, int flags);
 /* sync(): writes back every dirty page of the system. */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 
+#include "cred.h"
 #include "internal.h"
 
 #define ADMIN_RESERVE_BYTES (8ULL << 20)
@@ -39,7 +40,7 @@ int vm_enough_memory(struct mm *mm, uint64_t pages)
 		break;
 	default:
 		allowed = vm_commit_limit(sys);
-		if (!sys->cfg.privileged) {
+		if (!mm_capable(mm, UM_CAP_SYS_ADMIN)) {
 			/* admin_reserve_kbytes: min(3% of memory, 8 MiB) */
 			reserve = sys->fp.nframes * 3 / 100;
 			if (reserve > ADMIN_RESERVE_BYTES >> sys->page_shift)

@@ -1,6 +1,7 @@
 /*
  * file.c: descriptors and the file system calls: open, close, read, write,
- * pread, pwrite, lseek, ftruncate, fsync, fdatasync, fstat.
+ * pread, pwrite, lseek, ftruncate, fsync, fdatasync, fstat. open's lookup,
+ * creation and permission checks are namei.c's.
  *
  * read() and write() go through the page cache, as on Linux, so they and
  * every shared mapping of a file see each other at once; write() only
@@ -20,7 +21,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cred.h"
 #include "internal.h"
+#include "namei.h"
 
 #define NR_OPEN_MAX 1024 /* RLIMIT_NOFILE's usual soft limit */
 
@@ -164,29 +167,6 @@ struct file *file_new(struct um_system *sys, struct inode *ino, int flags)
 	return f;
 }
 
-/* Opens path below the sandbox: the inode, with a reference. */
-static int open_host(struct um_system *sys, const char *path, int flags, unsigned mode,
-		     struct inode **out)
-{
-	int acc = flags & UM_O_ACCMODE;
-	int hflags = flags & (O_CREAT | O_EXCL | O_DIRECTORY | O_NOFOLLOW);
-	int fd;
-	bool writable = true;
-
-	/* The host file is opened read-write when it can be, for write-back. */
-	fd = host_open_beneath(sys, path, hflags | O_RDWR, mode);
-	if (fd == -EISDIR || fd == -EACCES || fd == -EROFS || fd == -ETXTBSY) {
-		/* A directory can be opened read-only, not created or written. */
-		if (acc != UM_O_RDONLY || (fd == -EISDIR && (flags & O_CREAT)))
-			return fd;
-		writable = false;
-		fd = host_open_beneath(sys, path, hflags & ~(O_CREAT | O_EXCL), 0);
-	}
-	if (fd < 0)
-		return fd;
-	return inode_from_host(sys, fd, writable, path, out);
-}
-
 int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
 {
 	struct um_system *sys = p->sys;
@@ -202,24 +182,12 @@ int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
 		ino = sys->zero;
 		inode_get(ino);
 	} else {
-		err = open_host(sys, path, flags, mode & 07777, &ino);
+		struct um_cred c;
+
+		cred_get(p, &c);
+		err = do_filp_open(sys, &c, path, flags, mode & S_IALLUGO, &ino);
 		if (err)
 			return err;
-		if (ino->type == INODE_DIR && (flags & UM_O_ACCMODE) != UM_O_RDONLY) {
-			inode_put(sys, ino);
-			return -EISDIR;
-		}
-		if ((flags & UM_O_ACCMODE) != UM_O_RDONLY && !ino->host_writable) {
-			inode_put(sys, ino);
-			return -EACCES;
-		}
-		if ((flags & UM_O_TRUNC) && ino->type == INODE_REG && inode_size(ino)) {
-			err = truncate_setsize(sys, ino, 0);
-			if (err) {
-				inode_put(sys, ino);
-				return err;
-			}
-		}
 	}
 	f = file_new(sys, ino, flags & ~(UM_O_CREAT | UM_O_EXCL | UM_O_TRUNC | UM_O_NOCTTY));
 	if (!f) {
@@ -819,18 +787,20 @@ int um_fstat(struct um_proc *p, int fd, struct um_stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino->ino;
 	st->st_size = inode_size(ino);
+	pthread_mutex_lock(&ino->lock);
+	st->st_mode = ino->i_mode;
+	st->st_uid = ino->i_uid;
+	st->st_gid = ino->i_gid;
+	pthread_mutex_unlock(&ino->lock);
 	switch (ino->type) {
 	case INODE_ZERO:
-		st->st_mode = S_IFCHR | 0666;
 		st->st_dev = ino->dev; /* the host's /dev/zero: maps prints the same */
 		st->st_size = 0;
 		break;
 	default:
 		st->st_dev = ino->dev;
-		if (ino->host_fd >= 0 && host_fstat(ino->host_fd, &hs) == 0) {
-			st->st_mode = hs.st_mode;
+		if (ino->host_fd >= 0 && host_fstat(ino->host_fd, &hs) == 0)
 			st->st_blocks = (uint64_t)hs.st_blocks;
-		}
 		break;
 	}
 	fput(p->sys, f);

@@ -177,6 +177,18 @@ int host_fstat(int fd, struct stat *st)
 	return fstat(fd, st) ? -errno : 0;
 }
 
+void host_fchmod(int fd, uint32_t mode)
+{
+	/* On failure the host file keeps its mode: the library's inode has the new one. */
+	(void)fchmod(fd, (mode_t)mode);
+}
+
+void host_ids(uint32_t *uid, uint32_t *gid)
+{
+	*uid = (uint32_t)geteuid();
+	*gid = (uint32_t)getegid();
+}
+
 uint32_t host_read_ahead_kb(uint64_t dev)
 {
 	/* A whole disk has queue/; a partition's is its disk's, one level up. */

@@ -14,6 +14,10 @@
  *      last put writes back the dirty pages and closes the host file.
  *   3. A VMA with vm_file is on its inode's i_mmap list from the moment it
  *      is in an mm until it is freed (i_mmap_linked).
+ *   4. A file or directory inode's owner, group and mode (i_uid, i_gid,
+ *      i_mode) are the host file's when the inode is made, and the
+ *      library's from then on (namei.c, attr.c): permission checks never
+ *      ask the host again.
  * Locks: sys->inode_lock guards the table (and the final refcount drop of
  * file inodes); inode->i_mmap_lock guards i_mmap and the bounds of the VMAs
  * on it while the mm lock is held exclusive by whoever changes them.
@@ -71,9 +75,13 @@ struct inode *zero_inode_new(struct um_system *sys)
 	if (stat("/dev/zero", &st) == 0) {
 		ino->dev = (uint64_t)st.st_dev;
 		ino->ino = (uint64_t)st.st_ino;
+		ino->i_mode = (uint32_t)st.st_mode;
+		ino->i_uid = (uint32_t)st.st_uid;
+		ino->i_gid = (uint32_t)st.st_gid;
 	} else {
 		ino->dev = makedev(0, 5);
 		ino->ino = 4;
+		ino->i_mode = S_IFCHR | 0666;
 	}
 	ino->dev_major = (int)major(ino->dev);
 	ino->dev_minor = (int)minor(ino->dev);
@@ -201,6 +209,10 @@ int inode_from_host(struct um_system *sys, int host_fd, bool writable, const cha
 	memcpy(ino->path, resolved, n);
 	ino->dev = (uint64_t)st.st_dev;
 	ino->ino = (uint64_t)st.st_ino;
+	/* The library keeps the attributes from here on (namei.c, attr.c). */
+	ino->i_mode = (uint32_t)st.st_mode;
+	ino->i_uid = (uint32_t)st.st_uid;
+	ino->i_gid = (uint32_t)st.st_gid;
 	ino->dev_major = (int)major(st.st_dev);
 	ino->dev_minor = (int)minor(st.st_dev);
 	atomic_store(&ino->size, S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size);

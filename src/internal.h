@@ -368,7 +368,9 @@ struct inode {
 	int host_fd;		/* files: open O_RDWR when the host allows, else O_RDONLY */
 	bool host_writable;
 	_Atomic uint64_t size;	/* i_size, bytes */
-	pthread_mutex_t lock;	/* the cache tree, size changes, write-back */
+	pthread_mutex_t lock;	/* the cache tree, size changes, write-back, attributes */
+	uint32_t i_mode;	/* S_IFREG etc. | permission bits (namei.c, attr.c) */
+	uint32_t i_uid, i_gid;
 	pthread_rwlock_t invalidate_lock; /* faults shared, truncate exclusive */
 	struct pc_node *cache;	/* radix tree root */
 	uint32_t cache_height;
@@ -522,6 +524,10 @@ UM_INTERNAL int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uin
 /* Does [off, off + len) of the host file hold no data (a hole, or past its end)? */
 UM_INTERNAL bool host_is_hole(int fd, uint64_t off, uint64_t len);
 UM_INTERNAL int host_fstat(int fd, struct stat *st);
+/* Sets the host file's permission bits; best effort (the inode holds the truth). */
+UM_INTERNAL void host_fchmod(int fd, uint32_t mode);
+/* The effective uid and gid of the program running the library. */
+UM_INTERNAL void host_ids(uint32_t *uid, uint32_t *gid);
 UM_INTERNAL void host_close(int fd);
 /* The absolute path the host resolved for fd (as /proc/self/fd shows it). */
 UM_INTERNAL int host_fd_path(int fd, char *buf, size_t n);
@@ -732,6 +738,7 @@ struct mm {
 	uint64_t locked_vm_stale;	/* of those, in no VM_LOCKED VMA (DONTUNMAP leaves them, as Linux) */
 	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
 	uint64_t start_brk, brk;	/* the heap: [start_brk, brk) */
+	struct um_proc *owner;		/* whose credentials its calls use (mm->owner) */
 	/* atomic; tlb_gen alone on its line: every access reads it */
 	_Alignas(64) _Atomic uint64_t tlb_gen;	/* shootdown generation */
 	_Alignas(64) char gen_pad;
@@ -745,6 +752,8 @@ struct um_proc {
 	int pid;
 	struct mm *mm;
 	struct fdtable files;
+	pthread_mutex_t cred_lock;	/* cred: changed by set*id and umask, copied by readers */
+	struct um_cred cred;
 	struct um_proc *next_proc, *prev_proc;	/* system's process list */
 	struct rlimits rlim;
 	_Atomic uint64_t sigpending;		/* bit signo - 1: sent by a call, not taken */

@@ -12,18 +12,19 @@
  */
 #include <errno.h>
 
+#include "cred.h"
 #include "internal.h"
 
 bool can_do_mlock(const struct mm *mm)
 {
-	return rlimit(mm, UM_RLIMIT_MEMLOCK) != 0 || mm->sys->cfg.privileged;
+	return rlimit(mm, UM_RLIMIT_MEMLOCK) != 0 || mm_capable(mm, UM_CAP_IPC_LOCK);
 }
 
 bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
 {
 	const struct um_system *sys = mm->sys;
 
-	if (!(vm_flags & VM_LOCKED) || sys->cfg.privileged)
+	if (!(vm_flags & VM_LOCKED) || mm_capable(mm, UM_CAP_IPC_LOCK))
 		return true;
 	return (len >> sys->page_shift) + mm->locked_vm <=
 	       rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift;
@@ -87,6 +88,7 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
 	uint64_t limit = rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift, locked;
+	bool capable = mm_capable(mm, UM_CAP_IPC_LOCK);
 	int err = -ENOMEM;
 
 	if (!can_do_mlock(mm))
@@ -97,10 +99,10 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	locked = len >> sys->page_shift;
 	pthread_rwlock_wrlock(&mm->lock);
 	locked += mm->locked_vm;
-	if (locked > limit && !sys->cfg.privileged)
+	if (locked > limit && !capable)
 		/* What is already locked in the range does not count twice. */
 		locked -= vma_pages_in(mm, start, start + len, VM_LOCKED);
-	if (locked <= limit || sys->cfg.privileged)
+	if (locked <= limit || capable)
 		err = apply_vma_lock_flags(mm, start, len, flags);
 	pthread_rwlock_unlock(&mm->lock);
 	if (err)
@@ -182,7 +184,7 @@ int um_mlockall(struct um_proc *p, int flags)
 	pthread_rwlock_wrlock(&mm->lock);
 	if (!(flags & UM_MCL_CURRENT) ||
 	    mm->total_vm <= rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift ||
-	    sys->cfg.privileged) {
+	    mm_capable(mm, UM_CAP_IPC_LOCK)) {
 		apply_mlockall_flags(mm, flags);
 		err = 0;
 	}

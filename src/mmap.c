@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cred.h"
 #include "internal.h"
 
 #define STACK_GUARD_GAP_PAGES 256
@@ -215,7 +216,7 @@ static int64_t unmapped_area_checks(struct mm *mm, int64_t r, uint64_t len)
 		return -ENOMEM;
 	if ((uint64_t)r & sys->page_mask)
 		return -EINVAL;
-	if ((uint64_t)r < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+	if ((uint64_t)r < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 		return -EPERM; /* security_mmap_addr */
 	return r;
 }
@@ -274,7 +275,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 			return -ENOMEM;
 		if (addr & sys->page_mask)
 			return -EINVAL;
-		if (addr < sys->cfg.mmap_min_addr && !sys->cfg.privileged)
+		if (addr < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 			return -EPERM; /* security_mmap_addr */
 		return (int64_t)addr;
 	}

@@ -7,10 +7,13 @@
  * faults them in, as Linux does when a VMA has no anon_vma). Private VMAs
  * with anonymous pages have every PTE copied and write-protected in both
  * processes: the first write by either copies that one page (fault.c).
+ * The child has a copy of its parent's credentials; exec keeps them but
+ * for the capabilities (cred.c).
  */
 #include <errno.h>
 #include <string.h>
 
+#include "cred.h"
 #include "internal.h"
 
 static void proc_link(struct um_system *sys, struct um_proc *p)
@@ -52,6 +55,9 @@ int um_proc_new(struct um_system *sys, struct um_proc **out)
 		um_free(sys, p);
 		return -ENOMEM;
 	}
+	p->mm->owner = p;
+	pthread_mutex_init(&p->cred_lock, NULL);
+	cred_init(sys, &p->cred);
 	fdtable_init(sys, &p->files);
 	proc_link(sys, p);
 	*out = p;
@@ -219,11 +225,15 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 		return -ENOMEM;
 	}
 	child->mm = dst;
+	dst->owner = child;
+	pthread_mutex_init(&child->cred_lock, NULL);
+	cred_get(parent, &child->cred);
 	fdtable_init(sys, &child->files);
 	err = fdtable_dup(sys, &child->files, &parent->files);
 	if (err) {
 		fdtable_destroy(sys, &child->files);
 		mmput(dst);
+		pthread_mutex_destroy(&child->cred_lock);
 		um_free(sys, child);
 		return err;
 	}
@@ -238,6 +248,7 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 	if (err) {
 		mmput(dst);
 		fdtable_destroy(sys, &child->files);
+		pthread_mutex_destroy(&child->cred_lock);
 		um_free(sys, child);
 		return err;
 	}
@@ -254,12 +265,14 @@ int um_exec(struct um_proc *p)
 		return -ENOMEM;
 	/* The limits stay, and the new image's layout follows RLIMIT_STACK. */
 	mm->mmap_base = mmap_base_at_exec(p->sys, rlimit(mm, UM_RLIMIT_STACK));
+	mm->owner = p;
 	/* The old image goes away only once the new one exists (exec_mmap). */
 	pthread_rwlock_wrlock(&old->lock);
 	p->mm = mm;
 	pthread_rwlock_unlock(&old->lock);
 	mmput(old);
 	fdtable_close_on_exec(p->sys, &p->files);
+	cred_exec(p);
 	return 0;
 }
 
@@ -270,6 +283,7 @@ void um_exit(struct um_proc *p)
 	proc_unlink(sys, p);
 	mmput(p->mm);
 	fdtable_destroy(sys, &p->files);
+	pthread_mutex_destroy(&p->cred_lock);
 	um_free(sys, p);
 }
 

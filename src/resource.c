@@ -19,6 +19,7 @@
 #include <errno.h>
 
 #include "internal.h"
+#include "cred.h"
 
 #define RLIMIT_NOFILE 7
 /* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not. */
@@ -79,7 +80,7 @@ int um_setrlimit(struct um_proc *p, unsigned resource, uint64_t soft, uint64_t h
 		return -EPERM;
 	pthread_mutex_lock(&sys->lock);
 	/* Only CAP_SYS_RESOURCE raises a hard limit; anyone may lower one, for good. */
-	if (hard > atomic_load(&p->rlim.max[resource]) && !sys->cfg.privileged) {
+	if (hard > atomic_load(&p->rlim.max[resource]) && !mm_capable(p->mm, UM_CAP_SYS_RESOURCE)) {
 		err = -EPERM;
 	} else {
 		atomic_store(&p->rlim.cur[resource], soft);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cred.h"
 #include "internal.h"
 
 #define DEFAULT_PHYS (1ULL << 30)
@@ -244,8 +245,11 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
 		pthread_rwlock_rdlock(&p->mm->lock);
 	err = frame_pool_check(fp, why, whylen);
-	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc)
+	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
 		err = mm_check(p->mm, why, whylen);
+		if (!err)
+			err = cred_check(p, why, whylen);
+	}
 	if (err)
 		goto out;
 	rc.map = calloc(fp->nframes, sizeof(int32_t));

@@ -18,7 +18,8 @@
 #                   kernel run still checks the scenario's expectations
 #   #! skip         not run at all
 # A scenario whose config asks the kernel back end for a huge page pool the
-# machine cannot give (usermm exits 77) counts as skipped, with the reason.
+# machine cannot give, or for capabilities the runner lacks (privileged=1:
+# not root), counts as skipped (usermm exits 77), with the reason.
 usermm=""
 fuzz=""
 if [ "$1" = "--usermm" ]; then

@@ -68,9 +68,17 @@ static void setrlimit_checks_the_resource_then_the_order_then_the_privilege(void
 static void a_privileged_process_may_raise_a_hard_limit(void **state)
 {
 	struct env e;
+	struct um_cred c;
 
 	(void)state;
 	boot_plain(&e, 16, 1);
+	/* privileged alone (UM_CAP_PRIVILEGED) does not hold CAP_SYS_RESOURCE. */
+	assert_ret(um_setrlimit(e.p, UM_RLIMIT_MEMLOCK, 16 << 20, INF), -EPERM);
+	um_proc_cred(e.p, &c);
+	c.cap_effective |= 1ULL << UM_CAP_SYS_RESOURCE;
+	c.cap_permitted |= 1ULL << UM_CAP_SYS_RESOURCE;
+	c.cap_bset |= 1ULL << UM_CAP_SYS_RESOURCE;
+	assert_ret(um_proc_set_cred(e.p, &c), 0);
 	assert_ret(um_setrlimit(e.p, UM_RLIMIT_MEMLOCK, 16 << 20, INF), 0);
 	assert_rlimit(e.p, UM_RLIMIT_MEMLOCK, 16 << 20, INF);
 	assert_ret(um_setrlimit(e.p, UM_RLIMIT_AS, 2, 1), -EINVAL);

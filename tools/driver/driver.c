@@ -14,9 +14,12 @@
  * machine: the library's default resource limits (set first, so that the
  * re-exec below lays the address space out by them), no address
  * randomization (personality, then a re-exec), no transparent huge pages,
- * no capabilities (an unprivileged process: mmap_min_addr and
- * RLIMIT_MEMLOCK apply, and hard limits cannot be raised). An exec the
- * scenario asks for (DRV_EXEC) keeps the scenario's limits.
+ * and the sim's new process's credentials: the runner's uid and gid, no
+ * supplementary groups, umask 022, and only the capabilities the runner
+ * names (none, an unprivileged process: mmap_min_addr, RLIMIT_MEMLOCK and
+ * the file mode bits apply, and hard limits cannot be raised; or the
+ * library's privileged set). An exec the scenario asks for (DRV_EXEC)
+ * keeps the scenario's limits and what the kernel's exec left it.
  *
  * SIGXFSZ, which a write or truncate past RLIMIT_FSIZE sends, is caught
  * and reported with the call that caused it (drv_rep.sent).
@@ -31,12 +34,14 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -133,17 +138,27 @@ static void set_ret(struct drv_rep *rep, long r)
 
 /* ------------------------------------------------------------ start-up */
 
-/* Drops every capability, for good: from the bounding set too, so exec keeps none. */
-static void drop_caps(void)
+/*
+ * A new process's credentials: no supplementary groups (setgroups needs
+ * CAP_SETGID: first), umask 022, and the capabilities in keep alone, in
+ * the effective and permitted sets and in the bounding set, so that an
+ * exec by uid 0 gives back these and no others. A runner that is not
+ * root has none to drop.
+ */
+static void set_cred(uint64_t keep)
 {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct data[2];
 	int cap;
 
+	syscall(SYS_setgroups, 0L, NULL);
+	umask(022);
 	for (cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
+		if (!((keep >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
 			break;
 	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
 	syscall(SYS_capset, &hdr, data);
 }
 
@@ -227,12 +242,36 @@ static void send_ready(int probe)
 /* ---------------------------------------------------------------- files */
 
 /*
+ * Does path stay in the working directory (the run's sandbox)? An O_PATH
+ * openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS finds out, with the
+ * process's own right to search the directories on the way. Returns 0, or
+ * -1 with errno set (EXDEV, what would leave, reported as EACCES as the
+ * library does; ENOENT, EACCES ... as the lookup ends).
+ */
+static int check_beneath(const char *path, int nofollow)
+{
+	struct open_how how;
+	long fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0 && errno == EXDEV)
+		errno = EACCES;
+	if (fd < 0)
+		return -1;
+	close((int)fd);
+	return 0;
+}
+
+/*
  * open(2) below the working directory (the run's sandbox), refusing what
  * would leave it as the library does: openat2 with RESOLVE_BENEATH |
  * RESOLVE_NO_MAGICLINKS, EXDEV reported as EACCES; "/dev/zero" is opened
  * as it is. openat2 refuses flag bits and modes that open(2) ignores
- * (EINVAL): then the path is checked with an O_PATH openat2 and opened
- * with openat(2). Returns the descriptor, or -1 with errno set.
+ * (EINVAL): then the path is checked (check_beneath) and opened with
+ * openat(2). Returns the descriptor, or -1 with errno set.
  */
 static long open_sandboxed(const char *path, int flags, unsigned mode)
 {
@@ -251,17 +290,27 @@ static long open_sandboxed(const char *path, int flags, unsigned mode)
 			errno = EACCES;
 		return fd;
 	}
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_CLOEXEC | (flags & O_NOFOLLOW);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	if (fd < 0 && errno == EXDEV) {
-		errno = EACCES;
+	if (check_beneath(path, flags & O_NOFOLLOW))
 		return -1;
-	}
-	if (fd >= 0)
-		close((int)fd);
 	return syscall(SYS_openat, AT_FDCWD, path, (long)flags, (long)mode);
+}
+
+/* fstat(2), told as struct drv_stat in rep_data. */
+static void do_fstat(int fd, struct drv_rep *rep)
+{
+	struct drv_stat ds;
+	struct stat st;
+
+	set_ret(rep, syscall(SYS_fstat, (long)fd, &st));
+	if (rep->ret)
+		return;
+	memset(&ds, 0, sizeof(ds));
+	ds.mode = st.st_mode;
+	ds.uid = st.st_uid;
+	ds.gid = st.st_gid;
+	ds.size = (uint64_t)st.st_size;
+	memcpy(rep_data, &ds, sizeof(ds));
+	rep->len = sizeof(ds);
 }
 
 /* --------------------------------------------------------- memory access */
@@ -465,6 +514,18 @@ static void serve(const struct drv_req *q, int fd)
 		set_ret(&rep,
 			open_sandboxed((const char *)req_data, (int)q->a[0], (unsigned)q->a[1]));
 		break;
+	case DRV_FSTAT:
+		do_fstat((int)q->a[0], &rep);
+		if (rep.len)
+			data = rep_data;
+		break;
+	case DRV_PATHAT:
+		if (check_beneath((const char *)req_data, 0))
+			set_ret(&rep, -1);
+		else
+			set_ret(&rep, syscall((long)q->a[0], (long)AT_FDCWD, req_data, q->a[1],
+					      q->a[2], q->a[3]));
+		break;
 	case DRV_READ:
 	case DRV_PREAD:
 		if (q->a[1] > DRV_MAX_DATA)
@@ -575,7 +636,9 @@ int main(int argc, char **argv)
 	    personality((unsigned long)pers | ADDR_NO_RANDOMIZE) != -1)
 		execv("/proc/self/exe", argv); /* on failure, go on randomized */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
-	drop_caps();
+	/* Started by the runner (with the capabilities to keep), not exec'd by a scenario. */
+	if (argc > 1 && strcmp(argv[1], EXEC_ARG))
+		set_cred(strtoull(argv[1], NULL, 16));
 	catch_faults();
 	send_ready(1);
 	for (;;) {

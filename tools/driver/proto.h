@@ -11,6 +11,11 @@
  * carries the child's end of a new socket as SCM_RIGHTS; DRV_EXIT has no
  * reply: the runner reads until end of file, which comes after the
  * driver's address space is gone.
+ *
+ * The runner starts a driver with one argument, the capabilities it is to
+ * keep (a hexadecimal mask of capability numbers: 0 for none); a driver
+ * that exec's itself has none, and leaves its credentials as the kernel's
+ * exec made them.
  */
 #ifndef USERMM_DRIVER_PROTO_H
 #define USERMM_DRIVER_PROTO_H
@@ -45,6 +50,18 @@ enum drv_op {
 	DRV_EXIT,	 /* _exit(0); no reply */
 	DRV_SETRLIMIT,	 /* a[0] resource, a[1] soft, a[2] hard */
 	DRV_GETRLIMIT,	 /* a[0] resource: reply data = soft, hard (two uint64_t) */
+	DRV_FSTAT,	 /* a[0] fd: reply data = struct drv_stat */
+	DRV_PATHAT,	 /* a[0] number of an *at call, data = path: the call (AT_FDCWD, path,
+			  * a[1], a[2], a[3]) for a path that stays in the sandbox */
+};
+
+/* What fstat tells of a file. */
+struct drv_stat {
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t pad;
+	uint64_t size;
 };
 
 struct drv_req {

@@ -111,5 +111,7 @@ void be_res_free(struct be_res *r);
 void be_res_err(struct be_res *r, int err);
 /* getrlimit's answer, as both back ends print it: "SOFT HARD". */
 void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard);
+/* fstat's answer, as both back ends print it: "mode 0100644 uid 0 gid 0 size 10". */
+void be_res_stat(struct be_res *r, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t size);
 
 #endif /* USERMM_TOOL_BACKEND_H */

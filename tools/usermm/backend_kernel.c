@@ -13,7 +13,10 @@
  * the driver's own mappings (their smaps sizes) from the kernel's counters.
  *
  * Files live in a fresh private directory per run (the driver's working
- * directory); `file` and `cat` are done by the runner on that directory.
+ * directory); `file` and `cat` are done by the runner on that directory,
+ * as root with its capabilities. Drivers have the runner's uid and gid
+ * and no capabilities, or the library's privileged ones after `config
+ * privileged=1`.
  *
  * Frame map counts come from /proc/kpagecount, open for the whole run (it
  * needs root, as pagemap's frame numbers do).
@@ -23,6 +26,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +42,7 @@
 
 #include "../driver/proto.h"
 #include "backend.h"
+#include "usermm.h"
 
 /* The runner keeps byte strings and vectors within what one message carries. */
 _Static_assert(BE_MAX_BYTES <= DRV_MAX_DATA && BE_MAX_PAGES <= DRV_MAX_DATA,
@@ -63,6 +68,7 @@ struct backend {
 	int dirfd; /* the sandbox, for the runner's own file commands */
 	uint32_t page;
 	uint64_t zero_pfn;
+	uint64_t caps;	  /* the capabilities drivers keep: 0, or UM_CAP_PRIVILEGED */
 	int pool_lock;	  /* HUGETLB_LOCK, shared; exclusive once the run sets a pool */
 	long pool_old[2]; /* the pools' sizes before the run set them; -1: untouched */
 	int kpagecount; /* /proc/kpagecount, or -1 */
@@ -295,8 +301,36 @@ static bool pool_settled(long nr)
 }
 
 /*
- * config: only the huge page pools exist on the kernel too; they are sized
- * as asked (exclusively: see HUGETLB_LOCK) or the run reports why not.
+ * config privileged=1: the drivers keep the library's privileged
+ * capabilities, which they can only when the runner holds them (root).
+ */
+static void k_privileged(struct backend *be, uint64_t val, struct be_res *res)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	uint64_t have;
+
+	res->kind = RK_OK;
+	be->caps = 0;
+	if (!val)
+		return;
+	memset(data, 0, sizeof(data));
+	have = syscall(SYS_capget, &hdr, data)
+		   ? 0
+		   : data[0].effective | (uint64_t)data[1].effective << 32;
+	if ((have & UM_CAP_PRIVILEGED) != UM_CAP_PRIVILEGED) {
+		res->kind = RK_UNAVAILABLE;
+		sb_printf(&res->bytes, "the runner lacks capabilities %#" PRIx64 " (not root?)",
+			  (uint64_t)(UM_CAP_PRIVILEGED & ~have));
+		return;
+	}
+	be->caps = UM_CAP_PRIVILEGED;
+}
+
+/*
+ * config: the huge page pools and the privilege exist on the kernel too;
+ * the pools are sized as asked (exclusively: see HUGETLB_LOCK), or the run
+ * reports why not.
  */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
 {
@@ -305,6 +339,10 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 									      : -1;
 	int err;
 
+	if (!strcmp(key, "privileged")) {
+		k_privileged(be, val, res);
+		return;
+	}
 	if (which < 0) {
 		res->kind = RK_NA;
 		return;
@@ -522,6 +560,7 @@ static void free_proc(struct be_proc *p)
 static int k_proc_new(struct backend *be, struct be_proc **out, struct sbuf *err)
 {
 	struct be_proc *p = xcalloc(1, sizeof(*p));
+	char caps[32];
 	int sv[2];
 	pid_t pid;
 
@@ -546,7 +585,8 @@ static int k_proc_new(struct backend *be, struct be_proc **out, struct sbuf *err
 		syscall(SYS_close_range, DRV_FD + 1U, ~0U, 0U);
 		if (chdir(be->sandbox))
 			_exit(127);
-		execl(be->driver, "usermm-driver", (char *)NULL);
+		snprintf(caps, sizeof(caps), "%" PRIx64, be->caps);
+		execl(be->driver, "usermm-driver", caps, (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -733,6 +773,19 @@ static void do_syscall(struct be_proc *p, struct be_res *res, bool ok_is_zero, l
 	from_rep(&rep, res, ok_is_zero);
 }
 
+/* A request q that carries a path (open, chmod). */
+static void do_path(struct be_proc *p, struct drv_req *q, const char *path, struct be_res *res,
+		    bool ok_is_zero)
+{
+	struct drv_rep rep;
+
+	q->len = (uint32_t)strlen(path);
+	if (transact(p, q, path, &rep, NULL))
+		res->kind = RK_DIED;
+	else
+		from_rep(&rep, res, ok_is_zero);
+}
+
 /* A request whose reply carries bytes (reads, loads, mincore). */
 static void do_bytes(struct be_proc *p, struct drv_req *q, const void *data, struct be_res *res)
 {
@@ -770,7 +823,12 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 	unsigned char buf[4096];
 	int fd;
 
-	fd = open_beneath(be->dirfd, c->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	/* A new file is 0644 whatever the runner's umask (the sim's helper has 022). */
+	fd = open_beneath(be->dirfd, c->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd >= 0)
+		fchmod(fd, 0644);
+	else if (fd == -EEXIST)
+		fd = open_beneath(be->dirfd, c->path, O_WRONLY | O_TRUNC, 0);
 	if (fd < 0) {
 		be_res_err(res, -fd);
 		return;
@@ -839,6 +897,16 @@ static void host_cat(struct backend *be, const struct be_call *c, struct be_res 
 	close(fd);
 	if (res->kind == RK_BYTES && res->bytes.len > BE_MAX_BYTES)
 		res->kind = RK_LIMIT;
+}
+
+/* Is descriptor fd of driver p a device (for fchmod, which must not touch the machine's)? */
+static bool fd_is_device(const struct be_proc *p, uint64_t fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)p->pid, (int)fd);
+	return !stat(path, &st) && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
 static void k_call(struct backend *be, struct be_proc *p, const struct be_call *c,
@@ -957,17 +1025,56 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_WRITE_USER:
 		do_syscall(p, res, false, SYS_write, a[0], a[1], a[2], 0, 0, 0);
 		return;
-	case OP_OPEN: {
-		struct drv_rep rep;
-
+	case OP_OPEN:
 		q.op = DRV_OPEN;
 		q.a[0] = a[1];
 		q.a[1] = c->nargs > 2 ? a[2] : 0;
-		q.len = (uint32_t)strlen(c->path);
-		if (transact(p, &q, c->path, &rep, NULL))
-			res->kind = RK_DIED;
+		do_path(p, &q, c->path, res, false);
+		return;
+	case OP_SETUID:
+		do_syscall(p, res, true, SYS_setuid, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_SETGID:
+		do_syscall(p, res, true, SYS_setgid, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_SETRESUID:
+		do_syscall(p, res, true, SYS_setresuid, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_SETRESGID:
+		do_syscall(p, res, true, SYS_setresgid, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_UMASK:
+		do_syscall(p, res, false, SYS_umask, a[0], 0, 0, 0, 0, 0);
+		return;
+	case OP_FCHMOD:
+	case OP_FCHOWN:
+		/* The machine's /dev/zero (or any device) is not the scenario's to change. */
+		if (fd_is_device(p, a[0]))
+			be_res_err(res, EPERM);
+		else if (c->op == OP_FCHMOD)
+			do_syscall(p, res, true, SYS_fchmod, a[0], a[1], 0, 0, 0, 0);
 		else
-			from_rep(&rep, res, false);
+			do_syscall(p, res, true, SYS_fchown, a[0], a[1], a[2], 0, 0, 0);
+		return;
+	case OP_CHMOD:
+	case OP_CHOWN:
+		q.op = DRV_PATHAT;
+		q.a[0] = c->op == OP_CHMOD ? SYS_fchmodat : SYS_fchownat;
+		q.a[1] = a[1];
+		q.a[2] = a[2]; /* chown's gid; fchownat's flags (a[3]) stay 0 */
+		do_path(p, &q, c->path, res, true);
+		return;
+	case OP_FSTAT: {
+		struct drv_stat ds;
+
+		q.op = DRV_FSTAT;
+		q.a[0] = a[0];
+		do_bytes(p, &q, NULL, res);
+		if (res->kind == RK_BYTES && res->bytes.len == sizeof(ds)) {
+			memcpy(&ds, res->bytes.s, sizeof(ds));
+			sb_reset(&res->bytes);
+			be_res_stat(res, ds.mode, ds.uid, ds.gid, ds.size);
+		}
 		return;
 	}
 	case OP_READ:

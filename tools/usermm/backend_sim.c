@@ -433,11 +433,29 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_CAT:
 	case OP_DISK:
 	case OP_MSYNC:
+	case OP_FSTAT:
+	case OP_CHMOD:
+	case OP_FCHMOD:
+	case OP_CHOWN:
+	case OP_FCHOWN:
+	case OP_UMASK:
 		sim_file_call(be, p, c, res);
 		/* A write or truncate past RLIMIT_FSIZE sent SIGXFSZ with EFBIG. */
 		if (p)
 			res->sent = um_signal_take(p);
 		return;
+	case OP_SETUID:
+		rc = um_setuid(p, (uint32_t)a[0]);
+		break;
+	case OP_SETGID:
+		rc = um_setgid(p, (uint32_t)a[0]);
+		break;
+	case OP_SETRESUID:
+		rc = um_setresuid(p, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
+		break;
+	case OP_SETRESGID:
+		rc = um_setresgid(p, (uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2]);
+		break;
 	case OP_MREMAP:
 		r = um_mremap(p, a[0], a[1], a[2], (int)a[3], c->nargs > 4 ? a[4] : 0);
 		if (r < 0 && r >= -4095) {

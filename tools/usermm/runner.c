@@ -69,6 +69,13 @@ void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard)
 	rlim_format(&r->bytes, hard);
 }
 
+void be_res_stat(struct be_res *r, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t size)
+{
+	r->kind = RK_TEXT;
+	sb_printf(&r->bytes, "mode 0%o uid %" PRIu32 " gid %" PRIu32 " size %" PRIu64, mode, uid,
+		  gid, size);
+}
+
 int run_new(const struct run_cfg *cfg, struct run **out, struct sbuf *err)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
@@ -490,6 +497,8 @@ static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct
 	case RK_VAL:
 		if (op_returns_addr(op))
 			fmt_addr(&b, syms_of(p), proc_top(r, p), res->val, false);
+		else if (op == OP_UMASK)
+			sb_printf(&b, "0%" PRIo64, res->val); /* a mode, as modes print */
 		else
 			sb_printf(&b, "%" PRIu64, res->val);
 		break;

@@ -25,7 +25,9 @@ int help_commands(FILE *out, const char *name)
 		    "Lines: [NAME:] [SYM =] COMMAND ARGS... [=> EXPECTED] [# comment]\n"
 		    "  proc NAME                         start a process (empty address space)\n"
 		    "  echo TEXT                         print TEXT\n"
-		    "  config KEY=VALUE ...              sim machine, before the first proc\n");
+		    "  config KEY=VALUE ...              sim machine, before the first proc;\n"
+		    "                                    privileged=1 (both back ends): processes\n"
+		    "                                    have the privileged capabilities\n");
 	}
 	for (i = 0; i < n; i++) {
 		if (name && strcmp(t[i].name, name))

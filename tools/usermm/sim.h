@@ -25,8 +25,9 @@ int sim_system(struct backend *be);
 
 /*
  * Runs a file command (file, open, close, read, write, pread, pwrite,
- * lseek, ftruncate, fsync, fdatasync, cat, disk, msync, and read/write
- * with a user buffer) in p (NULL: no process) and fills res.
+ * lseek, ftruncate, fsync, fdatasync, fstat, chmod, fchmod, chown,
+ * fchown, umask, cat, disk, msync, and read/write with a user buffer) in
+ * p (NULL: no process) and fills res.
  */
 void sim_file_call(struct backend *be, struct um_proc *p, const struct be_call *c,
 		   struct be_res *res);

@@ -4,11 +4,12 @@
  * msync, and `disk`, which reads the backing file on the host directly to
  * show what write-back has put there.
  *
- * file and cat run inside the current process through a descriptor they
- * close again; with no process they use a short-lived helper process, so
- * that every file byte goes through the library's page cache. file always
- * uses a helper: the kernel back end's runner writes files itself, outside
- * the scenario's processes and their limits (RLIMIT_FSIZE).
+ * file and cat run in a short-lived helper process, so that every file
+ * byte goes through the library's page cache, with the credentials and
+ * limits of the kernel back end's runner, which does them there itself:
+ * the host program's uid and gid, umask 022, the privileged capabilities
+ * and a new process's resource limits, so that what the scenario's
+ * processes may do (their modes, their RLIMIT_FSIZE) does not limit them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,16 +26,24 @@ const char *sim_sandbox(struct backend *be)
 	return be->sys ? um_sandbox_dir(be->sys) : NULL;
 }
 
-/* A process to run a file command in: p, or a new helper (*tmp set). */
-static struct um_proc *with_proc(struct backend *be, struct um_proc *p, struct um_proc **tmp,
-				 int *err)
+/* The helper that file and cat run in (see above), or NULL with *err set. */
+static struct um_proc *runner_proc(struct backend *be, int *err)
 {
-	*tmp = NULL;
-	*err = 0;
-	if (p)
-		return p;
-	*err = um_proc_new(be->sys, tmp);
-	return *err ? NULL : *tmp;
+	struct um_proc *p;
+	struct um_cred c;
+
+	*err = um_proc_new(be->sys, &p);
+	if (*err)
+		return NULL;
+	um_proc_cred(p, &c);
+	c.cap_effective = c.cap_permitted = c.cap_bset = UM_CAP_PRIVILEGED;
+	c.umask = 022;
+	*err = um_proc_set_cred(p, &c);
+	if (*err) {
+		um_exit(p);
+		return NULL;
+	}
+	return p;
 }
 
 static void set_count(struct be_res *res, int64_t r)
@@ -59,11 +68,10 @@ static void set_ok(struct be_res *res, int rc)
 static void sim_file(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	uint64_t size = c->a[1], done = 0;
-	struct um_proc *tmp, *p;
 	unsigned char *buf;
 	int err, fd;
+	struct um_proc *p = runner_proc(be, &err);
 
-	p = with_proc(be, NULL, &tmp, &err);
 	if (!p) {
 		be_res_err(res, -err);
 		return;
@@ -99,8 +107,7 @@ static void sim_file(struct backend *be, const struct be_call *c, struct be_res 
 	um_close(p, fd);
 	set_ok(res, err);
 out:
-	if (tmp)
-		um_exit(tmp);
+	um_exit(p);
 }
 
 /* Reads [off, off + len) of an open descriptor, or up to the end when whole. */
@@ -129,13 +136,11 @@ static void read_range(struct um_proc *p, int fd, uint64_t off, uint64_t len, bo
 }
 
 /* cat PATH [OFF LEN]: the file's bytes through the page cache. */
-static void sim_cat(struct backend *be, struct um_proc *p, const struct be_call *c,
-		    struct be_res *res)
+static void sim_cat(struct backend *be, const struct be_call *c, struct be_res *res)
 {
-	struct um_proc *tmp;
 	int err, fd;
+	struct um_proc *p = runner_proc(be, &err);
 
-	p = with_proc(be, p, &tmp, &err);
 	if (!p) {
 		be_res_err(res, -err);
 		return;
@@ -148,8 +153,7 @@ static void sim_cat(struct backend *be, struct um_proc *p, const struct be_call 
 			   c->nargs <= 2, res);
 		um_close(p, fd);
 	}
-	if (tmp)
-		um_exit(tmp);
+	um_exit(p);
 }
 
 /* disk PATH [OFF LEN]: the backing file on the host, past the page cache. */
@@ -203,7 +207,7 @@ void sim_file_call(struct backend *be, struct um_proc *p, const struct be_call *
 		sim_file(be, c, res);
 		return;
 	case OP_CAT:
-		sim_cat(be, p, c, res);
+		sim_cat(be, c, res);
 		return;
 	case OP_DISK:
 		sim_disk(be, c, res);
@@ -261,6 +265,31 @@ void sim_file_call(struct backend *be, struct um_proc *p, const struct be_call *
 		return;
 	case OP_FDATASYNC:
 		set_ok(res, um_fdatasync(p, (int)a[0]));
+		return;
+	case OP_FSTAT: {
+		struct um_stat st;
+		int rc = um_fstat(p, (int)a[0], &st);
+
+		if (rc)
+			be_res_err(res, -rc);
+		else
+			be_res_stat(res, st.st_mode, st.st_uid, st.st_gid, st.st_size);
+		return;
+	}
+	case OP_CHMOD:
+		set_ok(res, um_chmod(p, c->path, (uint32_t)a[1]));
+		return;
+	case OP_FCHMOD:
+		set_ok(res, um_fchmod(p, (int)a[0], (uint32_t)a[1]));
+		return;
+	case OP_CHOWN:
+		set_ok(res, um_chown(p, c->path, (uint32_t)a[1], (uint32_t)a[2]));
+		return;
+	case OP_FCHOWN:
+		set_ok(res, um_fchown(p, (int)a[0], (uint32_t)a[1], (uint32_t)a[2]));
+		return;
+	case OP_UMASK:
+		set_count(res, um_umask(p, (uint32_t)a[0]));
 		return;
 	case OP_MSYNC:
 		set_ok(res, um_msync(p, a[0], a[1], (int)a[2]));
