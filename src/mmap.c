@@ -369,16 +369,172 @@ static int mmap_file_checks(struct file *file, int prot, uint64_t flags, int64_t
 	return 0;
 }
 
-static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t flags,
-			    int64_t off, struct file *filp, uint64_t *populate)
+/*
+ * The file's ->mmap (call_mmap), run once MAP_FIXED has emptied the range:
+ * hugetlbfs takes its reservations (when it fails, the range stays empty,
+ * as Linux leaves it) and marks the VMA; ext4 refuses VM_SYNC, as no usermm
+ * file has DAX.
+ */
+static int mmap_file(struct mm *mm, struct inode *file, struct vma *v, uint64_t pgoff,
+		     uint64_t len, uint64_t *vm_flags)
+{
+	int err;
+
+	if (!file)
+		return 0;
+	if (file->type == INODE_HUGETLB) {
+		err = hugetlb_mmap_checks(mm->sys, file, v, pgoff, len, *vm_flags);
+		if (err)
+			return err;
+		*vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
+	}
+	if (file->type == INODE_REG && (*vm_flags & VM_SYNC))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * mmap_region: maps [addr, addr + len) with vm_flags at page pgoff of
+ * mapfile (NULL: anonymous memory, or a new shmem object when shared),
+ * opened as filp; the range is checked and placed (do_mmap). Everything
+ * that can fail is prepared before anything is unmapped. Returns addr or
+ * a negative errno.
+ */
+static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfile,
+			   uint64_t addr, uint64_t len, uint64_t vm_flags, uint64_t pgoff)
+{
+	struct um_system *sys = mm->sys;
+	struct inode *file = NULL;
+	struct vma *v = NULL;
+	uint64_t charged = 0;
+	int err;
+
+	/*
+	 * RLIMIT_AS and RLIMIT_DATA count what the mapping adds: not the pages
+	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged),
+	 * counted only when the whole length does not fit.
+	 */
+	if (!may_expand_vm(mm, vm_flags, len >> sys->page_shift) &&
+	    !may_expand_vm(mm, vm_flags,
+			   (len >> sys->page_shift) - vma_pages_in(mm, addr, addr + len, 0)))
+		return -ENOMEM;
+	/*
+	 * The policy judges the charge less the accounted pages that MAP_FIXED
+	 * replaces (as mmap_region does); those are added unchecked, since the
+	 * munmap below hands them back.
+	 */
+	if (vm_flags & VM_ACCOUNT) {
+		uint64_t overlap = vma_pages_in(mm, addr, addr + len, VM_ACCOUNT);
+
+		charged = len >> sys->page_shift;
+		if (vm_enough_memory(mm, charged - overlap))
+			return -ENOMEM;
+		atomic_fetch_add(&sys->committed, overlap);
+	}
+	v = vma_alloc(sys);
+	if (!v)
+		goto nomem;
+	if (mapfile) {
+		file = mapfile;
+		inode_get(file);
+		/* A regular file's faults read ahead with the state of the file it was mapped from. */
+		if (file->type == INODE_REG) {
+			v->vm_filp = filp;
+			file_get(filp);
+		}
+	} else if (vm_flags & VM_SHARED) {
+		/* Shared anonymous memory, or /dev/zero shared: a shmem object (shmem_zero_setup). */
+		file = shmem_inode_new(sys, len);
+		if (!file)
+			goto nomem;
+		if (!(vm_flags & VM_NORESERVE)) {
+			if (vm_enough_memory(mm, len >> sys->page_shift))
+				goto nomem;
+			file->charged = len >> sys->page_shift;
+		}
+	}
+	if (!vma_range_free(&mm->vmas, addr, addr + len)) {
+		err = do_munmap(mm, addr, len);
+		if (err)
+			goto fail;
+	}
+	err = mmap_file(mm, file, v, pgoff, len, &vm_flags);
+	if (err)
+		goto fail;
+	/* Huge and droppable pages never lock (nor count as locked). */
+	if (vm_flags & (VM_HUGETLB | VM_DROPPABLE))
+		vm_flags &= ~VM_LOCKED_MASK;
+	v->vm_start = addr;
+	v->vm_end = addr + len;
+	v->vm_flags = vm_flags;
+	v->vm_pgoff = pgoff;
+	v->vm_file = file;
+	v->vm_mm = mm;
+	vma_insert(&mm->vmas, v);
+	i_mmap_link(v);
+	vm_stat_account(mm, vm_flags, (int64_t)(len >> sys->page_shift));
+	if (vm_flags & VM_LOCKED)
+		mm->locked_vm += len >> sys->page_shift;
+	vma_merge_neighbours(mm, v);
+	return (int64_t)addr;
+nomem:
+	err = -ENOMEM;
+fail:
+	if (file)
+		inode_put(sys, file);
+	vma_free(sys, v);
+	if (charged)
+		vm_unacct_memory(sys, charged);
+	return err;
+}
+
+/*
+ * The flags of an anonymous mapping of type flags & UM_MAP_TYPE, and its
+ * pgoff (the address's page: anonymous VMAs merge where they touch), or a
+ * negative errno for a type or flag combination Linux refuses.
+ */
+static int anon_mmap_flags(uint64_t flags, uint64_t addr, uint32_t shift, uint64_t *vm_flags,
+			   uint64_t *pgoff)
+{
+	switch (flags & UM_MAP_TYPE) {
+	case UM_MAP_SHARED:
+		if (*vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		*pgoff = 0;
+		*vm_flags |= VM_SHARED | VM_MAYSHARE;
+		return 0;
+	case UM_MAP_DROPPABLE:
+		/*
+		 * Pages that may go at any time: never locked, reserved,
+		 * inherited or dumped; no stack, no huge pages.
+		 */
+		if (flags & (UM_MAP_LOCKED | UM_MAP_HUGETLB))
+			return -EINVAL;
+		if (*vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		*vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+		/* fall through */
+	case UM_MAP_PRIVATE:
+		*pgoff = addr >> shift;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * do_mmap: checks the arguments, turns prot and flags into vm_flags,
+ * places the mapping (get_unmapped_area) and maps it (mmap_region). Sets
+ * *populate to the length to fault in afterwards. The mm lock is held
+ * exclusive; filp (NULL: anonymous) is the caller's reference.
+ */
+static int64_t do_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, uint64_t flags,
+		       int64_t off, struct file *filp, uint64_t *populate)
 {
 	struct um_system *sys = mm->sys;
 	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
-	struct inode *file = NULL, *mapfile = NULL;
+	struct inode *mapfile = NULL;
 	bool huge = filp && filp->inode->type == INODE_HUGETLB;
-	struct vma *v = NULL;
-	uint64_t charged = 0;
-	bool zero_shared = false;
 	int64_t a;
 	int err;
 
@@ -427,34 +583,12 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 			 * offset; private keeps the /dev/zero file but is anonymous
 			 * memory (vma_set_anonymous).
 			 */
-			zero_shared = true;
 			mapfile = NULL;
 		}
 	} else {
-		switch (flags & UM_MAP_TYPE) {
-		case UM_MAP_SHARED:
-			if (vm_flags & VM_GROWSDOWN)
-				return -EINVAL;
-			pgoff = 0;
-			vm_flags |= VM_SHARED | VM_MAYSHARE;
-			break;
-		case UM_MAP_DROPPABLE:
-			/*
-			 * Pages that may go at any time: never locked, reserved,
-			 * inherited or dumped; no stack, no huge pages.
-			 */
-			if (flags & (UM_MAP_LOCKED | UM_MAP_HUGETLB))
-				return -EINVAL;
-			if (vm_flags & VM_GROWSDOWN)
-				return -EINVAL;
-			vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
-			/* fall through */
-		case UM_MAP_PRIVATE:
-			pgoff = addr >> sys->page_shift;
-			break;
-		default:
-			return -EINVAL;
-		}
+		err = anon_mmap_flags(flags, addr, sys->page_shift, &vm_flags, &pgoff);
+		if (err)
+			return err;
 	}
 	/*
 	 * Under policy 2 (never overcommit) MAP_NORESERVE is ignored, except
@@ -467,107 +601,15 @@ static int64_t mmap_checked(struct mm *mm, uint64_t addr, uint64_t len, int prot
 	if (!(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE) && !(vm_flags & VM_NORESERVE) && !huge)
 		vm_flags |= VM_ACCOUNT;
 	vm_flags |= VM_SOFTDIRTY;
-
-	/*
-	 * RLIMIT_AS and RLIMIT_DATA count what the mapping adds: not the pages
-	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged),
-	 * counted only when the whole length does not fit.
-	 */
-	if (!may_expand_vm(mm, vm_flags, len >> sys->page_shift) &&
-	    !may_expand_vm(mm, vm_flags,
-			   (len >> sys->page_shift) - vma_pages_in(mm, addr, addr + len, 0)))
-		return -ENOMEM;
-
-	/*
-	 * Everything that can fail is prepared before anything is unmapped.
-	 * The policy judges the charge less the accounted pages that MAP_FIXED
-	 * replaces (as mmap_region does); those are added unchecked, since the
-	 * munmap below hands them back.
-	 */
-	if (vm_flags & VM_ACCOUNT) {
-		uint64_t overlap = vma_pages_in(mm, addr, addr + len, VM_ACCOUNT);
-
-		charged = len >> sys->page_shift;
-		if (vm_enough_memory(mm, charged - overlap))
-			return -ENOMEM;
-		atomic_fetch_add(&sys->committed, overlap);
-	}
-	v = vma_alloc(sys);
-	if (!v)
-		goto nomem;
-	if (mapfile) {
-		file = mapfile;
-		inode_get(file);
-		/* A regular file's faults read ahead with the state of the file it was mapped from. */
-		if (file->type == INODE_REG) {
-			v->vm_filp = filp;
-			file_get(filp);
-		}
-	} else if ((vm_flags & VM_SHARED) && (!filp || zero_shared)) {
-		file = shmem_inode_new(sys, len);
-		if (!file)
-			goto nomem;
-		if (!(vm_flags & VM_NORESERVE)) {
-			if (vm_enough_memory(mm, len >> sys->page_shift))
-				goto nomem;
-			file->charged = len >> sys->page_shift;
-		}
-	}
-	if (!vma_range_free(&mm->vmas, addr, addr + len)) {
-		err = do_munmap(mm, addr, len);
-		if (err)
-			goto fail;
-	}
-	if (huge) {
-		/*
-		 * hugetlbfs's mmap runs after MAP_FIXED has taken the old
-		 * mappings away: when it fails, the range stays empty, as
-		 * Linux leaves it. Its VMAs never lock (nor count as locked).
-		 */
-		err = hugetlb_mmap_checks(sys, file, v, pgoff, len, vm_flags);
-		if (err)
-			goto fail;
-		vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
-	}
-	/*
-	 * ext4's mmap refuses VM_SYNC without DAX, which no usermm file has;
-	 * like hugetlbfs's, after MAP_FIXED emptied the range.
-	 */
-	if (file && file->type == INODE_REG && (vm_flags & VM_SYNC)) {
-		err = -EOPNOTSUPP;
-		goto fail;
-	}
+	a = mmap_region(mm, filp, mapfile, addr, len, vm_flags, pgoff);
 	/*
 	 * A lock (MAP_LOCKED, mlockall's MCL_FUTURE) populates; mm_populate
 	 * passes over a VMA locked on fault, not one that could not lock.
 	 */
-	if ((vm_flags & VM_LOCKED) ||
-	    (flags & (UM_MAP_POPULATE | UM_MAP_NONBLOCK)) == UM_MAP_POPULATE)
+	if (a >= 0 && ((vm_flags & VM_LOCKED) ||
+		       (flags & (UM_MAP_POPULATE | UM_MAP_NONBLOCK)) == UM_MAP_POPULATE))
 		*populate = len;
-	if (vm_flags & (VM_HUGETLB | VM_DROPPABLE))
-		vm_flags &= ~VM_LOCKED_MASK;
-	v->vm_start = addr;
-	v->vm_end = addr + len;
-	v->vm_flags = vm_flags;
-	v->vm_pgoff = pgoff;
-	v->vm_file = file;
-	v->vm_mm = mm;
-	vma_insert(&mm->vmas, v);
-	i_mmap_link(v);
-	vm_stat_account(mm, vm_flags, (int64_t)(len >> sys->page_shift));
-	if (vm_flags & VM_LOCKED)
-		mm->locked_vm += len >> sys->page_shift;
-	vma_merge_neighbours(mm, v);
-	return (int64_t)addr;
-nomem:
-	err = -ENOMEM;
-fail:
-	if (file)
-		inode_put(sys, file);
-	vma_free(sys, v);
-	if (charged)
-		vm_unacct_memory(sys, charged);
-	return err;
+	return a;
 }
 
 int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64_t flags, int fd,
@@ -603,7 +645,7 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 			return -ENOMEM;
 	}
 	pthread_rwlock_wrlock(&mm->lock);
-	ret = mmap_checked(mm, addr, len, prot, flags, off, file, &populate);
+	ret = do_mmap(mm, addr, len, prot, flags, off, file, &populate);
 	pthread_rwlock_unlock(&mm->lock);
 	if (file)
 		fput(p->sys, file);
@@ -793,8 +835,8 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	filp = v->vm_filp ? v->vm_filp : &file;
 	if (v->vm_filp)
 		file_get(filp);
-	ret = mmap_checked(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), filp,
-			   &populate);
+	ret = do_mmap(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), filp,
+		      &populate);
 	if (filp != &file)
 		fput(sys, filp);
 	inode_put(sys, file.inode);
