@@ -444,7 +444,7 @@ static inline uint64_t inode_size(struct inode *ino)
 	return atomic_load_explicit(&ino->size, memory_order_acquire);
 }
 
-/* file.c */
+/* fdtable.c */
 UM_INTERNAL int fdtable_init(struct um_system *sys, struct fdtable *t);
 /* A new open file description of ino (whose reference it takes over), or NULL. */
 UM_INTERNAL struct file *file_new(struct um_system *sys, struct inode *ino, int flags);
@@ -453,6 +453,9 @@ UM_INTERNAL void fdtable_close_on_exec(struct um_system *sys, struct fdtable *t)
 UM_INTERNAL void fdtable_destroy(struct um_system *sys, struct fdtable *t);
 /* The file at fd with a reference, or NULL. */
 UM_INTERNAL struct file *fget(struct um_proc *p, int fd);
+/* Installs f at the lowest free descriptor of t; consumes the reference on success. */
+UM_INTERNAL int fd_install(struct um_system *sys, struct fdtable *t, struct file *f,
+			   bool cloexec);
 UM_INTERNAL void fput(struct um_system *sys, struct file *f);
 /* One more reference to an open file (get_file). */
 static inline void file_get(struct file *f)
