@@ -325,6 +325,12 @@ struct vma_tree {
 };
 
 /* vma.c */
+/*
+ * The pages inside [start, end) of the VMAs whose flags hold every bit of
+ * mask; mask 0: of every VMA (count_vma_pages_range).
+ */
+UM_INTERNAL uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end,
+				  uint64_t mask);
 UM_INTERNAL void vma_tree_init(struct vma_tree *t);
 /* The first VMA with vm_end > addr (find_vma), or NULL. */
 UM_INTERNAL struct vma *vma_find(const struct vma_tree *t, uint64_t addr);
@@ -817,6 +823,15 @@ UM_INTERNAL void um_free(struct um_system *sys, void *p);
 UM_INTERNAL uint64_t um_gen_next(void);
 
 /* mm.c */
+/*
+ * may_expand_vm: may mm map npages more pages with flags vm_flags, under
+ * RLIMIT_AS (total_vm) and, for a data mapping, RLIMIT_DATA (data_vm)?
+ */
+UM_INTERNAL bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages);
+/* vm_stat_account: npages (negative: fewer) mapped with flags vm_flags. */
+UM_INTERNAL void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages);
+/* Whether a new VM_LOCKED range of len bytes fits RLIMIT_MEMLOCK (mlock_future_ok). */
+UM_INTERNAL bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len);
 /* A new empty mm under the limits rlim (its process's, which outlive it). */
 UM_INTERNAL struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim);
 /* Frees an mm whose mappings are gone (exit_mmap). */
@@ -982,27 +997,12 @@ UM_INTERNAL int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ig
 UM_INTERNAL int __mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors);
 
 /* mlock.c */
-/* Whether a new VM_LOCKED range of len bytes fits RLIMIT_MEMLOCK (mlock_future_ok). */
-UM_INTERNAL bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len);
 UM_INTERNAL bool can_do_mlock(const struct mm *mm);
 
 /* mmap.c helpers shared by mprotect/munmap */
 UM_INTERNAL int do_munmap(struct mm *mm, uint64_t start, uint64_t len);
 /* Unmaps everything (exit, exec, a failed fork); mm lock held exclusive or mm unshared. */
 UM_INTERNAL void exit_mmap(struct mm *mm);
-/*
- * may_expand_vm: may mm map npages more pages with flags vm_flags, under
- * RLIMIT_AS (total_vm) and, for a data mapping, RLIMIT_DATA (data_vm)?
- */
-UM_INTERNAL bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages);
-/* vm_stat_account: npages (negative: fewer) mapped with flags vm_flags. */
-UM_INTERNAL void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages);
-/*
- * The pages inside [start, end) of the VMAs whose flags hold every bit of
- * mask; mask 0: of every VMA (count_vma_pages_range).
- */
-UM_INTERNAL uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end,
-				  uint64_t mask);
 /* The top of the mmap area exec gives a process whose RLIMIT_STACK is stack_limit. */
 UM_INTERNAL uint64_t mmap_base_at_exec(const struct um_system *sys, uint64_t stack_limit);
 /*

@@ -20,16 +20,6 @@ bool can_do_mlock(const struct mm *mm)
 	return rlimit(mm, UM_RLIMIT_MEMLOCK) != 0 || mm_capable(mm, UM_CAP_IPC_LOCK);
 }
 
-bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
-{
-	const struct um_system *sys = mm->sys;
-
-	if (!(vm_flags & VM_LOCKED) || mm_capable(mm, UM_CAP_IPC_LOCK))
-		return true;
-	return (len >> sys->page_shift) + mm->locked_vm <=
-	       rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift;
-}
-
 /* Gives [start, end) of v the lock flags of newflags (mlock_fixup). */
 static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 		       uint64_t newflags)

@@ -1,6 +1,8 @@
 /*
- * mm.c: an address space (mm_struct): creation, teardown, zapping PTEs, and
- * the checker that recounts it.
+ * mm.c: an address space (mm_struct): creation, zapping PTEs, the counts of
+ * mapped memory (total_vm, data_vm, locked_vm) and the limits they are held
+ * to (may_expand_vm, vm_stat_account, mlock_future_ok), and the checker that
+ * recounts it.
  *
  * Invariants (mm_check):
  *   1. The VMA tree is sound (vma_tree_check).
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cred.h"
 #include "internal.h"
 
 struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim)
@@ -246,4 +249,40 @@ int mm_check(struct mm *mm, char *why, size_t n)
 		return -EUCLEAN;
 	}
 	return 0;
+}
+
+bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
+{
+	uint32_t shift = mm->sys->page_shift;
+	uint64_t data = rlimit(mm, UM_RLIMIT_DATA), data_max;
+
+	if (mm->total_vm + npages > rlimit(mm, UM_RLIMIT_AS) >> shift)
+		return false;
+	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= data >> shift)
+		return true;
+	/*
+	 * Valgrind sets the soft limit to 0 and keeps the hard one: then the
+	 * hard one counts. (The ignore_rlimit_data boot option, off by
+	 * default, would only warn.)
+	 */
+	data_max = atomic_load_explicit(&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed);
+	return data == 0 && mm->data_vm + npages <= data_max >> shift;
+}
+
+void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages)
+{
+	mm->total_vm = (uint64_t)((int64_t)mm->total_vm + npages);
+	/* Linux also keeps exec_vm and stack_vm; only data_vm has a limit of its own. */
+	if (is_data_mapping(vm_flags))
+		mm->data_vm = (uint64_t)((int64_t)mm->data_vm + npages);
+}
+
+bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
+{
+	const struct um_system *sys = mm->sys;
+
+	if (!(vm_flags & VM_LOCKED) || mm_capable(mm, UM_CAP_IPC_LOCK))
+		return true;
+	return (len >> sys->page_shift) + mm->locked_vm <=
+	       rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift;
 }

@@ -32,47 +32,6 @@ static uint64_t calc_vm_flag_bits(uint64_t flags)
 	       (flags & UM_MAP_STACK ? VM_NOHUGEPAGE : 0);
 }
 
-bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
-{
-	uint32_t shift = mm->sys->page_shift;
-	uint64_t data = rlimit(mm, UM_RLIMIT_DATA), data_max;
-
-	if (mm->total_vm + npages > rlimit(mm, UM_RLIMIT_AS) >> shift)
-		return false;
-	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= data >> shift)
-		return true;
-	/*
-	 * Valgrind sets the soft limit to 0 and keeps the hard one: then the
-	 * hard one counts. (The ignore_rlimit_data boot option, off by
-	 * default, would only warn.)
-	 */
-	data_max = atomic_load_explicit(&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed);
-	return data == 0 && mm->data_vm + npages <= data_max >> shift;
-}
-
-void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages)
-{
-	mm->total_vm = (uint64_t)((int64_t)mm->total_vm + npages);
-	/* Linux also keeps exec_vm and stack_vm; only data_vm has a limit of its own. */
-	if (is_data_mapping(vm_flags))
-		mm->data_vm = (uint64_t)((int64_t)mm->data_vm + npages);
-}
-
-uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end, uint64_t mask)
-{
-	uint64_t pages = 0;
-
-	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
-	     v = v->next) {
-		uint64_t s = v->vm_start > start ? v->vm_start : start;
-		uint64_t e = v->vm_end < end ? v->vm_end : end;
-
-		if ((v->vm_flags & mask) == mask)
-			pages += (e - s) >> mm->sys->page_shift;
-	}
-	return pages;
-}
-
 /*
  * arch_pick_mmap_layout's mmap_base: the mmap area ends a gap below the top
  * that leaves room for a stack of RLIMIT_STACK and its guard gap, at least

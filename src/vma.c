@@ -376,3 +376,18 @@ bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct 
 	/* The same open file, as Linux compares struct file, not the inode. */
 	return a->vm_file == b->vm_file && a->vm_filp == b->vm_filp;
 }
+
+uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end, uint64_t mask)
+{
+	uint64_t pages = 0;
+
+	for (const struct vma *v = vma_find(&mm->vmas, start); v && v->vm_start < end;
+	     v = v->next) {
+		uint64_t s = v->vm_start > start ? v->vm_start : start;
+		uint64_t e = v->vm_end < end ? v->vm_end : end;
+
+		if ((v->vm_flags & mask) == mask)
+			pages += (e - s) >> mm->sys->page_shift;
+	}
+	return pages;
+}
