@@ -20,7 +20,14 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 #define NR_OPEN_MAX 1024 /* RLIMIT_NOFILE's usual soft limit */
 

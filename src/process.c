@@ -11,7 +11,14 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 static void proc_link(struct um_system *sys, struct um_proc *p)
 {
