@@ -19,6 +19,8 @@ CFLAGS_LIB := $(WARN) $(DEFS) $(OPT) -fvisibility=hidden -Iinclude -Isrc -MMD -M
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SRCS := $(wildcard src/*.c)
+# The private headers (src/internal.h and one per concept).
+HDRS := $(wildcard src/*.h)
 OBJS := $(SRCS:src/%.c=build/obj/%.o)
 PICOBJS := $(SRCS:src/%.c=build/pic/%.o)
 SANOBJS := $(SRCS:src/%.c=build/san/%.o)
@@ -85,7 +87,7 @@ build/examples/%: examples/%.c build/libusermm.a include/usermm.h
 
 # Unit tests: each tests/unit/test_*.c is a cmocka program, built with ASan
 # and UBSan against the sanitized library (which also checks invariants).
-build/test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-san.a include/usermm.h src/internal.h
+build/test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-san.a include/usermm.h $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  TEST    $<"
 	@$(CC) $(WARN) $(DEFS) -O1 -g $(SAN) -Iinclude -Isrc -o $@ $< build/libusermm-san.a \
@@ -102,7 +104,7 @@ FUZZ_SMOKE_SECONDS ?= 15
 
 FUZZ_FLAGS = -std=c11 $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build/fuzz/fuzz_calls: tests/fuzz/fuzz_calls.c $(SRCS) src/internal.h include/usermm.h
+build/fuzz/fuzz_calls: tests/fuzz/fuzz_calls.c $(SRCS) $(HDRS) include/usermm.h
 	@mkdir -p $(@D) build/fuzz/corpus/fuzz_calls
 	@echo "  FUZZ    $<"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Isrc -o $@ $< $(SRCS) -lpthread
@@ -138,7 +140,7 @@ build/libusermm-tsan.a: $(TSANOBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-build/tsan-test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-tsan.a
+build/tsan-test/%: tests/unit/%.c tests/unit/harness.h build/libusermm-tsan.a $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  TSAN    $<"
 	@$(CC) $(WARN) $(DEFS) -O1 -g -fsanitize=thread -Iinclude -Isrc -o $@ $< \

@@ -18,7 +18,12 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
 
 /*
  * This thread's TLB: here, beside the hit path that reads it inline; the

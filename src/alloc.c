@@ -8,7 +8,8 @@
  */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "host.h"
+#include "system.h"
 
 /* Counts an allocation and says whether the injector refuses it. */
 static bool alloc_injected(struct um_system *sys)

@@ -10,7 +10,11 @@
 #include <sys/stat.h>
 
 #include "cred.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
 #include "namei.h"
+#include "system.h"
 
 /*
  * Gives ino the permission bits of mode for c: the owner or a process with

@@ -18,7 +18,10 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 #define STACK_GUARD_GAP_PAGES 256
 

@@ -15,7 +15,8 @@
 #include <errno.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "mm.h"
+#include "system.h"
 
 #define ADMIN_RESERVE_BYTES (8ULL << 20)
 #define USER_RESERVE_BYTES (128ULL << 20)

@@ -32,6 +32,9 @@
 #include <string.h>
 
 #include "cred.h"
+#include "host.h"
+#include "mm.h"
+#include "system.h"
 
 #define UID_INVALID UINT32_MAX
 

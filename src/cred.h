@@ -12,6 +12,10 @@
 
 #include "internal.h"
 
+struct mm;
+struct um_proc;
+struct um_system;
+
 /* CAP_LAST_CAP of Linux 6.x (CAP_CHECKPOINT_RESTORE): sets hold bits 0..40. */
 #define CAP_LAST_CAP   40
 #define CAP_VALID_MASK ((2ULL << CAP_LAST_CAP) - 1)

@@ -20,7 +20,16 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "fs.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 /* The fault fails with signal signo, code, at the faulting address. */
 static int fault_signal(struct vm_fault *vmf, int signo, int code)

@@ -12,7 +12,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
 
 #define NR_OPEN_MAX 1024 /* RLIMIT_NOFILE's usual soft limit */
 

@@ -16,8 +16,15 @@
 #include <sys/sysmacros.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
 #include "namei.h"
+#include "pagecache.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
 {

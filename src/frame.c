@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "host.h"
 
 #if defined(__x86_64__) && defined(__SSE2__)
 #include <emmintrin.h>

@@ -18,7 +18,11 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 /* is_valid_guard_vma */
 static bool guard_vma_ok(const struct vma *v, bool allow_locked)

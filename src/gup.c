@@ -4,7 +4,11 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "vma.h"
 
 /* Does the PTE at va already allow acc? */
 static bool pte_allows(struct mm *mm, uint64_t va, enum fault_access acc)

@@ -26,7 +26,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "host.h"
+#include "system.h"
 
 /* Counts a host call and says whether the injector makes it fail. */
 static int injected(struct um_system *sys, enum host_op op)

@@ -41,7 +41,17 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 #define MAP_HUGE_SHIFT 26
 #define MAP_HUGE_MASK  0x3f

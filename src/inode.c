@@ -28,7 +28,12 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "internal.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
+#include "vma.h"
 
 struct inode *inode_alloc(struct um_system *sys, enum inode_type type)
 {

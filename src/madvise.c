@@ -19,7 +19,16 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "fs.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 enum {
 	MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3,

@@ -8,7 +8,13 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "vma.h"
 
 /*
  * Fills vec for [start, end) inside v. The mm lock is held shared. The

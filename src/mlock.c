@@ -13,7 +13,10 @@
 #include <errno.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "fault.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 bool can_do_mlock(const struct mm *mm)
 {

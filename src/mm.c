@@ -22,7 +22,13 @@
 #include <string.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "frame.h"
+#include "host.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim)
 {

@@ -14,7 +14,14 @@
 #include <string.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "fault.h"
+#include "fs.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 #define STACK_GUARD_GAP_PAGES 256
 

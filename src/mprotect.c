@@ -12,7 +12,13 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "fs.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 #define PROT_SEM 0x8
 

@@ -18,7 +18,14 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "fs.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 /* The huge-page placement a move of v gets (get_unmapped_area on its file). */
 static enum thp_align vma_thp_align(const struct vma *v)

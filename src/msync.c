@@ -10,7 +10,10 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "fs.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 {

@@ -35,7 +35,11 @@
 #include <sys/stat.h>
 
 #include "cred.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
 #include "namei.h"
+#include "system.h"
 
 /* acl_permission_check, with no ACLs: the owner's, group's or others' bits. */
 static int acl_permission_check(const struct um_cred *c, uint32_t mode, uint32_t uid, uint32_t gid,

@@ -8,6 +8,10 @@
 
 #include "internal.h"
 
+struct inode;
+struct um_proc;
+struct um_system;
+
 /* The access a check asks for (Linux's MAY_* values). */
 #define MAY_EXEC  1
 #define MAY_WRITE 2

@@ -24,7 +24,14 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
+#include "vma.h"
 
 #define PC_BITS 6
 #define PC_SLOTS (1u << PC_BITS)

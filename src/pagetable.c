@@ -3,7 +3,7 @@
  *
  * A table is one page of 64-bit entries (page_size / 8 of them). An interior
  * entry holds the host address of the next table with bit 0 set; a leaf
- * entry is a pte_t (internal.h). For 4 KiB pages this is x86-64's four
+ * entry is a pte_t (pgtable.h). For 4 KiB pages this is x86-64's four
  * levels of 512 entries over a 47-bit user space (the top level uses 256);
  * 16 KiB and 64 KiB pages give three levels, as on arm64.
  *
@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "host.h"
+#include "pgtable.h"
 
 #define USER_VA_BITS 47
 #define TABLE_PRESENT 1ULL

@@ -14,7 +14,14 @@
 #include <string.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 static void proc_link(struct um_system *sys, struct um_proc *p)
 {

@@ -18,7 +18,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "system.h"
+#include "vma.h"
 
 /*
  * Linux keeps Pss in fixed point, (PAGE_SIZE << PSS_SHIFT) / mapcount per

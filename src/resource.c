@@ -18,8 +18,9 @@
  */
 #include <errno.h>
 
-#include "internal.h"
 #include "cred.h"
+#include "mm.h"
+#include "system.h"
 
 #define RLIMIT_NOFILE 7
 /* fs.nr_open: no RLIMIT_NOFILE above it, privileged or not. */

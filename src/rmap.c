@@ -16,7 +16,10 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "host.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 /*
  * reusable_anon_vma: the anon_vma of old, a neighbour of v, when the two

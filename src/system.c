@@ -13,7 +13,14 @@
 #include <string.h>
 
 #include "cred.h"
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "vma.h"
 
 #define DEFAULT_PHYS (1ULL << 30)
 

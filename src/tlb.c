@@ -28,7 +28,11 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "host.h"
+#include "mm.h"
+#include "system.h"
+#include "tlb.h"
 
 /*
  * The generation counter: process-wide, so that a generation is never

@@ -16,7 +16,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 /* Zaps the PTEs of v for page indexes in [first, last]. i_mmap_lock is held. */
 static void unmap_vma_pages(struct um_system *sys, struct vma *v, uint64_t first, uint64_t last,

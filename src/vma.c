@@ -17,7 +17,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 void vma_tree_init(struct vma_tree *t)
 {

@@ -14,7 +14,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fs.h"
+#include "host.h"
+#include "hugetlb.h"
+#include "mm.h"
+#include "system.h"
+#include "vma.h"
 
 struct vma *vma_alloc(struct um_system *sys)
 {

@@ -22,7 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "frame.h"
+#include "fs.h"
+#include "host.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
 
 /* Write-protects and cleans every PTE mapping (ino, index) -> pfn. i_mmap_lock is held. */
 static void page_mkclean(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)

@@ -8,8 +8,9 @@
  *
  * Everything here is a macro or static inline, so that each test program
  * takes what it uses and the compiler says nothing of the rest. A test that
- * reaches into the library includes "internal.h" before this header; the
- * helpers that need internals (the host I/O fault injector) exist only then.
+ * reaches into the library includes the private headers of what it tests
+ * (under src/) before this one; the helpers that need internals (the host I/O
+ * fault injector, which needs "system.h") exist only then.
  */
 #ifndef UM_TEST_HARNESS_H
 #define UM_TEST_HARNESS_H
@@ -420,7 +421,7 @@ static inline int open_text(struct env *e, const char *name, const char *text, i
 }
 #define OPEN_TEXT(e, name, text, flags) open_text(e, name, text, flags, __LINE__)
 
-#ifdef UM_INTERNAL_H
+#ifdef UM_SYSTEM_H
 /* Arms the injector: the fail_at-th host call among ops fails with err (0: just count). */
 static inline void inject(struct env *e, uint32_t ops, int err, uint64_t fail_at, bool sticky)
 {

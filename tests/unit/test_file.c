@@ -18,7 +18,8 @@
  */
 #include <stdbool.h>
 
-#include "internal.h" /* sys->host_faults: the host I/O fault injector */
+#include "host.h"
+#include "system.h" /* sys->host_faults: the host I/O fault injector */
 #include "harness.h"
 
 /* -------------------------------------------------------- open flags */

@@ -21,7 +21,8 @@
 #include <stdbool.h>
 #include <sys/sysmacros.h>
 
-#include "internal.h" /* sys->host_faults: the host I/O fault injector */
+#include "host.h"
+#include "system.h" /* sys->host_faults: the host I/O fault injector */
 #include "harness.h"
 
 #define FIXED_AT 0x10000000ULL /* 64 KiB aligned: fault-around windows start at it */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "frame.h"
 
 static void check(struct frame_pool *fp)
 {

@@ -60,7 +60,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "internal.h" /* sys->alloc_faults, sys->host_faults: the injectors */
+#include "host.h"
+#include "system.h" /* sys->alloc_faults, sys->host_faults: the injectors */
 #include "harness.h"
 
 #if defined(__SANITIZE_ADDRESS__)

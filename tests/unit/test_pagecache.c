@@ -3,7 +3,13 @@
  * reading only what it needs, truncation dropping exactly the cut pages,
  * and the radix tree growing past one node.
  */
-#include "internal.h"
+#include "fault.h"
+#include "frame.h"
+#include "fs.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "system.h"
+#include "vma.h"
 #include "harness.h"
 
 struct pc_env {

@@ -10,7 +10,8 @@
 #include <pthread.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "pgtable.h"
+#include "system.h"
 
 static struct um_system *sys_with_page(uint32_t page_size)
 {

@@ -1,0 +1,45 @@
+/*
+ * The machine: declarations of system.c (struct um_system) and procfs.c.
+ * Layer: system, procfs, the highest.
+ */
+#ifndef UM_SYSTEM_H
+#define UM_SYSTEM_H
+
+#include "frame.h"
+#include "host.h"
+
+struct inode;
+struct um_proc;
+struct vma;
+
+/* system.c */
+struct um_system {
+	struct um_config cfg;
+	uint32_t page_shift;
+	uint64_t page_size;
+	uint64_t page_mask;		/* page_size - 1 */
+	uint64_t task_size;		/* end of user space: USER_VA_END - page_size */
+	struct frame_pool fp;
+	pthread_mutex_t lock;		/* process list, pid and id counters */
+	struct um_proc *procs;
+	uint64_t nr_procs;
+	int next_pid;
+	_Atomic uint64_t next_id;	/* inode numbers, anon_vma ids */
+	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
+	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
+	/* files */
+	int sandbox_fd;
+	char *sandbox_path;
+	bool sandbox_owned;		/* made by us: removed at um_system_free */
+	pthread_mutex_t inode_lock;	/* the inode table */
+	struct inode *inodes;
+	struct inode *zero;		/* /dev/zero */
+	struct host_faults host_faults;
+	struct alloc_faults alloc_faults;
+	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
+};
+
+/* procfs.c */
+UM_INTERNAL const char *vma_name(const struct vma *v, char *buf, size_t n);
+
+#endif /* UM_SYSTEM_H */
