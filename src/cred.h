@@ -1,8 +1,8 @@
 /*
- * cred.h: a process's credentials (Linux's struct cred, kept in
- * um_proc.cred as a struct um_cred): user and group ids, capability sets,
- * umask; and the questions asked of them (capable, in_group_p). The
- * permission checks on files that use them are in namei.h.
+ * cred.h: declarations of cred.c: a process's credentials (Linux's struct
+ * cred, kept in um_proc.cred as a struct um_cred): user and group ids,
+ * capability sets, umask; and the questions asked of them (capable,
+ * in_group_p). The permission checks on files that use them are in namei.h.
  */
 #ifndef UM_CRED_H
 #define UM_CRED_H

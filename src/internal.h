@@ -4,23 +4,24 @@
  * are declared in its own header, next to its sources, named as Linux
  * names them; a file includes the headers of what it uses.
  *
- * The headers, bottom layer first (a header includes only headers of
- * lower layers, and names the structures of higher ones by forward
- * declaration only):
- *   host.h       host.c, alloc.c                      host/alloc
- *   frame.h      frame.c                              frame
- *   pgtable.h    pagetable.c                          pgtable
- *   tlb.h        tlb.c, access.c                      tlb
- *   vma.h        vma.c, vma_ops.c, rmap.c             vma
- *   pagecache.h  pagecache.c                          pagecache
- *   fs.h         inode.c, file.c, writeback.c,        inode/fs
- *                truncate.c
- *   mm.h         mm.c, mmap.c, mprotect.c, mremap.c,  mm
- *                mlock.c, madvise.c, brk.c, mincore.c,
- *                guard.c, commit.c, resource.c, process.c
- *   hugetlb.h    hugetlb.c                            hugetlb
- *   fault.h      fault.c, gup.c                       fault
- *   system.h     system.c, procfs.c                   system
+ * The headers, with the layer of their sources (docs/architecture.md,
+ * "Layers"; a header includes only headers of lower layers, and names the
+ * structures of higher ones by forward declaration only):
+ *   host.h       host.c, alloc.c                               1
+ *   frame.h      frame.c                                       2
+ *   pgtable.h    pagetable.c                                   2
+ *   tlb.h        tlb.c, access.c                               2, 9
+ *   cred.h       cred.c                                        3
+ *   vma.h        vma.c, rmap.c, vma_ops.c                      4, 7
+ *   pagecache.h  pagecache.c                                   5
+ *   fs.h         inode.c, fdtable.c, writeback.c, truncate.c   5, 6
+ *   mm.h         mm.c, commit.c, resource.c, guard.c, and the  4, 3, 6, 10
+ *                system calls: mmap.c, mprotect.c, mremap.c,
+ *                mlock.c, madvise.c, brk.c, mincore.c, process.c
+ *   hugetlb.h    hugetlb.c                                     6
+ *   fault.h      fault.c, gup.c                                8, 9
+ *   namei.h      namei.c, attr.c                               10
+ *   system.h     system.c, procfs.c                            11
  *
  * Locking, outermost first:
  *   1. mm->lock (mmap_lock): shared for faults and accesses, exclusive for
