@@ -41,7 +41,7 @@ static int do_brk(struct mm *mm, uint64_t addr, uint64_t len)
 	if (vm_enough_memory(mm, pages))
 		return -ENOMEM;
 	prev = vma_find(&mm->vmas, addr - 1);
-	if (prev && prev->vm_end == addr && !prev->vm_file && prev->vm_flags == flags &&
+	if (prev && prev->vm_end == addr && !prev->vm_inode && prev->vm_flags == flags &&
 	    !prev->anon_forked) {
 		/* Expand the heap in place. */
 		prev->vm_end += len;

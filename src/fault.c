@@ -135,10 +135,10 @@ static uint32_t fault_page(struct vm_fault *vmf, int *ret)
 	int err;
 	uint32_t pfn;
 
-	if (v->vm_file->type == INODE_REG && v->vm_filp)
+	if (v->vm_inode->type == INODE_REG && v->vm_file)
 		pfn = pagecache_fault(vmf, &err);
 	else
-		pfn = pagecache_get(vmf->mm->sys, v->vm_file, vmf->pgoff, &vmf->major, &err);
+		pfn = pagecache_get(vmf->mm->sys, v->vm_inode, vmf->pgoff, &vmf->major, &err);
 	if (pfn == FRAME_NONE)
 		/* A read error is SIGBUS, as filemap_fault answers VM_FAULT_SIGBUS. */
 		*ret = err == -ENOMEM ? fault_oom(vmf) : fault_signal(vmf, UM_SIGBUS, UM_BUS_ADRERR);
@@ -195,7 +195,7 @@ static void whole_folio(const struct mm *mm, const struct vma *v, uint32_t pfn, 
 	uint64_t nr = 1ULL << pg_order(fl), head = index & ~(nr - 1);
 	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
 
-	if (nr == 1 || !may_install_table(sys, v->vm_file, pfn, index, eof) ||
+	if (nr == 1 || !may_install_table(sys, v->vm_inode, pfn, index, eof) ||
 	    head < v->vm_pgoff || head + nr > v->vm_pgoff + vma_pages || slot < index - head ||
 	    slot - (index - head) + nr > sys->page_size / 8)
 		return;
@@ -216,7 +216,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 	struct mm *mm = vmf->mm;
 	struct vma *v = vmf->vma;
 	struct um_system *sys = mm->sys;
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 	uint64_t addr = vmf->address;
 	uint64_t nr = FAULT_AROUND_BYTES >> sys->page_shift, ptes = sys->page_size / 8;
 	uint64_t pte_off = (addr >> sys->page_shift) & (ptes - 1);
@@ -296,8 +296,8 @@ static bool do_fault_around(struct vm_fault *vmf)
 			i = hi - 1;
 	}
 	/* Pages found cached, mapped or not, are hits: they pay back the misses of read-around. */
-	if (v->vm_filp) {
-		struct file_ra_state *ra = &v->vm_filp->f_ra;
+	if (v->vm_file) {
+		struct file_ra_state *ra = &v->vm_file->f_ra;
 
 		ra->mmap_miss = ra->mmap_miss > found ? ra->mmap_miss - found : 0;
 	}
@@ -316,7 +316,7 @@ static int do_file_fault(struct vm_fault *vmf)
 	struct mm *mm = vmf->mm;
 	struct vma *v = vmf->vma;
 	struct frame_pool *fp = &mm->sys->fp;
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 	_Atomic pte_t *ptep = vmf->pte;
 	enum fault_access acc = vmf->acc;
 	bool shared = v->vm_flags & VM_SHARED;
@@ -426,7 +426,7 @@ static bool past_eof(const struct vm_fault *vmf)
 {
 	const struct um_system *sys = vmf->mm->sys;
 
-	return vmf->pgoff >= (inode_size(vmf->vma->vm_file) + sys->page_mask) >> sys->page_shift;
+	return vmf->pgoff >= (inode_size(vmf->vma->vm_inode) + sys->page_mask) >> sys->page_shift;
 }
 
 /*
@@ -466,7 +466,7 @@ static int fault_locked(struct vm_fault *vmf)
 	pte = atomic_load_explicit(vmf->pte, memory_order_acquire);
 	vmf->orig_pte = pte;
 	if (!(pte & PTE_PRESENT)) {
-		if (!v->vm_file || v->vm_file->type == INODE_ZERO)
+		if (!v->vm_inode || v->vm_inode->type == INODE_ZERO)
 			return do_anonymous_page(vmf);
 		return do_file_fault(vmf);
 	}
@@ -515,12 +515,12 @@ int expand_stack(struct mm *mm, uint64_t addr)
 		return -ENOMEM;
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, grow))
 		return -ENOMEM;
-	if (v->vm_file)
-		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
 	v->vm_start = addr;
 	v->vm_pgoff -= grow;
-	if (v->vm_file)
-		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
 	vm_stat_account(mm, v->vm_flags, (int64_t)grow);
 	if (v->vm_flags & VM_LOCKED)
@@ -593,8 +593,8 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		return fault_signal(&vmf, UM_SIGSEGV, UM_SEGV_MAPERR);
 	}
 	atomic_fetch_add_explicit(&mm->sys->pgfault, 1, memory_order_relaxed);
-	ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file : NULL;
-	if (v->vm_file && v->vm_file->type == INODE_SHMEM && past_eof(&vmf)) {
+	ino = v->vm_inode && v->vm_inode->type == INODE_REG ? v->vm_inode : NULL;
+	if (v->vm_inode && v->vm_inode->type == INODE_SHMEM && past_eof(&vmf)) {
 		/* Past the shmem object (a grown or offset shared mapping), as shmem_fault. */
 		ret = fault_past_eof(&vmf);
 	} else if (!ino) {

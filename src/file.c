@@ -323,7 +323,7 @@ static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
 	pthread_rwlock_rdlock(&mm->lock);
 	for (const struct vma *v = vma_find(&mm->vmas, addr); v && v->vm_start < addr + count;
 	     v = v->next)
-		if (v->vm_file == ino && (!shared_only || (v->vm_flags & VM_SHARED))) {
+		if (v->vm_inode == ino && (!shared_only || (v->vm_flags & VM_SHARED))) {
 			found = true;
 			break;
 		}

@@ -93,8 +93,8 @@ static inline unsigned hpage_order(const struct um_system *sys, const struct ino
 /* The huge page index in v's file of addr (vma_hugecache_offset). */
 static uint64_t vma_hindex(const struct um_system *sys, const struct vma *v, uint64_t addr)
 {
-	return ((addr - v->vm_start) >> v->vm_file->hpage_shift) +
-	       (v->vm_pgoff >> hpage_order(sys, v->vm_file));
+	return ((addr - v->vm_start) >> v->vm_inode->hpage_shift) +
+	       (v->vm_pgoff >> hpage_order(sys, v->vm_inode));
 }
 
 static struct hugetlb_resv *resv_new(struct um_system *sys, uint64_t first, uint64_t n)
@@ -238,10 +238,10 @@ void hugetlb_vma_close(struct um_system *sys, struct vma *v)
 	if (!r)
 		return;
 	/* hugetlb_vm_op_close: what the owner never consumed goes back. */
-	if (v->vm_file) {
+	if (v->vm_inode) {
 		uint64_t from = vma_hindex(sys, v, v->vm_start), to = vma_hindex(sys, v, v->vm_end);
 
-		acct_adjust(&sys->fp, inode_hstate(sys, v->vm_file),
+		acct_adjust(&sys->fp, inode_hstate(sys, v->vm_inode),
 			    -(int64_t)((to - from) - resv_count(r, from, to, false)));
 	}
 	v->hresv = NULL;
@@ -283,7 +283,7 @@ void hugetlb_zap_prepare(struct mm *mm, struct vma *v, uint64_t start, uint64_t 
 
 	if (!(v->vm_flags & VM_HUGETLB) || !v->hresv || (v->vm_flags & VM_MAYSHARE))
 		return;
-	hsize = 1ULL << v->vm_file->hpage_shift;
+	hsize = 1ULL << v->vm_inode->hpage_shift;
 	for (a = start; a < end; a += hsize) {
 		_Atomic pte_t *ptep = pgtable_walk(&mm->pt, a, false);
 		pte_t pte = ptep ? atomic_load(ptep) : 0;
@@ -396,7 +396,7 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 {
 	struct um_system *sys = mm->sys;
 	struct frame_pool *fp = &sys->fp;
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 	struct hstate *hs = inode_hstate(sys, ino);
 	uint64_t n = 1ULL << hs->order, index = vma_hindex(sys, v, haddr);
 	uint64_t first = index << hs->order;
@@ -469,7 +469,7 @@ static void huge_ptes_set(struct mm *mm, uint64_t haddr, uint64_t hsize, pte_t b
 static void unmap_ref_private(struct mm *mm, struct vma *v, uint64_t haddr, uint32_t pfn)
 {
 	struct um_system *sys = mm->sys;
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 	uint64_t hsize = 1ULL << ino->hpage_shift;
 	uint64_t pgoff = v->vm_pgoff + ((haddr - v->vm_start) >> sys->page_shift);
 
@@ -499,7 +499,7 @@ static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 {
 	struct um_system *sys = mm->sys;
 	struct frame_pool *fp = &sys->fp;
-	struct hstate *hs = inode_hstate(sys, v->vm_file);
+	struct hstate *hs = inode_hstate(sys, v->vm_inode);
 	uint64_t n = 1ULL << hs->order, hsize = n << sys->page_shift;
 	uint32_t pfn = pte_pfn(old), copy;
 	struct frame *f = pfn_frame(fp, pfn);

@@ -22,7 +22,7 @@ UM_INTERNAL struct file *hugetlb_file_new(struct um_system *sys, uint64_t size, 
 /* The mask of v's huge page size (huge_page_mask's complement), 0 for other VMAs. */
 static inline uint64_t vma_hpage_mask(const struct vma *v)
 {
-	return (v->vm_flags & VM_HUGETLB) ? (1ULL << v->vm_file->hpage_shift) - 1 : 0;
+	return (v->vm_flags & VM_HUGETLB) ? (1ULL << v->vm_inode->hpage_shift) - 1 : 0;
 }
 /*
  * hugetlbfs_file_mmap's checks and reservation for v (not yet inserted),

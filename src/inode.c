@@ -12,7 +12,7 @@
  *      outlive its last close, so a later open finds them (a minor fault).
  *      The table lets go at um_system_free (inode_table_release), and the
  *      last put writes back the dirty pages and closes the host file.
- *   3. A VMA with vm_file is on its inode's i_mmap list from the moment it
+ *   3. A VMA with vm_inode is on its inode's i_mmap list from the moment it
  *      is in an mm until it is freed (i_mmap_linked).
  *   4. A file or directory inode's owner, group and mode (i_uid, i_gid,
  *      i_mode) are the host file's when the inode is made, and the
@@ -234,7 +234,7 @@ int inode_from_host(struct um_system *sys, int host_fd, bool writable, const cha
 
 void i_mmap_link(struct vma *v)
 {
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 
 	if (!ino || v->i_mmap_linked)
 		return;
@@ -250,7 +250,7 @@ void i_mmap_link(struct vma *v)
 
 void i_mmap_unlink(struct vma *v)
 {
-	struct inode *ino = v->vm_file;
+	struct inode *ino = v->vm_inode;
 
 	if (!ino || !v->i_mmap_linked)
 		return;

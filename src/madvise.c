@@ -80,7 +80,7 @@ static int advice_flags(const struct vma *v, int advice, uint64_t *flags)
 		break;
 	case MADV_WIPEONFORK:
 		/* Anonymous private memory only. */
-		if (v->vm_file || (v->vm_flags & VM_SHARED))
+		if (v->vm_inode || (v->vm_flags & VM_SHARED))
 			return -EINVAL;
 		f |= VM_WIPEONFORK;
 		break;
@@ -195,22 +195,22 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 		if (v->vm_flags & VM_LOCKED)
 			return -EINVAL;
 		/* A private /dev/zero mapping has its file: EACCES below, not EINVAL. */
-		if (!v->vm_file)
+		if (!v->vm_inode)
 			return -EINVAL;
 		if (!(v->vm_flags & VM_SHARED) || !(v->vm_flags & VM_MAYWRITE))
 			return -EACCES;
-		return punch_hole(sys, v->vm_file,
+		return punch_hole(sys, v->vm_inode,
 				  v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift),
 				  (end - start) >> sys->page_shift);
 	case MADV_WILLNEED:
-		if (v->vm_file && v->vm_file->type == INODE_REG) {
+		if (v->vm_inode && v->vm_inode->type == INODE_REG) {
 			uint64_t first = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
-			uint64_t eof = (inode_size(v->vm_file) + sys->page_mask) >> sys->page_shift;
+			uint64_t eof = (inode_size(v->vm_inode) + sys->page_mask) >> sys->page_shift;
 
 			uint64_t nr = (end - start) >> sys->page_shift;
 
 			if (first < eof)
-				pagecache_willneed(sys, v->vm_file, first,
+				pagecache_willneed(sys, v->vm_inode, first,
 						   nr < eof - first ? nr : eof - first);
 		}
 		return 0;

@@ -37,8 +37,8 @@ static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 {
 	struct um_system *sys = mm->sys;
 	/* mincore_hugetlb: a huge page is in core where a PTE maps it, nowhere else. */
-	struct inode *ino = v->vm_file && v->vm_file->type != INODE_ZERO &&
-				    v->vm_file->type != INODE_HUGETLB ? v->vm_file : NULL;
+	struct inode *ino = v->vm_inode && v->vm_inode->type != INODE_ZERO &&
+				    v->vm_inode->type != INODE_HUGETLB ? v->vm_inode : NULL;
 	uint64_t va = start, span_end;
 
 	while (va < end) {

@@ -144,7 +144,7 @@ UM_INTERNAL void guard_markers_clear(struct mm *mm, uint64_t start, uint64_t end
  */
 static inline bool vma_is_anonymous(const struct vma *v)
 {
-	return !v->vm_file || v->vm_file->type == INODE_ZERO;
+	return !v->vm_inode || v->vm_inode->type == INODE_ZERO;
 }
 
 /* mlock.c */

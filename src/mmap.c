@@ -405,7 +405,7 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 		inode_get(file);
 		/* A regular file's faults read ahead with the state of the file it was mapped from. */
 		if (file->type == INODE_REG) {
-			v->vm_filp = filp;
+			v->vm_file = filp;
 			file_get(filp);
 		}
 	} else if (vm_flags & VM_SHARED) {
@@ -434,7 +434,7 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 	v->vm_end = addr + len;
 	v->vm_flags = vm_flags;
 	v->vm_pgoff = pgoff;
-	v->vm_file = file;
+	v->vm_inode = file;
 	v->vm_mm = mm;
 	vma_insert(&mm->vmas, v);
 	i_mmap_link(v);
@@ -775,12 +775,12 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 		return -EINVAL;
 	pthread_rwlock_wrlock(&mm->lock);
 	v = vma_lookup(&mm->vmas, start);
-	if (!v || !(v->vm_flags & VM_SHARED) || !v->vm_file)
+	if (!v || !(v->vm_flags & VM_SHARED) || !v->vm_inode)
 		goto out;
 	for (next = v; start + size > next->vm_end;) {
 		struct vma *n = next->next;
 
-		if (!n || n->vm_start != next->vm_end || n->vm_file != v->vm_file ||
+		if (!n || n->vm_start != next->vm_end || n->vm_inode != v->vm_inode ||
 		    n->vm_flags != v->vm_flags)
 			goto out;
 		next = n;
@@ -790,7 +790,7 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	flags = (flags & UM_MAP_NONBLOCK) | UM_MAP_SHARED | UM_MAP_FIXED | UM_MAP_POPULATE |
 		(v->vm_flags & VM_LOCKED ? UM_MAP_LOCKED : 0);
 	/* VM_SHARED means the file was open for writing when it was mapped. */
-	file.inode = v->vm_file;
+	file.inode = v->vm_inode;
 	file.flags = UM_O_RDWR;
 	atomic_init(&file.refcount, 1);
 	inode_get(file.inode);
@@ -798,8 +798,8 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	 * A regular file keeps the open file it was mapped from (its
 	 * read-ahead state), held here: the new mapping replaces v.
 	 */
-	filp = v->vm_filp ? v->vm_filp : &file;
-	if (v->vm_filp)
+	filp = v->vm_file ? v->vm_file : &file;
+	if (v->vm_file)
 		file_get(filp);
 	ret = do_mmap(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), filp,
 		      &populate);

@@ -67,7 +67,7 @@ static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 			  uint64_t newflags)
 {
 	uint64_t oldflags = v->vm_flags, charged = 0, pages = (end - start) >> mm->sys->page_shift;
-	const struct inode *file = v->vm_file; /* v may merge away below */
+	const struct inode *file = v->vm_inode; /* v may merge away below */
 	int err;
 
 	if (newflags == oldflags)

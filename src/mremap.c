@@ -30,7 +30,7 @@
 /* The huge-page placement a move of v gets (get_unmapped_area on its file). */
 static enum thp_align vma_thp_align(const struct vma *v)
 {
-	return thp_align_of(v->vm_file, v->vm_flags & VM_MAYSHARE);
+	return thp_align_of(v->vm_inode, v->vm_flags & VM_MAYSHARE);
 }
 
 /* The file page that addr in v maps. */
@@ -107,12 +107,12 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	 */
 	if (vma_is_anonymous(v) && !v->anon_vma)
 		n->vm_pgoff = new >> mm->sys->page_shift;
+	n->vm_inode = v->vm_inode;
+	if (n->vm_inode)
+		inode_get(n->vm_inode);
 	n->vm_file = v->vm_file;
 	if (n->vm_file)
-		inode_get(n->vm_file);
-	n->vm_filp = v->vm_filp;
-	if (n->vm_filp)
-		file_get(n->vm_filp);
+		file_get(n->vm_file);
 	n->anon_vma = v->anon_vma;
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);
@@ -286,7 +286,7 @@ static int64_t move_several(struct mm *mm, uint64_t addr, uint64_t len, uint64_t
 		 * honour MREMAP_FIXED (/dev/zero's, for a private mapping) moves
 		 * only alone: not after another VMA, nor with more after it.
 		 */
-		if (v->vm_file && v->vm_file->type == INODE_ZERO && (at > addr || v->vm_end < end))
+		if (v->vm_inode && v->vm_inode->type == INODE_ZERO && (at > addr || v->vm_end < end))
 			return -EFAULT;
 		err = do_munmap(mm, target, pe - ps);
 		if (err)
@@ -351,11 +351,11 @@ static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint
 
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages))
 		return -ENOMEM;
-	if (v->vm_file)
-		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
 	v->vm_end += new_len - old_len;
-	if (v->vm_file)
-		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
 	vm_stat_account(mm, v->vm_flags, (int64_t)pages);
 	if (v->vm_flags & VM_LOCKED) {

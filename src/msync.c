@@ -66,7 +66,7 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 			error = -EBUSY;
 			break;
 		}
-		file = v->vm_file;
+		file = v->vm_inode;
 		fstart = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
 		fend = fstart + (((end < v->vm_end ? end : v->vm_end) - start) >> sys->page_shift) - 1;
 		start = v->vm_end;

@@ -606,8 +606,8 @@ uint32_t pagecache_fault(struct vm_fault *vmf, int *err)
 {
 	const struct vma *v = vmf->vma;
 	struct um_system *sys = vmf->mm->sys;
-	struct inode *ino = v->vm_file;
-	struct file_ra_state *ra = &v->vm_filp->f_ra;
+	struct inode *ino = v->vm_inode;
+	struct file_ra_state *ra = &v->vm_file->f_ra;
 	uint64_t vm_flags = v->vm_flags, index = vmf->pgoff;
 	uint64_t vm_pgend = v->vm_pgoff + ((v->vm_end - v->vm_start) >> sys->page_shift);
 	bool *major = &vmf->major, tried = vmf->tried;

@@ -167,13 +167,13 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		n->vm_end = v->vm_end;
 		n->vm_flags = v->vm_flags & ~(VM_LOCKED | VM_LOCKONFAULT);
 		n->vm_pgoff = v->vm_pgoff;
-		n->vm_file = v->vm_file;
+		n->vm_inode = v->vm_inode;
 		n->vm_mm = dst;
+		if (n->vm_inode)
+			inode_get(n->vm_inode);
+		n->vm_file = v->vm_file;
 		if (n->vm_file)
-			inode_get(n->vm_file);
-		n->vm_filp = v->vm_filp;
-		if (n->vm_filp)
-			file_get(n->vm_filp);
+			file_get(n->vm_file);
 		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
 			if (anon_vma_new(dst, n)) {
@@ -191,7 +191,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 				(int64_t)((n->vm_end - n->vm_start) >> sys->page_shift));
 		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */
 		if ((v->anon_vma || (v->vm_flags & VM_MAYBE_GUARD)) && !(v->vm_flags & VM_WIPEONFORK)) {
-			struct inode *ino = v->vm_file && v->vm_file->type == INODE_REG ? v->vm_file
+			struct inode *ino = v->vm_inode && v->vm_inode->type == INODE_REG ? v->vm_inode
 										: NULL;
 			int err;
 

@@ -144,7 +144,7 @@ static void wr_path(struct wr *w, const char *s)
  */
 static const char *vma_name_raw(const struct vma *v)
 {
-	const struct inode *ino = v->vm_file;
+	const struct inode *ino = v->vm_inode;
 	const struct mm *mm = v->vm_mm;
 
 	if (!ino) {
@@ -182,7 +182,7 @@ const char *vma_name(const struct vma *v, char *buf, size_t n)
 /* Device numbers Linux shows for v: the shmem mount is 00:01, anonymous 00:00. */
 static void vma_dev(const struct vma *v, unsigned *major, unsigned *minor, uint64_t *ino)
 {
-	const struct inode *f = v->vm_file;
+	const struct inode *f = v->vm_inode;
 
 	*major = *minor = 0;
 	*ino = 0;
@@ -209,7 +209,7 @@ static void show_map_vma(struct wr *w, const struct um_system *sys, const struct
 
 	vma_dev(v, &major, &minor, &ino);
 	/* Only file-backed VMAs show an offset: vm_pgoff of anonymous ones is an address. */
-	if (v->vm_file)
+	if (v->vm_inode)
 		pgoff = (unsigned long long)v->vm_pgoff << sys->page_shift;
 
 	wr_printf(w, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ",

@@ -218,8 +218,8 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 	pthread_mutex_unlock(&sys->inode_lock);
 	for (struct um_proc *p = sys->procs; p && err >= 0; p = p->next_proc)
 		for (const struct vma *v = p->mm->vmas.first; v && err >= 0; v = v->next)
-			if (v->vm_file)
-				err = inode_set_add(&set, v->vm_file);
+			if (v->vm_inode)
+				err = inode_set_add(&set, v->vm_inode);
 	if (err < 0) {
 		free(set.v);
 		return err;

@@ -376,7 +376,7 @@ bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct 
 	if (a->vm_flags & VM_SPECIAL)
 		return false;
 	/* The same open file, as Linux compares struct file, not the inode. */
-	return a->vm_file == b->vm_file && a->vm_filp == b->vm_filp;
+	return a->vm_inode == b->vm_inode && a->vm_file == b->vm_file;
 }
 
 uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end, uint64_t mask)

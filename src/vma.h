@@ -87,8 +87,8 @@ struct vma {
 	uint64_t vm_end;	/* exclusive */
 	uint64_t vm_flags;
 	uint64_t vm_pgoff;	/* in pages; for anonymous VMAs vm_start's page number */
-	struct inode *vm_file;	/* file or shmem inode, or NULL */
-	struct file *vm_filp;	/* a regular file's open file (its read-ahead state), or NULL */
+	struct inode *vm_inode;	/* file or shmem inode, or NULL */
+	struct file *vm_file;	/* a regular file's open file (its read-ahead state), or NULL */
 	struct anon_vma *anon_vma;
 	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
 	struct hugetlb_resv *hresv;	/* hugetlb private: the owner's reservations, or NULL */

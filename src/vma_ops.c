@@ -32,10 +32,10 @@ void vma_free(struct um_system *sys, struct vma *v)
 		return;
 	i_mmap_unlink(v);
 	hugetlb_vma_close(sys, v);
+	if (v->vm_inode)
+		inode_put(sys, v->vm_inode);
 	if (v->vm_file)
-		inode_put(sys, v->vm_file);
-	if (v->vm_filp)
-		fput(sys, v->vm_filp);
+		fput(sys, v->vm_file);
 	if (v->anon_vma)
 		anon_vma_put(sys, v->anon_vma);
 	um_free(sys, v);
@@ -58,21 +58,21 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 	if (!n)
 		return -ENOMEM;
 	n->vm_flags = v->vm_flags;
+	n->vm_inode = v->vm_inode;
 	n->vm_file = v->vm_file;
-	n->vm_filp = v->vm_filp;
-	if (n->vm_filp)
-		file_get(n->vm_filp);
+	if (n->vm_file)
+		file_get(n->vm_file);
 	n->vm_mm = mm;
 	n->anon_vma = v->anon_vma;
 	n->anon_forked = v->anon_forked;
 	hugetlb_vma_share_resv(n, v);
-	if (n->vm_file)
-		inode_get(n->vm_file);
+	if (n->vm_inode)
+		inode_get(n->vm_inode);
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);
 	/* rmap walkers read a file VMA's bounds under i_mmap_lock. */
-	if (v->vm_file)
-		pthread_mutex_lock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
 	if (new_below) {
 		n->vm_start = v->vm_start;
 		n->vm_end = addr;
@@ -85,8 +85,8 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> sys->page_shift);
 		v->vm_end = addr;
 	}
-	if (v->vm_file)
-		pthread_mutex_unlock(&v->vm_file->i_mmap_lock);
+	if (v->vm_inode)
+		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, v);
 	vma_insert(&mm->vmas, n);
 	i_mmap_link(n);
@@ -148,11 +148,11 @@ static void absorb(struct mm *mm, struct vma *a, struct vma *b)
 	a->vm_flags |= b->vm_flags & (VM_SOFTDIRTY | VM_MAYBE_GUARD);
 	vma_remove(&mm->vmas, b);
 	i_mmap_unlink(b);
-	if (a->vm_file)
-		pthread_mutex_lock(&a->vm_file->i_mmap_lock);
+	if (a->vm_inode)
+		pthread_mutex_lock(&a->vm_inode->i_mmap_lock);
 	a->vm_end = b->vm_end;
-	if (a->vm_file)
-		pthread_mutex_unlock(&a->vm_file->i_mmap_lock);
+	if (a->vm_inode)
+		pthread_mutex_unlock(&a->vm_inode->i_mmap_lock);
 	vma_bounds_changed(&mm->vmas, a);
 	vma_free(mm->sys, b);
 }

@@ -55,7 +55,7 @@ static uint32_t fault_in(struct pc_env *e, struct file_ra_state *ra, uint64_t vm
 {
 	struct file f = { .inode = e->ino, .f_ra = *ra };
 	struct vma v = { .vm_start = pgoff * PG, .vm_end = pgend * PG, .vm_pgoff = pgoff,
-			 .vm_flags = vm_flags, .vm_file = e->ino, .vm_filp = &f };
+			 .vm_flags = vm_flags, .vm_inode = e->ino, .vm_file = &f };
 	struct mm mm = { .sys = e->sys };
 	struct vm_fault vmf = { .mm = &mm, .vma = &v, .address = index * PG, .pgoff = index };
 	uint32_t pfn;
