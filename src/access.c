@@ -137,9 +137,9 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		if (*err == -EAGAIN) {
 			/* Grow the stack VMA above, which needs the lock exclusive. */
 			pthread_rwlock_unlock(&mm->lock);
-			pthread_rwlock_wrlock(&mm->lock);
+			mmap_write_lock(mm);
 			*err = expand_stack(mm, va) ? -EFAULT : 0;
-			pthread_rwlock_unlock(&mm->lock);
+			mmap_write_unlock(mm);
 			pthread_rwlock_rdlock(&mm->lock);
 			known = NULL;
 			if (*err)

@@ -76,7 +76,7 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 	bool populate = false;
 	struct vma *next;
 
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	origbrk = mm->brk;
 	if (brk < mm->start_brk || brk > sys->task_size)
 		goto out;
@@ -120,12 +120,12 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 	mm->brk = brk;
 	populate = mm->def_flags & VM_LOCKED;
 success:
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (populate)
 		mm_populate(mm, oldbrk, newbrk, true);
 	return brk;
 out:
 	mm->brk = origbrk;
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return origbrk;
 }

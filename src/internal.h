@@ -49,6 +49,15 @@
 
 #include "usermm.h"
 
+/*
+ * UM_DEBUG=1 (the sanitizer build the unit tests link, make check): every
+ * change of an mm's VMAs is followed by validate_mm, as Linux's
+ * CONFIG_DEBUG_VM_MAPLE_TREE does.
+ */
+#ifndef UM_DEBUG
+#define UM_DEBUG 0
+#endif
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define UM_INTERNAL __attribute__((visibility("hidden")))

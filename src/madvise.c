@@ -319,7 +319,7 @@ int um_madvise(struct um_proc *p, uint64_t start, uint64_t len, int advice)
 		return 0;
 	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE)
 		return madvise_populate(mm, start, end, advice == MADV_POPULATE_WRITE);
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	v = vma_find(&mm->vmas, start);
 	for (;;) {
 		uint64_t tmp;
@@ -344,6 +344,6 @@ int um_madvise(struct um_proc *p, uint64_t start, uint64_t len, int advice)
 			break;
 		v = vma_find(&mm->vmas, start);
 	}
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return err ? err : unmapped_error;
 }

@@ -90,14 +90,14 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
 	start &= ~sys->page_mask;
 	locked = len >> sys->page_shift;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	locked += mm->locked_vm;
 	if (locked > limit && !capable)
 		/* What is already locked in the range does not count twice. */
 		locked -= vma_pages_in(mm, start, start + len, VM_LOCKED);
 	if (locked <= limit || capable)
 		err = apply_vma_lock_flags(mm, start, len, flags);
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (err)
 		return err;
 	/*
@@ -130,9 +130,9 @@ int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length)
 
 	length = (length + (addr & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
 	addr &= ~sys->page_mask;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	err = apply_vma_lock_flags(mm, addr, length, 0);
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return err;
 }
 
@@ -174,14 +174,14 @@ int um_mlockall(struct um_proc *p, int flags)
 		return -EINVAL;
 	if (!can_do_mlock(mm))
 		return -EPERM;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	if (!(flags & UM_MCL_CURRENT) ||
 	    mm->total_vm <= rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift ||
 	    mm_capable(mm, UM_CAP_IPC_LOCK)) {
 		apply_mlockall_flags(mm, flags);
 		err = 0;
 	}
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (!err && (flags & UM_MCL_CURRENT) && !(flags & UM_MCL_ONFAULT))
 		mm_populate(mm, 0, sys->task_size, true);
 	return err;
@@ -191,8 +191,8 @@ int um_munlockall(struct um_proc *p)
 {
 	struct mm *mm = p->mm;
 
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	apply_mlockall_flags(mm, 0);
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return 0;
 }

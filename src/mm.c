@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cred.h"
@@ -210,18 +211,12 @@ static int check_ptes(struct mm *mm, int64_t *count, char *why, size_t n)
 	return 0;
 }
 
-int mm_check(struct mm *mm, char *why, size_t n)
+/* The counts kept from the VMAs: total_vm, data_vm, locked_vm (invariant 5). */
+static int check_vm_counts(const struct mm *mm, char *why, size_t n)
 {
-	int64_t count[NR_MM_COUNTERS] = {0};
-	const struct vma *v;
 	uint64_t total = 0, locked = 0, data = 0;
-	int err, i;
+	const struct vma *v;
 
-	err = vma_tree_check(&mm->vmas, why, n);
-	if (!err)
-		err = pgtable_check(&mm->pt, why, n);
-	if (err)
-		return err;
 	for (v = mm->vmas.first; v; v = v->next) {
 		total += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
 		if (v->vm_flags & VM_LOCKED)
@@ -235,15 +230,6 @@ int mm_check(struct mm *mm, char *why, size_t n)
 			 (unsigned long long)mm->locked_vm_stale);
 		return -EUCLEAN;
 	}
-	err = check_ptes(mm, count, why, n);
-	if (err)
-		return err;
-	for (i = 0; i < NR_MM_COUNTERS; i++)
-		if (count[i] != atomic_load(&mm->rss[i])) {
-			snprintf(why, n, "rss counter %d is %lld, recount %lld", i,
-				 (long long)atomic_load(&mm->rss[i]), (long long)count[i]);
-			return -EUCLEAN;
-		}
 	if (total != mm->total_vm) {
 		snprintf(why, n, "total_vm %llu, recount %llu", (unsigned long long)mm->total_vm,
 			 (unsigned long long)total);
@@ -255,6 +241,45 @@ int mm_check(struct mm *mm, char *why, size_t n)
 		return -EUCLEAN;
 	}
 	return 0;
+}
+
+int mm_check(struct mm *mm, char *why, size_t n)
+{
+	int64_t count[NR_MM_COUNTERS] = {0};
+	int err, i;
+
+	err = vma_tree_check(&mm->vmas, why, n);
+	if (!err)
+		err = pgtable_check(&mm->pt, why, n);
+	if (!err)
+		err = check_vm_counts(mm, why, n);
+	if (!err)
+		err = check_ptes(mm, count, why, n);
+	if (err)
+		return err;
+	for (i = 0; i < NR_MM_COUNTERS; i++)
+		if (count[i] != atomic_load(&mm->rss[i])) {
+			snprintf(why, n, "rss counter %d is %lld, recount %lld", i,
+				 (long long)atomic_load(&mm->rss[i]), (long long)count[i]);
+			return -EUCLEAN;
+		}
+	return 0;
+}
+
+void validate_mm(struct mm *mm)
+{
+	char why[256];
+	int err;
+
+	if (mm->vmas.count > 1024 && (++mm->vm_changes & 1023))
+		return;
+	err = vma_tree_check(&mm->vmas, why, sizeof(why));
+	if (!err)
+		err = check_vm_counts(mm, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "usermm: validate_mm: %s\n", why);
+		abort();
+	}
 }
 
 bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)

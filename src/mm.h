@@ -50,6 +50,7 @@ struct mm {
 	uint64_t def_flags;		/* VM_LOCKED after mlockall(MCL_FUTURE) */
 	uint64_t start_brk, brk;	/* the heap: [start_brk, brk) */
 	struct um_proc *owner;		/* whose credentials its calls use (mm->owner) */
+	uint64_t vm_changes;		/* exclusive sections ended (validate_mm's pace) */
 	/* atomic; tlb_gen alone on its line: every access reads it */
 	_Alignas(64) _Atomic uint64_t tlb_gen;	/* shootdown generation */
 	_Alignas(64) char gen_pad;
@@ -81,6 +82,30 @@ static inline void mm_tlb_flush(struct mm *mm)
 	atomic_store_explicit(&mm->tlb_gen, um_gen_next(), memory_order_release);
 }
 UM_INTERNAL int mm_check(struct mm *mm, char *why, size_t n);
+/*
+ * validate_mm: the VMA tree and the counts kept from it (total_vm, data_vm,
+ * locked_vm) are sound, or the library aborts with the reason: a broken
+ * invariant. O(VMAs): after every change while the mm has at most 1024
+ * VMAs, after every 1024th above (a test that makes 65,530 would be
+ * quadratic). mm_check adds the page tables and RSS, for um_check.
+ */
+UM_INTERNAL void validate_mm(struct mm *mm);
+
+/*
+ * The mm lock held exclusive, to change VMAs (mmap_write_lock). Its unlock
+ * validates the mm first in debug builds (UM_DEBUG).
+ */
+static inline void mmap_write_lock(struct mm *mm)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+}
+
+static inline void mmap_write_unlock(struct mm *mm)
+{
+	if (UM_DEBUG)
+		validate_mm(mm);
+	pthread_rwlock_unlock(&mm->lock);
+}
 /*
  * Zaps the PTEs of [start, end): counters and map counts drop now, the
  * frames go to g, released after the shootdown. even_cows false keeps the

@@ -610,9 +610,9 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 		if (!file)
 			return -ENOMEM;
 	}
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	ret = do_mmap(mm, addr, len, prot, flags, off, file, &populate);
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (file)
 		fput(p->sys, file);
 	/* MAP_POPULATE and MAP_LOCKED fault the mapping in; errors are ignored. */
@@ -741,9 +741,9 @@ int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 	len = (len + sys->page_mask) & ~sys->page_mask;
 	if (len == 0)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	err = do_munmap(mm, addr, len);
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return err;
 }
 
@@ -773,7 +773,7 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 		return -EINVAL;
 	if (pgoff + (size >> sys->page_shift) < pgoff)
 		return -EINVAL;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	v = vma_lookup(&mm->vmas, start);
 	if (!v || !(v->vm_flags & VM_SHARED) || !v->vm_inode)
 		goto out;
@@ -807,7 +807,7 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 		fput(sys, filp);
 	inode_put(sys, file.inode);
 out:
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (ret >= 0 && populate)
 		mm_populate(mm, (uint64_t)ret, (uint64_t)ret + populate, true);
 	return ret < 0 ? (int)ret : 0;

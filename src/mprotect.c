@@ -130,7 +130,7 @@ int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
 	if (prot & ~(UM_PROT_READ | UM_PROT_WRITE | UM_PROT_EXEC | PROT_SEM))
 		return -EINVAL;
 
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	err = -ENOMEM;
 	v = vma_find(&mm->vmas, start);
 	if (!v)
@@ -175,6 +175,6 @@ int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
 		err = -ENOMEM;
 	mm_tlb_sync(mm);
 out:
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	return err;
 }

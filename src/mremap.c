@@ -380,7 +380,7 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	ret = check_mremap_params(sys, addr, old_len, new_len, flags, new_addr);
 	if (ret)
 		return ret;
-	pthread_rwlock_wrlock(&mm->lock);
+	mmap_write_lock(mm);
 	/* Both the target and the old range may split: room for two more, and move_vma's three. */
 	ret = -ENOMEM;
 	if ((flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)) &&
@@ -438,7 +438,7 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 		}
 	}
 out:
-	pthread_rwlock_unlock(&mm->lock);
+	mmap_write_unlock(mm);
 	if (ret >= 0 && locked && new_len > old_len)
 		mm_populate(mm, new_addr + old_len, new_addr + new_len, true);
 	return ret;

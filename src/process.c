@@ -244,14 +244,14 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 		um_free(sys, child);
 		return err;
 	}
-	pthread_rwlock_wrlock(&src->lock);
+	mmap_write_lock(src);
 	err = dup_mmap(dst, src);
 	/*
 	 * The parent's writable PTEs became read-only: no thread of the parent
 	 * may go on storing into frames the child now shares.
 	 */
 	mm_tlb_sync(src);
-	pthread_rwlock_unlock(&src->lock);
+	mmap_write_unlock(src);
 	if (err) {
 		mmput(dst);
 		fdtable_destroy(sys, &child->files);
@@ -274,9 +274,9 @@ int um_exec(struct um_proc *p)
 	mm->mmap_base = mmap_base_at_exec(p->sys, rlimit(mm, UM_RLIMIT_STACK));
 	mm->owner = p;
 	/* The old image goes away only once the new one exists (exec_mmap). */
-	pthread_rwlock_wrlock(&old->lock);
+	mmap_write_lock(old);
 	p->mm = mm;
-	pthread_rwlock_unlock(&old->lock);
+	mmap_write_unlock(old);
 	mmput(old);
 	fdtable_close_on_exec(p->sys, &p->files);
 	cred_exec(p);

@@ -6,6 +6,10 @@
  * raw syscall(2) calls; where Linux differs from the man page, these tests
  * follow Linux (each such place says so).
  */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "mm.h" /* e->p->mm->total_vm: the debug-build test breaks it */
 #include "harness.h"
 
 /* 8-byte accesses; the faulting ones are 1 byte, at the address they report. */
@@ -908,10 +912,38 @@ static void mmap_fixed_split_at_max_map_count_enomem(void **state)
 	finish(e);
 }
 
+/* ---------------------------------------------------- debug builds */
+
+/*
+ * The library the tests link is built with UM_DEBUG: a change to an mm
+ * whose counts no longer match its VMAs aborts at the change's end
+ * (validate_mm), before anything else can build on the broken state.
+ */
+static void a_change_to_a_broken_mm_aborts_in_debug_builds(void **state)
+{
+	struct env *e = boot_default(state);
+	int status;
+	pid_t pid;
+
+	assert_true(mmap_anon(e->p, 0, 4 * PG, RW, UM_MAP_PRIVATE) > 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		e->p->mm->total_vm++;
+		mmap_anon(e->p, 0, PG, RW, UM_MAP_PRIVATE);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 	const struct CMUnitTest tests[] = {
+		T(a_change_to_a_broken_mm_aborts_in_debug_builds),
 		T(mmap_zero_length_einval),
 		T(mmap_unaligned_offset_einval),
 		T(mmap_anonymous_ignores_aligned_offset),
