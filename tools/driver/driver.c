@@ -13,7 +13,8 @@
  * Start-up makes the process comparable with the sim back end's default
  * machine: no address randomization (personality, then a re-exec), no
  * transparent huge pages, no capabilities (an unprivileged process:
- * mmap_min_addr and RLIMIT_MEMLOCK apply), RLIMIT_MEMLOCK of 8 MiB.
+ * mmap_min_addr and RLIMIT_MEMLOCK apply), and the resource limits of a
+ * default login whatever the runner inherited (set_limits).
  *
  * The signal handler's state is the only mutable global state that is not
  * a buffer; it is what a handler needs.
@@ -24,6 +25,7 @@
 #include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,7 +38,7 @@
 
 #include "proto.h"
 
-#define MEMLOCK_LIMIT (8UL << 20)
+#define MIB (1UL << 20)
 
 static unsigned char req_data[DRV_MAX_DATA + 1];
 static unsigned char rep_data[DRV_MAX_DATA];
@@ -130,16 +132,51 @@ static void drop_caps(void)
 	syscall(SYS_capset, &hdr, data);
 }
 
-static void set_memlock(void)
+/*
+ * Sets limit res to cur, the hard limit to max (0: kept, raised to cur if
+ * below). Unprivileged, a hard limit cannot rise: then cur as near as the
+ * hard limit allows. Returns whether the soft limit changed.
+ */
+static bool pin_limit(int res, rlim_t cur, rlim_t max)
 {
-	struct rlimit rl;
+	struct rlimit old, rl;
 
-	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		return;
-	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MEMLOCK_LIMIT)
-		rl.rlim_max = MEMLOCK_LIMIT;
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_MEMLOCK, &rl);
+	if (getrlimit(res, &old))
+		return false;
+	rl.rlim_cur = cur;
+	rl.rlim_max = max ? max : old.rlim_max < cur ? cur : old.rlim_max;
+	if (old.rlim_cur == rl.rlim_cur && old.rlim_max == rl.rlim_max)
+		return false;
+	if (setrlimit(res, &rl)) {
+		rl.rlim_max = old.rlim_max;
+		rl.rlim_cur = cur < old.rlim_max ? cur : old.rlim_max;
+		if (setrlimit(res, &rl))
+			return false;
+	}
+	return rl.rlim_cur != old.rlim_cur;
+}
+
+/*
+ * The limits the sim's machine assumes, whatever the host's login or
+ * container gave the runner: RLIMIT_STACK 8 MiB (exec places mmap_base
+ * below a gap of the stack limit, 128 MiB at least, and an unlimited one
+ * turns the layout bottom-up; a MAP_GROWSDOWN mapping grows up to it),
+ * RLIMIT_MEMLOCK 8 MiB soft and hard, RLIMIT_AS and RLIMIT_DATA unlimited
+ * (either fails large mappings), RLIMIT_NOFILE 1024 (the library's
+ * descriptor table ends there). Run while still privileged: raising a
+ * hard limit needs CAP_SYS_RESOURCE. Returns whether RLIMIT_STACK changed,
+ * when the layout exec made follows the old one: the driver must exec
+ * again.
+ */
+static bool set_limits(void)
+{
+	bool stack = pin_limit(RLIMIT_STACK, 8 * MIB, RLIM_INFINITY);
+
+	pin_limit(RLIMIT_MEMLOCK, 8 * MIB, 8 * MIB);
+	pin_limit(RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY);
+	pin_limit(RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY);
+	pin_limit(RLIMIT_NOFILE, 1024, 0);
+	return stack;
 }
 
 static void catch_faults(void)
@@ -491,14 +528,16 @@ static void serve(const struct drv_req *q, int fd)
 int main(int argc, char **argv)
 {
 	int pers = personality(0xffffffff);
+	bool again = set_limits();
 
 	(void)argc;
 	if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE) &&
 	    personality((unsigned long)pers | ADDR_NO_RANDOMIZE) != -1)
-		execv("/proc/self/exe", argv); /* on failure, go on randomized */
+		again = true;
+	if (again)
+		execv("/proc/self/exe", argv); /* on failure, go on as laid out */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	drop_caps();
-	set_memlock();
 	catch_faults();
 	send_ready(1);
 	for (;;) {
