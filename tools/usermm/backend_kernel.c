@@ -162,7 +162,7 @@ static uint64_t probe_zero_pfn(uint32_t page)
 static int k_open(struct backend **out, struct sbuf *err)
 {
 	struct backend *be = xcalloc(1, sizeof(*be));
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp;
 
 	be->driver = find_driver();
 	if (!be->driver) {
@@ -171,6 +171,8 @@ static int k_open(struct backend **out, struct sbuf *err)
 		return -1;
 	}
 	be->page = (uint32_t)sysconf(_SC_PAGESIZE);
+	sandbox_tmpdir_on_disk();
+	tmp = getenv("TMPDIR");
 	snprintf(be->sandbox, sizeof(be->sandbox), "%s/usermm-kernel-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(be->sandbox)) {

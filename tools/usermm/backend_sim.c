@@ -21,6 +21,7 @@ static int sim_open(struct backend **out, struct sbuf *err)
 	struct backend *be = xcalloc(1, sizeof(*be));
 
 	(void)err;
+	sandbox_tmpdir_on_disk();
 	um_config_init(&be->cfg);
 	/*
 	 * Where the first mmap(NULL) of a fresh process ends on Linux 6.x
