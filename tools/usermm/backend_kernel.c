@@ -76,9 +76,10 @@ static const char *const pool_files[2] = {
     "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
 };
 
-static long pool_read(int which)
+/* The number a /proc/sys (or /sys) file holds, or -1. */
+static long sysctl_read(const char *path)
 {
-	FILE *f = fopen(pool_files[which], "r");
+	FILE *f = fopen(path, "r");
 	long v = -1;
 
 	if (f) {
@@ -87,6 +88,11 @@ static long pool_read(int which)
 		fclose(f);
 	}
 	return v;
+}
+
+static long pool_read(int which)
+{
+	return sysctl_read(pool_files[which]);
 }
 
 static int pool_write(int which, long v)
@@ -293,8 +299,28 @@ static bool pool_settled(long nr)
 }
 
 /*
- * config: only the huge page pools exist on the kernel too; they are sized
- * as asked (exclusively: see HUGETLB_LOCK) or the run reports why not.
+ * config overcommit_memory=N: the policy is the whole machine's, and other
+ * work runs on it, so a run does not change it: it checks it. A scenario
+ * whose results depend on it (the heuristic's refusals, VM_NORESERVE,
+ * which policy 2 ignores) is not run (RK_UNAVAILABLE) where it differs.
+ */
+static void k_config_overcommit(uint64_t val, struct be_res *res)
+{
+	long v = sysctl_read("/proc/sys/vm/overcommit_memory");
+
+	if (v >= 0 && (uint64_t)v == val) {
+		res->kind = RK_OK;
+		return;
+	}
+	res->kind = RK_UNAVAILABLE;
+	sb_printf(&res->bytes, "vm.overcommit_memory is %ld here, the scenario needs %" PRIu64, v,
+		  val);
+}
+
+/*
+ * config: the huge page pools are sized as asked (exclusively: see
+ * HUGETLB_LOCK) or the run reports why not; overcommit_memory is checked
+ * (k_config_overcommit); other keys are the sim's only.
  */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
 {
@@ -303,6 +329,10 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 									      : -1;
 	int err;
 
+	if (!strcmp(key, "overcommit_memory") || !strcmp(key, "overcommit")) {
+		k_config_overcommit(val, res);
+		return;
+	}
 	if (which < 0) {
 		res->kind = RK_NA;
 		return;
