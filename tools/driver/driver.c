@@ -13,8 +13,9 @@
  * Start-up makes the process comparable with the sim back end's default
  * machine: no address randomization (personality, then a re-exec), no
  * transparent huge pages, no capabilities (an unprivileged process:
- * mmap_min_addr and RLIMIT_MEMLOCK apply), and the resource limits of a
- * default login whatever the runner inherited (set_limits).
+ * mmap_min_addr and RLIMIT_MEMLOCK apply), the resource limits of a
+ * default login whatever the runner inherited (set_limits), and no
+ * execute-only memory whatever the CPU (take_pkeys).
  *
  * The signal handler's state is the only mutable global state that is not
  * a buffer; it is what a handler needs.
@@ -177,6 +178,22 @@ static bool set_limits(void)
 	pin_limit(RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY);
 	pin_limit(RLIMIT_NOFILE, 1024, 0);
 	return stack;
+}
+
+/*
+ * On a CPU with protection keys (PKU, enabled: OSPKE) Linux makes a
+ * PROT_EXEC-only mapping execute-only: it gives the mapping a key of the
+ * process's own that denies reads (SEGV_PKUERR), where without them such
+ * a mapping can be read, as the library's can (x86-64 without protection
+ * keys). The kernel takes that key from the process's free ones
+ * (execute_only_pkey), so a process holding all of them gets readable
+ * exec mappings on either CPU. Without PKU pkey_alloc fails at once. The
+ * keys go with exec (main takes them again) and come with fork.
+ */
+static void take_pkeys(void)
+{
+	for (int i = 0; i < 16 && syscall(SYS_pkey_alloc, 0UL, 0UL) >= 0; i++)
+		;
 }
 
 static void catch_faults(void)
@@ -537,6 +554,7 @@ int main(int argc, char **argv)
 	if (again)
 		execv("/proc/self/exe", argv); /* on failure, go on as laid out */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	take_pkeys();
 	drop_caps();
 	catch_faults();
 	send_ready(1);
