@@ -299,28 +299,40 @@ static bool pool_settled(long nr)
 }
 
 /*
- * config overcommit_memory=N: the policy is the whole machine's, and other
- * work runs on it, so a run does not change it: it checks it. A scenario
- * whose results depend on it (the heuristic's refusals, VM_NORESERVE,
- * which policy 2 ignores) is not run (RK_UNAVAILABLE) where it differs.
+ * A setting of the whole machine that a run checks and does not change
+ * (other work runs there, or nothing can change it): a scenario whose
+ * results depend on it is not run (RK_UNAVAILABLE) where it is not val.
+ *   overcommit_memory: the heuristic's refusals, and VM_NORESERVE, which
+ *     policy 2 ignores;
+ *   va_bits: 47 with 4-level paging, 56 with 5-level (a CPU with LA57 and
+ *     a kernel that uses it), which decides where user space ends and
+ *     which addresses are canonical.
  */
-static void k_config_overcommit(uint64_t val, struct be_res *res)
+static void k_config_check(const char *name, long have, uint64_t val, struct be_res *res)
 {
-	long v = sysctl_read("/proc/sys/vm/overcommit_memory");
-
-	if (v >= 0 && (uint64_t)v == val) {
+	if (have >= 0 && (uint64_t)have == val) {
 		res->kind = RK_OK;
 		return;
 	}
 	res->kind = RK_UNAVAILABLE;
-	sb_printf(&res->bytes, "vm.overcommit_memory is %ld here, the scenario needs %" PRIu64, v,
-		  val);
+	sb_printf(&res->bytes, "%s is %ld here, the scenario needs %" PRIu64, name, have, val);
+}
+
+/* 56 when a hint above 47 bits is taken (5-level paging), else 47. */
+static long user_va_bits(uint32_t page)
+{
+	void *p = mmap((void *)(1UL << 47), page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long bits = p != MAP_FAILED && (uintptr_t)p >= (1UL << 47) ? 56 : 47;
+
+	if (p != MAP_FAILED)
+		munmap(p, page);
+	return bits;
 }
 
 /*
  * config: the huge page pools are sized as asked (exclusively: see
- * HUGETLB_LOCK) or the run reports why not; overcommit_memory is checked
- * (k_config_overcommit); other keys are the sim's only.
+ * HUGETLB_LOCK) or the run reports why not; overcommit_memory and va_bits
+ * are checked (k_config_check); other keys are the sim's only.
  */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
 {
@@ -330,7 +342,12 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	int err;
 
 	if (!strcmp(key, "overcommit_memory") || !strcmp(key, "overcommit")) {
-		k_config_overcommit(val, res);
+		k_config_check("vm.overcommit_memory", sysctl_read("/proc/sys/vm/overcommit_memory"),
+			       val, res);
+		return;
+	}
+	if (!strcmp(key, "va_bits")) {
+		k_config_check("the user address width in bits", user_va_bits(be->page), val, res);
 		return;
 	}
 	if (which < 0) {

@@ -112,14 +112,20 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->nr_hugepages = (uint32_t)val;
 	else if (!strcmp(key, "hugepages_pud"))
 		c->nr_hugepages_pud = (uint32_t)val;
-	else if (!strcmp(key, "swap")) {
+	else if (!strcmp(key, "va_bits")) {
+		/* x86-64 with 4-level paging: the only user space the library has. */
+		if (val != 47) {
+			be_res_err(res, EINVAL);
+			sb_puts(&res->bytes, "the library's user addresses have 47 bits");
+		}
+	} else if (!strcmp(key, "swap")) {
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
 	} else {
 		be_res_err(res, EINVAL);
 		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
 				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "brk_start rlimit_memlock privileged hugepages hugepages_pud)");
+				       "brk_start rlimit_memlock privileged hugepages hugepages_pud va_bits)");
 	}
 }
 
