@@ -75,6 +75,11 @@ static const char *const pool_files[2] = {
     "/proc/sys/vm/nr_hugepages",
     "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
 };
+/* Surplus pages: with these above 0, a pool grows on demand past its size. */
+static const char *const surplus_files[2] = {
+    "/proc/sys/vm/nr_overcommit_hugepages",
+    "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_overcommit_hugepages",
+};
 
 /* The number a /proc/sys (or /sys) file holds, or -1. */
 static long sysctl_read(const char *path)
@@ -371,7 +376,8 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 			  strerror(-err));
 		return;
 	}
-	res->kind = RK_OK;
+	/* The library's pools have no surplus pages; the machine's setting is only checked. */
+	k_config_check(surplus_files[which], sysctl_read(surplus_files[which]), 0, res);
 }
 
 static uint32_t k_page_size(struct backend *be)
