@@ -347,8 +347,8 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	int err;
 
 	if (!strcmp(key, "overcommit_memory") || !strcmp(key, "overcommit")) {
-		k_config_check("vm.overcommit_memory", sysctl_read("/proc/sys/vm/overcommit_memory"),
-			       val, res);
+		k_config_check("vm.overcommit_memory",
+			       sysctl_read("/proc/sys/vm/overcommit_memory"), val, res);
 		return;
 	}
 	if (!strcmp(key, "va_bits")) {

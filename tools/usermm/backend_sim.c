@@ -125,7 +125,8 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		be_res_err(res, EINVAL);
 		sb_printf(&res->bytes, "unknown key (phys page_size max_map_count "
 				       "overcommit_memory overcommit_ratio mmap_min_addr mmap_base "
-				       "brk_start rlimit_memlock privileged hugepages hugepages_pud va_bits)");
+				       "brk_start rlimit_memlock privileged hugepages hugepages_pud "
+				       "va_bits)");
 	}
 }
 
