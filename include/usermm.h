@@ -481,7 +481,10 @@ UM_API int64_t um_pwrite(struct um_proc *p, int fd, const void *buf, uint64_t co
 /*
  * read()/write() with the buffer in the process's own memory at addr, as
  * the system calls take it: EFAULT when no byte of the buffer can be
- * accessed, else the count done up to the first bad byte.
+ * accessed, else the count done up to the first bad byte. A buffer that
+ * maps the bytes being moved (a mapping of the same file) gets them moved
+ * a page of the file at a time, each page as memmove moves it; on Linux
+ * that is up to the host CPU's copy.
  */
 UM_API int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count);
 UM_API int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count);

@@ -331,17 +331,49 @@ static bool buffer_maps_inode(struct um_proc *p, uint64_t addr, uint64_t count,
 	return found;
 }
 
+/*
+ * A read or write whose buffer maps the file's own cached pages (a shared
+ * mapping, for a read; for a write a private one too, whose pages not yet
+ * copied are the cache's) may move bytes onto their own source. The
+ * library moves each page of the file as if through a buffer: every byte
+ * the call moves within one page is read before any is written (memmove),
+ * and the pages go in file order. Linux copies between the buffer and
+ * the cache a page at a time for a read (copy_page_to_iter) and a folio at
+ * a time for a write (copy_folio_from_iter_atomic; the library writes
+ * single pages), each piece one copy_to_user or copy_from_user, and how
+ * that copy treats an overlap is the host CPU's: `rep movsb` repeated the
+ * bytes of a forward overlap on an AMD host and moved them as memmove does
+ * on an Intel one. The library gives the one answer, Intel's, on every host.
+ *
+ * alias_bounce: the page to move through, when the buffer may alias the
+ * file (buffer_maps_inode), else NULL. *err: -ENOMEM when the buffer
+ * aliases and no page could be had, else 0.
+ */
+static unsigned char *alias_bounce(struct um_proc *p, uint64_t addr, uint64_t count,
+				   const struct inode *ino, bool shared_only, int64_t *err)
+{
+	unsigned char *bounce = NULL;
+
+	*err = 0;
+	if (buffer_maps_inode(p, addr, count, ino, shared_only)) {
+		bounce = um_malloc(p->sys, p->sys->page_size);
+		if (!bounce)
+			*err = -ENOMEM;
+	}
+	return bounce;
+}
+
 /* A read(2) into process memory: where its bytes go. */
 struct user_buf {
 	struct um_proc *p;
 	uint64_t addr;
-	bool bytewise;	/* the buffer maps the file being read, shared */
+	unsigned char *bounce; /* the buffer maps the file being read, shared (alias_bounce) */
 };
 
 /*
- * copy_folio_to_iter into process memory, faulting as a store does. A
- * buffer that maps the cached page being read is written a byte at a time,
- * in order, as Linux's forward copy goes (an overlap repeats).
+ * copy_folio_to_iter into process memory, faulting as a store does. src is
+ * (part of) one cached page; when the buffer may map that page, the bytes
+ * go through u->bounce first, so the move is a memmove (alias_bounce).
  */
 static uint64_t copy_to_user_buf(void *arg, uint64_t off, const void *src, uint64_t len)
 {
@@ -349,11 +381,9 @@ static uint64_t copy_to_user_buf(void *arg, uint64_t off, const void *src, uint6
 	uint64_t dst = u->addr + off;
 	struct um_siginfo si;
 
-	if (u->bytewise) {
-		for (uint64_t i = 0; i < len; i++)
-			if (um_copy_to(u->p, dst + i, (const char *)src + i, 1, &si))
-				return i;
-		return len;
+	if (u->bounce) {
+		memcpy(u->bounce, src, len);
+		src = u->bounce;
 	}
 	if (!um_copy_to(u->p, dst, src, (size_t)len, &si))
 		return len;
@@ -372,12 +402,17 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		fput(p->sys, f);
 		return -EFAULT;
 	}
-	u.bytewise = buffer_maps_inode(p, addr, count, f->inode, true);
+	u.bounce = alias_bounce(p, addr, count, f->inode, true, &r);
+	if (r) {
+		fput(p->sys, f);
+		return r;
+	}
 	pthread_mutex_lock(&f->pos_lock);
 	r = file_read(p->sys, f, count, f->pos, copy_to_user_buf, &u);
 	if (r > 0)
 		f->pos += (uint64_t)r;
 	pthread_mutex_unlock(&f->pos_lock);
+	um_free(p->sys, u.bounce);
 	fput(p->sys, f);
 	return r;
 }
@@ -477,8 +512,8 @@ static bool fault_in_readable(struct um_proc *p, uint64_t addr, uint64_t len)
  */
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
-	unsigned char bounce[BOUNCE];
-	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK;
+	unsigned char stack_bounce[BOUNCE], *alias, *bounce = stack_bounce;
+	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK, ps = p->sys->page_size;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
 	unsigned idle = 0;
@@ -495,13 +530,20 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		return (int64_t)(count < MAX_RW_COUNT ? count : MAX_RW_COUNT);
 	}
 	/*
-	 * Linux copies from the buffer straight into the cached page, in
-	 * order: a buffer that maps the same file over the bytes being written
-	 * reads what the copy has already written. A byte at a time does that.
-	 * (Rare, so the cost does not matter.)
+	 * A round's bytes stay within one page of the file, read whole into
+	 * the bounce before any is written: a buffer that maps the file over
+	 * the bytes being written moves each page as memmove does
+	 * (alias_bounce), through a whole page then.
 	 */
-	if (buffer_maps_inode(p, addr, count, f->inode, false))
-		chunk = 1;
+	alias = alias_bounce(p, addr, count, f->inode, false, &r);
+	if (r) {
+		fput(p->sys, f);
+		return r;
+	}
+	if (alias) {
+		bounce = alias;
+		chunk = ps;
+	}
 	pthread_mutex_lock(&f->pos_lock);
 	if (f->flags & UM_O_APPEND)
 		f->pos = inode_size(f->inode);
@@ -511,6 +553,8 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 	while (done < count) {
 		uint64_t n = count - done < chunk ? count - done : chunk, bytes, end;
 
+		if (n > ps - (f->pos & (ps - 1)))
+			n = ps - (f->pos & (ps - 1));
 		n = copy_from_user_nofault(p, bounce, addr + done, (size_t)n);
 		if (n) {
 			r = inode_write(p->sys, f->inode, bounce, n, f->pos);
@@ -541,6 +585,7 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		}
 	}
 	pthread_mutex_unlock(&f->pos_lock);
+	um_free(p->sys, alias);
 	fput(p->sys, f);
 	if (done)
 		return (int64_t)done;

@@ -187,13 +187,18 @@ struct env {
 	char top[64]; /* a directory made by the test (sandbox tests), removed at teardown */
 };
 
-/* 64 MiB, and mmap_base and mmap_min_addr set, so that every placement is exact. */
+/*
+ * 64 MiB, and mmap_base and mmap_min_addr set, so that every placement is
+ * exact; read-ahead as on a disk at Linux's default read_ahead_kb (128),
+ * whatever the disk under the test's files says.
+ */
 static inline void base_config(struct um_config *cfg)
 {
 	um_config_init(cfg);
 	cfg->phys_bytes = 64ULL << 20;
 	cfg->mmap_base = BASE;
 	cfg->mmap_min_addr = MIN_ADDR;
+	cfg->readahead_kb = 128;
 }
 
 /* Boots a system with cfg and one process into e. */
@@ -231,6 +236,7 @@ static inline void boot_plain(struct env *e, uint64_t mib, int privileged)
 	um_config_init(&cfg);
 	cfg.phys_bytes = mib << 20;
 	cfg.privileged = privileged;
+	cfg.readahead_kb = 128; /* as base_config */
 	env_boot(e, &cfg);
 }
 

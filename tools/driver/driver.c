@@ -11,15 +11,17 @@
  * with sigsetjmp and reported with their signal, si_code and address.
  *
  * Start-up makes the process comparable with the sim back end's default
- * machine: the library's default resource limits (set first, so that the
- * re-exec below lays the address space out by them), no address
- * randomization (personality, then a re-exec), no transparent huge pages,
- * and the sim's new process's credentials: the runner's uid and gid, no
- * supplementary groups, umask 022, and only the capabilities the runner
- * names (none, an unprivileged process: mmap_min_addr, RLIMIT_MEMLOCK and
- * the file mode bits apply, and hard limits cannot be raised; or the
- * library's privileged set). An exec the scenario asks for (DRV_EXEC)
- * keeps the scenario's limits and what the kernel's exec left it.
+ * machine: the library's default resource limits whatever the runner
+ * inherited (set first, so that the re-exec below lays the address space
+ * out by them: set_limits), no address randomization (personality, then a
+ * re-exec), no transparent huge pages, no execute-only memory whatever the
+ * CPU (take_pkeys), and the sim's new process's credentials: the runner's
+ * uid and gid, no supplementary groups, umask 022, and only the
+ * capabilities the runner names (none, an unprivileged process:
+ * mmap_min_addr, RLIMIT_MEMLOCK and the file mode bits apply, and hard
+ * limits cannot be raised; or the library's privileged set). An exec the
+ * scenario asks for (DRV_EXEC) keeps the scenario's limits and what the
+ * kernel's exec left it.
  *
  * SIGXFSZ, which a write or truncate past RLIMIT_FSIZE sends, is caught
  * and reported with the call that caused it (drv_rep.sent).
@@ -33,6 +35,7 @@
 #include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,7 @@
 
 #include "proto.h"
 
-#define MEMLOCK_LIMIT (8UL << 20)
+#define MIB (1UL << 20)
 /* argv[1] of a driver exec'd by DRV_EXEC: its limits are the scenario's. */
 #define EXEC_ARG "exec"
 
@@ -162,38 +165,68 @@ static void set_cred(uint64_t keep)
 	syscall(SYS_capset, &hdr, data);
 }
 
-/* A new sim process's limits (resource.c), whatever the runner's are. */
-static const struct {
-	int res;
-	rlim_t cur, max;
-} start_limits[] = {
-	{RLIMIT_STACK, 8UL << 20, RLIM_INFINITY},
-	{RLIMIT_MEMLOCK, MEMLOCK_LIMIT, MEMLOCK_LIMIT},
-	{RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY},
-	{RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY},
-	{RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY},
-};
+/*
+ * Sets limit res to cur, the hard limit to max (0: kept, raised to cur if
+ * below). Unprivileged, a hard limit cannot rise: then cur as near as the
+ * hard limit allows. Returns whether the soft limit changed.
+ */
+static bool pin_limit(int res, rlim_t cur, rlim_t max)
+{
+	struct rlimit old, rl;
+
+	if (getrlimit(res, &old))
+		return false;
+	rl.rlim_cur = cur;
+	rl.rlim_max = max ? max : old.rlim_max < cur ? cur : old.rlim_max;
+	if (old.rlim_cur == rl.rlim_cur && old.rlim_max == rl.rlim_max)
+		return false;
+	if (setrlimit(res, &rl)) {
+		rl.rlim_max = old.rlim_max;
+		rl.rlim_cur = cur < old.rlim_max ? cur : old.rlim_max;
+		if (setrlimit(res, &rl))
+			return false;
+	}
+	return rl.rlim_cur != old.rlim_cur;
+}
 
 /*
- * Sets start_limits while the capabilities last: raising a hard limit
- * needs CAP_SYS_RESOURCE. Where a hard limit cannot be raised (not run as
- * root), it stays, and the soft limit goes as close as it allows.
+ * The limits the sim's machine assumes, whatever the host's login or
+ * container gave the runner: RLIMIT_STACK 8 MiB (exec places mmap_base
+ * below a gap of the stack limit, 128 MiB at least, and an unlimited one
+ * turns the layout bottom-up; a MAP_GROWSDOWN mapping grows up to it),
+ * RLIMIT_MEMLOCK 8 MiB soft and hard, RLIMIT_AS and RLIMIT_DATA unlimited
+ * (either fails large mappings), RLIMIT_NOFILE 1024 (the library's
+ * descriptor table ends there). Run while still privileged: raising a
+ * hard limit needs CAP_SYS_RESOURCE. Returns whether RLIMIT_STACK changed,
+ * when the layout exec made follows the old one: the driver must exec
+ * again.
  */
-static void set_limits(void)
+static bool set_limits(void)
 {
-	size_t i;
+	bool stack = pin_limit(RLIMIT_STACK, 8 * MIB, RLIM_INFINITY);
 
-	for (i = 0; i < sizeof(start_limits) / sizeof(start_limits[0]); i++) {
-		struct rlimit rl = {start_limits[i].cur, start_limits[i].max};
+	pin_limit(RLIMIT_MEMLOCK, 8 * MIB, 8 * MIB);
+	pin_limit(RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY);
+	pin_limit(RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY);
+	pin_limit(RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY);
+	pin_limit(RLIMIT_NOFILE, 1024, 0);
+	return stack;
+}
 
-		if (!setrlimit(start_limits[i].res, &rl) || getrlimit(start_limits[i].res, &rl))
-			continue;
-		if (start_limits[i].cur < rl.rlim_max)
-			rl.rlim_cur = start_limits[i].cur;
-		else
-			rl.rlim_cur = rl.rlim_max;
-		setrlimit(start_limits[i].res, &rl);
-	}
+/*
+ * On a CPU with protection keys (PKU, enabled: OSPKE) Linux makes a
+ * PROT_EXEC-only mapping execute-only: it gives the mapping a key of the
+ * process's own that denies reads (SEGV_PKUERR), where without them such
+ * a mapping can be read, as the library's can (x86-64 without protection
+ * keys). The kernel takes that key from the process's free ones
+ * (execute_only_pkey), so a process holding all of them gets readable
+ * exec mappings on either CPU. Without PKU pkey_alloc fails at once. The
+ * keys go with exec (main takes them again) and come with fork.
+ */
+static void take_pkeys(void)
+{
+	for (int i = 0; i < 16 && syscall(SYS_pkey_alloc, 0UL, 0UL) >= 0; i++)
+		;
 }
 
 static void catch_faults(void)
@@ -629,16 +662,19 @@ static void serve(const struct drv_req *q, int fd)
 int main(int argc, char **argv)
 {
 	int pers = personality(0xffffffff);
+	/* Started by the runner (with the capabilities to keep), not exec'd by a scenario. */
+	bool fresh = argc < 2 || strcmp(argv[1], EXEC_ARG);
+	bool again = fresh && set_limits();
 
-	if (argc < 2 || strcmp(argv[1], EXEC_ARG))
-		set_limits();
 	if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE) &&
 	    personality((unsigned long)pers | ADDR_NO_RANDOMIZE) != -1)
-		execv("/proc/self/exe", argv); /* on failure, go on randomized */
+		again = true;
+	if (again)
+		execv("/proc/self/exe", argv); /* on failure, go on as laid out */
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
-	/* Started by the runner (with the capabilities to keep), not exec'd by a scenario. */
-	if (argc > 1 && strcmp(argv[1], EXEC_ARG))
-		set_cred(strtoull(argv[1], NULL, 16));
+	take_pkeys();
+	if (fresh)
+		set_cred(argc > 1 ? strtoull(argv[1], NULL, 16) : 0);
 	catch_faults();
 	send_ready(1);
 	for (;;) {

@@ -63,6 +63,13 @@ struct be_res {
 	uint64_t addr;
 	struct sbuf bytes;
 	int sent; /* a signal the call sent the process (SIGXFSZ), or 0 */
+	/*
+	 * What the call left in memory can differ between hosts that run the
+	 * same Linux: a read or write whose buffer maps the bytes it moves
+	 * (set by the sim, which knows the mappings; usermm fuzz compares
+	 * transcripts only up to such a call).
+	 */
+	bool host_dependent;
 };
 
 /* What /proc shows of a process, restricted to the scenario's own mappings. */

@@ -85,10 +85,16 @@ static const char *const pool_files[2] = {
     "/proc/sys/vm/nr_hugepages",
     "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
 };
+/* Surplus pages: with these above 0, a pool grows on demand past its size. */
+static const char *const surplus_files[2] = {
+    "/proc/sys/vm/nr_overcommit_hugepages",
+    "/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_overcommit_hugepages",
+};
 
-static long pool_read(int which)
+/* The number a /proc/sys (or /sys) file holds, or -1. */
+static long sysctl_read(const char *path)
 {
-	FILE *f = fopen(pool_files[which], "r");
+	FILE *f = fopen(path, "r");
 	long v = -1;
 
 	if (f) {
@@ -97,6 +103,11 @@ static long pool_read(int which)
 		fclose(f);
 	}
 	return v;
+}
+
+static long pool_read(int which)
+{
+	return sysctl_read(pool_files[which]);
 }
 
 static int pool_write(int which, long v)
@@ -172,7 +183,7 @@ static uint64_t probe_zero_pfn(uint32_t page)
 static int k_open(struct backend **out, struct sbuf *err)
 {
 	struct backend *be = xcalloc(1, sizeof(*be));
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp;
 
 	be->driver = find_driver();
 	if (!be->driver) {
@@ -181,6 +192,8 @@ static int k_open(struct backend **out, struct sbuf *err)
 		return -1;
 	}
 	be->page = (uint32_t)sysconf(_SC_PAGESIZE);
+	sandbox_tmpdir_on_disk();
+	tmp = getenv("TMPDIR");
 	snprintf(be->sandbox, sizeof(be->sandbox), "%s/usermm-kernel-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(be->sandbox)) {
@@ -301,6 +314,37 @@ static bool pool_settled(long nr)
 }
 
 /*
+ * A setting of the whole machine that a run checks and does not change
+ * (other work runs there, or nothing can change it): a scenario whose
+ * results depend on it is not run (RK_UNAVAILABLE) where it is not val.
+ *   overcommit_memory: the heuristic's refusals, and VM_NORESERVE, which
+ *     policy 2 ignores;
+ *   va_bits: 47 with 4-level paging, 56 with 5-level (a CPU with LA57 and
+ *     a kernel that uses it), which decides where user space ends and
+ *     which addresses are canonical.
+ */
+static void k_config_check(const char *name, long have, uint64_t val, struct be_res *res)
+{
+	if (have >= 0 && (uint64_t)have == val) {
+		res->kind = RK_OK;
+		return;
+	}
+	res->kind = RK_UNAVAILABLE;
+	sb_printf(&res->bytes, "%s is %ld here, the scenario needs %" PRIu64, name, have, val);
+}
+
+/* 56 when a hint above 47 bits is taken (5-level paging), else 47. */
+static long user_va_bits(uint32_t page)
+{
+	void *p = mmap((void *)(1UL << 47), page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long bits = p != MAP_FAILED && (uintptr_t)p >= (1UL << 47) ? 56 : 47;
+
+	if (p != MAP_FAILED)
+		munmap(p, page);
+	return bits;
+}
+
+/*
  * config privileged=1: the drivers keep the library's privileged
  * capabilities, which they can only when the runner holds them (root).
  */
@@ -328,9 +372,10 @@ static void k_privileged(struct backend *be, uint64_t val, struct be_res *res)
 }
 
 /*
- * config: the huge page pools and the privilege exist on the kernel too;
- * the pools are sized as asked (exclusively: see HUGETLB_LOCK), or the run
- * reports why not.
+ * config: the huge page pools are sized as asked (exclusively: see
+ * HUGETLB_LOCK) or the run reports why not; the privilege is given to the
+ * drivers (k_privileged); overcommit_memory and va_bits are checked
+ * (k_config_check); other keys are the sim's only.
  */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
 {
@@ -341,6 +386,15 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 
 	if (!strcmp(key, "privileged")) {
 		k_privileged(be, val, res);
+		return;
+	}
+	if (!strcmp(key, "overcommit_memory") || !strcmp(key, "overcommit")) {
+		k_config_check("vm.overcommit_memory",
+			       sysctl_read("/proc/sys/vm/overcommit_memory"), val, res);
+		return;
+	}
+	if (!strcmp(key, "va_bits")) {
+		k_config_check("the user address width in bits", user_va_bits(be->page), val, res);
 		return;
 	}
 	if (which < 0) {
@@ -364,7 +418,8 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 			  strerror(-err));
 		return;
 	}
-	res->kind = RK_OK;
+	/* The library's pools have no surplus pages; the machine's setting is only checked. */
+	k_config_check(surplus_files[which], sysctl_read(surplus_files[which]), 0, res);
 }
 
 static uint32_t k_page_size(struct backend *be)

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "sim.h"
 
@@ -20,6 +21,7 @@ static int sim_open(struct backend **out, struct sbuf *err)
 	struct backend *be = xcalloc(1, sizeof(*be));
 
 	(void)err;
+	sandbox_tmpdir_on_disk();
 	um_config_init(&be->cfg);
 	/*
 	 * Where the first mmap(NULL) of a fresh process ends on Linux 6.x
@@ -110,7 +112,13 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->nr_hugepages = (uint32_t)val;
 	else if (!strcmp(key, "hugepages_pud"))
 		c->nr_hugepages_pud = (uint32_t)val;
-	else if (!strcmp(key, "swap")) {
+	else if (!strcmp(key, "va_bits")) {
+		/* x86-64 with 4-level paging: the only user space the library has. */
+		if (val != 47) {
+			be_res_err(res, EINVAL);
+			sb_puts(&res->bytes, "the library's user addresses have 47 bits");
+		}
+	} else if (!strcmp(key, "swap")) {
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
 	} else {
@@ -317,6 +325,58 @@ static void sim_events(struct backend *be, struct be_res *res)
 	be->last = st;
 }
 
+static int sim_maps(struct backend *be, struct be_proc *p, bool smaps, struct vma_list *out);
+
+/*
+ * Is read (or write) FD ADDR LEN, about to run in p, one whose bytes land
+ * on their own source: some byte of the move is, through a mapping of the
+ * same file in the buffer (shared, for a read; any, for a write, whose
+ * private pages are the cache's until written), the source or destination
+ * of another? Then what it leaves there is the host CPU's copy's doing on
+ * Linux, not the kernel's (src/file.c, alias_bounce), and the record says
+ * so (host_dependent). Over-approximates: the count may come short (EOF),
+ * a private page may be a copy already, and a write to an O_APPEND file,
+ * whose flags the API does not tell, is taken to go at the offset or at
+ * the end. A buffer that maps the very bytes it moves (no shift) is fine.
+ */
+static bool rw_onto_own_source(struct be_proc *p, const struct be_call *c)
+{
+	bool write = c->op == OP_WRITE_USER, hit = false;
+	int fd = (int)c->a[0];
+	uint64_t addr = c->a[1], len = c->a[2];
+	int64_t pos = um_lseek(p->p, fd, 0, UM_SEEK_CUR);
+	struct vma_list l = {0};
+	struct um_stat st;
+
+	if (!len || addr + len < addr || pos < 0 || um_fstat(p->p, fd, &st) ||
+	    sim_maps(NULL, p, false, &l))
+		return false;
+	for (size_t k = 0; k < l.n && !hit; k++) {
+		const struct vma_info *v = &l.v[k];
+		uint64_t s = v->start > addr ? v->start : addr;
+		uint64_t e = v->end < addr + len ? v->end : addr + len;
+
+		if (s >= e || v->inode != st.st_ino || v->major != major(st.st_dev) ||
+		    v->minor != minor(st.st_dev) || (!write && v->perms[3] != 's'))
+			continue;
+		/*
+		 * Byte i of the move, i in [lo, hi), has its buffer byte at file
+		 * offset at + i + d and its file byte at at + i: the buffer byte
+		 * is the file byte of byte i + d of the move, another byte of it
+		 * when d is not 0 and 0 <= i + d < len.
+		 */
+		for (int end = 0; end <= write && !hit; end++) {
+			int64_t at = end ? (int64_t)st.st_size : pos;
+			int64_t lo = (int64_t)(s - addr), hi = (int64_t)(e - addr);
+			int64_t d = (int64_t)(v->offset + (s - v->start)) - (at + lo);
+
+			hit = d && lo + d < (int64_t)len && hi + d > 0;
+		}
+	}
+	vma_list_free(&l);
+	return hit;
+}
+
 static void sim_call(struct backend *be, struct be_proc *bp, const struct be_call *c,
 		     struct be_res *res)
 {
@@ -417,14 +477,16 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);
 		return;
+	case OP_READ_USER:
+	case OP_WRITE_USER:
+		res->host_dependent = bp && rw_onto_own_source(bp, c);
+		/* fall through */
 	case OP_FILE:
 	case OP_OPEN:
 	case OP_CLOSE:
 	case OP_READ:
-	case OP_READ_USER:
 	case OP_PREAD:
 	case OP_WRITE:
-	case OP_WRITE_USER:
 	case OP_PWRITE:
 	case OP_LSEEK:
 	case OP_FTRUNCATE:

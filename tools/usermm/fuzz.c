@@ -40,7 +40,12 @@
  * `file` only creates files (rewriting one truncates it, and ext4's
  * auto_da_alloc then writes it back at close, at a moment of its choosing),
  * and ftruncate never goes to 0 for the same reason; a closed descriptor's
- * symbol is not used again (its number goes to the next open).
+ * symbol is not used again (its number goes to the next open). A read or
+ * write whose buffer maps the bytes it moves leaves in memory what the
+ * host CPU's copy makes of the overlap, so the sim marks such a call
+ * (backend_sim.c, rw_onto_own_source) and both transcripts are compared
+ * only up to it: the scenarios stay as their seeds make them, and where
+ * the comparison stops is the same on every host.
  *
  * Left out on purpose: MADV_PAGEOUT (the library has no reclaim: Linux
  * really drops clean file pages), MADV_HWPOISON/SOFT_OFFLINE (need
@@ -1016,21 +1021,33 @@ static char *generate(uint64_t seed, unsigned max_ops, unsigned avoid)
 
 /* -------------------------------------------------------------- running */
 
-/* A transcript as `usermm diff` compares it: lines, and each line's command word. */
+/*
+ * A transcript as `usermm diff` compares it: lines, and each line's command
+ * word; cut: set with ncut, the lines up to and including the first record
+ * marked host_dependent (a read or write onto its own source: what it left
+ * in memory is the host CPU's doing, so nothing after it is compared).
+ */
 struct tr {
 	char **v;
 	char **tag;
 	size_t n;
+	bool cut;
+	size_t ncut;
 };
+
+/* Keeps the first n lines of t (n <= t->n). */
+static void tr_truncate(struct tr *t, size_t n)
+{
+	while (t->n > n) {
+		t->n--;
+		free(t->v[t->n]);
+		free(t->tag[t->n]);
+	}
+}
 
 static void tr_free(struct tr *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->n; i++) {
-		free(t->v[i]);
-		free(t->tag[i]);
-	}
+	tr_truncate(t, 0);
 	free(t->v);
 	free(t->tag);
 	memset(t, 0, sizeof(*t));
@@ -1063,6 +1080,10 @@ static void emit_tr(void *ctx, struct rec *r)
 		sb_printf(&b, "    %s", r->detail[i]);
 		tr_add(t, sb_steal(&b), tag);
 	}
+	if (r->host_dependent && !t->cut) {
+		t->cut = true;
+		t->ncut = t->n;
+	}
 }
 
 enum outcome {
@@ -1080,6 +1101,7 @@ struct dclass {
 
 struct fz {
 	uint64_t tests; /* runs on both back ends, shrinking included */
+	bool cut;	/* the last try_text compared only up to a host-dependent call */
 	FILE *errs;
 	struct dclass *cls; /* differences by kind */
 	size_t ncls;
@@ -1089,7 +1111,9 @@ struct fz {
  * Parses and runs text on both back ends. Returns the outcome; for
  * DIFFERS, *tag is the command of the first differing line (malloc'd)
  * when tag is non-NULL, and the transcripts stay in sim and ker when
- * those are non-NULL.
+ * those are non-NULL. Both transcripts end at the sim's cut when it has
+ * one (struct tr; f->cut says so): the sim knows the mappings and sees
+ * the overlap, and where it cuts is the same on every host.
  */
 static enum outcome try_text(struct fz *f, const char *text, char **tag, struct tr *sim_out,
 			     struct tr *ker_out)
@@ -1120,10 +1144,16 @@ static enum outcome try_text(struct fz *f, const char *text, char **tag, struct 
 	}
 	script_free(s);
 	f->tests++;
+	f->cut = sim.cut;
 	/* A back end that could not start, or a pool this machine cannot give. */
 	if (r1 == 2 || r2 == 2 || r1 == RUN_UNAVAILABLE || r2 == RUN_UNAVAILABLE) {
 		o = BE_ERROR;
 		goto out;
+	}
+	if (sim.cut) {
+		tr_truncate(&sim, sim.ncut);
+		if (ker.n > sim.ncut)
+			tr_truncate(&ker, sim.ncut);
 	}
 	for (i = 0; i < sim.n && i < ker.n; i++)
 		if (strcmp(sim.v[i], ker.v[i]))
@@ -1718,7 +1748,9 @@ void usage_fuzz(FILE *out)
 		"still differs (lines deleted, then numbers simplified) and saved as\n"
 		"DIR/seed-S.ums, with the seed, its original size and the diff in its header\n"
 		"(the first 20 differences of a run: --max-saved; later ones are listed by\n"
-		"seed only).\n"
+		"seed only). A read or write whose buffer maps the bytes it moves leaves\n"
+		"what the host CPU makes of the overlap: transcripts are compared only up\n"
+		"to the first such call (counted before the last line).\n"
 		"The same seed always gives the same scenario. Ends with the line\n"
 		"`N scenarios, M differences`; a progress bar is shown on a terminal.\n"
 		"\n"
@@ -1848,7 +1880,7 @@ int cmd_fuzz(int argc, char **argv)
 			 .shrink_seconds = 60,
 			 .max_saved = 20};
 	struct fz f = {.errs = stderr};
-	uint64_t done = 0, diffs = 0, errors = 0, v;
+	uint64_t done = 0, diffs = 0, errors = 0, cuts = 0, v;
 	bool tty = isatty(STDOUT_FILENO), count_given = false;
 	double t0;
 	int i;
@@ -1924,6 +1956,7 @@ int cmd_fuzz(int argc, char **argv)
 		out = try_text(&f, text, &tag, &sim, &ker);
 		if (out == DIFFERS)
 			key = class_key(tag, &sim, &ker);
+		cuts += f.cut;
 		tr_free(&sim);
 		tr_free(&ker);
 		done++;
@@ -1992,6 +2025,10 @@ int cmd_fuzz(int argc, char **argv)
 		}
 		free(f.cls);
 	}
+	if (cuts)
+		printf("%" PRIu64 " compared only up to a read or write onto its own source "
+		       "(what it leaves is the host CPU's)\n",
+		       cuts);
 	printf("%" PRIu64 " scenarios, %" PRIu64 " differences\n", done, diffs);
 	if (errors)
 		fprintf(stderr, "usermm fuzz: %" PRIu64 " errors (bad scripts or back ends)\n",

@@ -881,6 +881,7 @@ static const char *const config_keys[] = {
     "privileged",
     "hugepages",
     "hugepages_pud",
+    "va_bits",
     "swap",
     NULL,
 };

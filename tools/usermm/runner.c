@@ -841,6 +841,7 @@ done:
 		p->alive = false;
 		p->h = NULL;
 	}
+	rec.host_dependent = res.host_dependent;
 	emit(r, &rec);
 	be_res_free(&res);
 	return 0;

@@ -72,6 +72,7 @@ struct rec {
 	size_t ndetail;
 	bool sim_only;	    /* a sim-only command: diff ignores it */
 	bool is_echo;	    /* echo: cmd is the text, printed alone */
+	bool host_dependent; /* the back end's be_res.host_dependent (not printed) */
 	const char *expect; /* the expectation, or NULL */
 	bool expect_ok;
 	char *got_note; /* FILE:LINE: expected X, got Y; NULL when none failed */

@@ -4,10 +4,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -316,4 +318,31 @@ int open_beneath(int dirfd, const char *path, int flags, unsigned mode)
 	if (fd < 0)
 		return errno == EXDEV ? -EACCES : -errno;
 	return (int)fd;
+}
+
+/*
+ * Is dir on a file system whose page cache the library does not model: a
+ * tmpfs or ramfs (its files are shmem), an overlay (a mapping or a read
+ * goes to the file below, through a file of its own per open)? No when it
+ * cannot be told.
+ */
+static bool unmodelled_fs(const char *dir)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st))
+		return false;
+	return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC ||
+	       st.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
+void sandbox_tmpdir_on_disk(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp && *tmp)
+		return;
+	if (unmodelled_fs("/tmp") && access("/var/tmp", W_OK | X_OK) == 0 &&
+	    !unmodelled_fs("/var/tmp"))
+		setenv("TMPDIR", "/var/tmp", 1);
 }

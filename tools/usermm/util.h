@@ -71,4 +71,17 @@ void sb_json_string(struct sbuf *b, const char *s);
  */
 int open_beneath(int dirfd, const char *path, int flags, unsigned mode);
 
+/*
+ * Both back ends make their sandboxes under $TMPDIR, else /tmp (the
+ * library's rule, src/host.c), so their files share a disk and a device
+ * number. The library models ext4's page cache (read-ahead, major faults,
+ * write_begin, write-back); where /tmp is a tmpfs (Debian 13, Fedora,
+ * Arch) or an overlay (a container), the kernel back end's files would
+ * behave otherwise. Then TMPDIR is set to /var/tmp, on disk by the FHS,
+ * when it is on neither, for both back ends of the process. A TMPDIR
+ * already set is the user's choice and stays. Call before a back end
+ * makes its sandbox.
+ */
+void sandbox_tmpdir_on_disk(void);
+
 #endif /* USERMM_TOOL_UTIL_H */
