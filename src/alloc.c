@@ -44,6 +44,13 @@ void *um_calloc(struct um_system *sys, size_t n, size_t size)
 	return calloc(n, size);
 }
 
+void *um_realloc(struct um_system *sys, void *p, size_t n)
+{
+	if (alloc_injected(sys))
+		return NULL;
+	return realloc(p, n);
+}
+
 void um_free(struct um_system *sys, void *p)
 {
 	(void)sys;

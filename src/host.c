@@ -178,6 +178,11 @@ int host_fstat(int fd, struct stat *st)
 	return fstat(fd, st) ? -errno : 0;
 }
 
+int host_stat(const char *path, struct stat *st)
+{
+	return stat(path, st) ? -errno : 0;
+}
+
 void host_fchmod(int fd, uint32_t mode)
 {
 	/* On failure the host file keeps its mode: the library's inode has the new one. */

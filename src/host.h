@@ -41,6 +41,8 @@ UM_INTERNAL int host_punch_hole(struct um_system *sys, int fd, uint64_t off, uin
 /* Does [off, off + len) of the host file hold no data (a hole, or past its end)? */
 UM_INTERNAL bool host_is_hole(int fd, uint64_t off, uint64_t len);
 UM_INTERNAL int host_fstat(int fd, struct stat *st);
+/* stat(2) of a host path outside the sandbox (a device file: /dev/zero). */
+UM_INTERNAL int host_stat(const char *path, struct stat *st);
 /* Sets the host file's permission bits; best effort (the inode holds the truth). */
 UM_INTERNAL void host_fchmod(int fd, uint32_t mode);
 /* The effective uid and gid of the program running the library. */
@@ -74,6 +76,8 @@ struct alloc_faults {
 /* Allocation: one place, so tests can fail the n-th call (alloc.c). */
 UM_INTERNAL void *um_malloc(struct um_system *sys, size_t n);
 UM_INTERNAL void *um_calloc(struct um_system *sys, size_t n, size_t size);
+/* p grown or shrunk to n bytes, or NULL with p untouched. */
+UM_INTERNAL void *um_realloc(struct um_system *sys, void *p, size_t n);
 UM_INTERNAL void um_free(struct um_system *sys, void *p);
 
 #endif /* UM_HOST_H */

@@ -77,7 +77,7 @@ struct inode *zero_inode_new(struct um_system *sys)
 	 * maps shows the device and inode of the file system /dev/zero lives
 	 * on; take the host's, so both back ends of a scenario print the same.
 	 */
-	if (stat("/dev/zero", &st) == 0) {
+	if (host_stat("/dev/zero", &st) == 0) {
 		ino->dev = (uint64_t)st.st_dev;
 		ino->ino = (uint64_t)st.st_ino;
 		ino->i_mode = (uint32_t)st.st_mode;

@@ -55,7 +55,8 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		return -EINVAL;
 	while ((1u << shift) < cfg->page_size)
 		shift++;
-	sys = calloc(1, sizeof(*sys));
+	/* No system yet to count against: the injector is armed only later. */
+	sys = um_calloc(NULL, 1, sizeof(*sys));
 	if (!sys)
 		return -ENOMEM;
 	sys->cfg = *cfg;
@@ -70,13 +71,13 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	sys->cfg.brk_start = (sys->cfg.brk_start + sys->page_mask) & ~sys->page_mask;
 	if (sys->cfg.mmap_base > sys->task_size || sys->cfg.mmap_base < sys->cfg.mmap_min_addr ||
 	    sys->cfg.brk_start < sys->cfg.mmap_min_addr || sys->cfg.brk_start >= sys->task_size) {
-		free(sys);
+		um_free(NULL, sys);
 		return -EINVAL;
 	}
 	err = frame_pool_init(&sys->fp, cfg->phys_bytes, shift,
 			      (const uint32_t[2]){ cfg->nr_hugepages, cfg->nr_hugepages_pud });
 	if (err) {
-		free(sys);
+		um_free(NULL, sys);
 		return err;
 	}
 	sys->sandbox_fd = -1;
@@ -89,7 +90,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	if (err) {
 		host_sandbox_close(sys);
 		frame_pool_destroy(&sys->fp);
-		free(sys);
+		um_free(NULL, sys);
 		return err;
 	}
 	pthread_mutex_init(&sys->inode_lock, NULL);
@@ -115,7 +116,7 @@ void um_system_free(struct um_system *sys)
 	pthread_mutex_destroy(&sys->inode_lock);
 	pthread_mutex_destroy(&sys->lock);
 	pthread_mutex_destroy(&sys->hugetlb_mutex);
-	free(sys);
+	um_free(NULL, sys);
 }
 
 uint32_t um_page_size(const struct um_system *sys)
@@ -192,7 +193,7 @@ static int inode_set_add(struct inode_set *set, struct inode *ino)
 			return 0;
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? 2 * set->cap : 16;
-		struct inode **grown = realloc(set->v, cap * sizeof(*grown));
+		struct inode **grown = um_realloc(NULL, set->v, cap * sizeof(*grown));
 
 		if (!grown)
 			return -ENOMEM;
@@ -221,7 +222,7 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 			if (v->vm_inode)
 				err = inode_set_add(&set, v->vm_inode);
 	if (err < 0) {
-		free(set.v);
+		um_free(NULL, set.v);
 		return err;
 	}
 	err = 0;
@@ -231,7 +232,7 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 		if (!err)
 			pagecache_for_each(set.v[i], count_cached, rc);
 	}
-	free(set.v);
+	um_free(NULL, set.v);
 	return err;
 }
 
@@ -259,8 +260,9 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	}
 	if (err)
 		goto out;
-	rc.map = calloc(fp->nframes, sizeof(int32_t));
-	rc.ref = calloc(fp->nframes, sizeof(int32_t));
+	/* The checker's scratch is not the library's work: the injector never refuses it. */
+	rc.map = um_calloc(NULL, fp->nframes, sizeof(int32_t));
+	rc.ref = um_calloc(NULL, fp->nframes, sizeof(int32_t));
 	if (!rc.map || !rc.ref) {
 		err = -ENOMEM;
 		goto done;
@@ -300,8 +302,8 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		}
 	}
 done:
-	free(rc.map);
-	free(rc.ref);
+	um_free(NULL, rc.map);
+	um_free(NULL, rc.ref);
 out:
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
 		pthread_rwlock_unlock(&p->mm->lock);
