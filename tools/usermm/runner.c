@@ -424,6 +424,20 @@ static void do_status(struct run *r, struct rproc *p, struct rec *rec)
 #define PM_EXCLUSIVE (1ULL << 56)
 #define PM_PFN_MASK  ((1ULL << 55) - 1)
 
+/*
+ * The pages pagemap ADDR LEN shows: from ADDR's page to the end of the
+ * range. A range that wraps ends at the top of the 64-bit space: a read of
+ * /proc/PID/pagemap there gives nothing past the end of user space (Linux
+ * clamps it to task_size), so those pages show as not present.
+ */
+static uint64_t pagemap_pages(uint64_t addr, uint64_t len, uint64_t ps)
+{
+	uint64_t start = addr & ~(ps - 1);
+	uint64_t bytes = addr + len < addr ? 0 - start : addr + len - start;
+
+	return bytes / ps + (bytes % ps != 0);
+}
+
 static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t len, struct rec *rec)
 {
 	uint64_t ps = page_size(r), start = addr & ~(ps - 1), n, i, *ents;
@@ -435,7 +449,7 @@ static void do_pagemap(struct run *r, struct rproc *p, uint64_t addr, uint64_t l
 		rec->result = xstrdup("0 pages");
 		return;
 	}
-	n = (addr + len - start + ps - 1) / ps; /* bounded by beyond_limits */
+	n = pagemap_pages(addr, len, ps); /* bounded by beyond_limits */
 	ents = xcalloc(n, sizeof(*ents));
 	err = r->cfg.be->pagemap(r->be, p->h, start, n, ents);
 	if (err) {
@@ -631,11 +645,7 @@ static bool beyond_limits(struct run *r, const struct line *l, const uint64_t *v
 		n = l->nargs == 3 ? v[2] : 0;
 		break;
 	case OP_PAGEMAP:
-		if (v[0] + v[1] < v[0]) {
-			sb_puts(why, "the range wraps past the end of the address space");
-			return true;
-		}
-		n = v[1] ? (v[0] + v[1] - (v[0] & ~(ps - 1)) + ps - 1) / ps : 0;
+		n = v[1] ? pagemap_pages(v[0], v[1], ps) : 0;
 		if (n <= BE_MAX_PAGES)
 			return false;
 		sb_printf(why, "%" PRIu64 " pages, and the tool prints at most %u", n,
