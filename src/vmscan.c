@@ -392,7 +392,6 @@ static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
 	struct scan_control sc = { .nr_to_reclaim = nr };
 	uint64_t max_scan;
 
-	rescue_unevictable(sys);
 	max_scan = 4 * (list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE)) +
 		   2 * SWAP_CLUSTER_MAX;
 	while (sc.nr_reclaimed < sc.nr_to_reclaim && sc.nr_scanned < max_scan) {
@@ -418,6 +417,7 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
 {
 	uint64_t got = 0;
 
+	rescue_unevictable(sys);
 	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
 		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))
 			break;
