@@ -176,6 +176,12 @@ struct um_sys_stats {
 	uint64_t hugepages_free;
 	uint64_t hugepages_rsvd;	/* reserved by mappings, not yet faulted in */
 	uint64_t hugepage_size;		/* bytes (Hugepagesize) */
+	/* The page cache of regular files, in pages (shmem is not counted). */
+	uint64_t cached_pages;		/* Cached */
+	uint64_t dirty_pages;		/* Dirty */
+	uint64_t active_file;		/* Active(file) */
+	uint64_t inactive_file;		/* Inactive(file) */
+	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
@@ -198,6 +204,13 @@ UM_API int um_system_new(const struct um_config *cfg, struct um_system **out);
 /* Ends every process still alive and frees the machine. */
 UM_API void um_system_free(struct um_system *sys);
 UM_API void um_system_stats(struct um_system *sys, struct um_sys_stats *st);
+/*
+ * Reclaims up to nr_pages clean or dirty page-cache pages (dirty ones are
+ * written back first), oldest first, as memory pressure would; mapped
+ * pages are unmapped, mlocked ones stay. Returns the pages reclaimed
+ * (fewer when no more can go), or -EINVAL.
+ */
+UM_API int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages);
 UM_API uint32_t um_page_size(const struct um_system *sys);
 /*
  * Checks every invariant of the machine (VMA trees ordered and

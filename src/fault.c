@@ -30,6 +30,7 @@
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
+#include "vmscan.h"
 
 /* The fault fails with signal signo, code, at the faulting address. */
 static int fault_signal(struct vm_fault *vmf, int signo, int code)
@@ -584,6 +585,8 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 			*ptep_out = pgtable_walk(&mm->pt, addr, false);
 		return 0;
 	}
+	/* Direct reclaim, before the file's locks: it takes inode locks itself. */
+	vmscan_direct(mm->sys);
 	vmf.pte = pgtable_walk(&mm->pt, addr, false);
 	vmf.pmd_none = !vmf.pte && !vdso_table(mm, addr);
 	/* A guard region: as if nothing were mapped there (see guard.c). */

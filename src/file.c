@@ -23,8 +23,10 @@
 #include "namei.h"
 #include "pagecache.h"
 #include "system.h"
+#include "lru.h"
 #include "tlb.h"
 #include "vma.h"
+#include "vmscan.h"
 
 int um_open(struct um_proc *p, const char *path, int flags, unsigned mode)
 {
@@ -159,12 +161,15 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 
 		if (n > count - done)
 			n = count - done;
+		vmscan_direct(sys);
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
 		pfn = pagecache_get(sys, ino, at >> sys->page_shift, &major, &err);
 		if (pfn == FRAME_NONE) {
 			pthread_rwlock_unlock(&ino->invalidate_lock);
 			return done ? (int64_t)done : err;
 		}
+		if (ino->type == INODE_REG)
+			mark_page_accessed(&sys->lru, &sys->fp, pfn);
 		memcpy(pfn_host(&sys->fp, pfn) + off, (const char *)buf + done, n);
 		atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
 		pthread_mutex_lock(&ino->lock);

@@ -9,11 +9,13 @@
  * structures of higher ones by forward declaration only):
  *   host.h       host.c, alloc.c                               1
  *   frame.h      frame.c                                       2
+ *   lru.h        lru.c                                         2
  *   pgtable.h    pagetable.c                                   2
  *   tlb.h        tlb.c, access.c                               2, 9
  *   cred.h       cred.c                                        3
  *   vma.h        vma.c, rmap.c, vma_ops.c                      4, 7
  *   pagecache.h  pagecache.c                                   5
+ *   vmscan.h     vmscan.c                                      5
  *   fs.h         inode.c, fdtable.c, writeback.c, truncate.c   5, 6
  *   mm.h         mm.c, commit.c, resource.c, guard.c, and the  4, 3, 6, 10
  *                system calls: mmap.c, mprotect.c, mremap.c,
@@ -31,6 +33,7 @@
  *   3. inode->lock: the page-cache tree of one inode.
  *   4. frame_pool.hlock: the huge page pools (the free list of frames is
  *      a lock-free stack).
+ *   5. lruvec.lock (lru_lock): the LRU lists of page-cache frames.
  * An inode's invalidate_lock is taken outside its lock (faults shared,
  * under the mm lock; write-back and truncate exclusive), its i_mmap_lock
  * inside it (write-back).

@@ -28,10 +28,12 @@
 #include "frame.h"
 #include "fs.h"
 #include "host.h"
+#include "lru.h"
 #include "mm.h"
 #include "pagecache.h"
 #include "system.h"
 #include "vma.h"
+#include "vmscan.h"
 
 #define PC_BITS 6
 #define PC_SLOTS (1u << PC_BITS)
@@ -133,6 +135,8 @@ static void cache_insert(struct um_system *sys, struct inode *ino, uint64_t *s, 
 			      memory_order_relaxed);
 	*s = (uint64_t)pfn + 1;
 	ino->nr_pages++;
+	if (ino->type == INODE_REG)
+		lru_add(&sys->lru, &sys->fp, pfn);
 }
 
 int pagecache_insert_huge(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
@@ -190,7 +194,7 @@ void pagecache_add_eof_block(struct um_system *sys, struct inode *ino, uint64_t 
  * zero. inode->lock is held.
  */
 static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t n,
-		    uint32_t extra)
+		    uint32_t extra, bool needed)
 {
 	uint64_t size = inode_size(ino), ps = sys->page_size, i;
 	uint32_t pfns[READ_CHUNK];
@@ -200,7 +204,12 @@ static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, ui
 	if (n == 0 || n > READ_CHUNK)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		pfns[i] = frame_alloc(&sys->fp, false);
+		/*
+		 * Read-ahead is a hint (__GFP_NORETRY): it takes no frame below
+		 * the min watermark, which direct reclaim keeps for the page
+		 * a fault or a read needs (needed).
+		 */
+		pfns[i] = !needed && vmscan_wanted(sys) ? FRAME_NONE : frame_alloc(&sys->fp, false);
 		if (pfns[i] == FRAME_NONE) {
 			if (i == 0)
 				return -ENOMEM;
@@ -265,7 +274,7 @@ static int read_folio_range(struct um_system *sys, struct inode *ino, uint64_t i
 {
 	for (uint64_t done = 0; done < n; done += READ_CHUNK) {
 		int err = read_run(sys, ino, index + done, n - done < READ_CHUNK ? n - done : READ_CHUNK,
-				   extra);
+				   extra, false);
 
 		if (err)
 			return err;
@@ -294,7 +303,7 @@ static void ra_unbounded(struct um_system *sys, struct inode *ino, uint64_t inde
 			;
 		if (i == mark)
 			j = i + 1;
-		if (read_run(sys, ino, i, j - i, i == mark ? PG_READAHEAD : 0))
+		if (read_run(sys, ino, i, j - i, i == mark ? PG_READAHEAD : 0, false))
 			return;
 		i = j;
 	}
@@ -540,7 +549,7 @@ static int read_missing(struct um_system *sys, struct inode *ino, uint64_t index
 	uint32_t pfn = pagecache_lookup_locked(ino, index);
 
 	if (pfn == FRAME_NONE)
-		return read_run(sys, ino, index, 1, 0);
+		return read_run(sys, ino, index, 1, 0, true);
 	if (!(frame_flags(sys, pfn) & PG_UPTODATE))
 		return read_stale(sys, ino, pfn, index);
 	return 0;
@@ -717,7 +726,15 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 	pthread_mutex_lock(&ino->lock);
 	while (done < count && pos + done < inode_size(ino)) {
 		uint64_t index = (pos + done) >> sys->page_shift, end;
-		int64_t n = read_batch(sys, ino, ra, index, last);
+		int64_t n;
+
+		if (vmscan_wanted(sys)) {
+			/* Reclaim takes inode locks: it runs with none held. */
+			pthread_mutex_unlock(&ino->lock);
+			vmscan_direct(sys);
+			pthread_mutex_lock(&ino->lock);
+		}
+		n = read_batch(sys, ino, ra, index, last);
 
 		if (n < 0) {
 			err = n;
@@ -736,6 +753,7 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 			atomic_fetch_add_explicit(&pfn_frame(&sys->fp, pfn)->refcount, 1,
 						  memory_order_relaxed);
 			pthread_mutex_unlock(&ino->lock);
+			mark_page_accessed(&sys->lru, &sys->fp, pfn);
 			got = copy(arg, done, pfn_host(&sys->fp, pfn) + off, len);
 			frame_put(&sys->fp, pfn);
 			pthread_mutex_lock(&ino->lock);
@@ -769,7 +787,7 @@ uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 	}
 	if (!*s) {
 		if (ino->type == INODE_REG) {
-			*err = read_run(sys, ino, index, 1, 0);
+			*err = read_run(sys, ino, index, 1, 0, true);
 			if (*err) {
 				pthread_mutex_unlock(&ino->lock);
 				return FRAME_NONE;
@@ -833,6 +851,7 @@ static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_no
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
 			f->owner = NULL;
+			lru_del(&sys->lru, &sys->fp, (uint32_t)(s - 1));
 			atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
 			frame_put(&sys->fp, (uint32_t)(s - 1));
 			node->slot[i] = 0;
@@ -897,6 +916,7 @@ static void node_free(struct um_system *sys, struct pc_node *node, uint32_t heig
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
 			f->owner = NULL;
+			lru_del(&sys->lru, &sys->fp, (uint32_t)(s - 1));
 			frame_put(&sys->fp, (uint32_t)(s - 1));
 		}
 	}
@@ -989,4 +1009,19 @@ void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg), 
 	if (ino->cache)
 		each_node(ino->cache, ino->cache_height, fn, arg);
 	pthread_mutex_unlock(&ino->lock);
+}
+
+bool pagecache_delete_locked(struct um_system *sys, struct inode *ino, uint64_t index,
+			     uint32_t pfn)
+{
+	uint64_t *s = slot_of(NULL, ino, index, false);
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+
+	if (!s || *s != (uint64_t)pfn + 1)
+		return false;
+	/* The node stays: a caller up the stack may hold a slot of it. */
+	*s = 0;
+	ino->nr_pages--;
+	f->owner = NULL;
+	return true;
 }

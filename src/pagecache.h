@@ -89,6 +89,14 @@ UM_INTERNAL void pagecache_for_range(struct inode *ino, uint64_t start, uint64_t
 /* Calls fn for every cached frame of ino. */
 UM_INTERNAL void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg),
 				    void *arg);
+/*
+ * Takes the page pfn at index out of the cache (__filemap_remove_folio for
+ * reclaim), leaving the tree's nodes; the caller owns the cache's
+ * reference, which it has frozen. False when the slot holds another page.
+ * inode->lock held.
+ */
+UM_INTERNAL bool pagecache_delete_locked(struct um_system *sys, struct inode *ino, uint64_t index,
+					 uint32_t pfn);
 UM_INTERNAL int pagecache_check(struct um_system *sys, struct inode *ino, char *why, size_t n);
 /* Puts the n frames from pfn (a huge page, its references the cache's) at [index, +n). */
 UM_INTERNAL int pagecache_insert_huge(struct um_system *sys, struct inode *ino, uint64_t index,

@@ -16,11 +16,13 @@
 #include "frame.h"
 #include "fs.h"
 #include "host.h"
+#include "lru.h"
 #include "mm.h"
 #include "pagecache.h"
 #include "pgtable.h"
 #include "system.h"
 #include "vma.h"
+#include "vmscan.h"
 
 #define DEFAULT_PHYS (1ULL << 30)
 
@@ -80,6 +82,8 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		um_free(NULL, sys);
 		return err;
 	}
+	lruvec_init(&sys->lru);
+	vmscan_init(sys);
 	sys->sandbox_fd = -1;
 	err = host_sandbox_open(sys, cfg->sandbox_dir);
 	if (!err) {
@@ -89,6 +93,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	}
 	if (err) {
 		host_sandbox_close(sys);
+		lruvec_destroy(&sys->lru);
 		frame_pool_destroy(&sys->fp);
 		um_free(NULL, sys);
 		return err;
@@ -112,6 +117,7 @@ void um_system_free(struct um_system *sys)
 	inode_table_release(sys);
 	inode_put(sys, sys->zero);
 	host_sandbox_close(sys);
+	lruvec_destroy(&sys->lru);
 	frame_pool_destroy(&sys->fp);
 	pthread_mutex_destroy(&sys->inode_lock);
 	pthread_mutex_destroy(&sys->lock);
@@ -122,6 +128,39 @@ void um_system_free(struct um_system *sys)
 uint32_t um_page_size(const struct um_system *sys)
 {
 	return (uint32_t)sys->page_size;
+}
+
+static void count_dirty(uint32_t pfn, void *arg)
+{
+	struct um_system *sys = ((void **)arg)[0];
+	uint64_t *dirty = ((void **)arg)[1];
+
+	*dirty += (atomic_load(&pfn_frame(&sys->fp, pfn)->flags) & PG_DIRTY) != 0;
+}
+
+/* Cached, Dirty and the LRU lists of /proc/meminfo. */
+static void page_cache_stats(struct um_system *sys, struct um_sys_stats *st)
+{
+	uint64_t cached = 0, dirty = 0;
+	void *arg[2] = { sys, &dirty };
+
+	pthread_mutex_lock(&sys->inode_lock);
+	for (struct inode *ino = sys->inodes; ino; ino = ino->table_next) {
+		if (ino->type != INODE_REG)
+			continue;
+		pthread_mutex_lock(&ino->lock);
+		cached += ino->nr_pages;
+		pthread_mutex_unlock(&ino->lock);
+		pagecache_for_each(ino, count_dirty, arg);
+	}
+	pthread_mutex_unlock(&sys->inode_lock);
+	st->cached_pages = cached;
+	st->dirty_pages = dirty;
+	pthread_mutex_lock(&sys->lru.lock);
+	st->active_file = sys->lru.lists[LRU_ACTIVE_FILE].nr;
+	st->inactive_file = sys->lru.lists[LRU_INACTIVE_FILE].nr;
+	st->unevictable = sys->lru.lists[LRU_UNEVICTABLE].nr;
+	pthread_mutex_unlock(&sys->lru.lock);
 }
 
 void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
@@ -145,6 +184,7 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	pthread_mutex_lock(&sys->lock);
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
+	page_cache_stats(sys, st);
 }
 
 struct recount {
@@ -180,6 +220,23 @@ static void count_cached(uint32_t pfn, void *arg)
 	rc->ref[pfn]++;
 }
 
+struct lru_count {
+	struct frame_pool *fp;
+	bool file;		/* a regular file's cache: its pages belong on the LRU */
+	uint64_t listed;	/* regular files' cached frames */
+	uint32_t bad;		/* a frame on the wrong side of that, or FRAME_NONE */
+};
+
+static void count_lru(uint32_t pfn, void *arg)
+{
+	struct lru_count *lc = arg;
+	bool on = atomic_load(&pfn_frame(lc->fp, pfn)->flags) & PG_LRU;
+
+	lc->listed += lc->file;
+	if (on != lc->file && lc->bad == FRAME_NONE)
+		lc->bad = pfn;
+}
+
 struct inode_set {
 	struct inode **v;
 	size_t n, cap;
@@ -205,6 +262,31 @@ static int inode_set_add(struct inode_set *set, struct inode *ino)
 }
 
 /*
+ * The LRU (lru.c, invariant 2): each list sound, every regular file's
+ * cached frame on one of them and no other frame, so the lists hold
+ * exactly the regular files' cached frames.
+ */
+static int lru_pages_check(struct um_system *sys, struct lru_count *lc, char *why, size_t n)
+{
+	uint64_t listed;
+	int err = lruvec_check(&sys->lru, &sys->fp, &listed, why, n);
+
+	if (err)
+		return err;
+	if (lc->bad != FRAME_NONE) {
+		snprintf(why, n, "cached frame %u %s the LRU", lc->bad,
+			 atomic_load(&pfn_frame(&sys->fp, lc->bad)->flags) & PG_LRU ? "on" : "off");
+		return -EUCLEAN;
+	}
+	if (listed != lc->listed) {
+		snprintf(why, n, "LRU lists hold %llu frames, files cache %llu",
+			 (unsigned long long)listed, (unsigned long long)lc->listed);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/*
  * Every inode once (the table's and those only VMAs reach, shmem): checks
  * its cache and counts the cache's frame references and commit charges.
  */
@@ -226,13 +308,20 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 		return err;
 	}
 	err = 0;
+	struct lru_count lc = { &sys->fp, false, 0, FRAME_NONE };
+
 	for (size_t i = 0; i < set.n && !err; i++) {
 		rc->committed += set.v[i]->charged;
 		err = pagecache_check(sys, set.v[i], why, n);
 		if (!err)
 			pagecache_for_each(set.v[i], count_cached, rc);
+		lc.file = set.v[i]->type == INODE_REG;
+		if (!err)
+			pagecache_for_each(set.v[i], count_lru, &lc);
 	}
 	um_free(NULL, set.v);
+	if (!err)
+		err = lru_pages_check(sys, &lc, why, n);
 	return err;
 }
 

@@ -7,6 +7,7 @@
 
 #include "frame.h"
 #include "host.h"
+#include "lru.h"
 
 struct inode;
 struct um_proc;
@@ -37,6 +38,7 @@ struct um_system {
 	struct host_faults host_faults;
 	struct alloc_faults alloc_faults;
 	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
+	struct lruvec lru;		/* page-cache LRU lists and watermarks (lru.c, vmscan.c) */
 };
 
 /* procfs.c */

@@ -10,10 +10,10 @@ import glob, os, subprocess, sys
 # Bottom to top; a file may call its own layer and those below.
 layers = [
     ["alloc", "host"],
-    ["frame", "pagetable", "tlb"],
+    ["frame", "lru", "pagetable", "tlb"],
     ["cred", "resource", "commit"],
     ["vma", "rmap", "mm"],
-    ["pagecache", "writeback", "inode", "fdtable"],
+    ["pagecache", "writeback", "vmscan", "inode", "fdtable"],
     ["hugetlb", "guard", "truncate"],
     ["vma_ops"],
     ["fault"],

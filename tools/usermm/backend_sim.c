@@ -3,8 +3,7 @@
  * One um_system per run, made with the configuration the script's config
  * lines set; one um_proc per scenario process.
  *
- * Only the public API (usermm.h) is used. The one command the library has
- * no function for, reclaim, answers ENOSYS.
+ * Only the public API (usermm.h) is used.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -300,6 +299,11 @@ static void sim_meminfo(struct backend *be, struct be_res *res)
 		  " kB Committed_AS %" PRIu64 " kB CommitLimit %" PRIu64 " kB",
 		  st.frames_total * kb, st.frames_free * kb, st.frames_used * kb,
 		  st.committed_as >> 10, st.commit_limit >> 10);
+	sb_printf(&res->bytes,
+		  " Cached %" PRIu64 " kB Dirty %" PRIu64 " kB Active(file) %" PRIu64
+		  " kB Inactive(file) %" PRIu64 " kB Unevictable %" PRIu64 " kB",
+		  st.cached_pages * kb, st.dirty_pages * kb, st.active_file * kb,
+		  st.inactive_file * kb, st.unevictable * kb);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
@@ -471,6 +475,17 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_MEMINFO:
 		sim_meminfo(be, res);
 		return;
+	case OP_RECLAIM: {
+		int64_t got = um_reclaim(be->sys, a[0]);
+
+		if (got < 0) {
+			be_res_err(res, (int)-got);
+		} else {
+			res->kind = RK_VAL;
+			res->val = (uint64_t)got;
+		}
+		return;
+	}
 	case OP_EVENTS:
 		sim_events(be, res);
 		return;
@@ -566,7 +581,6 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		return;
 	}
 	default:
-		/* reclaim: the library has no function for it yet */
 		be_res_err(res, ENOSYS);
 		return;
 	}

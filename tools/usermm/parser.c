@@ -108,7 +108,8 @@ static const struct cmd_spec cmds[] = {
 	  "system memory counters (sim only)" },
 	{ "hugepages", OP_HUGEPAGES, "", CF_NO_PROC, "hugepages",
 	  "the default huge page size's pool: HugePages_Total, _Free, _Rsvd, _Surp" },
-	{ "reclaim", OP_RECLAIM, "N", CF_SIM_ONLY, "reclaim N", "push N pages out (sim only)" },
+	{ "reclaim", OP_RECLAIM, "N", CF_SIM_ONLY | CF_NO_PROC, "reclaim N",
+	  "reclaim up to N page-cache pages, answering how many (sim only)" },
 	{ "events", OP_EVENTS, "", CF_SIM_ONLY | CF_NO_PROC, "events",
 	  "faults and copies since the last events (sim only)" },
 };

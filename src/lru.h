@@ -1,0 +1,63 @@
+/*
+ * The LRU lists of page-cache frames: declarations of lru.c (mm/swap.c's
+ * folio_add_lru, folio_mark_accessed, lru_add/del). Layer: frame, beside
+ * frame.c.
+ */
+#ifndef UM_LRU_H
+#define UM_LRU_H
+
+#include "internal.h"
+
+struct frame_pool;
+
+/*
+ * Linux's file lists and the unevictable one. Anonymous and shmem pages
+ * are on none: without swap nothing can take them (issue 14's later
+ * milestones put them on anon lists).
+ */
+enum lru_list { LRU_INACTIVE_FILE, LRU_ACTIVE_FILE, LRU_UNEVICTABLE, NR_LRU_LISTS };
+
+struct lru_head {
+	uint32_t head;		/* most recently added: frame number or FRAME_NONE */
+	uint32_t tail;		/* oldest: where reclaim scans from */
+	uint64_t nr;
+};
+
+/*
+ * The machine's one lruvec (a node's, Linux has one per node and memcg),
+ * with the watermarks vmscan.c derives from its size (a zone's, in pages).
+ * lock (lru_lock) is the innermost lock of the library: taken under an
+ * inode's lock, never the other way round.
+ */
+struct lruvec {
+	pthread_mutex_t lock;
+	struct lru_head lists[NR_LRU_LISTS];
+	uint64_t wmark_min, wmark_low, wmark_high;
+};
+
+UM_INTERNAL void lruvec_init(struct lruvec *lv);
+UM_INTERNAL void lruvec_destroy(struct lruvec *lv);
+/* A new cache page: at the head of the inactive list, PG_LRU set (folio_add_lru). */
+UM_INTERNAL void lru_add(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn);
+/* Off its list, if on one; PG_LRU, PG_ACTIVE, PG_UNEVICTABLE cleared. */
+UM_INTERNAL void lru_del(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn);
+/*
+ * folio_mark_accessed: a first reference sets PG_REFERENCED, a second on
+ * an inactive page moves it to the active list (clearing the bit).
+ */
+UM_INTERNAL void mark_page_accessed(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn);
+/*
+ * Takes the oldest frame of list l off it (isolate_lru_folios): PG_LRU
+ * cleared, its list flags kept. FRAME_NONE when the list is empty. lv->lock held.
+ */
+UM_INTERNAL uint32_t lru_isolate_tail(struct lruvec *lv, struct frame_pool *fp, enum lru_list l);
+/* Puts an isolated frame at the head of list l, with that list's flags. lv->lock held. */
+UM_INTERNAL void lru_putback_locked(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn,
+				    enum lru_list l);
+/* The list a frame's flags put it on. */
+UM_INTERNAL enum lru_list lru_of(uint32_t flags);
+/* Each list's links, flags and count; *listed: the frames on all of them. */
+UM_INTERNAL int lruvec_check(struct lruvec *lv, struct frame_pool *fp, uint64_t *listed,
+			     char *why, size_t n);
+
+#endif /* UM_LRU_H */

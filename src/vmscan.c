@@ -1,0 +1,448 @@
+/*
+ * vmscan.c: page reclaim (mm/vmscan.c), for page-cache pages of regular
+ * files. Shmem and anonymous pages need swap, which the library has not
+ * got yet: they are on no list and stay.
+ *
+ * Policy, as Linux 6.x for the file LRU (lru.c holds the lists):
+ *   - Reclaim scans the inactive list from its tail (the oldest) in
+ *     batches of SWAP_CLUSTER_MAX, and first ages the active list into the
+ *     inactive one whenever that is the smaller (inactive_is_low: the
+ *     inactive_ratio is 1 below 1 GiB, every machine the library makes).
+ *   - folio_check_references decides each page: a page some PTE maps
+ *     young (PTE_ACCESSED, cleared as it is read) is kept for another round
+ *     with PG_REFERENCED set, and activated when it was referenced before,
+ *     mapped young twice, or mapped executable; an unmapped page referenced
+ *     by read(2)/write(2) (mark_page_accessed) goes if it is clean; any
+ *     other goes. A page mapped by a VM_LOCKED VMA goes to the unevictable
+ *     list, and back to the inactive one when reclaim finds it no longer
+ *     locked (Linux moves it at munlock; the library at the next reclaim).
+ *   - A dirty page is written back first (writeback_range: page_mkclean,
+ *     pwrite), then dropped in the same pass (Linux's kswapd writes it and
+ *     frees it when the write ends).
+ *   - Dropping (try_to_unmap, __remove_mapping): under the inode's lock,
+ *     every PTE that maps the page is cleared through i_mmap (its dirty bit
+ *     moved to the page, RSS, map count and reference fixed, the mm's TLBs
+ *     shot down); then the reference count is frozen from "the cache and
+ *     us" to 0, which fails when anyone else holds the page (a fault about
+ *     to map it, a read(2) copying it), and the page leaves the cache.
+ *
+ * Watermarks (__setup_per_zone_wmarks from calculate_min_free_kbytes):
+ * min_free_kbytes = sqrt(16 * managed kB), Linux's formula without its
+ * 128 kB floor, and at most 1/32 of the machine (a 16 MiB machine: 512 kB,
+ * 128 pages; 64 MiB: 1 MiB); low = min + delta, high = min + 2 * delta,
+ * delta = max(min / 4, managed * watermark_scale_factor (10) / 10000).
+ * Every allocation that may need frames (a fault, a read(2) batch, a
+ * write(2) page) first checks the free frames against min, and below it
+ * reclaims up to high: kswapd's work, done synchronously by the allocating
+ * thread (there is no kswapd thread; allocations may still go down to the
+ * last frame, and a fault out of frames is SIGKILL as before).
+ *
+ * Locks: reclaim is entered holding no inode lock (vmscan_direct's
+ * callers: the top of a fault, under the mm lock shared; read(2) between
+ * batches, write(2) between pages) and takes, per page: the inode's
+ * i_mmap_lock alone to read the accessed bits; the invalidate_lock
+ * exclusive (through writeback_range) for a dirty page; the inode's lock
+ * by trylock, then its i_mmap_lock, to drop it. The lru_lock is taken
+ * alone, to isolate a page and to put it back.
+ */
+#include <errno.h>
+
+#include "frame.h"
+#include "fs.h"
+#include "lru.h"
+#include "mm.h"
+#include "pagecache.h"
+#include "pgtable.h"
+#include "system.h"
+#include "tlb.h"
+#include "vma.h"
+#include "vmscan.h"
+
+#define SWAP_CLUSTER_MAX 32
+#define WATERMARK_SCALE_FACTOR 10
+#define MAX_RECLAIM_RETRIES 16
+
+struct scan_control {
+	uint64_t nr_to_reclaim;
+	uint64_t nr_reclaimed;
+	uint64_t nr_scanned;
+};
+
+/* What shrink_page asks done with a page: a list, or it is gone. */
+#define PAGE_GONE (-1)	  /* left the cache under us: only our reference is left */
+#define PAGE_FREED (-2)	  /* reclaimed */
+
+static uint64_t int_sqrt(uint64_t x)
+{
+	uint64_t r = 0;
+
+	while ((r + 1) * (r + 1) <= x)
+		r++;
+	return r;
+}
+
+void vmscan_init(struct um_system *sys)
+{
+	struct lruvec *lv = &sys->lru;
+	uint64_t managed = sys->fp.limit, kb = (managed << sys->page_shift) >> 10;
+	uint64_t min = (int_sqrt(kb * 16) << 10) >> sys->page_shift, delta;
+
+	if (min > managed / 32)
+		min = managed / 32;
+	delta = managed * WATERMARK_SCALE_FACTOR / 10000;
+	if (delta < min / 4)
+		delta = min / 4;
+	lv->wmark_min = min;
+	lv->wmark_low = min + delta;
+	lv->wmark_high = min + 2 * delta;
+}
+
+/* A reference to ino unless it is already dying (igrab). */
+static bool inode_tryget(struct inode *ino)
+{
+	int32_t r = atomic_load(&ino->refcount);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&ino->refcount, &r, r + 1))
+			return true;
+	return false;
+}
+
+struct rmap_result {
+	int young;		/* PTEs found with PTE_ACCESSED (now cleared) */
+	bool locked;		/* mapped by a VM_LOCKED VMA */
+	uint64_t vm_flags;	/* of the VMAs that mapped it young */
+};
+
+/* The address of page index of v's file, or 0 when v does not cover it. */
+static uint64_t vma_address(struct um_system *sys, const struct vma *v, uint64_t index)
+{
+	uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+
+	if (index < v->vm_pgoff || index >= v->vm_pgoff + pages)
+		return 0;
+	return v->vm_start + ((index - v->vm_pgoff) << sys->page_shift);
+}
+
+/*
+ * folio_referenced for the page pfn at index of ino: counts and clears the
+ * young PTEs that map it (without a TLB flush, as x86's
+ * ptep_clear_flush_young: the bit is set again only by a fault), and
+ * whether a VM_LOCKED VMA maps it. Takes i_mmap_lock.
+ */
+static void page_referenced(struct um_system *sys, struct inode *ino, uint64_t index,
+			    uint32_t pfn, bool clear, struct rmap_result *rr)
+{
+	rr->young = 0;
+	rr->locked = false;
+	rr->vm_flags = 0;
+	pthread_mutex_lock(&ino->i_mmap_lock);
+	for (struct vma *v = ino->i_mmap; v; v = v->i_mmap_next) {
+		uint64_t addr = vma_address(sys, v, index);
+		_Atomic pte_t *ptep = addr ? pgtable_walk(&v->vm_mm->pt, addr, false) : NULL;
+		pte_t pte = ptep ? atomic_load(ptep) : 0;
+
+		if (!(pte & PTE_PRESENT) || pte_pfn(pte) != pfn)
+			continue;
+		if (v->vm_flags & VM_LOCKED)
+			rr->locked = true;
+		if (!(pte & PTE_ACCESSED))
+			continue;
+		rr->young++;
+		rr->vm_flags |= v->vm_flags;
+		while (clear && (pte & PTE_ACCESSED) &&
+		       !atomic_compare_exchange_weak(ptep, &pte, pte & ~PTE_ACCESSED))
+			;
+	}
+	pthread_mutex_unlock(&ino->i_mmap_lock);
+}
+
+/*
+ * try_to_unmap: clears every PTE that maps pfn at index of ino, moving a
+ * dirty bit to the page. False, with nothing unmapped there, when a
+ * VM_LOCKED VMA maps it. inode->lock held; takes i_mmap_lock.
+ */
+static bool page_unmap(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	bool ok = true;
+
+	pthread_mutex_lock(&ino->i_mmap_lock);
+	for (struct vma *v = ino->i_mmap; v && ok; v = v->i_mmap_next) {
+		uint64_t addr = vma_address(sys, v, index);
+		_Atomic pte_t *ptep = addr ? pgtable_walk(&v->vm_mm->pt, addr, false) : NULL;
+		pte_t pte = ptep ? atomic_load(ptep) : 0;
+
+		while ((pte & PTE_PRESENT) && pte_pfn(pte) == pfn) {
+			if (v->vm_flags & VM_LOCKED) {
+				ok = false;
+				break;
+			}
+			if (!atomic_compare_exchange_weak(ptep, &pte, 0))
+				continue;
+			if (pte & PTE_DIRTY)
+				atomic_fetch_or(&f->flags, PG_DIRTY);
+			mm_tlb_sync(v->vm_mm);
+			atomic_fetch_sub(&v->vm_mm->rss[MM_FILEPAGES], 1);
+			atomic_fetch_sub(&f->mapcount, 1);
+			atomic_fetch_sub(&f->refcount, 1); /* never the last: the cache holds one */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ino->i_mmap_lock);
+	return ok;
+}
+
+static bool page_dirty(struct frame *f)
+{
+	return atomic_load(&f->flags) & PG_DIRTY;
+}
+
+/*
+ * shrink_folio_list for one isolated inactive page (we hold a reference to
+ * it and to ino): returns the list to put it back on, PAGE_GONE or
+ * PAGE_FREED (then our reference went with it).
+ */
+static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct rmap_result rr;
+	bool referenced_page;
+	int32_t two = 2;
+
+	page_referenced(sys, ino, index, pfn, true, &rr);
+	if (rr.locked)
+		return LRU_UNEVICTABLE;
+	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
+	if (rr.young) {
+		atomic_fetch_or(&f->flags, PG_REFERENCED);
+		if (referenced_page || rr.young > 1 || (rr.vm_flags & VM_EXEC))
+			return LRU_ACTIVE_FILE;
+		return LRU_INACTIVE_FILE;
+	}
+	if (page_dirty(f)) {
+		/* FOLIOREF_RECLAIM_CLEAN: a page read lately waits while dirty. */
+		if (referenced_page)
+			return LRU_INACTIVE_FILE;
+		/* pageout(); the trylock keeps a caller's own shared hold from deadlocking. */
+		if (pthread_rwlock_trywrlock(&ino->invalidate_lock))
+			return LRU_INACTIVE_FILE;
+		pthread_rwlock_unlock(&ino->invalidate_lock);
+		writeback_range(sys, ino, index, index, false);
+		if (page_dirty(f))
+			return LRU_INACTIVE_FILE;
+	}
+	if (pthread_mutex_trylock(&ino->lock))
+		return LRU_INACTIVE_FILE;
+	if (pagecache_lookup_locked(ino, index) != pfn) {
+		pthread_mutex_unlock(&ino->lock);
+		return PAGE_GONE;
+	}
+	if (!page_unmap(sys, ino, index, pfn)) {
+		pthread_mutex_unlock(&ino->lock);
+		return LRU_UNEVICTABLE;
+	}
+	/* __remove_mapping: nobody but the cache and us, and still clean. */
+	if (page_dirty(f) || !atomic_compare_exchange_strong(&f->refcount, &two, 0)) {
+		pthread_mutex_unlock(&ino->lock);
+		return LRU_INACTIVE_FILE;
+	}
+	if (page_dirty(f)) {
+		atomic_store(&f->refcount, 2);
+		pthread_mutex_unlock(&ino->lock);
+		return LRU_INACTIVE_FILE;
+	}
+	pagecache_delete_locked(sys, ino, index, pfn);
+	pthread_mutex_unlock(&ino->lock);
+	frame_free(&sys->fp, pfn);
+	return PAGE_FREED;
+}
+
+/*
+ * Takes the tail page of list l off it with a reference to it and to its
+ * inode (isolate_lru_folios, one page): false when the list is empty.
+ * A page whose inode is going is rotated instead, and counts as scanned.
+ */
+static bool isolate_one(struct um_system *sys, enum lru_list l, uint32_t *pfn,
+			struct inode **ino, uint64_t *index)
+{
+	struct lruvec *lv = &sys->lru;
+	bool got = false;
+
+	pthread_mutex_lock(&lv->lock);
+	*pfn = lru_isolate_tail(lv, &sys->fp, l);
+	if (*pfn != FRAME_NONE) {
+		struct frame *f = pfn_frame(&sys->fp, *pfn);
+
+		*ino = f->owner;
+		*index = f->index;
+		if (*ino && inode_tryget(*ino)) {
+			atomic_fetch_add(&f->refcount, 1);
+			got = true;
+		} else {
+			lru_putback_locked(lv, &sys->fp, *pfn, l);
+			*ino = NULL;
+			got = true;
+		}
+	}
+	pthread_mutex_unlock(&lv->lock);
+	return got;
+}
+
+/* folio_putback_lru: back on list l if still cached; drops our references. */
+static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int l)
+{
+	struct lruvec *lv = &sys->lru;
+
+	if (l >= 0) {
+		pthread_mutex_lock(&lv->lock);
+		/* A truncation clears the owner before it takes the page off the lists. */
+		if (pfn_frame(&sys->fp, pfn)->owner == ino)
+			lru_putback_locked(lv, &sys->fp, pfn, (enum lru_list)l);
+		pthread_mutex_unlock(&lv->lock);
+	}
+	if (l != PAGE_FREED)
+		frame_put(&sys->fp, pfn);
+	inode_put(sys, ino);
+}
+
+static uint64_t list_size(struct um_system *sys, enum lru_list l)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&sys->lru.lock);
+	n = sys->lru.lists[l].nr;
+	pthread_mutex_unlock(&sys->lru.lock);
+	return n;
+}
+
+/*
+ * shrink_active_list: up to nr pages from the active tail go to the
+ * inactive list, but an executable mapping's young page stays active.
+ */
+static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr; i++) {
+		struct rmap_result rr;
+		struct inode *ino;
+		uint64_t index;
+		uint32_t pfn;
+		int l = LRU_INACTIVE_FILE;
+
+		if (!isolate_one(sys, LRU_ACTIVE_FILE, &pfn, &ino, &index))
+			return;
+		sc->nr_scanned++;
+		if (!ino)
+			continue;
+		page_referenced(sys, ino, index, pfn, true, &rr);
+		if (rr.locked)
+			l = LRU_UNEVICTABLE;
+		else if (rr.young && (rr.vm_flags & VM_EXEC))
+			l = LRU_ACTIVE_FILE;
+		putback(sys, ino, pfn, l);
+	}
+}
+
+static void shrink_inactive(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+{
+	for (uint64_t i = 0; i < nr && sc->nr_reclaimed < sc->nr_to_reclaim; i++) {
+		struct inode *ino;
+		uint64_t index;
+		uint32_t pfn;
+		int l;
+
+		if (!isolate_one(sys, LRU_INACTIVE_FILE, &pfn, &ino, &index))
+			return;
+		sc->nr_scanned++;
+		if (!ino)
+			continue;
+		l = shrink_page(sys, ino, index, pfn);
+		if (l == PAGE_FREED)
+			sc->nr_reclaimed++;
+		putback(sys, ino, pfn, l);
+	}
+}
+
+/*
+ * check_move_unevictable_folios: pages no VM_LOCKED VMA maps any more go
+ * back to the inactive list.
+ */
+static void rescue_unevictable(struct um_system *sys)
+{
+	uint64_t n = list_size(sys, LRU_UNEVICTABLE);
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct rmap_result rr;
+		struct inode *ino;
+		uint64_t index;
+		uint32_t pfn;
+
+		if (!isolate_one(sys, LRU_UNEVICTABLE, &pfn, &ino, &index))
+			return;
+		if (!ino)
+			continue;
+		page_referenced(sys, ino, index, pfn, false, &rr);
+		putback(sys, ino, pfn, rr.locked ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE);
+	}
+}
+
+/* shrink_lruvec until nr pages are reclaimed or every page was looked at a few times. */
+static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
+{
+	struct scan_control sc = { .nr_to_reclaim = nr };
+	uint64_t max_scan;
+
+	max_scan = 4 * (list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE)) +
+		   2 * SWAP_CLUSTER_MAX;
+	while (sc.nr_reclaimed < sc.nr_to_reclaim && sc.nr_scanned < max_scan) {
+		uint64_t inactive = list_size(sys, LRU_INACTIVE_FILE);
+		uint64_t active = list_size(sys, LRU_ACTIVE_FILE);
+
+		if (!inactive && !active)
+			break;
+		if (inactive < active)
+			shrink_active(sys, &sc, SWAP_CLUSTER_MAX);
+		shrink_inactive(sys, &sc, SWAP_CLUSTER_MAX);
+	}
+	return sc.nr_reclaimed;
+}
+
+/*
+ * do_try_to_free_pages: one pass ages as much as it frees (a page mapped
+ * young and referenced before is activated, then deactivated, then found
+ * unreferenced), so a pass that falls short is followed by others, up to
+ * MAX_RECLAIM_RETRIES (should_reclaim_retry) in all.
+ */
+static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
+{
+	uint64_t got = 0;
+
+	rescue_unevictable(sys);
+	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
+		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))
+			break;
+		got += shrink_lruvec(sys, nr - got);
+	}
+	return got;
+}
+
+bool vmscan_wanted(struct um_system *sys)
+{
+	return atomic_load_explicit(&sys->fp.nr_free, memory_order_relaxed) < sys->lru.wmark_min;
+}
+
+uint64_t vmscan_direct(struct um_system *sys)
+{
+	uint64_t free = atomic_load_explicit(&sys->fp.nr_free, memory_order_relaxed);
+
+	if (free >= sys->lru.wmark_min)
+		return 0;
+	return try_to_free_pages(sys, sys->lru.wmark_high - free);
+}
+
+int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages)
+{
+	if (!sys)
+		return -EINVAL;
+	return (int64_t)try_to_free_pages(sys, nr_pages);
+}

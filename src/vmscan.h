@@ -1,0 +1,25 @@
+/*
+ * Page reclaim: declarations of vmscan.c (watermarks, direct reclaim,
+ * shrink_folio_list for page-cache pages). Layer: pagecache/fs, beside
+ * pagecache.c and writeback.c, whose calls it makes.
+ */
+#ifndef UM_VMSCAN_H
+#define UM_VMSCAN_H
+
+#include "internal.h"
+
+struct um_system;
+
+/* Sets the watermarks from the machine's size (calculate_min_free_kbytes). */
+UM_INTERNAL void vmscan_init(struct um_system *sys);
+/*
+ * Direct reclaim: when the free frames are below the min watermark,
+ * reclaims page-cache pages until they reach the high one (or nothing more
+ * can go). The caller holds no inode lock and no invalidate_lock (an mm
+ * lock, shared, is fine). Returns the pages reclaimed.
+ */
+UM_INTERNAL uint64_t vmscan_direct(struct um_system *sys);
+/* Is free memory below the min watermark (direct reclaim would run)? */
+UM_INTERNAL bool vmscan_wanted(struct um_system *sys);
+
+#endif /* UM_VMSCAN_H */
