@@ -556,8 +556,12 @@ struct um_tlb_entry {
 
 struct um_tlb {
 	uint64_t gen;		/* the process generation this TLB is coherent with */
-	uint64_t page_mask;
-	uint32_t shift;
+	/*
+	 * The page geometry, copied from the system at each reset: the TLB's
+	 * own cache of it, so that the probes below need no other pointer.
+	 */
+	uint64_t page_mask;	/* page size - 1 */
+	uint32_t shift;		/* log2(page size) */
 	int busy;		/* a store is in flight (accessed atomically) */
 	struct um_tlb_entry e[UM_TLB_SIZE];
 };

@@ -95,8 +95,8 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 	 * ends the store with store_end().
 	 */
 	struct tlb *t = &tls_tlb;
-	uint32_t shift = mm->sys->page_shift;
-	uint64_t page = va & ~(mm->sys->page_mask);
+	const struct page_geom *g = &mm->sys->geom;
+	uint64_t page = page_align_down(g, va);
 	unsigned char *host = NULL;
 
 	if (va >= mm->sys->task_size) {
@@ -116,7 +116,7 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
 		if ((pte & PTE_PRESENT) && (pte & PTE_USER) &&
 		    (acc == FAULT_READ || (pte & PTE_WRITE))) {
-			struct tlb_entry *e = &t->h.e[(va >> shift) & (TLB_SIZE - 1)];
+			struct tlb_entry *e = &t->h.e[pg_count(g, va) & (TLB_SIZE - 1)];
 
 			if (acc == FAULT_WRITE && !(pte & PTE_DIRTY)) {
 				/* What the hardware does on the first write through a clean PTE. */
@@ -288,13 +288,14 @@ static __attribute__((noinline)) int load_slow(struct um_proc *p, uint64_t addr,
 					      uint64_t *val, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask, v = 0, gen;
+	const struct page_geom *g = &mm->sys->geom;
+	uint64_t v = 0, gen;
 	unsigned char *h;
 	int err = 0;
 
 	if (unlikely(!size_ok(size)))
 		return -EINVAL;
-	if (likely((addr & mask) + size <= mask + 1)) {
+	if (likely(offset_in_page(g, addr) + size <= g->size)) {
 		h = tlb_hit(mm, addr, FAULT_READ, &gen);
 		if (likely(h)) {
 			v = read_n(h, size);
@@ -337,13 +338,13 @@ static __attribute__((noinline)) int store_slow(struct um_proc *p, uint64_t addr
 					       uint64_t val, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask;
+	const struct page_geom *g = &mm->sys->geom;
 	unsigned char *h, *h2;
 	int err = 0;
 
 	if (unlikely(!size_ok(size)))
 		return -EINVAL;
-	if (likely((addr & mask) + size <= mask + 1)) {
+	if (likely(offset_in_page(g, addr) + size <= g->size)) {
 		h = write_begin(mm, addr, si, &err);
 		if (unlikely(!h))
 			return err;
@@ -358,7 +359,7 @@ static __attribute__((noinline)) int store_slow(struct um_proc *p, uint64_t addr
 	 * in two, as on hardware).
 	 */
 	{
-		uint64_t split = (addr | mask) + 1;
+		uint64_t split = page_align_down(g, addr) + g->size;
 		unsigned first = (unsigned)(split - addr);
 
 		if (!canonical_span(addr, size))
@@ -453,12 +454,12 @@ slow:
 int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask;
+	const struct page_geom *g = &mm->sys->geom;
 	unsigned char *out = dst;
 	int err = 0;
 
 	while (len) {
-		size_t chunk = (size_t)((mask + 1) - (src & mask));
+		size_t chunk = (size_t)(g->size - offset_in_page(g, src));
 		unsigned char *h;
 		uint64_t gen;
 
@@ -486,12 +487,12 @@ int um_copy_from(struct um_proc *p, void *dst, uint64_t src, size_t len, struct 
 size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t len)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask;
+	const struct page_geom *g = &mm->sys->geom;
 	size_t done = 0;
 
 	while (done < len) {
 		uint64_t va = src + done;
-		size_t chunk = (size_t)((mask + 1) - (va & mask));
+		size_t chunk = (size_t)(g->size - offset_in_page(g, va));
 		_Atomic pte_t *ptep;
 		pte_t pte;
 
@@ -507,8 +508,8 @@ size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t
 			break;
 		}
 		/* The mm lock keeps the frame mapped, hence alive, while it is read. */
-		guest_copy((unsigned char *)dst + done, pfn_host(&mm->sys->fp, pte_pfn(pte)) + (va & mask),
-			   chunk);
+		guest_copy((unsigned char *)dst + done,
+			   pfn_host(&mm->sys->fp, pte_pfn(pte)) + offset_in_page(g, va), chunk);
 		pthread_rwlock_unlock(&mm->lock);
 		done += chunk;
 	}
@@ -518,12 +519,12 @@ size_t copy_from_user_nofault(struct um_proc *p, void *dst, uint64_t src, size_t
 int um_copy_to(struct um_proc *p, uint64_t dst, const void *src, size_t len, struct um_siginfo *si)
 {
 	struct mm *mm = p->mm;
-	uint64_t mask = mm->sys->page_mask;
+	const struct page_geom *g = &mm->sys->geom;
 	const unsigned char *in = src;
 	int err = 0;
 
 	while (len) {
-		size_t chunk = (size_t)((mask + 1) - (dst & mask));
+		size_t chunk = (size_t)(g->size - offset_in_page(g, dst));
 		unsigned char *h = write_begin(mm, dst, si, &err);
 
 		if (!h)

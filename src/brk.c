@@ -31,7 +31,7 @@ static int do_brk(struct mm *mm, uint64_t addr, uint64_t len)
 	struct um_system *sys = mm->sys;
 	uint64_t flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT |
 			 VM_SOFTDIRTY | mm->def_flags;
-	uint64_t pages = len >> sys->page_shift;
+	uint64_t pages = pg_count(&sys->geom, len);
 	struct vma *prev, *v;
 
 	if (!may_expand_vm(mm, flags, pages))
@@ -56,7 +56,7 @@ static int do_brk(struct mm *mm, uint64_t addr, uint64_t len)
 		v->vm_start = addr;
 		v->vm_end = addr + len;
 		v->vm_flags = flags;
-		v->vm_pgoff = addr >> sys->page_shift;
+		v->vm_pgoff = pg_count(&sys->geom, addr);
 		v->vm_mm = mm;
 		vma_insert(&mm->vmas, v);
 	}
@@ -71,7 +71,7 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 {
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
-	uint64_t origbrk, newbrk, oldbrk, gap = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift;
+	uint64_t origbrk, newbrk, oldbrk, gap = pg_bytes(&sys->geom, STACK_GUARD_GAP_PAGES);
 	uint64_t data;
 	bool populate = false;
 	struct vma *next;
@@ -84,8 +84,8 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 	data = rlimit(mm, UM_RLIMIT_DATA);
 	if (data != UM_RLIM_INFINITY && brk - mm->start_brk > data)
 		goto out;
-	newbrk = (brk + sys->page_mask) & ~sys->page_mask;
-	oldbrk = (mm->brk + sys->page_mask) & ~sys->page_mask;
+	newbrk = page_align(&sys->geom, brk);
+	oldbrk = page_align(&sys->geom, mm->brk);
 	if (oldbrk == newbrk) {
 		mm->brk = brk;
 		goto success;
@@ -112,7 +112,7 @@ uint64_t um_brk(struct um_proc *p, uint64_t brk)
 
 		if (next->vm_flags & VM_GROWSDOWN)
 			start_gap = start_gap > gap ? start_gap - gap : 0;
-		if (newbrk + sys->page_size > start_gap)
+		if (newbrk + sys->geom.size > start_gap)
 			goto out;
 	}
 	if (do_brk(mm, oldbrk, newbrk - oldbrk))

@@ -44,14 +44,14 @@ int vm_enough_memory(struct mm *mm, uint64_t pages)
 		if (!mm_capable(mm, UM_CAP_SYS_ADMIN)) {
 			/* admin_reserve_kbytes: min(3% of memory, 8 MiB) */
 			reserve = sys->fp.nframes * 3 / 100;
-			if (reserve > ADMIN_RESERVE_BYTES >> sys->page_shift)
-				reserve = ADMIN_RESERVE_BYTES >> sys->page_shift;
+			if (reserve > pg_count(&sys->geom, ADMIN_RESERVE_BYTES))
+				reserve = pg_count(&sys->geom, ADMIN_RESERVE_BYTES);
 			allowed = allowed > reserve ? allowed - reserve : 0;
 		}
 		/* user_reserve_kbytes: min(total_vm / 32, 128 MiB) */
 		reserve = mm->total_vm / 32;
-		if (reserve > USER_RESERVE_BYTES >> sys->page_shift)
-			reserve = USER_RESERVE_BYTES >> sys->page_shift;
+		if (reserve > pg_count(&sys->geom, USER_RESERVE_BYTES))
+			reserve = pg_count(&sys->geom, USER_RESERVE_BYTES);
 		allowed = allowed > reserve ? allowed - reserve : 0;
 		if (total < allowed)
 			return 0;

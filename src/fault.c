@@ -70,7 +70,7 @@ static uint32_t anon_frame_new(struct mm *mm, const void *src)
 	if (pfn == FRAME_NONE)
 		return pfn;
 	if (src)
-		memcpy(pfn_host(fp, pfn), src, mm->sys->page_size);
+		memcpy(pfn_host(fp, pfn), src, mm->sys->geom.size);
 	f = pfn_frame(fp, pfn);
 	atomic_store_explicit(&f->flags, PG_ANON | PG_SWAPBACKED | PG_UPTODATE,
 			      memory_order_relaxed);
@@ -123,7 +123,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 /* The page index in v's file of addr. */
 static inline uint64_t linear_index(const struct mm *mm, const struct vma *v, uint64_t addr)
 {
-	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
+	return v->vm_pgoff + pg_count(&mm->sys->geom, addr - v->vm_start);
 }
 
 /*
@@ -194,11 +194,11 @@ static void whole_folio(const struct mm *mm, const struct vma *v, uint32_t pfn, 
 	struct um_system *sys = mm->sys;
 	uint32_t fl = atomic_load_explicit(&pfn_frame(&sys->fp, pfn)->flags, memory_order_relaxed);
 	uint64_t nr = 1ULL << pg_order(fl), head = index & ~(nr - 1);
-	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	uint64_t vma_pages = pg_count(&sys->geom, v->vm_end - v->vm_start);
 
 	if (nr == 1 || !may_install_table(sys, v->vm_inode, pfn, index, eof) ||
 	    head < v->vm_pgoff || head + nr > v->vm_pgoff + vma_pages || slot < index - head ||
-	    slot - (index - head) + nr > sys->page_size / 8)
+	    slot - (index - head) + nr > sys->geom.size / 8)
 		return;
 	*lo = slot - (index - head);
 	*hi = *lo + nr;
@@ -219,10 +219,10 @@ static bool do_fault_around(struct vm_fault *vmf)
 	struct um_system *sys = mm->sys;
 	struct inode *ino = v->vm_inode;
 	uint64_t addr = vmf->address;
-	uint64_t nr = FAULT_AROUND_BYTES >> sys->page_shift, ptes = sys->page_size / 8;
-	uint64_t pte_off = (addr >> sys->page_shift) & (ptes - 1);
-	uint64_t vma_off = (addr - v->vm_start) >> sys->page_shift;
-	uint64_t vma_pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	uint64_t nr = pg_count(&sys->geom, FAULT_AROUND_BYTES), ptes = sys->geom.size / 8;
+	uint64_t pte_off = pg_count(&sys->geom, addr) & (ptes - 1);
+	uint64_t vma_off = pg_count(&sys->geom, addr - v->vm_start);
+	uint64_t vma_pages = pg_count(&sys->geom, v->vm_end - v->vm_start);
 	uint64_t from, to, eof, pgoff = vmf->pgoff;
 	_Atomic pte_t *base;
 	uint32_t found = 0;
@@ -242,7 +242,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		to = ptes;
 	if (to > pte_off + vma_pages - vma_off)
 		to = pte_off + vma_pages - vma_off;
-	eof = (inode_size(ino) + sys->page_mask) >> sys->page_shift;
+	eof = pg_count_up(&sys->geom, inode_size(ino));
 	pthread_mutex_lock(&ino->lock);
 	if (vmf->pmd_none) {
 		uint64_t i;
@@ -427,7 +427,7 @@ static bool past_eof(const struct vm_fault *vmf)
 {
 	const struct um_system *sys = vmf->mm->sys;
 
-	return vmf->pgoff >= (inode_size(vmf->vma->vm_inode) + sys->page_mask) >> sys->page_shift;
+	return vmf->pgoff >= pg_count_up(&sys->geom, inode_size(vmf->vma->vm_inode));
 }
 
 /*
@@ -488,9 +488,9 @@ int expand_stack(struct mm *mm, uint64_t addr)
 {
 	struct um_system *sys = mm->sys;
 	struct vma *v = vma_find(&mm->vmas, addr), *prev;
-	uint64_t gap = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift, grow;
+	uint64_t gap = pg_bytes(&sys->geom, STACK_GUARD_GAP_PAGES), grow;
 
-	addr &= ~sys->page_mask;
+	addr = page_align_down(&sys->geom, addr);
 	if (!v || !(v->vm_flags & VM_GROWSDOWN) || addr >= v->vm_start)
 		return v && addr >= v->vm_start ? 0 : -EFAULT;
 	if (addr < sys->cfg.mmap_min_addr)
@@ -503,7 +503,7 @@ int expand_stack(struct mm *mm, uint64_t addr)
 	/* expand_downwards gives the stack its anon_vma first, even when growth then fails. */
 	if (anon_vma_prepare(mm, v))
 		return -ENOMEM;
-	grow = (v->vm_start - addr) >> sys->page_shift;
+	grow = pg_count(&sys->geom, v->vm_start - addr);
 	/*
 	 * acct_stack_growth: RLIMIT_AS (a stack is no data mapping), the
 	 * stack's whole size against RLIMIT_STACK, RLIMIT_MEMLOCK, the commit.
@@ -512,7 +512,7 @@ int expand_stack(struct mm *mm, uint64_t addr)
 		return -ENOMEM;
 	if (v->vm_end - addr > rlimit(mm, UM_RLIMIT_STACK))
 		return -ENOMEM;
-	if (!mlock_future_ok(mm, v->vm_flags, grow << sys->page_shift))
+	if (!mlock_future_ok(mm, v->vm_flags, pg_bytes(&sys->geom, grow)))
 		return -ENOMEM;
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, grow))
 		return -ENOMEM;

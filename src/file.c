@@ -115,19 +115,19 @@ static int64_t file_read(struct um_system *sys, struct file *f, uint64_t count, 
 	/* Other cache objects (hugetlbfs) have no read-ahead: page by page. */
 	while (done < count) {
 		uint64_t size = inode_size(f->inode), at = pos + done, n, got;
-		uint64_t off = at & sys->page_mask;
+		uint64_t off = offset_in_page(&sys->geom, at);
 		uint32_t pfn;
 		bool major;
 		int err;
 
 		if (at >= size)
 			break;
-		n = sys->page_size - off;
+		n = sys->geom.size - off;
 		if (n > count - done)
 			n = count - done;
 		if (n > size - at)
 			n = size - at;
-		pfn = pagecache_get(sys, f->inode, at >> sys->page_shift, &major, &err);
+		pfn = pagecache_get(sys, f->inode, pg_count(&sys->geom, at), &major, &err);
 		if (pfn == FRAME_NONE)
 			return done ? (int64_t)done : err;
 		got = copy(arg, done, pfn_host(&sys->fp, pfn) + off, n);
@@ -143,7 +143,7 @@ static int64_t file_read(struct um_system *sys, struct file *f, uint64_t count, 
 static int64_t inode_write(struct um_system *sys, struct inode *ino, const void *buf,
 			   uint64_t count, uint64_t pos)
 {
-	uint64_t done = 0, ps = sys->page_size;
+	uint64_t done = 0, ps = sys->geom.size;
 
 	if (ino->type == INODE_ZERO)
 		return (int64_t)count;
@@ -154,7 +154,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 		pthread_mutex_unlock(&ino->lock);
 	}
 	while (done < count) {
-		uint64_t at = pos + done, off = at & sys->page_mask, n = ps - off;
+		uint64_t at = pos + done, off = offset_in_page(&sys->geom, at), n = ps - off;
 		uint32_t pfn;
 		bool major;
 		int err;
@@ -163,7 +163,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 			n = count - done;
 		vmscan_direct(sys);
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
-		pfn = pagecache_get(sys, ino, at >> sys->page_shift, &major, &err);
+		pfn = pagecache_get(sys, ino, pg_count(&sys->geom, at), &major, &err);
 		if (pfn == FRAME_NONE) {
 			pthread_rwlock_unlock(&ino->invalidate_lock);
 			return done ? (int64_t)done : err;
@@ -361,7 +361,7 @@ static unsigned char *alias_bounce(struct um_proc *p, uint64_t addr, uint64_t co
 
 	*err = 0;
 	if (buffer_maps_inode(p, addr, count, ino, shared_only)) {
-		bounce = um_malloc(p->sys, p->sys->page_size);
+		bounce = um_malloc(p->sys, p->sys->geom.size);
 		if (!bounce)
 			*err = -ENOMEM;
 	}
@@ -440,22 +440,22 @@ int64_t um_read_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_t pos,
 			       uint64_t len)
 {
-	uint64_t index = pos >> sys->page_shift, first, nr;
+	uint64_t index = pg_count(&sys->geom, pos), first, nr;
 	unsigned order = 0;
 
 	if (ino->type != INODE_REG)
-		return (pos | sys->page_mask) + 1;
+		return page_align_down(&sys->geom, pos) + sys->geom.size;
 	/*
 	 * ext4 has large folios: write_begin takes a folio sized for the
 	 * round (fgf_set_order), aligned to its size, so the pages around pos
 	 * come with it.
 	 */
-	while ((2ULL << (order + sys->page_shift)) <= len)
+	while ((2ULL << (order + sys->geom.shift)) <= len)
 		order++;
 	if (index & ((1ULL << order) - 1))
 		order = (unsigned)__builtin_ctzll(index);
 	if (pos > inode_size(ino) && truncate_setsize(sys, ino, pos))
-		return (pos | sys->page_mask) + 1;
+		return page_align_down(&sys->geom, pos) + sys->geom.size;
 	pthread_rwlock_rdlock(&ino->invalidate_lock);
 	/*
 	 * A folio already cached at pos is the one used (a page here); a new
@@ -479,12 +479,12 @@ static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_
 
 		if (pfn == FRAME_NONE)
 			break;
-		if (host_is_hole(ino->host_fd, i << sys->page_shift, sys->page_size))
+		if (host_is_hole(ino->host_fd, pg_bytes(&sys->geom, i), sys->geom.size))
 			atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
 		frame_put(&sys->fp, pfn);
 	}
 	pthread_rwlock_unlock(&ino->invalidate_lock);
-	return (first + nr) << sys->page_shift;
+	return pg_bytes(&sys->geom, first + nr);
 }
 
 /*
@@ -494,12 +494,14 @@ static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_
  */
 static bool fault_in_readable(struct um_proc *p, uint64_t addr, uint64_t len)
 {
-	uint64_t mask = p->sys->page_mask, v;
+	const struct page_geom *g = &p->sys->geom;
+	uint64_t v;
 	struct um_siginfo si;
 
 	if (um_load(p, addr, 1, &v, &si))
 		return false;
-	for (uint64_t a = (addr | mask) + 1; a > addr && a < addr + len; a += mask + 1)
+	for (uint64_t a = page_align_down(g, addr) + g->size; a > addr && a < addr + len;
+	     a += g->size)
 		if (um_load(p, a, 1, &v, &si))
 			break;
 	return true;
@@ -518,7 +520,7 @@ static bool fault_in_readable(struct um_proc *p, uint64_t addr, uint64_t len)
 int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 {
 	unsigned char stack_bounce[BOUNCE], *alias, *bounce = stack_bounce;
-	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK, ps = p->sys->page_size;
+	uint64_t done = 0, chunk = BOUNCE, round = WRITE_CHUNK, ps = p->sys->geom.size;
 	int64_t r = 0;
 	struct file *f = fget_for(p, fd, true, 0, &r);
 	unsigned idle = 0;
@@ -582,7 +584,7 @@ int64_t um_write_user(struct um_proc *p, int fd, uint64_t addr, uint64_t count)
 		end = write_fault_at(p->sys, f->inode, f->pos, bytes);
 		if (end > f->pos && bytes > end - f->pos)
 			bytes = end - f->pos;
-		if (round > p->sys->page_size)
+		if (round > p->sys->geom.size)
 			round /= 2;
 		if (!fault_in_readable(p, addr + done, bytes) || ++idle > 8) {
 			r = -EFAULT;

@@ -104,19 +104,19 @@ static void hstate_destroy(struct hstate *hs)
 	um_free(NULL, hs->restore);
 }
 
-int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
+int frame_pool_init(struct frame_pool *fp, uint64_t bytes, const struct page_geom *geom,
 		    const uint32_t huge[2])
 {
-	uint64_t n = bytes >> page_shift;
+	uint64_t n = pg_count(geom, bytes);
 	int err;
 
 	memset(fp, 0, sizeof(*fp));
 	if (n < 2 || n > FRAME_NONE)
 		return -EINVAL;
-	fp->page_shift = page_shift;
+	fp->geom = geom;
 	fp->nframes = n;
 	fp->limit = n;
-	fp->reserve_bytes = (size_t)n << page_shift;
+	fp->reserve_bytes = pg_bytes(geom, n);
 	fp->desc_bytes = (size_t)n * sizeof(struct frame);
 	/* Transparent huge pages: first use of frame memory costs about a memset. */
 	fp->base = host_reserve(fp->reserve_bytes, true);
@@ -137,9 +137,9 @@ int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
 	atomic_store(&fp->bump, 1);
 	pthread_mutex_init(&fp->hlock, NULL);
 	/* The gigantic pages first, from the top, then the PMD-sized ones below. */
-	err = hstate_init(fp, &fp->hs[HSTATE_PUD], 2 * (page_shift - 3), huge[HSTATE_PUD]);
+	err = hstate_init(fp, &fp->hs[HSTATE_PUD], 2 * (geom->shift - 3), huge[HSTATE_PUD]);
 	if (!err)
-		err = hstate_init(fp, &fp->hs[HSTATE_PMD], page_shift - 3, huge[HSTATE_PMD]);
+		err = hstate_init(fp, &fp->hs[HSTATE_PMD], geom->shift - 3, huge[HSTATE_PMD]);
 	if (err) {
 		frame_pool_destroy(fp);
 		return err;
@@ -223,7 +223,7 @@ uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 	f = &fp->frames[pfn];
 	dirty = atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_NEEDZERO;
 	if (zero && dirty)
-		memset(pfn_host(fp, pfn), 0, (size_t)1 << fp->page_shift);
+		memset(pfn_host(fp, pfn), 0, fp->geom->size);
 	atomic_store_explicit(&f->flags, zero ? 0u : PG_NEEDZERO, memory_order_relaxed);
 	atomic_store_explicit(&f->refcount, 1, memory_order_relaxed);
 	atomic_store_explicit(&f->mapcount, 0, memory_order_relaxed);
@@ -259,7 +259,7 @@ void huge_page_prepare(struct frame_pool *fp, struct hstate *hs, uint32_t pfn)
 	uint64_t size = 1ULL << hs->order;
 
 	/* clear_huge_page: a huge page is zeroed whenever it is handed out. */
-	zero_streaming(pfn_host(fp, pfn), (size_t)size << fp->page_shift);
+	zero_streaming(pfn_host(fp, pfn), pg_bytes(fp->geom, size));
 	for (uint64_t k = 0; k < size; k++) {
 		struct frame *f = &fp->frames[pfn + k];
 

@@ -80,7 +80,7 @@ struct frame_pool {
 	uint64_t limit;		/* frames [limit, nframes) are the huge page pools */
 	struct hstate hs[2];	/* HSTATE_PMD, HSTATE_PUD */
 	pthread_mutex_t hlock;	/* hugetlb_lock: the pools */
-	uint32_t page_shift;
+	const struct page_geom *geom;	/* the system's (um_system.geom) */
 	size_t reserve_bytes;	/* of base */
 	size_t desc_bytes;	/* of frames */
 	_Atomic uint64_t bump;	/* frames [bump, nframes) never handed out (zero) */
@@ -88,9 +88,12 @@ struct frame_pool {
 	_Atomic uint64_t nr_free;
 };
 
-/* huge[HSTATE_*]: the huge pages to set aside for each pool. */
-UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes, uint32_t page_shift,
-				const uint32_t huge[2]);
+/*
+ * huge[HSTATE_*]: the huge pages to set aside for each pool. geom is kept,
+ * not copied: it outlives the pool.
+ */
+UM_INTERNAL int frame_pool_init(struct frame_pool *fp, uint64_t bytes,
+				const struct page_geom *geom, const uint32_t huge[2]);
 /*
  * Takes a free huge page of hs off its pool: its first frame, or
  * FRAME_NONE when the pool is empty. The caller holds fp->hlock and has
@@ -116,7 +119,7 @@ static inline struct frame *pfn_frame(struct frame_pool *fp, uint32_t pfn)
 
 static inline unsigned char *pfn_host(struct frame_pool *fp, uint32_t pfn)
 {
-	return fp->base + ((size_t)pfn << fp->page_shift);
+	return fp->base + pg_bytes(fp->geom, pfn);
 }
 
 #endif /* UM_FRAME_H */

@@ -21,7 +21,7 @@ static bool pte_allows(struct mm *mm, uint64_t va, enum fault_access acc)
 
 int __mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool ignore_errors)
 {
-	uint64_t ps = mm->sys->page_size, va = start;
+	uint64_t ps = mm->sys->geom.size, va = start;
 
 	while (va < end) {
 		struct vma *v = vma_find(&mm->vmas, va);

@@ -58,8 +58,8 @@
 
 int hugetlb_shift(const struct um_system *sys, uint64_t map_flags)
 {
-	unsigned level = sys->page_shift - 3; /* bits each table level resolves */
-	unsigned pmd = sys->page_shift + level, pud = pmd + level;
+	unsigned level = sys->geom.shift - 3; /* bits each table level resolves */
+	unsigned pmd = sys->geom.shift + level, pud = pmd + level;
 	unsigned log = (unsigned)(map_flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
 
 	if (log == 0)
@@ -87,7 +87,7 @@ static struct hstate *inode_hstate(struct um_system *sys, const struct inode *in
 /* Huge pages per base page shift: the order of ino's huge pages. */
 static inline unsigned hpage_order(const struct um_system *sys, const struct inode *ino)
 {
-	return ino->hpage_shift - sys->page_shift;
+	return ino->hpage_shift - sys->geom.shift;
 }
 
 /* The huge page index in v's file of addr (vma_hugecache_offset). */
@@ -197,9 +197,9 @@ int hugetlb_mmap_checks(struct um_system *sys, struct inode *ino, struct vma *v,
 	int err;
 
 	/* The offset must be a whole number of huge pages. */
-	if ((pgoff << sys->page_shift) & hmask || pgoff >= (1ULL << (63 - sys->page_shift)))
+	if (pg_bytes(&sys->geom, pgoff) & hmask || pgoff >= (1ULL << (63 - sys->geom.shift)))
 		return -EINVAL;
-	if (len + (pgoff << sys->page_shift) < len)
+	if (len + pg_bytes(&sys->geom, pgoff) < len)
 		return -EINVAL;
 	/* hugetlb_reserve_pages: MAP_NORESERVE reserves nothing. */
 	if (vm_flags & VM_NORESERVE)
@@ -351,10 +351,10 @@ static int map_huge(struct mm *mm, uint64_t haddr, uint32_t pfn, uint64_t n, pte
 	uint64_t k = 0, span_end;
 
 	while (k < n) {
-		uint64_t va = haddr + (k << mm->sys->page_shift);
+		uint64_t va = haddr + pg_bytes(&mm->sys->geom, k);
 		_Atomic pte_t *ptep =
-		    pgtable_span(&mm->pt, va, haddr + (n << mm->sys->page_shift), &span_end, true);
-		uint64_t cnt = (span_end - va) >> mm->sys->page_shift;
+		    pgtable_span(&mm->pt, va, haddr + pg_bytes(&mm->sys->geom, n), &span_end, true);
+		uint64_t cnt = pg_count(&mm->sys->geom, span_end - va);
 
 		if (!ptep)
 			return -ENOMEM;
@@ -406,7 +406,7 @@ static int hugetlb_no_page(struct mm *mm, struct vma *v, uint64_t haddr, enum fa
 	/* The owner took a page of this fork child's back: no fault succeeds here. */
 	if (v->hugetlb_unmapped)
 		return -ENOSPC;
-	if (!tables_ready(mm, haddr, n << sys->page_shift))
+	if (!tables_ready(mm, haddr, pg_bytes(&sys->geom, n)))
 		return -ENOMEM;
 	if (!(v->vm_flags & VM_MAYSHARE)) {
 		/* A private page: anonymous, on the owner's reservation when unconsumed. */
@@ -454,7 +454,7 @@ static void huge_ptes_set(struct mm *mm, uint64_t haddr, uint64_t hsize, pte_t b
 	for (va = haddr; va < haddr + hsize; va = span_end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, haddr + hsize, &span_end, false);
 
-		for (uint64_t i = 0; ptep && i < (span_end - va) >> mm->sys->page_shift; i++)
+		for (uint64_t i = 0; ptep && i < pg_count(&mm->sys->geom, span_end - va); i++)
 			atomic_fetch_or_explicit(&ptep[i], bits, memory_order_relaxed);
 	}
 }
@@ -471,11 +471,11 @@ static void unmap_ref_private(struct mm *mm, struct vma *v, uint64_t haddr, uint
 	struct um_system *sys = mm->sys;
 	struct inode *ino = v->vm_inode;
 	uint64_t hsize = 1ULL << ino->hpage_shift;
-	uint64_t pgoff = v->vm_pgoff + ((haddr - v->vm_start) >> sys->page_shift);
+	uint64_t pgoff = v->vm_pgoff + pg_count(&sys->geom, haddr - v->vm_start);
 
 	pthread_mutex_lock(&ino->i_mmap_lock);
 	for (struct vma *iv = ino->i_mmap; iv; iv = iv->i_mmap_next) {
-		uint64_t pages = (iv->vm_end - iv->vm_start) >> sys->page_shift;
+		uint64_t pages = pg_count(&sys->geom, iv->vm_end - iv->vm_start);
 		_Atomic pte_t *ptep;
 		struct mmu_gather g;
 
@@ -500,7 +500,7 @@ static int hugetlb_wp(struct mm *mm, struct vma *v, uint64_t haddr, pte_t old)
 	struct um_system *sys = mm->sys;
 	struct frame_pool *fp = &sys->fp;
 	struct hstate *hs = inode_hstate(sys, v->vm_inode);
-	uint64_t n = 1ULL << hs->order, hsize = n << sys->page_shift;
+	uint64_t n = 1ULL << hs->order, hsize = pg_bytes(&sys->geom, n);
 	uint32_t pfn = pte_pfn(old), copy;
 	struct frame *f = pfn_frame(fp, pfn);
 	bool unmapped = false;

@@ -161,7 +161,7 @@ static uint32_t inode_ra_pages(struct um_system *sys, uint64_t dev)
 		kb = host_read_ahead_kb(dev);
 	if (kb == UINT32_MAX)
 		kb = 128;
-	return (uint32_t)(((uint64_t)kb << 10) >> sys->page_shift);
+	return (uint32_t)pg_count(&sys->geom, (uint64_t)kb << 10);
 }
 
 int inode_from_host(struct um_system *sys, int host_fd, bool writable, const char *relpath,

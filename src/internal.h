@@ -1,6 +1,6 @@
 /*
- * What every file of the library shares: the public API, the attributes
- * and the address-space constants. Each concept's structures and functions
+ * What every file of the library shares: the public API, the attributes,
+ * the address-space constants and the page-size helpers. Each concept's structures and functions
  * are declared in its own header, next to its sources, named as Linux
  * names them; a file includes the headers of what it uses.
  *
@@ -68,5 +68,59 @@
 /* x86-64 user address space: 47 bits, less the top page (um_system.task_size). */
 #define USER_VA_END (1ULL << 47)
 #define STACK_GAP_MIN (128ULL << 20)
+
+/*
+ * The page size of a system, kept once (um_system.geom, set by
+ * um_system_new); the frame pool and the page tables read it through a
+ * pointer. The TLB keeps its own copy in struct um_tlb, for the inline
+ * probes of embedders.
+ */
+struct page_geom {
+	uint32_t shift;		/* PAGE_SHIFT: 12 .. 16 */
+	uint64_t size;		/* PAGE_SIZE: 1 << shift */
+	uint64_t mask;		/* size - 1: the offset bits (Linux's PAGE_MASK is ~mask) */
+};
+
+/* Bytes to whole pages, rounded down (PHYS_PFN, PFN_DOWN). */
+static inline uint64_t pg_count(const struct page_geom *g, uint64_t bytes)
+{
+	return bytes >> g->shift;
+}
+
+/* Bytes to pages, rounded up (PFN_UP); bytes <= UINT64_MAX - mask. */
+static inline uint64_t pg_count_up(const struct page_geom *g, uint64_t bytes)
+{
+	return (bytes + g->mask) >> g->shift;
+}
+
+/* Pages to bytes (PFN_PHYS). */
+static inline uint64_t pg_bytes(const struct page_geom *g, uint64_t pages)
+{
+	return pages << g->shift;
+}
+
+/* x rounded up to a page boundary (PAGE_ALIGN); x <= UINT64_MAX - mask. */
+static inline uint64_t page_align(const struct page_geom *g, uint64_t x)
+{
+	return (x + g->mask) & ~g->mask;
+}
+
+/* x rounded down to a page boundary (PAGE_ALIGN_DOWN). */
+static inline uint64_t page_align_down(const struct page_geom *g, uint64_t x)
+{
+	return x & ~g->mask;
+}
+
+/* x's offset in its page (offset_in_page). */
+static inline uint64_t offset_in_page(const struct page_geom *g, uint64_t x)
+{
+	return x & g->mask;
+}
+
+/* Whether x is on a page boundary (PAGE_ALIGNED). */
+static inline bool page_aligned(const struct page_geom *g, uint64_t x)
+{
+	return !(x & g->mask);
+}
 
 #endif /* UM_INTERNAL_H */

@@ -137,7 +137,7 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < (span_end - va) >> mm->sys->page_shift; k++) {
+		for (uint64_t k = 0; ptep && k < pg_count(&mm->sys->geom, span_end - va); k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			struct frame *f;
 
@@ -200,14 +200,14 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 		if (!(v->vm_flags & VM_SHARED) || !(v->vm_flags & VM_MAYWRITE))
 			return -EACCES;
 		return punch_hole(sys, v->vm_inode,
-				  v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift),
-				  (end - start) >> sys->page_shift);
+				  v->vm_pgoff + pg_count(&sys->geom, start - v->vm_start),
+				  pg_count(&sys->geom, end - start));
 	case MADV_WILLNEED:
 		if (v->vm_inode && v->vm_inode->type == INODE_REG) {
-			uint64_t first = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
-			uint64_t eof = (inode_size(v->vm_inode) + sys->page_mask) >> sys->page_shift;
+			uint64_t first = v->vm_pgoff + pg_count(&sys->geom, start - v->vm_start);
+			uint64_t eof = pg_count_up(&sys->geom, inode_size(v->vm_inode));
 
-			uint64_t nr = (end - start) >> sys->page_shift;
+			uint64_t nr = pg_count(&sys->geom, end - start);
 
 			if (first < eof)
 				pagecache_willneed(sys, v->vm_inode, first,
@@ -272,7 +272,7 @@ static void populate_touch_dirty(struct mm *mm, uint64_t va)
  */
 static int madvise_populate(struct mm *mm, uint64_t start, uint64_t end, bool write)
 {
-	uint64_t ps = mm->sys->page_size, need = write ? VM_WRITE : VM_READ;
+	uint64_t ps = mm->sys->geom.size, need = write ? VM_WRITE : VM_READ;
 	int ret = 0;
 
 	pthread_rwlock_rdlock(&mm->lock);
@@ -307,11 +307,11 @@ int um_madvise(struct um_proc *p, uint64_t start, uint64_t len, int advice)
 
 	if (!advice_valid(advice))
 		return -EINVAL;
-	if (start & sys->page_mask)
+	if (!page_aligned(&sys->geom, start))
 		return -EINVAL;
-	if (len > UINT64_MAX - sys->page_mask)
+	if (len > UINT64_MAX - sys->geom.mask)
 		return -EINVAL; /* a small negative length rounds up to zero */
-	len = (len + sys->page_mask) & ~sys->page_mask;
+	len = page_align(&sys->geom, len);
 	end = start + len;
 	if (end < start)
 		return -EINVAL;

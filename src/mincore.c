@@ -43,17 +43,17 @@ static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
-		uint64_t n = (span_end - va) >> sys->page_shift;
+		uint64_t n = pg_count(&sys->geom, span_end - va);
 
-		for (uint64_t k = 0; k < n; k++, va += sys->page_size) {
+		for (uint64_t k = 0; k < n; k++, va += sys->geom.size) {
 			pte_t pte = ptep ? atomic_load_explicit(&ptep[k], memory_order_relaxed) : 0;
 			unsigned char r = 0;
 
 			if (pte & PTE_PRESENT)
 				r = 1;
 			else if (ino)
-				r = cache_incore(sys, ino, v->vm_pgoff +
-								   ((va - v->vm_start) >> sys->page_shift));
+				r = cache_incore(
+				    sys, ino, v->vm_pgoff + pg_count(&sys->geom, va - v->vm_start));
 			*vec++ = r;
 		}
 	}
@@ -66,11 +66,11 @@ int um_mincore(struct um_proc *p, uint64_t start, uint64_t len, unsigned char *v
 	uint64_t end;
 	int err = 0;
 
-	if (start & sys->page_mask)
+	if (!page_aligned(&sys->geom, start))
 		return -EINVAL;
 	if (start > sys->task_size || len > sys->task_size - start)
 		return -ENOMEM;
-	end = start + ((len + sys->page_mask) & ~sys->page_mask);
+	end = start + page_align(&sys->geom, len);
 	pthread_rwlock_rdlock(&mm->lock);
 	while (start < end) {
 		struct vma *v = vma_lookup(&mm->vmas, start);
@@ -82,7 +82,7 @@ int um_mincore(struct um_proc *p, uint64_t start, uint64_t len, unsigned char *v
 		}
 		stop = v->vm_end < end ? v->vm_end : end;
 		mincore_vma(mm, v, start, stop, vec);
-		vec += (stop - start) >> sys->page_shift;
+		vec += pg_count(&sys->geom, stop - start);
 		start = stop;
 	}
 	pthread_rwlock_unlock(&mm->lock);

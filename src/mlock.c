@@ -28,7 +28,7 @@ static int mlock_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t en
 		       uint64_t newflags)
 {
 	uint64_t oldflags = v->vm_flags;
-	int64_t pages = (int64_t)((end - start) >> mm->sys->page_shift);
+	int64_t pages = (int64_t)pg_count(&mm->sys->geom, end - start);
 	int err;
 
 	/* Special, hugetlb and droppable mappings are never locked, nor counted (nor split). */
@@ -80,16 +80,16 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 {
 	struct um_system *sys = p->sys;
 	struct mm *mm = p->mm;
-	uint64_t limit = rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift, locked;
+	uint64_t limit = pg_count(&sys->geom, rlimit(mm, UM_RLIMIT_MEMLOCK)), locked;
 	bool capable = mm_capable(mm, UM_CAP_IPC_LOCK);
 	int err = -ENOMEM;
 
 	if (!can_do_mlock(mm))
 		return -EPERM;
 	/* PAGE_ALIGN wraps: a length that rounds past 2^64 becomes 0, and locks nothing. */
-	len = (len + (start & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
-	start &= ~sys->page_mask;
-	locked = len >> sys->page_shift;
+	len = page_align(&sys->geom, len + offset_in_page(&sys->geom, start));
+	start = page_align_down(&sys->geom, start);
+	locked = pg_count(&sys->geom, len);
 	mmap_write_lock(mm);
 	locked += mm->locked_vm;
 	if (locked > limit && !capable)
@@ -128,8 +128,8 @@ int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length)
 	struct mm *mm = p->mm;
 	int err;
 
-	length = (length + (addr & sys->page_mask) + sys->page_mask) & ~sys->page_mask;
-	addr &= ~sys->page_mask;
+	length = page_align(&sys->geom, length + offset_in_page(&sys->geom, addr));
+	addr = page_align_down(&sys->geom, addr);
 	mmap_write_lock(mm);
 	err = apply_vma_lock_flags(mm, addr, length, 0);
 	mmap_write_unlock(mm);
@@ -176,7 +176,7 @@ int um_mlockall(struct um_proc *p, int flags)
 		return -EPERM;
 	mmap_write_lock(mm);
 	if (!(flags & UM_MCL_CURRENT) ||
-	    mm->total_vm <= rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift ||
+	    mm->total_vm <= pg_count(&sys->geom, rlimit(mm, UM_RLIMIT_MEMLOCK)) ||
 	    mm_capable(mm, UM_CAP_IPC_LOCK)) {
 		apply_mlockall_flags(mm, flags);
 		err = 0;

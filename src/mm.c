@@ -39,7 +39,7 @@ struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim)
 		return NULL;
 	mm->sys = sys;
 	mm->rlim = rlim;
-	if (pgtable_init(&mm->pt, sys, sys->page_shift)) {
+	if (pgtable_init(&mm->pt, sys, &sys->geom)) {
 		um_free(sys, mm);
 		return NULL;
 	}
@@ -70,7 +70,7 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
 		if (ptep) {
-			uint64_t n = (span_end - va) >> mm->sys->page_shift;
+			uint64_t n = pg_count(&mm->sys->geom, span_end - va);
 
 			for (uint64_t k = 0; k < n; k++) {
 				pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
@@ -187,15 +187,15 @@ static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
 static int check_ptes(struct mm *mm, int64_t *count, char *why, size_t n)
 {
 	const struct vma *v = mm->vmas.first;
-	uint32_t shift = mm->sys->page_shift;
+	const struct page_geom *g = &mm->sys->geom;
 	uint64_t va = 0, span_end;
 
 	while (va < mm->sys->task_size) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
+		for (uint64_t k = 0; ptep && k < pg_count(g, span_end - va); k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
-			uint64_t at = va + (k << shift);
+			uint64_t at = va + pg_bytes(g, k);
 			int err;
 
 			if (!pte)
@@ -218,11 +218,11 @@ static int check_vm_counts(const struct mm *mm, char *why, size_t n)
 	const struct vma *v;
 
 	for (v = mm->vmas.first; v; v = v->next) {
-		total += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		total += pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 		if (v->vm_flags & VM_LOCKED)
-			locked += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+			locked += pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 		if (is_data_mapping(v->vm_flags))
-			data += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+			data += pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 	}
 	if (locked + mm->locked_vm_stale != mm->locked_vm) {
 		snprintf(why, n, "locked_vm %llu, recount %llu + stale %llu",
@@ -284,12 +284,12 @@ void validate_mm(struct mm *mm)
 
 bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
 {
-	uint32_t shift = mm->sys->page_shift;
+	const struct page_geom *g = &mm->sys->geom;
 	uint64_t data = rlimit(mm, UM_RLIMIT_DATA), data_max;
 
-	if (mm->total_vm + npages > rlimit(mm, UM_RLIMIT_AS) >> shift)
+	if (mm->total_vm + npages > pg_count(g, rlimit(mm, UM_RLIMIT_AS)))
 		return false;
-	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= data >> shift)
+	if (!is_data_mapping(vm_flags) || mm->data_vm + npages <= pg_count(g, data))
 		return true;
 	/*
 	 * Valgrind sets the soft limit to 0 and keeps the hard one: then the
@@ -297,7 +297,7 @@ bool may_expand_vm(const struct mm *mm, uint64_t vm_flags, uint64_t npages)
 	 * default, would only warn.)
 	 */
 	data_max = atomic_load_explicit(&mm->rlim->max[UM_RLIMIT_DATA], memory_order_relaxed);
-	return data == 0 && mm->data_vm + npages <= data_max >> shift;
+	return data == 0 && mm->data_vm + npages <= pg_count(g, data_max);
 }
 
 void vm_stat_account(struct mm *mm, uint64_t vm_flags, int64_t npages)
@@ -314,6 +314,6 @@ bool mlock_future_ok(const struct mm *mm, uint64_t vm_flags, uint64_t len)
 
 	if (!(vm_flags & VM_LOCKED) || mm_capable(mm, UM_CAP_IPC_LOCK))
 		return true;
-	return (len >> sys->page_shift) + mm->locked_vm <=
-	       rlimit(mm, UM_RLIMIT_MEMLOCK) >> sys->page_shift;
+	return pg_count(&sys->geom, len) + mm->locked_vm <=
+	       pg_count(&sys->geom, rlimit(mm, UM_RLIMIT_MEMLOCK));
 }

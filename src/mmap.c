@@ -47,7 +47,7 @@ static uint64_t calc_vm_flag_bits(uint64_t flags)
  */
 uint64_t mmap_base_at_exec(const struct um_system *sys, uint64_t stack_limit)
 {
-	uint64_t pad = (uint64_t)STACK_GUARD_GAP_PAGES << sys->page_shift, gap = stack_limit;
+	uint64_t pad = pg_bytes(&sys->geom, STACK_GUARD_GAP_PAGES), gap = stack_limit;
 	uint64_t gap_max = sys->task_size / 6 * 5, lower;
 
 	if (gap + pad > gap) /* an unlimited stack would wrap */
@@ -57,14 +57,14 @@ uint64_t mmap_base_at_exec(const struct um_system *sys, uint64_t stack_limit)
 	if (gap > gap_max)
 		gap = gap_max;
 	/* PAGE_ALIGN(task_size - gap): the base rounds up, the gap down. */
-	lower = (gap - STACK_GAP_MIN) & ~sys->page_mask;
+	lower = page_align_down(&sys->geom, gap - STACK_GAP_MIN);
 	return lower < sys->cfg.mmap_base ? sys->cfg.mmap_base - lower : sys->cfg.mmap_base;
 }
 
 /* The lowest address a mapping may start at, gap below a stack included. */
 static uint64_t vm_start_gap(const struct mm *mm, const struct vma *v)
 {
-	uint64_t gap = (uint64_t)STACK_GUARD_GAP_PAGES << mm->sys->page_shift;
+	uint64_t gap = pg_bytes(&mm->sys->geom, STACK_GUARD_GAP_PAGES);
 
 	if ((v->vm_flags & VM_GROWSDOWN) && v->vm_start > gap)
 		return v->vm_start - gap;
@@ -98,7 +98,7 @@ static uint64_t gap_bottomup(const struct mm *mm, uint64_t len, uint64_t align, 
 static uint64_t gap_topdown(struct mm *mm, uint64_t len, uint64_t align, uint64_t low,
 			    uint64_t high)
 {
-	uint64_t pad = align & ~mm->sys->page_mask;
+	uint64_t pad = page_align_down(&mm->sys->geom, align);
 
 	for (;;) {
 		/*
@@ -142,18 +142,18 @@ static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 				      uint64_t align)
 {
 	struct um_system *sys = mm->sys;
-	uint64_t low = sys->cfg.mmap_min_addr > sys->page_size ? sys->cfg.mmap_min_addr
-							       : sys->page_size;
+	uint64_t low =
+	    sys->cfg.mmap_min_addr > sys->geom.size ? sys->cfg.mmap_min_addr : sys->geom.size;
 	uint64_t found;
 
-	low = (low + sys->page_mask) & ~sys->page_mask;
+	low = page_align(&sys->geom, low);
 	if (flags & UM_MAP_32BIT) {
 		const uint64_t begin = 0x40000000ULL, end = 0x80000000ULL;
 
 		if (len > end)
 			return -ENOMEM;
 		if (addr) {
-			addr = (addr + sys->page_mask) & ~sys->page_mask;
+			addr = page_align(&sys->geom, addr);
 			if (hint_free(mm, addr, len, end))
 				return (int64_t)addr;
 		}
@@ -161,7 +161,7 @@ static int64_t arch_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 		return found ? (int64_t)found : -ENOMEM;
 	}
 	if (addr) {
-		addr &= ~sys->page_mask;
+		addr = page_align_down(&sys->geom, addr);
 		if (hint_free(mm, addr, len, sys->task_size))
 			return (int64_t)addr;
 	}
@@ -180,7 +180,7 @@ static int64_t unmapped_area_checks(struct mm *mm, int64_t r, uint64_t len)
 		return r;
 	if ((uint64_t)r > sys->task_size - len)
 		return -ENOMEM;
-	if ((uint64_t)r & sys->page_mask)
+	if (!page_aligned(&sys->geom, r))
 		return -EINVAL;
 	if ((uint64_t)r < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 		return -EPERM; /* security_mmap_addr */
@@ -200,7 +200,7 @@ static uint64_t thp_get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len
 				      int flags)
 {
 	struct um_system *sys = mm->sys;
-	uint64_t pmd = sys->page_size * (sys->page_size / 8);
+	uint64_t pmd = sys->geom.size * (sys->geom.size / 8);
 	uint64_t off_end = off + len, off_align = (off + pmd - 1) & ~(pmd - 1);
 	uint64_t pad = len + pmd, sub;
 	int64_t r;
@@ -231,7 +231,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 			  enum thp_align thp, uint64_t pgoff)
 {
 	struct um_system *sys = mm->sys;
-	uint64_t pmd = sys->page_size * (sys->page_size / 8);
+	uint64_t pmd = sys->geom.size * (sys->geom.size / 8);
 	int64_t r;
 
 	if (len > sys->task_size)
@@ -239,7 +239,7 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 	if (flags & UM_MAP_FIXED) {
 		if (addr > sys->task_size - len)
 			return -ENOMEM;
-		if (addr & sys->page_mask)
+		if (!page_aligned(&sys->geom, addr))
 			return -EINVAL;
 		if (addr < sys->cfg.mmap_min_addr && !mm_capable(mm, UM_CAP_SYS_RAWIO))
 			return -EPERM; /* security_mmap_addr */
@@ -248,8 +248,9 @@ int64_t get_unmapped_area(struct mm *mm, uint64_t addr, uint64_t len, int flags,
 	r = 0;
 	if (thp == THP_ANON && !addr && !(len % pmd))
 		r = (int64_t)thp_get_unmapped_area(mm, 0, len, 0, flags);
-	else if (thp == THP_FILE && pgoff <= UINT64_MAX >> sys->page_shift)
-		r = (int64_t)thp_get_unmapped_area(mm, addr, len, pgoff << sys->page_shift, flags);
+	else if (thp == THP_FILE && pgoff <= pg_count(&sys->geom, UINT64_MAX))
+		r = (int64_t)thp_get_unmapped_area(mm, addr, len, pg_bytes(&sys->geom, pgoff),
+						   flags);
 	/* 0: no alignment, or the padding is what failed: search again without it. */
 	if (!r)
 		r = arch_get_unmapped_area(mm, addr, len, flags, 0);
@@ -380,9 +381,9 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 	 * MAP_FIXED replaces (__mmap_setup, before the commit is charged),
 	 * counted only when the whole length does not fit.
 	 */
-	if (!may_expand_vm(mm, vm_flags, len >> sys->page_shift) &&
+	if (!may_expand_vm(mm, vm_flags, pg_count(&sys->geom, len)) &&
 	    !may_expand_vm(mm, vm_flags,
-			   (len >> sys->page_shift) - vma_pages_in(mm, addr, addr + len, 0)))
+			   pg_count(&sys->geom, len) - vma_pages_in(mm, addr, addr + len, 0)))
 		return -ENOMEM;
 	/*
 	 * The policy judges the charge less the accounted pages that MAP_FIXED
@@ -392,7 +393,7 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 	if (vm_flags & VM_ACCOUNT) {
 		uint64_t overlap = vma_pages_in(mm, addr, addr + len, VM_ACCOUNT);
 
-		charged = len >> sys->page_shift;
+		charged = pg_count(&sys->geom, len);
 		if (vm_enough_memory(mm, charged - overlap))
 			return -ENOMEM;
 		atomic_fetch_add(&sys->committed, overlap);
@@ -414,9 +415,9 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 		if (!file)
 			goto nomem;
 		if (!(vm_flags & VM_NORESERVE)) {
-			if (vm_enough_memory(mm, len >> sys->page_shift))
+			if (vm_enough_memory(mm, pg_count(&sys->geom, len)))
 				goto nomem;
-			file->charged = len >> sys->page_shift;
+			file->charged = pg_count(&sys->geom, len);
 		}
 	}
 	if (!vma_range_free(&mm->vmas, addr, addr + len)) {
@@ -438,9 +439,9 @@ static int64_t mmap_region(struct mm *mm, struct file *filp, struct inode *mapfi
 	v->vm_mm = mm;
 	vma_insert(&mm->vmas, v);
 	i_mmap_link(v);
-	vm_stat_account(mm, vm_flags, (int64_t)(len >> sys->page_shift));
+	vm_stat_account(mm, vm_flags, (int64_t)pg_count(&sys->geom, len));
 	if (vm_flags & VM_LOCKED)
-		mm->locked_vm += len >> sys->page_shift;
+		mm->locked_vm += pg_count(&sys->geom, len);
 	vma_merge_neighbours(mm, v);
 	return (int64_t)addr;
 nomem:
@@ -459,8 +460,8 @@ fail:
  * pgoff (the address's page: anonymous VMAs merge where they touch), or a
  * negative errno for a type or flag combination Linux refuses.
  */
-static int anon_mmap_flags(uint64_t flags, uint64_t addr, uint32_t shift, uint64_t *vm_flags,
-			   uint64_t *pgoff)
+static int anon_mmap_flags(uint64_t flags, uint64_t addr, const struct page_geom *g,
+			   uint64_t *vm_flags, uint64_t *pgoff)
 {
 	switch (flags & UM_MAP_TYPE) {
 	case UM_MAP_SHARED:
@@ -481,7 +482,7 @@ static int anon_mmap_flags(uint64_t flags, uint64_t addr, uint32_t shift, uint64
 		*vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
 		/* fall through */
 	case UM_MAP_PRIVATE:
-		*pgoff = addr >> shift;
+		*pgoff = pg_count(g, addr);
 		return 0;
 	default:
 		return -EINVAL;
@@ -498,7 +499,7 @@ static int64_t do_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, uin
 		       int64_t off, struct file *filp, uint64_t *populate)
 {
 	struct um_system *sys = mm->sys;
-	uint64_t vm_flags, pgoff = (uint64_t)off >> sys->page_shift;
+	uint64_t vm_flags, pgoff = pg_count(&sys->geom, off);
 	struct inode *mapfile = NULL;
 	bool huge = filp && filp->inode->type == INODE_HUGETLB;
 	int64_t a;
@@ -510,14 +511,14 @@ static int64_t do_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, uin
 		flags |= UM_MAP_FIXED;
 	if (!(flags & UM_MAP_FIXED) && addr) {
 		/* round_hint_to_min() */
-		addr &= ~sys->page_mask;
+		addr = page_align_down(&sys->geom, addr);
 		if (addr < sys->cfg.mmap_min_addr)
-			addr = (sys->cfg.mmap_min_addr + sys->page_mask) & ~sys->page_mask;
+			addr = page_align(&sys->geom, sys->cfg.mmap_min_addr);
 	}
-	if (len > UINT64_MAX - sys->page_mask)
+	if (len > UINT64_MAX - sys->geom.mask)
 		return -ENOMEM;
-	len = (len + sys->page_mask) & ~sys->page_mask;
-	if (pgoff + (len >> sys->page_shift) < pgoff)
+	len = page_align(&sys->geom, len);
+	if (pgoff + pg_count(&sys->geom, len) < pgoff)
 		return -EOVERFLOW;
 	if (mm->vmas.count > sys->cfg.max_map_count)
 		return -ENOMEM;
@@ -552,7 +553,7 @@ static int64_t do_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, uin
 			mapfile = NULL;
 		}
 	} else {
-		err = anon_mmap_flags(flags, addr, sys->page_shift, &vm_flags, &pgoff);
+		err = anon_mmap_flags(flags, addr, &sys->geom, &vm_flags, &pgoff);
 		if (err)
 			return err;
 	}
@@ -586,7 +587,7 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 	uint64_t populate = 0;
 	int64_t ret;
 
-	if ((uint64_t)off & p->sys->page_mask)
+	if (!page_aligned(&p->sys->geom, off))
 		return -EINVAL;
 	if (!(flags & UM_MAP_ANONYMOUS)) {
 		file = fget(p, fd);
@@ -690,11 +691,12 @@ int do_munmap(struct mm *mm, uint64_t start, uint64_t len)
 		if (v->vm_flags & VM_MAYBE_GUARD)
 			guard_markers_clear(mm, v->vm_start, v->vm_end);
 		vm_stat_account(mm, v->vm_flags,
-				-(int64_t)((v->vm_end - v->vm_start) >> mm->sys->page_shift));
+				-(int64_t)pg_count(&mm->sys->geom, v->vm_end - v->vm_start));
 		if (v->vm_flags & VM_LOCKED)
-			mm->locked_vm -= (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+			mm->locked_vm -= pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 		if (v->vm_flags & VM_ACCOUNT)
-			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
+			vm_unacct_memory(mm->sys,
+					 pg_count(&mm->sys->geom, v->vm_end - v->vm_start));
 		vma_remove(&mm->vmas, v);
 		vma_free(mm->sys, v);
 	}
@@ -718,7 +720,8 @@ void exit_mmap(struct mm *mm)
 		hugetlb_zap_prepare(mm, v, v->vm_start, v->vm_end);
 		mm_zap_range(mm, &g, v->vm_start, v->vm_end, true);
 		if (v->vm_flags & VM_ACCOUNT)
-			vm_unacct_memory(mm->sys, (v->vm_end - v->vm_start) >> mm->sys->page_shift);
+			vm_unacct_memory(mm->sys,
+					 pg_count(&mm->sys->geom, v->vm_end - v->vm_start));
 		vma_remove(&mm->vmas, v);
 		vma_free(mm->sys, v);
 	}
@@ -736,9 +739,10 @@ int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 	struct mm *mm = p->mm;
 	int err;
 
-	if ((addr & sys->page_mask) || addr > p->sys->task_size || len > p->sys->task_size - addr)
+	if (!page_aligned(&sys->geom, addr) || addr > p->sys->task_size ||
+	    len > p->sys->task_size - addr)
 		return -EINVAL;
-	len = (len + sys->page_mask) & ~sys->page_mask;
+	len = page_align(&sys->geom, len);
 	if (len == 0)
 		return -EINVAL;
 	mmap_write_lock(mm);
@@ -767,11 +771,11 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 
 	if (prot)
 		return -EINVAL;
-	start &= ~sys->page_mask;
-	size &= ~sys->page_mask;
+	start = page_align_down(&sys->geom, start);
+	size = page_align_down(&sys->geom, size);
 	if (start + size <= start)
 		return -EINVAL;
-	if (pgoff + (size >> sys->page_shift) < pgoff)
+	if (pgoff + pg_count(&sys->geom, size) < pgoff)
 		return -EINVAL;
 	mmap_write_lock(mm);
 	v = vma_lookup(&mm->vmas, start);
@@ -801,7 +805,7 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	filp = v->vm_file ? v->vm_file : &file;
 	if (v->vm_file)
 		file_get(filp);
-	ret = do_mmap(mm, start, size, prot, flags, (int64_t)(pgoff << sys->page_shift), filp,
+	ret = do_mmap(mm, start, size, prot, flags, (int64_t)pg_bytes(&sys->geom, pgoff), filp,
 		      &populate);
 	if (filp != &file)
 		fput(sys, filp);

@@ -46,7 +46,7 @@ static void change_ptes(struct mm *mm, const struct inode *file, uint64_t start,
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < (span_end - va) >> mm->sys->page_shift; k++) {
+		for (uint64_t k = 0; ptep && k < pg_count(&mm->sys->geom, span_end - va); k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 
 			if (pte & PTE_PRESENT)
@@ -66,7 +66,7 @@ static void change_ptes(struct mm *mm, const struct inode *file, uint64_t start,
 static int mprotect_fixup(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
 			  uint64_t newflags)
 {
-	uint64_t oldflags = v->vm_flags, charged = 0, pages = (end - start) >> mm->sys->page_shift;
+	uint64_t oldflags = v->vm_flags, charged = 0, pages = pg_count(&mm->sys->geom, end - start);
 	const struct inode *file = v->vm_inode; /* v may merge away below */
 	int err;
 
@@ -117,13 +117,13 @@ int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
 	prot &= ~grows;
 	if (grows == (UM_PROT_GROWSDOWN | UM_PROT_GROWSUP))
 		return -EINVAL;
-	if (start & sys->page_mask)
+	if (!page_aligned(&sys->geom, start))
 		return -EINVAL;
 	if (!len)
 		return 0;
-	if (len > UINT64_MAX - sys->page_mask)
+	if (len > UINT64_MAX - sys->geom.mask)
 		return -ENOMEM;
-	len = (len + sys->page_mask) & ~sys->page_mask;
+	len = page_align(&sys->geom, len);
 	end = start + len;
 	if (end <= start)
 		return -ENOMEM;

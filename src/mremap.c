@@ -36,7 +36,7 @@ static enum thp_align vma_thp_align(const struct vma *v)
 /* The file page that addr in v maps. */
 static uint64_t vma_pgoff_at(const struct mm *mm, const struct vma *v, uint64_t addr)
 {
-	return v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
+	return v->vm_pgoff + pg_count(&mm->sys->geom, addr - v->vm_start);
 }
 
 /*
@@ -66,14 +66,14 @@ static int check_prep_vma(struct mm *mm, struct vma *v, uint64_t addr, uint64_t 
 		return -EFAULT;
 	if (new_len == old_len)
 		return 0;
-	pgoff = v->vm_pgoff + ((addr - v->vm_start) >> mm->sys->page_shift);
-	if (pgoff + (new_len >> mm->sys->page_shift) < pgoff)
+	pgoff = v->vm_pgoff + pg_count(&mm->sys->geom, addr - v->vm_start);
+	if (pgoff + pg_count(&mm->sys->geom, new_len) < pgoff)
 		return -EINVAL;
 	if (v->vm_flags & VM_DONTEXPAND)
 		return -EFAULT;
 	if (!mlock_future_ok(mm, v->vm_flags, new_len - old_len))
 		return -EAGAIN;
-	if (!may_expand_vm(mm, v->vm_flags, (new_len - old_len) >> mm->sys->page_shift))
+	if (!may_expand_vm(mm, v->vm_flags, pg_count(&mm->sys->geom, new_len - old_len)))
 		return -ENOMEM;
 	return 0;
 }
@@ -85,7 +85,7 @@ static int check_prep_vma(struct mm *mm, struct vma *v, uint64_t addr, uint64_t 
 static int dontunmap_may_expand(struct mm *mm, const struct vma *v, uint64_t len, int flags)
 {
 	if ((flags & UM_MREMAP_DONTUNMAP) &&
-	    !may_expand_vm(mm, v->vm_flags, len >> mm->sys->page_shift))
+	    !may_expand_vm(mm, v->vm_flags, pg_count(&mm->sys->geom, len)))
 		return -ENOMEM;
 	return 0;
 }
@@ -100,13 +100,13 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	n->vm_start = new;
 	n->vm_end = new + len;
 	n->vm_flags = v->vm_flags;
-	n->vm_pgoff = v->vm_pgoff + ((old - v->vm_start) >> mm->sys->page_shift);
+	n->vm_pgoff = v->vm_pgoff + pg_count(&mm->sys->geom, old - v->vm_start);
 	/*
 	 * An anonymous VMA never faulted takes the new place's offset: it may
 	 * merge there (copy_vma). A private /dev/zero mapping too, file and all.
 	 */
 	if (vma_is_anonymous(v) && !v->anon_vma)
-		n->vm_pgoff = new >> mm->sys->page_shift;
+		n->vm_pgoff = pg_count(&mm->sys->geom, new);
 	n->vm_inode = v->vm_inode;
 	if (n->vm_inode)
 		inode_get(n->vm_inode);
@@ -138,7 +138,7 @@ static void dontunmap_complete(struct mm *mm, uint64_t old, uint64_t old_len)
 	if (!v)
 		return;
 	if (v->vm_flags & VM_LOCKED)
-		mm->locked_vm_stale += (v->vm_end - v->vm_start) >> mm->sys->page_shift;
+		mm->locked_vm_stale += pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 	v->vm_flags &= ~VM_LOCKED_MASK;
 	if (v->anon_vma && v->vm_start == old && v->vm_end == old + old_len) {
 		anon_vma_put(mm->sys, v->anon_vma);
@@ -152,15 +152,15 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 			uint64_t new_len, uint64_t new, int flags, bool *locked)
 {
 	struct um_system *sys = mm->sys;
-	uint64_t vm_flags = v->vm_flags, charge = 0, old_pages = old_len >> sys->page_shift;
+	uint64_t vm_flags = v->vm_flags, charge = 0, old_pages = pg_count(&sys->geom, old_len);
 	struct vma *n;
 
 	if (mm->vmas.count + 3 >= sys->cfg.max_map_count)
 		return -ENOMEM;
 	if (vm_flags & VM_ACCOUNT) {
 		/* The old reservation moves along; growth, or a kept old range, is new. */
-		charge = (flags & UM_MREMAP_DONTUNMAP) ? new_len >> sys->page_shift
-						       : (new_len - old_len) >> sys->page_shift;
+		charge = (flags & UM_MREMAP_DONTUNMAP) ? pg_count(&sys->geom, new_len)
+						       : pg_count(&sys->geom, new_len - old_len);
 		if (charge && vm_enough_memory(mm, charge))
 			return -ENOMEM;
 	}
@@ -175,11 +175,11 @@ static int64_t move_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t old
 			vm_unacct_memory(sys, charge);
 		return -ENOMEM;
 	}
-	vm_stat_account(mm, vm_flags, (int64_t)(new_len >> sys->page_shift));
+	vm_stat_account(mm, vm_flags, (int64_t)pg_count(&sys->geom, new_len));
 	mm_tlb_sync(mm);
 	/* The new range is counted locked; the old one stays counted either way (vrm_stat_account). */
 	if (vm_flags & VM_LOCKED) {
-		mm->locked_vm += new_len >> sys->page_shift;
+		mm->locked_vm += pg_count(&sys->geom, new_len);
 		*locked = true;
 	}
 	if (flags & UM_MREMAP_DONTUNMAP) {
@@ -325,13 +325,13 @@ static int check_mremap_params(const struct um_system *sys, uint64_t addr, uint6
 {
 	if (flags & ~(UM_MREMAP_FIXED | UM_MREMAP_MAYMOVE | UM_MREMAP_DONTUNMAP))
 		return -EINVAL;
-	if (addr & sys->page_mask)
+	if (!page_aligned(&sys->geom, addr))
 		return -EINVAL;
 	if (!new_len || new_len > sys->task_size)
 		return -EINVAL;
 	if (!(flags & (UM_MREMAP_FIXED | UM_MREMAP_DONTUNMAP)))
 		return 0;
-	if (new_addr > sys->task_size - new_len || (new_addr & sys->page_mask))
+	if (new_addr > sys->task_size - new_len || !page_aligned(&sys->geom, new_addr))
 		return -EINVAL;
 	if (!(flags & UM_MREMAP_MAYMOVE))
 		return -EINVAL;
@@ -347,7 +347,7 @@ static int check_mremap_params(const struct um_system *sys, uint64_t addr, uint6
 static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint64_t old_len,
 			       uint64_t new_len, bool *locked)
 {
-	uint64_t pages = (new_len - old_len) >> mm->sys->page_shift;
+	uint64_t pages = pg_count(&mm->sys->geom, new_len - old_len);
 
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages))
 		return -ENOMEM;
@@ -375,8 +375,8 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	struct vma *v;
 	int64_t ret;
 
-	old_len = (old_len + sys->page_mask) & ~sys->page_mask;
-	new_len = (new_len + sys->page_mask) & ~sys->page_mask;
+	old_len = page_align(&sys->geom, old_len);
+	new_len = page_align(&sys->geom, new_len);
 	ret = check_mremap_params(sys, addr, old_len, new_len, flags, new_addr);
 	if (ret)
 		return ret;

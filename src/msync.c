@@ -25,13 +25,13 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 
 	if (flags & ~(UM_MS_ASYNC | UM_MS_INVALIDATE | UM_MS_SYNC))
 		return -EINVAL;
-	if (start & sys->page_mask)
+	if (!page_aligned(&sys->geom, start))
 		return -EINVAL;
 	if ((flags & UM_MS_ASYNC) && (flags & UM_MS_SYNC))
 		return -EINVAL;
-	if (len > UINT64_MAX - sys->page_mask)
+	if (len > UINT64_MAX - sys->geom.mask)
 		return -ENOMEM;
-	len = (len + sys->page_mask) & ~sys->page_mask;
+	len = page_align(&sys->geom, len);
 	end = start + len;
 	if (end < start)
 		return -ENOMEM;
@@ -67,8 +67,9 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 			break;
 		}
 		file = v->vm_inode;
-		fstart = v->vm_pgoff + ((start - v->vm_start) >> sys->page_shift);
-		fend = fstart + (((end < v->vm_end ? end : v->vm_end) - start) >> sys->page_shift) - 1;
+		fstart = v->vm_pgoff + pg_count(&sys->geom, start - v->vm_start);
+		fend =
+		    fstart + pg_count(&sys->geom, (end < v->vm_end ? end : v->vm_end) - start) - 1;
 		start = v->vm_end;
 		if ((flags & UM_MS_SYNC) && file && file->type == INODE_REG &&
 		    (v->vm_flags & VM_SHARED)) {

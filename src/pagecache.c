@@ -97,17 +97,17 @@ uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index)
 void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_size,
 			uint64_t new_size)
 {
-	uint64_t page_end = (old_size | sys->page_mask) + 1;
+	uint64_t page_end = page_align_down(&sys->geom, old_size) + sys->geom.size;
 	uint32_t pfn;
 
-	if (!(old_size & sys->page_mask) || new_size <= old_size)
+	if (page_aligned(&sys->geom, old_size) || new_size <= old_size)
 		return;
-	pfn = pagecache_lookup_locked(ino, old_size >> sys->page_shift);
+	pfn = pagecache_lookup_locked(ino, pg_count(&sys->geom, old_size));
 	if (pfn != FRAME_NONE)
-		memset(pfn_host(&sys->fp, pfn) + (old_size & sys->page_mask), 0,
+		memset(pfn_host(&sys->fp, pfn) + offset_in_page(&sys->geom, old_size), 0,
 		       (new_size < page_end ? new_size : page_end) - old_size);
 	else
-		pagecache_add_eof_block(sys, ino, old_size >> sys->page_shift);
+		pagecache_add_eof_block(sys, ino, pg_count(&sys->geom, old_size));
 }
 
 
@@ -196,7 +196,7 @@ void pagecache_add_eof_block(struct um_system *sys, struct inode *ino, uint64_t 
 static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, uint64_t n,
 		    uint32_t extra, bool needed)
 {
-	uint64_t size = inode_size(ino), ps = sys->page_size, i;
+	uint64_t size = inode_size(ino), ps = sys->geom.size, i;
 	uint32_t pfns[READ_CHUNK];
 	struct iovec iov[READ_CHUNK];
 	int64_t got;
@@ -219,9 +219,9 @@ static int read_run(struct um_system *sys, struct inode *ino, uint64_t index, ui
 		iov[i].iov_base = pfn_host(&sys->fp, pfns[i]);
 		iov[i].iov_len = ps;
 	}
-	got = (index << sys->page_shift) < size
-		      ? host_preadv(sys, ino->host_fd, iov, (int)n, index << sys->page_shift)
-		      : 0;
+	got = pg_bytes(&sys->geom, index) < size
+		  ? host_preadv(sys, ino->host_fd, iov, (int)n, pg_bytes(&sys->geom, index))
+		  : 0;
 	if (got < 0) {
 		for (i = 0; i < n; i++)
 			frame_put(&sys->fp, pfns[i]);
@@ -265,7 +265,7 @@ static bool cached(struct inode *ino, uint64_t index)
 
 static uint64_t eof_pages(struct um_system *sys, struct inode *ino)
 {
-	return (inode_size(ino) + sys->page_mask) >> sys->page_shift;
+	return pg_count_up(&sys->geom, inode_size(ino));
 }
 
 /* Reads the folio [index, index + 2^order) with the flags extra, chunk by chunk. */
@@ -431,7 +431,7 @@ static uint64_t get_next_ra_size(const struct file_ra_state *ra, uint64_t max)
 static void sync_ra(struct um_system *sys, struct inode *ino, struct file_ra_state *ra,
 		    uint64_t index, uint64_t req)
 {
-	uint64_t max = ra->ra_pages, prev = (uint64_t)ra->prev_pos >> sys->page_shift, miss, contig;
+	uint64_t max = ra->ra_pages, prev = pg_count(&sys->geom, ra->prev_pos), miss, contig;
 
 	if (!max) {
 		do_page_cache_ra(sys, ino, index, 1, 0);
@@ -529,7 +529,7 @@ void file_ra_state_init(struct file_ra_state *ra, const struct inode *ino)
 /* Reads a cached page that is not uptodate (an EOF block ext4 zeroed) from the file. */
 static int read_stale(struct um_system *sys, struct inode *ino, uint32_t pfn, uint64_t index)
 {
-	uint64_t ps = sys->page_size, size = inode_size(ino), off = index << sys->page_shift;
+	uint64_t ps = sys->geom.size, size = inode_size(ino), off = pg_bytes(&sys->geom, index);
 	unsigned char *p = pfn_host(&sys->fp, pfn);
 	int64_t got = 0;
 
@@ -618,7 +618,7 @@ uint32_t pagecache_fault(struct vm_fault *vmf, int *err)
 	struct inode *ino = v->vm_inode;
 	struct file_ra_state *ra = &v->vm_file->f_ra;
 	uint64_t vm_flags = v->vm_flags, index = vmf->pgoff;
-	uint64_t vm_pgend = v->vm_pgoff + ((v->vm_end - v->vm_start) >> sys->page_shift);
+	uint64_t vm_pgend = v->vm_pgoff + pg_count(&sys->geom, v->vm_end - v->vm_start);
 	bool *major = &vmf->major, tried = vmf->tried;
 	uint32_t pfn;
 
@@ -718,14 +718,14 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 {
 	struct inode *ino = f->inode;
 	struct file_ra_state *ra = &f->f_ra;
-	uint64_t done = 0, ps = sys->page_size, last = (pos + count + sys->page_mask) >> sys->page_shift;
+	uint64_t done = 0, ps = sys->geom.size, last = pg_count_up(&sys->geom, pos + count);
 	int64_t last_pos = ra->prev_pos, err = 0;
 
 	if (!count)
 		return 0;
 	pthread_mutex_lock(&ino->lock);
 	while (done < count && pos + done < inode_size(ino)) {
-		uint64_t index = (pos + done) >> sys->page_shift, end;
+		uint64_t index = pg_count(&sys->geom, pos + done), end;
 		int64_t n;
 
 		if (vmscan_wanted(sys)) {
@@ -743,7 +743,8 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 		/* The size is read once per batch, after its pages were found. */
 		end = inode_size(ino) < pos + count ? inode_size(ino) : pos + count;
 		for (uint64_t i = index; i < index + (uint64_t)n && pos + done < end; i++) {
-			uint64_t at = pos + done, off = at & sys->page_mask, len = ps - off, got;
+			uint64_t at = pos + done, off = offset_in_page(&sys->geom, at),
+				 len = ps - off, got;
 			uint32_t pfn = pagecache_lookup_locked(ino, i);
 
 			if (pfn == FRAME_NONE)

@@ -26,7 +26,7 @@
 
 static inline size_t table_bytes(const struct pgtable *pt)
 {
-	return (size_t)1 << pt->page_shift;
+	return pt->geom->size;
 }
 
 static inline uint32_t level_shift(const struct pgtable *pt, uint32_t level)
@@ -54,18 +54,18 @@ static _Atomic uint64_t *table_alloc(struct pgtable *pt)
 	return um_calloc(pt->sys, 1, table_bytes(pt));
 }
 
-int pgtable_init(struct pgtable *pt, struct um_system *sys, uint32_t page_shift)
+int pgtable_init(struct pgtable *pt, struct um_system *sys, const struct page_geom *geom)
 {
-	uint32_t bits = USER_VA_BITS - page_shift;
+	uint32_t bits = USER_VA_BITS - geom->shift;
 
 	memset(pt, 0, sizeof(*pt));
 	pt->sys = sys;
-	pt->page_shift = page_shift;
-	pt->bits_per_level = page_shift - 3;
+	pt->geom = geom;
+	pt->bits_per_level = geom->shift - 3;
 	pt->levels = (bits + pt->bits_per_level - 1) / pt->bits_per_level;
 	pt->top_bits = bits - (pt->levels - 1) * pt->bits_per_level;
 	for (uint32_t l = 0; l < pt->levels; l++) {
-		pt->shift[l] = (uint8_t)(page_shift + (pt->levels - 1 - l) * pt->bits_per_level);
+		pt->shift[l] = (uint8_t)(geom->shift + (pt->levels - 1 - l) * pt->bits_per_level);
 		pt->mask[l] = (1ULL << (l == 0 ? pt->top_bits : pt->bits_per_level)) - 1;
 	}
 	pt->root = table_alloc(pt);
@@ -285,12 +285,12 @@ static _Atomic uint64_t *leaf_parent(struct pgtable *pt, uint64_t va, bool alloc
 static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint64_t bytes,
 			bool doit)
 {
-	uint32_t shift = pt->page_shift;
+	const struct page_geom *g = pt->geom;
 	uint64_t k, kend, dend;
 
 	for (k = 0; k < bytes; k = kend) {
 		_Atomic pte_t *d = pgtable_span(pt, dst + k, dst + bytes, &dend, false);
-		uint64_t first = k >> shift;
+		uint64_t first = pg_count(g, k);
 
 		kend = dend - dst;
 		if (!doit) {
@@ -298,7 +298,7 @@ static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint
 				return -ENOMEM;
 			continue;
 		}
-		for (uint64_t i = first; i < kend >> shift; i++) {
+		for (uint64_t i = first; i < pg_count(g, kend); i++) {
 			/* Exchange: truncate may zap the entry from another mm's side. */
 			pte_t pte = atomic_load_explicit(&s[i], memory_order_relaxed) ?
 					    atomic_exchange_explicit(&s[i], 0, memory_order_acq_rel) : 0;

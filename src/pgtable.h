@@ -46,7 +46,7 @@ struct pgtable {
 	struct um_system *sys;
 	_Atomic uint64_t *root;		/* top-level table */
 	uint32_t levels;
-	uint32_t page_shift;
+	const struct page_geom *geom;	/* the system's (um_system.geom) */
 	uint32_t bits_per_level;	/* log2(entries per table) */
 	uint32_t top_bits;		/* bits resolved by the top level */
 	uint8_t shift[8];		/* per level: the address bit its index starts at */
@@ -54,7 +54,9 @@ struct pgtable {
 	_Atomic uint64_t nr_tables;	/* tables allocated below the root */
 };
 
-UM_INTERNAL int pgtable_init(struct pgtable *pt, struct um_system *sys, uint32_t page_shift);
+/* geom is kept, not copied: it outlives the tables. */
+UM_INTERNAL int pgtable_init(struct pgtable *pt, struct um_system *sys,
+			     const struct page_geom *geom);
 /* Frees every table; the caller has already dropped the frames. */
 UM_INTERNAL void pgtable_destroy(struct pgtable *pt);
 /*

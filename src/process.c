@@ -89,7 +89,7 @@ uint64_t um_mmap_base(const struct um_proc *p)
 static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 {
 	struct frame_pool *fp = &src->sys->fp;
-	uint32_t shift = src->sys->page_shift;
+	const struct page_geom *g = &src->sys->geom;
 	bool cow = !(v->vm_flags & VM_SHARED);
 	int64_t add[NR_MM_COUNTERS] = {0};
 	uint64_t va = v->vm_start, span_end, se;
@@ -104,7 +104,7 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 			va = span_end;
 			continue;
 		}
-		n = (span_end - va) >> shift;
+		n = pg_count(g, span_end - va);
 		/* copy_pte_range makes the child's table wherever the parent has one. */
 		d = pgtable_span(&dst->pt, va, v->vm_end, &se, true);
 		if (!d)
@@ -155,12 +155,13 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
 		if ((v->vm_flags & VM_ACCOUNT) &&
-		    vm_enough_memory(dst, (v->vm_end - v->vm_start) >> sys->page_shift))
+		    vm_enough_memory(dst, pg_count(&sys->geom, v->vm_end - v->vm_start)))
 			return -ENOMEM;
 		n = vma_alloc(sys);
 		if (!n) {
 			if (v->vm_flags & VM_ACCOUNT)
-				vm_unacct_memory(sys, (v->vm_end - v->vm_start) >> sys->page_shift);
+				vm_unacct_memory(sys,
+						 pg_count(&sys->geom, v->vm_end - v->vm_start));
 			return -ENOMEM;
 		}
 		n->vm_start = v->vm_start;
@@ -178,7 +179,8 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
 			if (anon_vma_new(dst, n)) {
 				if (n->vm_flags & VM_ACCOUNT)
-					vm_unacct_memory(sys, (n->vm_end - n->vm_start) >> sys->page_shift);
+					vm_unacct_memory(
+					    sys, pg_count(&sys->geom, n->vm_end - n->vm_start));
 				vma_free(sys, n);
 				return -ENOMEM;
 			}
@@ -188,7 +190,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
 		i_mmap_link(n);
 		vm_stat_account(dst, n->vm_flags,
-				(int64_t)((n->vm_end - n->vm_start) >> sys->page_shift));
+				(int64_t)pg_count(&sys->geom, n->vm_end - n->vm_start));
 		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */
 		if ((v->anon_vma || (v->vm_flags & VM_MAYBE_GUARD)) && !(v->vm_flags & VM_WIPEONFORK)) {
 			struct inode *ino = v->vm_inode && v->vm_inode->type == INODE_REG ? v->vm_inode
@@ -297,17 +299,17 @@ void um_exit(struct um_proc *p)
 void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)
 {
 	struct mm *mm = p->mm;
-	uint32_t shift = p->sys->page_shift;
+	const struct page_geom *g = &p->sys->geom;
 
 	pthread_rwlock_rdlock(&mm->lock);
 	st->min_flt = atomic_load(&mm->min_flt);
 	st->maj_flt = atomic_load(&mm->maj_flt);
-	st->vm_size = mm->total_vm << shift;
-	st->rss_anon = (uint64_t)atomic_load(&mm->rss[MM_ANONPAGES]) << shift;
-	st->rss_file = (uint64_t)atomic_load(&mm->rss[MM_FILEPAGES]) << shift;
-	st->rss_shmem = (uint64_t)atomic_load(&mm->rss[MM_SHMEMPAGES]) << shift;
+	st->vm_size = pg_bytes(g, mm->total_vm);
+	st->rss_anon = pg_bytes(g, atomic_load(&mm->rss[MM_ANONPAGES]));
+	st->rss_file = pg_bytes(g, atomic_load(&mm->rss[MM_FILEPAGES]));
+	st->rss_shmem = pg_bytes(g, atomic_load(&mm->rss[MM_SHMEMPAGES]));
 	st->vm_pte = pgtable_bytes(&mm->pt);
-	st->hugetlb = (uint64_t)atomic_load(&mm->rss[MM_HUGETLBPAGES]) << shift;
+	st->hugetlb = pg_bytes(g, atomic_load(&mm->rss[MM_HUGETLBPAGES]));
 	st->map_count = mm->vmas.count;
 	pthread_rwlock_unlock(&mm->lock);
 }

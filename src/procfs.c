@@ -210,7 +210,7 @@ static void show_map_vma(struct wr *w, const struct um_system *sys, const struct
 	vma_dev(v, &major, &minor, &ino);
 	/* Only file-backed VMAs show an offset: vm_pgoff of anonymous ones is an address. */
 	if (v->vm_inode)
-		pgoff = (unsigned long long)v->vm_pgoff << sys->page_shift;
+		pgoff = pg_bytes(&sys->geom, v->vm_pgoff);
 
 	wr_printf(w, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ",
 		  (unsigned long long)v->vm_start, (unsigned long long)v->vm_end,
@@ -369,7 +369,7 @@ static void mss_account(struct mss *m, uint64_t page_size, const struct frame *f
 static void smap_gather_stats(struct mm *mm, const struct vma *v, struct mss *m)
 {
 	struct frame_pool *fp = &mm->sys->fp;
-	uint64_t page_size = mm->sys->page_size;
+	uint64_t page_size = mm->sys->geom.size;
 	bool locked = v->vm_flags & VM_LOCKED;
 	uint64_t va = v->vm_start;
 
@@ -461,7 +461,7 @@ static void show_smap_vma_flags(struct wr *w, uint64_t flags)
 static void show_smap(struct wr *w, struct mm *mm, const struct vma *v)
 {
 	/* vma_kernel_pagesize: a hugetlb VMA's pages are its huge pages. */
-	uint64_t page_size = vma_hpage_mask(v) ? vma_hpage_mask(v) + 1 : mm->sys->page_size;
+	uint64_t page_size = vma_hpage_mask(v) ? vma_hpage_mask(v) + 1 : mm->sys->geom.size;
 	struct mss m;
 
 	uint64_t shared_huge = 0, private_huge = 0;
@@ -541,7 +541,7 @@ int64_t um_proc_status(struct um_proc *p, char *buf, size_t size)
 	if (err)
 		return err;
 	mm = p->mm;
-	kshift = p->sys->page_shift - 10;
+	kshift = p->sys->geom.shift - 10;
 
 	/*
 	 * Linux keeps data_vm, stack_vm and exec_vm as running counters
@@ -614,7 +614,7 @@ static uint64_t pte_to_pagemap_entry(struct frame_pool *fp, const struct vma *v,
 static void pagemap_vma(struct mm *mm, const struct vma *v, uint64_t va, uint64_t end,
 			uint64_t *out)
 {
-	uint64_t page_size = mm->sys->page_size;
+	uint64_t page_size = mm->sys->geom.size;
 	/* Holes in the page tables of a soft-dirty VMA still report soft-dirty. */
 	uint64_t hole = (v->vm_flags & VM_SOFTDIRTY) ? PM_SOFT_DIRTY : 0;
 
@@ -645,8 +645,8 @@ int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *
 
 	if (!p || !p->sys)
 		return -EINVAL;
-	page_size = p->sys->page_size;
-	if (addr & (page_size - 1))
+	page_size = p->sys->geom.size;
+	if (!page_aligned(&p->sys->geom, addr))
 		return -EINVAL;
 	if (npages && !out)
 		return -EFAULT;
@@ -654,12 +654,12 @@ int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *
 	/* As Linux, the file ends at the top of the user address space. */
 	if (addr >= p->sys->task_size)
 		return 0;
-	n = (p->sys->task_size - addr) >> p->sys->page_shift;
+	n = pg_count(&p->sys->geom, p->sys->task_size - addr);
 	if (npages < n)
 		n = npages;
 	if (n == 0)
 		return 0;
-	end = addr + (n << p->sys->page_shift);
+	end = addr + pg_bytes(&p->sys->geom, n);
 
 	err = proc_read_lock(p);
 	if (err)
@@ -678,7 +678,7 @@ int64_t um_pagemap(struct um_proc *p, uint64_t addr, uint64_t npages, uint64_t *
 			break;
 		stop = v->vm_end < end ? v->vm_end : end;
 		pagemap_vma(mm, v, va, stop, out);
-		out += (stop - va) >> p->sys->page_shift;
+		out += pg_count(&p->sys->geom, stop - va);
 		va = stop;
 		v = v->next;
 	}

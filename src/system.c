@@ -63,21 +63,21 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		return -ENOMEM;
 	sys->cfg = *cfg;
 	sys->cfg.sandbox_dir = NULL; /* not kept: the caller owns the string */
-	sys->page_shift = shift;
-	sys->page_size = cfg->page_size;
-	sys->page_mask = cfg->page_size - 1;
+	sys->geom.shift = shift;
+	sys->geom.size = cfg->page_size;
+	sys->geom.mask = cfg->page_size - 1;
 	sys->task_size = USER_VA_END - cfg->page_size;
 	if (sys->cfg.mmap_base == 0)
 		sys->cfg.mmap_base = sys->task_size - STACK_GAP_MIN;
-	sys->cfg.mmap_base &= ~sys->page_mask;
-	sys->cfg.brk_start = (sys->cfg.brk_start + sys->page_mask) & ~sys->page_mask;
+	sys->cfg.mmap_base = page_align_down(&sys->geom, sys->cfg.mmap_base);
+	sys->cfg.brk_start = page_align(&sys->geom, sys->cfg.brk_start);
 	if (sys->cfg.mmap_base > sys->task_size || sys->cfg.mmap_base < sys->cfg.mmap_min_addr ||
 	    sys->cfg.brk_start < sys->cfg.mmap_min_addr || sys->cfg.brk_start >= sys->task_size) {
 		um_free(NULL, sys);
 		return -EINVAL;
 	}
-	err = frame_pool_init(&sys->fp, cfg->phys_bytes, shift,
-			      (const uint32_t[2]){ cfg->nr_hugepages, cfg->nr_hugepages_pud });
+	err = frame_pool_init(&sys->fp, cfg->phys_bytes, &sys->geom,
+			      (const uint32_t[2]){cfg->nr_hugepages, cfg->nr_hugepages_pud});
 	if (err) {
 		um_free(NULL, sys);
 		return err;
@@ -127,7 +127,7 @@ void um_system_free(struct um_system *sys)
 
 uint32_t um_page_size(const struct um_system *sys)
 {
-	return (uint32_t)sys->page_size;
+	return (uint32_t)sys->geom.size;
 }
 
 static void count_dirty(uint32_t pfn, void *arg)
@@ -173,14 +173,14 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->pgmajfault = atomic_load(&sys->pgmajfault);
 	st->cow_copies = atomic_load(&sys->cow_copies);
 	st->frame_desc_bytes = sizeof(struct frame);
-	st->committed_as = atomic_load(&sys->committed) << sys->page_shift;
-	st->commit_limit = vm_commit_limit(sys) << sys->page_shift;
+	st->committed_as = pg_bytes(&sys->geom, atomic_load(&sys->committed));
+	st->commit_limit = pg_bytes(&sys->geom, vm_commit_limit(sys));
 	pthread_mutex_lock(&sys->fp.hlock);
 	st->hugepages_total = sys->fp.hs[HSTATE_PMD].nr;
 	st->hugepages_free = sys->fp.hs[HSTATE_PMD].nr_free;
 	st->hugepages_rsvd = (uint64_t)sys->fp.hs[HSTATE_PMD].resv;
 	pthread_mutex_unlock(&sys->fp.hlock);
-	st->hugepage_size = 1ULL << (2 * sys->page_shift - 3);
+	st->hugepage_size = 1ULL << (2 * sys->geom.shift - 3);
 	pthread_mutex_lock(&sys->lock);
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
@@ -195,13 +195,13 @@ struct recount {
 
 static void count_mapped(struct mm *mm, struct recount *rc)
 {
-	uint32_t shift = mm->sys->page_shift;
+	const struct page_geom *g = &mm->sys->geom;
 	uint64_t va = 0, span_end;
 
 	while (va < mm->sys->task_size) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < (span_end - va) >> shift; k++) {
+		for (uint64_t k = 0; ptep && k < pg_count(g, span_end - va); k++) {
 			pte_t pte = atomic_load(&ptep[k]);
 
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {

@@ -16,10 +16,8 @@ struct vma;
 /* system.c */
 struct um_system {
 	struct um_config cfg;
-	uint32_t page_shift;
-	uint64_t page_size;
-	uint64_t page_mask;		/* page_size - 1 */
-	uint64_t task_size;		/* end of user space: USER_VA_END - page_size */
+	struct page_geom geom;		/* the page size, kept here only */
+	uint64_t task_size;		/* end of user space: USER_VA_END - page size */
 	struct frame_pool fp;
 	pthread_mutex_t lock;		/* process list, pid and id counters */
 	struct um_proc *procs;

@@ -106,8 +106,9 @@ void tlb_reset(struct tlb *t, const struct mm *mm, uint64_t gen)
 		tlb_register(t);
 	atomic_store_explicit(&t->mm, mm, memory_order_relaxed);
 	t->h.gen = gen;
-	t->h.shift = mm->sys->page_shift;
-	t->h.page_mask = mm->sys->page_mask;
+	/* The TLB's own copy of the geometry, for embedders' inline probes. */
+	t->h.shift = mm->sys->geom.shift;
+	t->h.page_mask = mm->sys->geom.mask;
 }
 
 /*

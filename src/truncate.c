@@ -30,17 +30,17 @@
 static void unmap_vma_pages(struct um_system *sys, struct vma *v, uint64_t first, uint64_t last,
 			    bool even_cows)
 {
-	uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	uint64_t pages = pg_count(&sys->geom, v->vm_end - v->vm_start);
 	struct mmu_gather g;
 	uint64_t start, end;
 
 	if (first >= v->vm_pgoff + pages || last < v->vm_pgoff)
 		return;
 	start = first <= v->vm_pgoff ? v->vm_start
-				     : v->vm_start + ((first - v->vm_pgoff) << sys->page_shift);
+				     : v->vm_start + pg_bytes(&sys->geom, first - v->vm_pgoff);
 	end = last - v->vm_pgoff >= pages - 1
-		      ? v->vm_end
-		      : v->vm_start + ((last + 1 - v->vm_pgoff) << sys->page_shift);
+		  ? v->vm_end
+		  : v->vm_start + pg_bytes(&sys->geom, last + 1 - v->vm_pgoff);
 	tlb_gather_init(&g, v->vm_mm);
 	mm_zap_range(v->vm_mm, &g, start, end, even_cows);
 	tlb_gather_finish(&g);
@@ -67,7 +67,7 @@ int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_
 
 	if (huge) {
 		/* hugetlbfs_punch_hole: whole huge pages only; the rest stays. */
-		uint64_t hmask = (1ULL << (ino->hpage_shift - sys->page_shift)) - 1;
+		uint64_t hmask = (1ULL << (ino->hpage_shift - sys->geom.shift)) - 1;
 		uint64_t end = (first + nr) & ~hmask;
 
 		first = (first + hmask) & ~hmask;
@@ -79,8 +79,8 @@ int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_
 	if (huge)
 		pthread_mutex_lock(&sys->hugetlb_mutex); /* no fault adds a page meanwhile */
 	if (ino->type == INODE_REG)
-		err = host_punch_hole(sys, ino->host_fd, first << sys->page_shift,
-				      nr << sys->page_shift);
+		err = host_punch_hole(sys, ino->host_fd, pg_bytes(&sys->geom, first),
+				      pg_bytes(&sys->geom, nr));
 	if (!err) {
 		unmap_mapping_pages(sys, ino, first, first + nr - 1, false);
 		if (huge)
@@ -95,7 +95,7 @@ int punch_hole(struct um_system *sys, struct inode *ino, uint64_t first, uint64_
 
 int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
 {
-	uint64_t old, ps = sys->page_size;
+	uint64_t old, ps = sys->geom.size;
 	int err;
 
 	if (ino->type != INODE_REG)
@@ -111,19 +111,19 @@ int truncate_setsize(struct um_system *sys, struct inode *ino, uint64_t size)
 	}
 	atomic_store(&ino->size, size);
 	pagecache_zero_eof(sys, ino, old, size);
-	if (size < old && (size & sys->page_mask)) {
+	if (size < old && !page_aligned(&sys->geom, size)) {
 		/* The new last page keeps its head; its tail is zero from now on. */
-		uint32_t pfn = pagecache_lookup_locked(ino, size >> sys->page_shift);
+		uint32_t pfn = pagecache_lookup_locked(ino, pg_count(&sys->geom, size));
 
 		if (pfn != FRAME_NONE)
-			memset(pfn_host(&sys->fp, pfn) + (size & sys->page_mask), 0,
-			       ps - (size & sys->page_mask));
+			memset(pfn_host(&sys->fp, pfn) + offset_in_page(&sys->geom, size), 0,
+			       ps - offset_in_page(&sys->geom, size));
 		else
-			pagecache_add_eof_block(sys, ino, size >> sys->page_shift);
+			pagecache_add_eof_block(sys, ino, pg_count(&sys->geom, size));
 	}
 	pthread_mutex_unlock(&ino->lock);
 	if (size < old) {
-		uint64_t first = (size + ps - 1) >> sys->page_shift;
+		uint64_t first = pg_count_up(&sys->geom, size);
 
 		unmap_mapping_pages(sys, ino, first, UINT64_MAX, true);
 		pagecache_truncate(sys, ino, first);

@@ -366,7 +366,7 @@ int vma_tree_check(const struct vma_tree *t, char *why, size_t n)
 bool vma_props_mergeable(const struct mm *mm, const struct vma *a, const struct vma *b,
 			 uint64_t ignore)
 {
-	if (a->vm_pgoff + ((a->vm_end - a->vm_start) >> mm->sys->page_shift) != b->vm_pgoff)
+	if (a->vm_pgoff + pg_count(&mm->sys->geom, a->vm_end - a->vm_start) != b->vm_pgoff)
 		return false;
 	if (a->vm_end != b->vm_start)
 		return false;
@@ -389,7 +389,7 @@ uint64_t vma_pages_in(const struct mm *mm, uint64_t start, uint64_t end, uint64_
 		uint64_t e = v->vm_end < end ? v->vm_end : end;
 
 		if ((v->vm_flags & mask) == mask)
-			pages += (e - s) >> mm->sys->page_shift;
+			pages += pg_count(&mm->sys->geom, e - s);
 	}
 	return pages;
 }

@@ -77,12 +77,12 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		n->vm_start = v->vm_start;
 		n->vm_end = addr;
 		n->vm_pgoff = v->vm_pgoff;
-		v->vm_pgoff += (addr - v->vm_start) >> sys->page_shift;
+		v->vm_pgoff += pg_count(&sys->geom, addr - v->vm_start);
 		v->vm_start = addr;
 	} else {
 		n->vm_start = addr;
 		n->vm_end = v->vm_end;
-		n->vm_pgoff = v->vm_pgoff + ((addr - v->vm_start) >> sys->page_shift);
+		n->vm_pgoff = v->vm_pgoff + pg_count(&sys->geom, addr - v->vm_start);
 		v->vm_end = addr;
 	}
 	if (v->vm_inode)

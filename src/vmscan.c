@@ -84,8 +84,8 @@ static uint64_t int_sqrt(uint64_t x)
 void vmscan_init(struct um_system *sys)
 {
 	struct lruvec *lv = &sys->lru;
-	uint64_t managed = sys->fp.limit, kb = (managed << sys->page_shift) >> 10;
-	uint64_t min = (int_sqrt(kb * 16) << 10) >> sys->page_shift, delta;
+	uint64_t managed = sys->fp.limit, kb = pg_bytes(&sys->geom, managed) >> 10;
+	uint64_t min = pg_count(&sys->geom, int_sqrt(kb * 16) << 10), delta;
 
 	if (min > managed / 32)
 		min = managed / 32;
@@ -117,11 +117,11 @@ struct rmap_result {
 /* The address of page index of v's file, or 0 when v does not cover it. */
 static uint64_t vma_address(struct um_system *sys, const struct vma *v, uint64_t index)
 {
-	uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+	uint64_t pages = pg_count(&sys->geom, v->vm_end - v->vm_start);
 
 	if (index < v->vm_pgoff || index >= v->vm_pgoff + pages)
 		return 0;
-	return v->vm_start + ((index - v->vm_pgoff) << sys->page_shift);
+	return v->vm_start + pg_bytes(&sys->geom, index - v->vm_pgoff);
 }
 
 /*

@@ -36,14 +36,14 @@
 static void page_mkclean(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
 {
 	for (struct vma *v = ino->i_mmap; v; v = v->i_mmap_next) {
-		uint64_t pages = (v->vm_end - v->vm_start) >> sys->page_shift;
+		uint64_t pages = pg_count(&sys->geom, v->vm_end - v->vm_start);
 		_Atomic pte_t *ptep;
 		uint64_t addr;
 		pte_t pte;
 
 		if (!(v->vm_flags & VM_SHARED) || index < v->vm_pgoff || index >= v->vm_pgoff + pages)
 			continue;
-		addr = v->vm_start + ((index - v->vm_pgoff) << sys->page_shift);
+		addr = v->vm_start + pg_bytes(&sys->geom, index - v->vm_pgoff);
 		ptep = pgtable_walk(&v->vm_mm->pt, addr, false);
 		if (!ptep)
 			continue;
@@ -70,7 +70,7 @@ static void writeback_page(uint64_t index, uint32_t pfn, void *arg)
 	struct um_system *sys = w->sys;
 	struct inode *ino = w->ino;
 	struct frame *f = pfn_frame(&sys->fp, pfn);
-	uint64_t size = inode_size(ino), pos = index << sys->page_shift, len;
+	uint64_t size = inode_size(ino), pos = pg_bytes(&sys->geom, index), len;
 	unsigned char *page = pfn_host(&sys->fp, pfn);
 	int64_t r;
 
@@ -82,9 +82,9 @@ static void writeback_page(uint64_t index, uint32_t pfn, void *arg)
 	atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
 	if (pos >= size)
 		return; /* wholly past EOF: nothing of it belongs to the file */
-	len = size - pos < sys->page_size ? size - pos : sys->page_size;
-	if (len < sys->page_size)
-		memset(page + len, 0, sys->page_size - len);
+	len = size - pos < sys->geom.size ? size - pos : sys->geom.size;
+	if (len < sys->geom.size)
+		memset(page + len, 0, sys->geom.size - len);
 	atomic_fetch_or(&f->flags, PG_WRITEBACK);
 	r = host_pwrite(sys, ino->host_fd, page, len, pos);
 	atomic_fetch_and(&f->flags, ~(uint32_t)PG_WRITEBACK);

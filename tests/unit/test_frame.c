@@ -14,6 +14,8 @@
 
 #include "frame.h"
 
+static const struct page_geom geom_4k = { .shift = 12, .size = 4096, .mask = 4095 };
+
 static void check(struct frame_pool *fp)
 {
 	char why[256] = "";
@@ -27,7 +29,7 @@ static void freed_frame_is_reused_and_zeroed_on_request(void **state)
 	struct frame_pool fp;
 
 	(void)state;
-	assert_int_equal(frame_pool_init(&fp, 64 * 4096, 12, (const uint32_t[2]){ 0, 0 }), 0);
+	assert_int_equal(frame_pool_init(&fp, 64 * 4096, &geom_4k, (const uint32_t[2]){ 0, 0 }), 0);
 	assert_int_equal(atomic_load(&fp.nr_free), 63); /* frame 0 is the zero frame */
 	uint32_t a = frame_alloc(&fp, true);
 	assert_int_not_equal(a, ZERO_PFN);
@@ -51,7 +53,7 @@ static void exhaustion_answers_frame_none(void **state)
 	uint32_t got[8];
 
 	(void)state;
-	assert_int_equal(frame_pool_init(&fp, 8 * 4096, 12, (const uint32_t[2]){ 0, 0 }), 0);
+	assert_int_equal(frame_pool_init(&fp, 8 * 4096, &geom_4k, (const uint32_t[2]){ 0, 0 }), 0);
 	for (int i = 0; i < 7; i++) {
 		got[i] = frame_alloc(&fp, false);
 		assert_int_not_equal(got[i], FRAME_NONE);
@@ -108,7 +110,7 @@ static void four_threads_churning_lose_no_frame(void **state)
 	pthread_t th[4];
 
 	(void)state;
-	assert_int_equal(frame_pool_init(&fp, 256 * 4096, 12, (const uint32_t[2]){ 0, 0 }), 0);
+	assert_int_equal(frame_pool_init(&fp, 256 * 4096, &geom_4k, (const uint32_t[2]){ 0, 0 }), 0);
 	for (int i = 0; i < 4; i++) {
 		c[i] = (struct churn){ &fp, (unsigned)i + 1, 0 };
 		pthread_create(&th[i], NULL, churn_main, &c[i]);
