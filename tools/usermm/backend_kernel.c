@@ -42,6 +42,7 @@
 
 #include "../driver/proto.h"
 #include "backend.h"
+#include "memcg.h"
 #include "usermm.h"
 
 /* The runner keeps byte strings and vectors within what one message carries. */
@@ -72,6 +73,10 @@ struct backend {
 	int pool_lock;	  /* HUGETLB_LOCK, shared; exclusive once the run sets a pool */
 	long pool_old[2]; /* the pools' sizes before the run set them; -1: untouched */
 	int kpagecount; /* /proc/kpagecount, or -1 */
+	struct memcg cg;  /* config phys=N: the drivers' memory cgroup (memcg.c) */
+	bool cg_asked;	  /* config phys was given */
+	bool cg_required; /* config memcg=1: a run without the cgroup is not run */
+	char cg_why[256]; /* why config phys could not make it */
 };
 
 /*
@@ -250,6 +255,7 @@ static void remove_tree(int parent, const char *name)
 
 static void k_close(struct backend *be)
 {
+	memcg_destroy(&be->cg);
 	for (int i = 0; i < 2; i++)
 		if (be->pool_old[i] >= 0)
 			pool_write(i, be->pool_old[i]);
@@ -372,6 +378,35 @@ static void k_privileged(struct backend *be, uint64_t val, struct be_res *res)
 }
 
 /*
+ * config phys=N: the drivers run in a memory cgroup limited to N (memcg.c),
+ * or, where none can be made, n/a as before: the run then compares only
+ * what does not need the limit. config memcg=1 makes a missing cgroup stop
+ * the run (RK_UNAVAILABLE) instead.
+ */
+static void k_memcg(struct backend *be, const char *key, uint64_t val, struct be_res *res)
+{
+	res->kind = RK_OK;
+	if (!strcmp(key, "memcg")) {
+		be->cg_required = val != 0;
+	} else {
+		struct sbuf why;
+
+		sb_init(&why);
+		be->cg_asked = true;
+		be->cg_why[0] = '\0';
+		if (memcg_create(&be->cg, val, &why)) {
+			snprintf(be->cg_why, sizeof(be->cg_why), "%s", sb_str(&why));
+			res->kind = RK_NA;
+		}
+		sb_free(&why);
+	}
+	if (be->cg_required && be->cg_asked && !be->cg.dir[0]) {
+		res->kind = RK_UNAVAILABLE;
+		sb_printf(&res->bytes, "no memory cgroup for config phys: %s", be->cg_why);
+	}
+}
+
+/*
  * config: the huge page pools are sized as asked (exclusively: see
  * HUGETLB_LOCK) or the run reports why not; the privilege is given to the
  * drivers (k_privileged); overcommit_memory and va_bits are checked
@@ -395,6 +430,11 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	}
 	if (!strcmp(key, "va_bits")) {
 		k_config_check("the user address width in bits", user_va_bits(be->page), val, res);
+		return;
+	}
+	if (!strcmp(key, "phys") || !strcmp(key, "phys_bytes") || !strcmp(key, "memory") ||
+	    !strcmp(key, "memcg")) {
+		k_memcg(be, key, val, res);
 		return;
 	}
 	if (which < 0) {
@@ -638,7 +678,7 @@ static int k_proc_new(struct backend *be, struct be_proc **out, struct sbuf *err
 			_exit(127);
 		syscall(SYS_close_range, 0U, DRV_FD - 1U, 0U);
 		syscall(SYS_close_range, DRV_FD + 1U, ~0U, 0U);
-		if (chdir(be->sandbox))
+		if (chdir(be->sandbox) || memcg_enter(&be->cg))
 			_exit(127);
 		snprintf(caps, sizeof(caps), "%" PRIx64, be->caps);
 		execl(be->driver, "usermm-driver", caps, (char *)NULL);
@@ -913,6 +953,16 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 	}
 	if (ftruncate(fd, (off_t)size))
 		goto err;
+	if (be->cg.dir[0]) {
+		/*
+		 * Page cache is charged to the cgroup that first reads it in: left
+		 * in the cache, these pages would be the runner's, outside the
+		 * drivers' limit.
+		 */
+		if (fsync(fd))
+			goto err;
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	}
 	close(fd);
 	res->kind = RK_OK;
 	return;

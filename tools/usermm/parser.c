@@ -884,6 +884,7 @@ static const char *const config_keys[] = {
     "hugepages_pud",
     "va_bits",
     "swap",
+    "memcg",
     NULL,
 };
 static const char *const config_key_aliases[] = {
