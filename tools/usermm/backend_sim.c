@@ -117,6 +117,8 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 			be_res_err(res, EINVAL);
 			sb_puts(&res->bytes, "the library's user addresses have 47 bits");
 		}
+	} else if (!strcmp(key, "swap") && val == 0) {
+		/* The library has none: a scenario may say it depends on that. */
 	} else if (!strcmp(key, "swap")) {
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
