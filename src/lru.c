@@ -149,6 +149,32 @@ uint32_t lru_isolate_tail(struct lruvec *lv, struct frame_pool *fp, enum lru_lis
 	return pfn;
 }
 
+bool lru_isolate_locked(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn)
+{
+	uint32_t fl = atomic_load_explicit(&pfn_frame(fp, pfn)->flags, memory_order_relaxed);
+
+	if (!(fl & PG_LRU))
+		return false;
+	unlink_frame(lv, fp, pfn, lru_of(fl));
+	return true;
+}
+
+void lru_deactivate(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(fp, pfn);
+	uint32_t fl;
+
+	pthread_mutex_lock(&lv->lock);
+	atomic_fetch_and_explicit(&f->flags, ~(uint32_t)PG_REFERENCED, memory_order_relaxed);
+	fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
+	/* Only an active page moves; an isolated one is left to the one holding it. */
+	if ((fl & PG_LRU) && (fl & PG_ACTIVE) && !(fl & PG_UNEVICTABLE)) {
+		unlink_frame(lv, fp, pfn, LRU_ACTIVE_FILE);
+		link_head(lv, fp, pfn, LRU_INACTIVE_FILE);
+	}
+	pthread_mutex_unlock(&lv->lock);
+}
+
 void lru_putback_locked(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn, enum lru_list l)
 {
 	link_head(lv, fp, pfn, l);

@@ -51,6 +51,16 @@ UM_INTERNAL void mark_page_accessed(struct lruvec *lv, struct frame_pool *fp, ui
  * cleared, its list flags kept. FRAME_NONE when the list is empty. lv->lock held.
  */
 UM_INTERNAL uint32_t lru_isolate_tail(struct lruvec *lv, struct frame_pool *fp, enum lru_list l);
+/*
+ * folio_isolate_lru for a frame found by its PTE: takes it off its list
+ * (PG_LRU cleared, its list flags kept). False when it was on none. lv->lock held.
+ */
+UM_INTERNAL bool lru_isolate_locked(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn);
+/*
+ * folio_deactivate for MADV_COLD: PG_REFERENCED cleared, and a page on the
+ * active list moved to the head of the inactive one (lru_deactivate).
+ */
+UM_INTERNAL void lru_deactivate(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn);
 /* Puts an isolated frame at the head of list l, with that list's flags. lv->lock held. */
 UM_INTERNAL void lru_putback_locked(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn,
 				    enum lru_list l);

@@ -9,9 +9,12 @@
  * private anonymous pages lazily freeable (they keep their data until
  * reclaim needs the frame; a write keeps them), REMOVE punches the range
  * out of its shmem object or file, WILLNEED reads file pages into the
- * cache, POPULATE_READ/WRITE fault the range in. COLD, PAGEOUT and
- * COLLAPSE are accepted and change nothing (no reclaim, no huge pages yet);
- * GUARD_INSTALL/REMOVE (Linux 6.13) install and remove guard markers in the
+ * cache, POPULATE_READ/WRITE fault the range in. COLD deactivates the
+ * pages this mm alone maps (accessed bits and PG_REFERENCED cleared, active
+ * page-cache pages to the inactive list); PAGEOUT reclaims them now, as
+ * Linux does with no swap: clean lazyfree anonymous pages are discarded,
+ * clean file pages dropped, dirty ones and other anonymous pages stay (see
+ * pageout_one). COLLAPSE is EINVAL (no transparent huge pages); GUARD_INSTALL/REMOVE (Linux 6.13) install and remove guard markers in the
  * page tables (guard.c).
  *
  * The range is walked as madvise_walk_vmas does: unmapped parts are
@@ -19,16 +22,20 @@
  */
 #include <errno.h>
 
+#include "cred.h"
 #include "fault.h"
 #include "frame.h"
 #include "fs.h"
 #include "hugetlb.h"
+#include "lru.h"
 #include "mm.h"
+#include "namei.h"
 #include "pagecache.h"
 #include "pgtable.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
+#include "vmscan.h"
 
 enum {
 	MADV_NORMAL = 0, MADV_RANDOM = 1, MADV_SEQUENTIAL = 2, MADV_WILLNEED = 3,
@@ -155,6 +162,104 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 	}
 }
 
+/*
+ * can_do_file_pageout: page-cache pages are paged out only for a file the
+ * caller owns (or has CAP_FOWNER over) or could open for writing; others'
+ * shared files would otherwise open a side channel.
+ */
+static bool can_do_file_pageout(struct mm *mm, const struct vma *v)
+{
+	struct um_cred c;
+
+	if (!v->vm_inode)
+		return false;
+	cred_get(mm->owner, &c);
+	return c.fsuid == v->vm_inode->i_uid || cred_capable(&c, UM_CAP_FOWNER) ||
+	       inode_permission(&c, v->vm_inode, MAY_WRITE) == 0;
+}
+
+/*
+ * MADV_PAGEOUT on one page mapped once by this mm at va (reclaim_pages,
+ * ignoring references): a lazyfree anonymous page still clean is
+ * discarded (try_to_unmap_one's lazyfree case; the next read maps the
+ * zero page), one written again since is swap-backed again and stays, as
+ * any other anonymous page does with no swap; a regular file's page is
+ * unmapped and dropped when clean (vmscan_pageout_file); a shmem page is
+ * unmapped and stays cached (its writeout has no swap to go to).
+ */
+static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
+{
+	struct um_system *sys = mm->sys;
+	struct frame *f = pfn_frame(&sys->fp, pte_pfn(pte));
+	uint32_t fl = atomic_load(&f->flags);
+	struct inode *ino = f->owner;
+	struct mmu_gather g;
+
+	if (fl & PG_ANON) {
+		if (fl & PG_SWAPBACKED)
+			return;
+		if ((pte & PTE_DIRTY) || (fl & PG_DIRTY)) {
+			atomic_fetch_or(&f->flags, PG_SWAPBACKED);
+			return;
+		}
+		/* The only references are the mappings': no pin holds it. */
+		if (atomic_load(&f->refcount) != atomic_load(&f->mapcount))
+			return;
+	} else if (!file_ok || !ino) {
+		return;
+	} else if (ino->type == INODE_REG) {
+		vmscan_pageout_file(sys, pte_pfn(pte));
+		return;
+	} else if (ino->type != INODE_SHMEM) {
+		return;
+	}
+	tlb_gather_init(&g, mm);
+	mm_zap_range(mm, &g, va, va + sys->geom.size, true);
+	tlb_gather_finish(&g);
+}
+
+/*
+ * MADV_COLD (pageout false) and MADV_PAGEOUT on [start, end) of v
+ * (madvise_cold_or_pageout_pte_range): pages some other mapping also maps
+ * are left alone. COLD clears the PTE's accessed bit and the page's
+ * PG_REFERENCED, and moves an active page-cache page to the inactive list
+ * (anonymous and shmem pages are on no list here); PAGEOUT reclaims now.
+ */
+static void cold_or_pageout(struct mm *mm, struct vma *v, uint64_t start, uint64_t end,
+			    bool pageout)
+{
+	struct um_system *sys = mm->sys;
+	bool file_ok = vma_is_anonymous(v) || can_do_file_pageout(mm, v);
+
+	for (uint64_t va = start, span_end; va < end; va = span_end) {
+		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
+
+		for (uint64_t k = 0; ptep && k < pg_count(&sys->geom, span_end - va); k++) {
+			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
+			struct frame *f;
+
+			if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
+				continue;
+			f = pfn_frame(&sys->fp, pte_pfn(pte));
+			if (atomic_load(&f->mapcount) != 1 || (atomic_load(&f->flags) & PG_HUGETLB))
+				continue;
+			if (pageout) {
+				pageout_one(mm, va + pg_bytes(&sys->geom, k), pte, file_ok);
+				continue;
+			}
+			while ((pte & PTE_ACCESSED) &&
+			       !atomic_compare_exchange_weak(&ptep[k], &pte, pte & ~PTE_ACCESSED))
+				;
+			if (atomic_load(&f->flags) & PG_ANON)
+				atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED);
+			else
+				lru_deactivate(&sys->lru, &sys->fp, pte_pfn(pte));
+		}
+	}
+	if (!pageout)
+		mm_tlb_sync(mm);
+}
+
 /* Page advice on [start, end) of v. The mm lock is held exclusive. */
 static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice)
 {
@@ -219,7 +324,11 @@ static int advise_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 		/* They move pages on the LRU lists; never those of a locked or hugetlb range. */
 		if (v->vm_flags & (VM_LOCKED | VM_HUGETLB))
 			return -EINVAL;
-		/* There is no reclaim yet: nothing moves. */
+		/* Another's shared file: nothing (madvise_pageout). */
+		if (advice == MADV_PAGEOUT && !vma_is_anonymous(v) &&
+		    (v->vm_flags & VM_MAYSHARE) && !can_do_file_pageout(mm, v))
+			return 0;
+		cold_or_pageout(mm, v, start, end, advice == MADV_PAGEOUT);
 		return 0;
 	case MADV_COLLAPSE:
 		/* No transparent huge pages here: nothing can be collapsed, as in a THP-less process. */

@@ -198,6 +198,9 @@ static bool page_dirty(struct frame *f)
 	return atomic_load(&f->flags) & PG_DIRTY;
 }
 
+static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
+		     int dirty_list);
+
 /*
  * shrink_folio_list for one isolated inactive page (we hold a reference to
  * it and to ino): returns the list to put it back on, PAGE_GONE or
@@ -208,7 +211,6 @@ static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index,
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	struct rmap_result rr;
 	bool referenced_page;
-	int32_t two = 2;
 
 	page_referenced(sys, ino, index, pfn, true, &rr);
 	if (rr.locked)
@@ -232,6 +234,21 @@ static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index,
 		if (page_dirty(f))
 			return LRU_INACTIVE_FILE;
 	}
+	return drop_page(sys, ino, index, pfn, LRU_INACTIVE_FILE);
+}
+
+/*
+ * The end of shrink_folio_list for a page that is to go: unmapped under
+ * the inode's lock, then dropped from the cache when clean and nobody but
+ * the cache and us holds it. A page found dirty after the unmap goes back
+ * on list dirty_list.
+ */
+static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
+		     int dirty_list)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	int32_t two = 2;
+
 	if (pthread_mutex_trylock(&ino->lock))
 		return LRU_INACTIVE_FILE;
 	if (pagecache_lookup_locked(ino, index) != pfn) {
@@ -242,8 +259,12 @@ static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index,
 		pthread_mutex_unlock(&ino->lock);
 		return LRU_UNEVICTABLE;
 	}
+	if (page_dirty(f)) {
+		pthread_mutex_unlock(&ino->lock);
+		return dirty_list;
+	}
 	/* __remove_mapping: nobody but the cache and us, and still clean. */
-	if (page_dirty(f) || !atomic_compare_exchange_strong(&f->refcount, &two, 0)) {
+	if (!atomic_compare_exchange_strong(&f->refcount, &two, 0)) {
 		pthread_mutex_unlock(&ino->lock);
 		return LRU_INACTIVE_FILE;
 	}
@@ -424,6 +445,42 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
 		got += shrink_lruvec(sys, nr - got);
 	}
 	return got;
+}
+
+/*
+ * reclaim_pages (MADV_PAGEOUT) for a page-cache page of a regular file:
+ * taken off its list and judged without its references; unmapped, then
+ * dropped when clean. A dirty one stays in the cache, unmapped, and is
+ * activated: only kswapd writes file pages back from reclaim
+ * (shrink_folio_list's folio_is_file_lru case), and madvise is not kswapd.
+ * The caller holds its mm lock and maps the page once. True when freed.
+ */
+bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
+{
+	struct lruvec *lv = &sys->lru;
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct inode *ino = NULL;
+	uint64_t index = 0;
+	int l;
+
+	pthread_mutex_lock(&lv->lock);
+	if (lru_isolate_locked(lv, &sys->fp, pfn)) {
+		ino = f->owner;
+		index = f->index;
+		if (ino && inode_tryget(ino)) {
+			atomic_fetch_add(&f->refcount, 1);
+		} else {
+			lru_putback_locked(lv, &sys->fp, pfn,
+					   lru_of(atomic_load_explicit(&f->flags, memory_order_relaxed)));
+			ino = NULL;
+		}
+	}
+	pthread_mutex_unlock(&lv->lock);
+	if (!ino)
+		return false;
+	l = drop_page(sys, ino, index, pfn, LRU_ACTIVE_FILE);
+	putback(sys, ino, pfn, l);
+	return l == PAGE_FREED;
 }
 
 bool vmscan_wanted(struct um_system *sys)

@@ -19,6 +19,12 @@ UM_INTERNAL void vmscan_init(struct um_system *sys);
  * lock, shared, is fine). Returns the pages reclaimed.
  */
 UM_INTERNAL uint64_t vmscan_direct(struct um_system *sys);
+/*
+ * MADV_PAGEOUT's reclaim of one page-cache page of a regular file, mapped
+ * once by the caller's mm (whose lock it holds): unmapped, and freed when
+ * clean (true); a dirty one stays cached. The caller holds no inode lock.
+ */
+UM_INTERNAL bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn);
 /* Is free memory below the min watermark (direct reclaim would run)? */
 UM_INTERNAL bool vmscan_wanted(struct um_system *sys);
 

@@ -162,6 +162,72 @@ static void nothing_is_left_after_exit_and_reclaim(void **state)
 	finish(e);
 }
 
+/*
+ * MADV_COLD: an active page-cache page mapped once goes back to the
+ * inactive list with its accessed bit and PG_REFERENCED cleared; reclaim
+ * then takes it, and the next load reads it back.
+ */
+static void madvise_cold_deactivates_a_mapped_page(void **state)
+{
+	struct env *e = boot_default(state);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDONLY);
+	char buf[4];
+
+	assert_ret(um_pread(e->p, fd, buf, 4, 0), 4);
+	assert_ret(um_pread(e->p, fd, buf, 4, 0), 4);
+	uint64_t a = MAP(e->p, PG, UM_PROT_READ, MP, fd, 0);
+	assert_int_equal(load_ok(e->p, a, 1, __LINE__), 'A');
+	assert_int_equal(sys_stats(e->sys).active_file, 1);
+	assert_ret(um_madvise(e->p, a, PG, UM_MADV_COLD), 0);
+	CHECK(e);
+	struct um_sys_stats st = sys_stats(e->sys);
+	assert_int_equal(st.active_file, 0);
+	assert_int_equal(st.inactive_file, st.cached_pages);
+	assert_int_equal(pages(proc_stats(e->p).rss_file), 1);
+	assert_ret(um_reclaim(e->sys, 16), (long long)st.cached_pages);
+	CHECK(e);
+	assert_int_equal(proc_stats(e->p).rss_file, 0);
+	assert_int_equal(load_ok(e->p, a + 1, 1, __LINE__), 'A');
+	CHECK(e);
+	finish(e);
+}
+
+/*
+ * MADV_PAGEOUT with no swap: of four written anonymous pages, the two
+ * MADV_FREE made lazyfree are discarded (their frames freed, reads see
+ * zero), the others stay; a clean file page mapped once is dropped, a
+ * dirty one is unmapped but stays cached, dirty, until written back.
+ */
+static void madvise_pageout_discards_lazyfree_and_clean_file_pages(void **state)
+{
+	struct env *e = boot_default(state);
+	int fd = OPEN_PATTERN(e, "f", 2 * PG, UM_O_RDWR);
+
+	uint64_t a = MAP(e->p, 4 * PG, RW, MP | UM_MAP_ANONYMOUS, -1, 0);
+	fill_pages(e->p, a, 4, 1, __LINE__);
+	uint64_t used = frames_used(e->sys);
+	assert_ret(um_madvise(e->p, a, 2 * PG, UM_MADV_FREE), 0);
+	assert_ret(um_madvise(e->p, a, 4 * PG, UM_MADV_PAGEOUT), 0);
+	CHECK(e);
+	assert_int_equal(frames_used(e->sys), used - 2);
+	assert_int_equal(pages(proc_stats(e->p).rss_anon), 2);
+	assert_int_equal(load_ok(e->p, a + PG, 8, __LINE__), 0);
+	assert_int_equal(load_ok(e->p, a + 2 * PG, 8, __LINE__), 3);
+
+	uint64_t f = MAP(e->p, 2 * PG, RW, MS, fd, 0);
+	assert_int_equal(load_ok(e->p, f, 1, __LINE__), 'A');
+	store_ok(e->p, f + PG, 1, 'z', __LINE__);
+	assert_int_equal(pages(proc_stats(e->p).rss_file), 2);
+	assert_ret(um_madvise(e->p, f, 2 * PG, UM_MADV_PAGEOUT), 0);
+	CHECK(e);
+	assert_int_equal(proc_stats(e->p).rss_file, 0);
+	assert_int_equal(sys_stats(e->sys).cached_pages, 1);
+	assert_int_equal(sys_stats(e->sys).dirty_pages, 1);
+	assert_int_equal(load_ok(e->p, f + PG, 1, __LINE__), 'z');
+	CHECK(e);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -172,6 +238,8 @@ int main(void)
 	    T(dirty_page_is_written_back_before_it_goes),
 	    T(mlocked_page_stays_until_munlock),
 	    T(nothing_is_left_after_exit_and_reclaim),
+	    T(madvise_cold_deactivates_a_mapped_page),
+	    T(madvise_pageout_discards_lazyfree_and_clean_file_pages),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

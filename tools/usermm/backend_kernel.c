@@ -339,6 +339,21 @@ static void k_config_check(const char *name, long have, uint64_t val, struct be_
 	sb_printf(&res->bytes, "%s is %ld here, the scenario needs %" PRIu64, name, have, val);
 }
 
+/* SwapTotal of /proc/meminfo in bytes, or -1 when unread. */
+static long swap_total(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SwapTotal: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
 /* 56 when a hint above 47 bits is taken (5-level paging), else 47. */
 static long user_va_bits(uint32_t page)
 {
@@ -409,7 +424,7 @@ static void k_memcg(struct backend *be, const char *key, uint64_t val, struct be
 /*
  * config: the huge page pools are sized as asked (exclusively: see
  * HUGETLB_LOCK) or the run reports why not; the privilege is given to the
- * drivers (k_privileged); overcommit_memory and va_bits are checked
+ * drivers (k_privileged); overcommit_memory, va_bits and swap=0 are checked
  * (k_config_check); other keys are the sim's only.
  */
 static void k_config(struct backend *be, const char *key, uint64_t val, struct be_res *res)
@@ -426,6 +441,11 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	if (!strcmp(key, "overcommit_memory") || !strcmp(key, "overcommit")) {
 		k_config_check("vm.overcommit_memory",
 			       sysctl_read("/proc/sys/vm/overcommit_memory"), val, res);
+		return;
+	}
+	/* swap=0, the one swap the sim has, is checked; others are the sim's (n/a). */
+	if (!strcmp(key, "swap") && val == 0) {
+		k_config_check("the swap space in bytes", swap_total(), val, res);
 		return;
 	}
 	if (!strcmp(key, "va_bits")) {

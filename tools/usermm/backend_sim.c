@@ -119,6 +119,8 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		}
 	} else if (!strcmp(key, "memcg")) {
 		/* The kernel back end's: run under a memory cgroup limited to phys, or not at all. */
+	} else if (!strcmp(key, "swap") && val == 0) {
+		/* The library has none: a scenario may say it depends on that. */
 	} else if (!strcmp(key, "swap")) {
 		be_res_err(res, ENOSYS);
 		sb_puts(&res->bytes, "the library has no swap yet");
