@@ -646,7 +646,8 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 			return ret;
 		if (passes++ < 16 && vmscan_direct(mm->sys)) /* should_reclaim_retry */
 			continue;
-		if (!out_of_memory(mm->sys, mm))
+		/* Not for a heap allocation that failed with frames to spare. */
+		if (!vmscan_wanted(mm->sys) || !out_of_memory(mm->sys, mm))
 			return ret;
 	}
 }
