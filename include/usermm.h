@@ -182,6 +182,8 @@ struct um_sys_stats {
 	uint64_t active_file;		/* Active(file) */
 	uint64_t inactive_file;		/* Inactive(file) */
 	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
+	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
+	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
@@ -240,6 +242,32 @@ UM_API int um_getpid(const struct um_proc *p);
 UM_API void um_proc_stats(struct um_proc *p, struct um_proc_stats *st);
 /* The top of the mmap area, from which mmap(NULL) places mappings downwards. */
 UM_API uint64_t um_mmap_base(const struct um_proc *p);
+
+/*
+ * The OOM killer. When a fault (an access, a populate, a read into memory)
+ * finds no free frame and reclaim frees none, the library kills the
+ * process of the highest badness (Linux's oom_badness: resident pages,
+ * swap entries and page-table pages, plus oom_score_adj * total pages /
+ * 1000), frees its private memory at once, and lets the fault retry. The
+ * victim's struct um_proc stays valid: its accesses (and reads into its
+ * memory) fail with SIGKILL (-EFAULT); mmap, munmap, remap_file_pages,
+ * mprotect, mremap, madvise, mlock and friends, msync, mincore, fork, exec
+ * and um_set_oom_score_adj with -ESRCH; observation calls (maps, stats,
+ * oom_score) and calls on descriptors and credentials still answer, until
+ * the embedder calls um_exit on it. When the faulting process is itself the victim, its
+ * access ends with SIGKILL.
+ */
+/* Nonzero once p was killed by the OOM killer (it waits for um_exit). */
+UM_API int um_proc_killed(const struct um_proc *p);
+/*
+ * /proc/PID/oom_score_adj: -1000 (never killed) to 1000; 0 for a new
+ * process, inherited by fork. EINVAL out of range; EACCES below the lowest
+ * value a CAP_SYS_RESOURCE holder set (0 at first) without that capability.
+ */
+UM_API int um_set_oom_score_adj(struct um_proc *p, int adj);
+UM_API int um_oom_score_adj(const struct um_proc *p);
+/* /proc/PID/oom_score: the badness scaled as Linux 6.x, (1000 + points * 1000 / total) * 2 / 3; 0 for adj -1000. */
+UM_API int64_t um_oom_score(struct um_proc *p);
 
 /* ---- credentials (struct cred) ---- */
 

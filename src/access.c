@@ -104,6 +104,17 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		return NULL;
 	}
 	pthread_rwlock_rdlock(&mm->lock);
+	if (unlikely(atomic_load_explicit(&mm->oom_killed, memory_order_relaxed))) {
+		/* OOM-killed: even a page still mapped is out of reach (oom_kill.c). */
+		pthread_rwlock_unlock(&mm->lock);
+		if (si) {
+			si->signo = UM_SIGKILL;
+			si->code = 0;
+			si->addr = va;
+		}
+		*err = -EFAULT;
+		return NULL;
+	}
 	for (_Atomic pte_t *known = NULL;;) {
 		uint64_t gen = atomic_load_explicit(&mm->tlb_gen, memory_order_acquire);
 		_Atomic pte_t *ptep;

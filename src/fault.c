@@ -25,6 +25,7 @@
 #include "fs.h"
 #include "hugetlb.h"
 #include "mm.h"
+#include "oom.h"
 #include "pagecache.h"
 #include "pgtable.h"
 #include "system.h"
@@ -548,8 +549,8 @@ int handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc, struct 
 	return handle_mm_fault_pte(mm, addr, acc, si, NULL);
 }
 
-int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
-			struct um_siginfo *si, _Atomic pte_t **ptep_out)
+static int do_handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access acc,
+			      struct um_siginfo *si, _Atomic pte_t **ptep_out)
 {
 	struct vm_fault vmf = {
 		.mm = mm,
@@ -617,4 +618,36 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
 	}
 	return ret;
+}
+
+/*
+ * A fault that found no frame (SIGKILL) runs reclaim again, then the OOM
+ * killer (oom_kill.c), and retries while either gave memory back; it ends
+ * in SIGKILL when this process is the victim or nothing can go. A killed
+ * process's faults fail at once: it gains no page.
+ */
+int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
+			struct um_siginfo *si, _Atomic pte_t **ptep_out)
+{
+	struct um_siginfo own;
+	struct um_siginfo *s = si ? si : &own;
+	int ret, passes = 0;
+
+	for (;;) {
+		if (atomic_load_explicit(&mm->oom_killed, memory_order_relaxed)) {
+			s->signo = UM_SIGKILL;
+			s->code = 0;
+			s->addr = addr;
+			return -EFAULT;
+		}
+		s->signo = 0;
+		ret = do_handle_mm_fault(mm, addr, acc, s, ptep_out);
+		if (ret != -EFAULT || s->signo != UM_SIGKILL)
+			return ret;
+		if (passes++ < 16 && vmscan_direct(mm->sys)) /* should_reclaim_retry */
+			continue;
+		/* Not for a heap allocation that failed with frames to spare. */
+		if (!vmscan_wanted(mm->sys) || !out_of_memory(mm->sys, mm))
+			return ret;
+	}
 }

@@ -16,6 +16,7 @@
  *   vma.h        vma.c, rmap.c, vma_ops.c                      4, 7
  *   pagecache.h  pagecache.c                                   5
  *   vmscan.h     vmscan.c                                      5
+ *   oom.h        oom_kill.c                                    5
  *   fs.h         inode.c, fdtable.c, writeback.c, truncate.c   5, 6
  *   mm.h         mm.c, commit.c, resource.c, guard.c, and the  4, 3, 6, 10
  *                system calls: mmap.c, mprotect.c, mremap.c,

@@ -414,6 +414,8 @@ int um_madvise(struct um_proc *p, uint64_t start, uint64_t len, int advice)
 	uint64_t end;
 	struct vma *v;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!advice_valid(advice))
 		return -EINVAL;
 	if (!page_aligned(&sys->geom, start))

@@ -66,6 +66,8 @@ int um_mincore(struct um_proc *p, uint64_t start, uint64_t len, unsigned char *v
 	uint64_t end;
 	int err = 0;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!page_aligned(&sys->geom, start))
 		return -EINVAL;
 	if (start > sys->task_size || len > sys->task_size - start)

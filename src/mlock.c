@@ -84,6 +84,8 @@ static int do_mlock(struct um_proc *p, uint64_t start, uint64_t len, uint64_t fl
 	bool capable = mm_capable(mm, UM_CAP_IPC_LOCK);
 	int err = -ENOMEM;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!can_do_mlock(mm))
 		return -EPERM;
 	/* PAGE_ALIGN wraps: a length that rounds past 2^64 becomes 0, and locks nothing. */
@@ -128,6 +130,8 @@ int um_munlock(struct um_proc *p, uint64_t addr, uint64_t length)
 	struct mm *mm = p->mm;
 	int err;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	length = page_align(&sys->geom, length + offset_in_page(&sys->geom, addr));
 	addr = page_align_down(&sys->geom, addr);
 	mmap_write_lock(mm);
@@ -169,6 +173,8 @@ int um_mlockall(struct um_proc *p, int flags)
 	struct mm *mm = p->mm;
 	int err = -ENOMEM;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!flags || (flags & ~(UM_MCL_CURRENT | UM_MCL_FUTURE | UM_MCL_ONFAULT)) ||
 	    flags == UM_MCL_ONFAULT)
 		return -EINVAL;
@@ -191,6 +197,8 @@ int um_munlockall(struct um_proc *p)
 {
 	struct mm *mm = p->mm;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	mmap_write_lock(mm);
 	apply_mlockall_flags(mm, 0);
 	mmap_write_unlock(mm);

@@ -57,6 +57,7 @@ struct mm {
 	_Atomic int64_t rss[NR_MM_COUNTERS];	/* pages */
 	_Atomic uint64_t min_flt;
 	_Atomic uint64_t maj_flt;
+	_Atomic bool oom_killed;	/* chosen by the OOM killer (oom_kill.c): faults fail */
 };
 
 /*
@@ -148,7 +149,15 @@ struct um_proc {
 	struct um_proc *next_proc, *prev_proc;	/* system's process list */
 	struct rlimits rlim;
 	_Atomic uint64_t sigpending;		/* bit signo - 1: sent by a call, not taken */
+	_Atomic int oom_score_adj;		/* -1000..1000, signal_struct's; fork copies */
+	_Atomic int oom_score_adj_min;		/* lowest an unprivileged write may set */
 };
+
+/* Killed by the OOM killer: memory calls answer -ESRCH until um_exit. */
+static inline bool proc_oom_killed(const struct um_proc *p)
+{
+	return atomic_load_explicit(&p->mm->oom_killed, memory_order_relaxed);
+}
 
 /* commit.c */
 UM_INTERNAL uint64_t vm_commit_limit(const struct um_system *sys);

@@ -587,6 +587,8 @@ int64_t um_mmap(struct um_proc *p, uint64_t addr, uint64_t len, int prot, uint64
 	uint64_t populate = 0;
 	int64_t ret;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!page_aligned(&p->sys->geom, off))
 		return -EINVAL;
 	if (!(flags & UM_MAP_ANONYMOUS)) {
@@ -739,6 +741,8 @@ int um_munmap(struct um_proc *p, uint64_t addr, uint64_t len)
 	struct mm *mm = p->mm;
 	int err;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (!page_aligned(&sys->geom, addr) || addr > p->sys->task_size ||
 	    len > p->sys->task_size - addr)
 		return -EINVAL;
@@ -769,6 +773,8 @@ int um_remap_file_pages(struct um_proc *p, uint64_t start, uint64_t size, int pr
 	struct file *filp;
 	int64_t ret = -EINVAL;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (prot)
 		return -EINVAL;
 	start = page_align_down(&sys->geom, start);

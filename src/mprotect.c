@@ -114,6 +114,8 @@ int um_mprotect(struct um_proc *p, uint64_t start, uint64_t len, int prot)
 	struct vma *v;
 	int err;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	prot &= ~grows;
 	if (grows == (UM_PROT_GROWSDOWN | UM_PROT_GROWSUP))
 		return -EINVAL;

@@ -375,6 +375,8 @@ int64_t um_mremap(struct um_proc *p, uint64_t addr, uint64_t old_len, uint64_t n
 	struct vma *v;
 	int64_t ret;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	old_len = page_align(&sys->geom, old_len);
 	new_len = page_align(&sys->geom, new_len);
 	ret = check_mremap_params(sys, addr, old_len, new_len, flags, new_addr);

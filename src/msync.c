@@ -23,6 +23,8 @@ int um_msync(struct um_proc *p, uint64_t start, uint64_t len, int flags)
 	uint64_t end;
 	struct vma *v;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
 	if (flags & ~(UM_MS_ASYNC | UM_MS_INVALIDATE | UM_MS_SYNC))
 		return -EINVAL;
 	if (!page_aligned(&sys->geom, start))

@@ -225,9 +225,15 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 
 	if (!child)
 		return -ENOMEM;
+	if (proc_oom_killed(parent)) {
+		um_free(sys, child);
+		return -ESRCH;
+	}
 	child->sys = sys;
 	/* The limits go with the child; its pending signals do not. */
 	rlimits_copy(&child->rlim, &parent->rlim);
+	atomic_init(&child->oom_score_adj, atomic_load(&parent->oom_score_adj));
+	atomic_init(&child->oom_score_adj_min, atomic_load(&parent->oom_score_adj_min));
 	dst = mm_new(sys, &child->rlim);
 	if (!dst) {
 		um_free(sys, child);
@@ -268,8 +274,11 @@ int um_fork(struct um_proc *parent, struct um_proc **out)
 
 int um_exec(struct um_proc *p)
 {
-	struct mm *mm = mm_new(p->sys, &p->rlim), *old = p->mm;
+	struct mm *mm, *old = p->mm;
 
+	if (proc_oom_killed(p))
+		return -ESRCH;
+	mm = mm_new(p->sys, &p->rlim);
 	if (!mm)
 		return -ENOMEM;
 	/* The limits stay, and the new image's layout follows RLIMIT_STACK. */
@@ -294,6 +303,11 @@ void um_exit(struct um_proc *p)
 	fdtable_destroy(sys, &p->files);
 	pthread_mutex_destroy(&p->cred_lock);
 	um_free(sys, p);
+}
+
+int um_proc_killed(const struct um_proc *p)
+{
+	return p && proc_oom_killed(p);
 }
 
 void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)

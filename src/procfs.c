@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cred.h"
 #include "frame.h"
 #include "fs.h"
 #include "hugetlb.h"
 #include "mm.h"
+#include "oom.h"
 #include "pgtable.h"
 #include "system.h"
 #include "vma.h"
@@ -699,4 +701,51 @@ int64_t um_kpagecount(struct um_system *sys, uint64_t pfn)
 	f = pfn_frame(&sys->fp, (uint32_t)pfn);
 	mapcount = atomic_load_explicit(&f->mapcount, memory_order_relaxed);
 	return mapcount > 0 ? mapcount : 0;
+}
+
+/*
+ * oom_score_adj_write (__set_oom_adj): below oom_score_adj_min needs
+ * CAP_SYS_RESOURCE, whose holder's write also becomes the new minimum.
+ */
+int um_set_oom_score_adj(struct um_proc *p, int adj)
+{
+	bool cap;
+
+	if (!p)
+		return -EINVAL;
+	if (adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX)
+		return -EINVAL;
+	if (proc_oom_killed(p))
+		return -ESRCH;
+	cap = mm_capable(p->mm, UM_CAP_SYS_RESOURCE);
+	pthread_mutex_lock(&p->cred_lock);
+	if (adj < atomic_load(&p->oom_score_adj_min) && !cap) {
+		pthread_mutex_unlock(&p->cred_lock);
+		return -EACCES;
+	}
+	atomic_store(&p->oom_score_adj, adj);
+	if (cap)
+		atomic_store(&p->oom_score_adj_min, adj);
+	pthread_mutex_unlock(&p->cred_lock);
+	return 0;
+}
+
+int um_oom_score_adj(const struct um_proc *p)
+{
+	return p ? atomic_load(&p->oom_score_adj) : -EINVAL;
+}
+
+/* proc_oom_score: the badness in [0, 2000] as Linux has long reported it, times 2/3. */
+int64_t um_oom_score(struct um_proc *p)
+{
+	uint64_t total;
+	int64_t badness;
+
+	if (!p)
+		return -EINVAL;
+	total = oom_totalpages(p->sys);
+	badness = oom_badness(p, total);
+	if (badness == INT64_MIN)
+		return 0;
+	return (1000 + badness * 1000 / (int64_t)total) * 2 / 3;
 }

@@ -172,6 +172,11 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->pgfault = atomic_load(&sys->pgfault);
 	st->pgmajfault = atomic_load(&sys->pgmajfault);
 	st->cow_copies = atomic_load(&sys->cow_copies);
+	st->oom_kills = atomic_load(&sys->oom_kills);
+	pthread_mutex_lock(&sys->lock);
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
+		st->page_tables += pgtable_bytes(&p->mm->pt);
+	pthread_mutex_unlock(&sys->lock);
 	st->frame_desc_bytes = sizeof(struct frame);
 	st->committed_as = pg_bytes(&sys->geom, atomic_load(&sys->committed));
 	st->commit_limit = pg_bytes(&sys->geom, vm_commit_limit(sys));

@@ -26,6 +26,7 @@ struct um_system {
 	_Atomic uint64_t next_id;	/* inode numbers, anon_vma ids */
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
+	_Atomic uint64_t oom_kills;	/* processes the OOM killer chose (oom_kill in vmstat) */
 	/* files */
 	int sandbox_fd;
 	char *sandbox_path;

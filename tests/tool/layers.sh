@@ -13,7 +13,7 @@ layers = [
     ["frame", "lru", "pagetable", "tlb"],
     ["cred", "resource", "commit"],
     ["vma", "rmap", "mm"],
-    ["pagecache", "writeback", "vmscan", "inode", "fdtable"],
+    ["pagecache", "writeback", "vmscan", "oom_kill", "inode", "fdtable"],
     ["hugetlb", "guard", "truncate"],
     ["vma_ops"],
     ["fault"],
