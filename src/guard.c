@@ -55,7 +55,8 @@ int madvise_guard_install(struct mm *mm, struct vma *v, uint64_t start, uint64_t
 
 		if (!ptep)
 			return -ENOMEM; /* markers so far stay, as Linux leaves them */
-		for (uint64_t k = 0; k < pg_count(&mm->sys->geom, span_end - va); k++)
+		const uint64_t nr_ptes = pg_count(&mm->sys->geom, span_end - va);
+		for (uint64_t k = 0; k < nr_ptes; k++)
 			atomic_store_explicit(&ptep[k], PTE_GUARD, memory_order_relaxed);
 		va = span_end;
 	}
@@ -69,7 +70,8 @@ void guard_markers_clear(struct mm *mm, uint64_t start, uint64_t end)
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(&mm->sys->geom, span_end - va); k++)
+		const uint64_t nr_ptes = pg_count(&mm->sys->geom, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++)
 			if (atomic_load_explicit(&ptep[k], memory_order_relaxed) == PTE_GUARD)
 				atomic_store_explicit(&ptep[k], 0, memory_order_relaxed);
 		va = span_end;

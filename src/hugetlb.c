@@ -454,7 +454,8 @@ static void huge_ptes_set(struct mm *mm, uint64_t haddr, uint64_t hsize, pte_t b
 	for (va = haddr; va < haddr + hsize; va = span_end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, haddr + hsize, &span_end, false);
 
-		for (uint64_t i = 0; ptep && i < pg_count(&mm->sys->geom, span_end - va); i++)
+		const uint64_t nr_ptes = pg_count(&mm->sys->geom, span_end - va);
+		for (uint64_t i = 0; ptep && i < nr_ptes; i++)
 			atomic_fetch_or_explicit(&ptep[i], bits, memory_order_relaxed);
 	}
 }

@@ -144,7 +144,8 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(&mm->sys->geom, span_end - va); k++) {
+		const uint64_t nr_ptes = pg_count(&mm->sys->geom, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			struct frame *f;
 
@@ -234,7 +235,8 @@ static void cold_or_pageout(struct mm *mm, struct vma *v, uint64_t start, uint64
 	for (uint64_t va = start, span_end; va < end; va = span_end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(&sys->geom, span_end - va); k++) {
+		const uint64_t nr_ptes = pg_count(&sys->geom, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			struct frame *f;
 

@@ -193,7 +193,8 @@ static int check_ptes(struct mm *mm, int64_t *count, char *why, size_t n)
 	while (va < mm->sys->task_size) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(g, span_end - va); k++) {
+		const uint64_t nr_ptes = pg_count(g, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			uint64_t at = va + pg_bytes(g, k);
 			int err;

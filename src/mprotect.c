@@ -46,7 +46,8 @@ static void change_ptes(struct mm *mm, const struct inode *file, uint64_t start,
 	while (va < end) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, end, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(&mm->sys->geom, span_end - va); k++) {
+		const uint64_t nr_ptes = pg_count(&mm->sys->geom, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++) {
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 
 			if (pte & PTE_PRESENT)

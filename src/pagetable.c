@@ -298,7 +298,8 @@ static int move_entries(struct pgtable *pt, _Atomic pte_t *s, uint64_t dst, uint
 				return -ENOMEM;
 			continue;
 		}
-		for (uint64_t i = first; i < pg_count(g, kend); i++) {
+		const uint64_t nr_ptes = pg_count(g, kend);
+		for (uint64_t i = first; i < nr_ptes; i++) {
 			/* Exchange: truncate may zap the entry from another mm's side. */
 			pte_t pte = atomic_load_explicit(&s[i], memory_order_relaxed) ?
 					    atomic_exchange_explicit(&s[i], 0, memory_order_acq_rel) : 0;

@@ -206,7 +206,8 @@ static void count_mapped(struct mm *mm, struct recount *rc)
 	while (va < mm->sys->task_size) {
 		_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, mm->sys->task_size, &span_end, false);
 
-		for (uint64_t k = 0; ptep && k < pg_count(g, span_end - va); k++) {
+		const uint64_t nr_ptes = pg_count(g, span_end - va);
+		for (uint64_t k = 0; ptep && k < nr_ptes; k++) {
 			pte_t pte = atomic_load(&ptep[k]);
 
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
