@@ -139,6 +139,34 @@ static void set_ret(struct drv_rep *rep, long r)
 	rep->err = r == -1 ? errno : 0;
 }
 
+/*
+ * Writes v in decimal to /proc/self/oom_score_adj, as a shell's echo would:
+ * the kernel checks the writer's CAP_SYS_RESOURCE, so the driver writes it.
+ * Returns 0 or -1 with errno.
+ */
+static long write_oom_score_adj(int64_t v)
+{
+	char buf[24], *s = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	long r;
+	int fd, err;
+
+	*--s = '\n';
+	do
+		*--s = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--s = '-';
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = write(fd, s, (size_t)(buf + sizeof(buf) - s));
+	err = errno;
+	close(fd);
+	errno = err;
+	return r < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------ start-up */
 
 /*
@@ -647,6 +675,9 @@ static void serve(const struct drv_req *q, int fd)
 		}
 		break;
 	}
+	case DRV_OOM_SCORE_ADJ:
+		set_ret(&rep, write_oom_score_adj((int64_t)q->a[0]));
+		break;
 	default:
 		rep.ret = -1;
 		rep.err = ENOSYS;

@@ -53,6 +53,8 @@ enum drv_op {
 	DRV_FSTAT,	 /* a[0] fd: reply data = struct drv_stat */
 	DRV_PATHAT,	 /* a[0] number of an *at call, data = path: the call (AT_FDCWD, path,
 			  * a[1], a[2], a[3]) for a path that stays in the sandbox */
+	DRV_OOM_SCORE_ADJ, /* a[0] value (signed): written to /proc/self/oom_score_adj by
+			    * the driver itself, so its own privilege decides */
 };
 
 /* What fstat tells of a file. */

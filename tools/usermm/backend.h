@@ -106,6 +106,11 @@ struct be_ops {
 	 * as /proc/kpagecount counts them: >= 0, or -errno when it cannot be known.
 	 */
 	int64_t (*mapcount)(struct backend *be, uint64_t pfn);
+	/*
+	 * Did the back end's OOM killer kill p (it waits for exit)? NULL when
+	 * the back end has none of its own (kernel: the driver just dies).
+	 */
+	bool (*killed)(struct backend *be, struct be_proc *p);
 	/* The run's sandbox directory (host path), or NULL before there is one. */
 	const char *(*sandbox)(struct backend *be);
 };
@@ -118,6 +123,8 @@ void be_res_free(struct be_res *r);
 void be_res_err(struct be_res *r, int err);
 /* getrlimit's answer, as both back ends print it: "SOFT HARD". */
 void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard);
+/* A signed decimal, as /proc prints oom_score_adj and oom_score. */
+void be_res_int(struct be_res *r, int64_t v);
 /* fstat's answer, as both back ends print it: "mode 0100644 uid 0 gid 0 size 10". */
 void be_res_stat(struct be_res *r, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t size);
 

@@ -888,6 +888,32 @@ static void do_syscall(struct be_proc *p, struct be_res *res, bool ok_is_zero, l
 	from_rep(&rep, res, ok_is_zero);
 }
 
+/* A request q of the driver's own that answers 0 or -1 with errno. */
+static void do_syscall_req(struct be_proc *p, struct drv_req *q, struct be_res *res)
+{
+	struct drv_rep rep;
+
+	if (transact(p, q, NULL, &rep, NULL))
+		res->kind = RK_DIED;
+	else
+		from_rep(&rep, res, true);
+}
+
+/* A /proc/PID file holding one decimal (oom_score_adj, oom_score), read as root. */
+static void k_proc_int(struct be_proc *p, const char *what, struct be_res *res)
+{
+	struct sbuf text;
+	int err;
+
+	sb_init(&text);
+	err = read_proc(p->pid, what, &text);
+	if (err)
+		be_res_err(res, -err);
+	else
+		be_res_int(res, strtoll(sb_str(&text), NULL, 10));
+	sb_free(&text);
+}
+
 /* A request q that carries a path (open, chmod). */
 static void do_path(struct be_proc *p, struct drv_req *q, const char *path, struct be_res *res,
 		    bool ok_is_zero)
@@ -1106,17 +1132,11 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_REMAP_FILE_PAGES:
 		do_syscall(p, res, true, SYS_remap_file_pages, a[0], a[1], a[2], a[3], a[4], 0);
 		return;
-	case OP_SETRLIMIT: {
-		struct drv_rep rep;
-
+	case OP_SETRLIMIT:
 		q.op = DRV_SETRLIMIT;
 		memcpy(q.a, a, 3 * sizeof(*a));
-		if (transact(p, &q, NULL, &rep, NULL))
-			res->kind = RK_DIED;
-		else
-			from_rep(&rep, res, true);
+		do_syscall_req(p, &q, res);
 		return;
-	}
 	case OP_GETRLIMIT: {
 		uint64_t v[2];
 
@@ -1129,6 +1149,18 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		}
 		return;
 	}
+	case OP_OOM_SCORE_ADJ:
+		if (c->nargs == 0) {
+			k_proc_int(p, "oom_score_adj", res);
+			return;
+		}
+		q.op = DRV_OOM_SCORE_ADJ;
+		q.a[0] = a[0];
+		do_syscall_req(p, &q, res);
+		return;
+	case OP_OOM_SCORE:
+		k_proc_int(p, "oom_score", res);
+		return;
 	case OP_CLOSE:
 		do_syscall(p, res, true, SYS_close, a[0], 0, 0, 0, 0, 0);
 		return;

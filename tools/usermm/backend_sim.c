@@ -191,6 +191,12 @@ static void sim_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 	res->kind = RK_OK;
 }
 
+static bool sim_killed(struct backend *be, struct be_proc *p)
+{
+	(void)be;
+	return um_proc_killed(p->p);
+}
+
 static uint64_t sim_top(struct backend *be, struct be_proc *p)
 {
 	(void)be;
@@ -584,6 +590,20 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		be_res_rlimit(res, soft, hard);
 		return;
 	}
+	case OP_OOM_SCORE_ADJ:
+		if (c->nargs == 0) {
+			be_res_int(res, um_oom_score_adj(p));
+			return;
+		}
+		/* As /proc's write: kstrtoint, then the range check, both EINVAL. */
+		if ((int64_t)a[0] < -1000 || (int64_t)a[0] > 1000)
+			rc = -EINVAL;
+		else
+			rc = um_set_oom_score_adj(p, (int)a[0]);
+		break;
+	case OP_OOM_SCORE:
+		be_res_int(res, um_oom_score(p));
+		return;
 	default:
 		be_res_err(res, ENOSYS);
 		return;
@@ -681,6 +701,7 @@ const struct be_ops be_sim = {
     .exec = sim_exec,
     .exit = sim_exit,
     .top = sim_top,
+    .killed = sim_killed,
     .call = sim_call,
     .maps = sim_maps,
     .status = sim_status,

@@ -69,6 +69,13 @@ void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard)
 	rlim_format(&r->bytes, hard);
 }
 
+void be_res_int(struct be_res *r, int64_t v)
+{
+	r->kind = RK_TEXT;
+	sb_reset(&r->bytes);
+	sb_printf(&r->bytes, "%" PRId64, v);
+}
+
 void be_res_stat(struct be_res *r, uint32_t mode, uint32_t uid, uint32_t gid, uint64_t size)
 {
 	r->kind = RK_TEXT;
@@ -700,6 +707,34 @@ static void emit(struct run *r, struct rec *rec)
 }
 
 /*
+ * After a command on a back end with an OOM killer of its own (sim): each
+ * process it killed gets the detail line "oom-kill NAME" on the command's
+ * record, once, and is then ended and gone, as a driver the kernel killed
+ * is ("process died" from then on).
+ */
+static void oom_victims(struct run *r, struct rec *rec)
+{
+	struct sbuf b;
+	size_t i;
+
+	for (i = 0; i < r->nprocs; i++) {
+		struct rproc *q = &r->procs[i];
+		struct be_res xr;
+
+		if (!q->alive || !q->h || !r->cfg.be->killed(r->be, q->h))
+			continue;
+		sb_init(&b);
+		sb_printf(&b, "oom-kill %s", q->name);
+		rec_add_detail(rec, sb_steal(&b));
+		be_res_init(&xr);
+		r->cfg.be->exit(r->be, q->h, &xr);
+		be_res_free(&xr);
+		q->alive = false;
+		q->h = NULL;
+	}
+}
+
+/*
  * Runs command line l (checked by the parser: its process, if it needs one,
  * was alive then and its symbols exist) and emits its record. A process
  * that has died since answers "process died". Returns 0, or -1 when the
@@ -824,6 +859,8 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 	}
 
 done:
+	if (be->killed)
+		oom_victims(r, &rec);
 	check_expect(r, p, file, l, &rec, &res, have_res);
 
 	if (l->bind && p) {
