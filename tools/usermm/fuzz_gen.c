@@ -41,8 +41,10 @@
  * only up to it: the scenarios stay as their seeds make them, and where
  * the comparison stops is the same on every host.
  *
- * Left out on purpose: MADV_PAGEOUT (the library has no reclaim: Linux
- * really drops clean file pages), MADV_HWPOISON/SOFT_OFFLINE (need
+ * Left out on purpose: MADV_PAGEOUT (built in the library since session
+ * 4, for a machine without swap, but not generated: adding it to the
+ * advice table would change every seed's scenario; it needs a stream of
+ * its own, as the huge page pools have), MADV_HWPOISON/SOFT_OFFLINE (need
  * CAP_SYS_ADMIN, which the driver drops), brk and mlockall(MCL_CURRENT)
  * (see above). Known differences (below) can be avoided with --avoid.
  */
