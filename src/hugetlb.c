@@ -574,7 +574,7 @@ int hugetlb_fault(struct vm_fault *vmf)
  * 00:12 for 1 GiB ones on an x86-64 Linux 6.x, whose early pseudo file
  * systems take the anonymous device numbers before them in a fixed order.
  */
-struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift)
+static struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift)
 {
 	struct inode *ino = inode_alloc(sys, INODE_HUGETLB);
 

@@ -39,8 +39,6 @@ UM_INTERNAL void hugetlb_vma_close(struct um_system *sys, struct vma *v);
 UM_INTERNAL void hugetlb_vma_share_resv(struct vma *n, const struct vma *v);
 /* v no longer owns reservations, giving none back (clear_vma_resv_huge_pages). */
 UM_INTERNAL void hugetlb_vma_clear_resv(struct um_system *sys, struct vma *v);
-/* The unlinked inode of the internal hugetlbfs mount for huge pages of 2^shift bytes. */
-UM_INTERNAL struct inode *hugetlb_inode_new(struct um_system *sys, uint64_t size, unsigned shift);
 /* Before [start, end) of v is zapped: the owner's pages will restore reservations. */
 UM_INTERNAL void hugetlb_zap_prepare(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
 /*

@@ -92,8 +92,14 @@ static int dir_inode(struct um_system *sys, const char *relpath, struct inode **
 	return inode_from_host(sys, fd, false, relpath, out);
 }
 
-int path_parent(struct um_system *sys, const struct um_cred *c, const char *path,
-		struct inode **dir)
+/*
+ * The directory that holds path's last component, with a reference, after
+ * checking that c may search every directory path passes through (the
+ * sandbox directory first). A negative errno (EACCES, ENOENT, ENOTDIR)
+ * when the walk stops.
+ */
+static int path_parent(struct um_system *sys, const struct um_cred *c, const char *path,
+		       struct inode **dir)
 {
 	char prefix[PATH_MAX];
 	size_t last = strlen(path);

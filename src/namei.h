@@ -26,14 +26,6 @@ struct um_system;
  */
 UM_INTERNAL int inode_permission(const struct um_cred *c, struct inode *ino, int mask);
 /*
- * The directory that holds path's last component, with a reference, after
- * checking that c may search every directory path passes through (the
- * sandbox directory first). A negative errno (EACCES, ENOENT, ENOTDIR)
- * when the walk stops.
- */
-UM_INTERNAL int path_parent(struct um_system *sys, const struct um_cred *c, const char *path,
-			    struct inode **dir);
-/*
  * open(2)'s lookup, creation and checks for c (path_openat): the inode of
  * path with a reference, created (O_CREAT), checked (may_open) and
  * emptied (O_TRUNC) as flags ask. mode: the creation mode, & 07777.
