@@ -129,11 +129,19 @@ static unsigned char *tlb_fill(struct mm *mm, uint64_t va, enum fault_access acc
 		    (acc == FAULT_READ || (pte & PTE_WRITE))) {
 			struct tlb_entry *e = &t->h.e[pg_count(g, va) & (TLB_SIZE - 1)];
 
-			if (acc == FAULT_WRITE && !(pte & PTE_DIRTY)) {
-				/* What the hardware does on the first write through a clean PTE. */
-				if (!atomic_compare_exchange_strong(ptep, &pte, pte | PTE_DIRTY))
+			/*
+			 * What the hardware does as it loads a translation: the
+			 * accessed bit, and the dirty bit on the first write
+			 * through a clean PTE. Reclaim and MADV_COLD clear the
+			 * accessed bit and shoot the TLB down, so the next access
+			 * comes here and sets it again.
+			 */
+			pte_t want = PTE_ACCESSED | (acc == FAULT_WRITE ? PTE_DIRTY : 0);
+
+			if ((pte & want) != want) {
+				if (!atomic_compare_exchange_strong(ptep, &pte, pte | want))
 					continue;
-				pte |= PTE_DIRTY;
+				pte |= want;
 			}
 			host = pfn_host(&mm->sys->fp, pte_pfn(pte));
 			e->addend = (uintptr_t)host - (uintptr_t)page;

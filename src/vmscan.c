@@ -126,9 +126,11 @@ static uint64_t vma_address(struct um_system *sys, const struct vma *v, uint64_t
 
 /*
  * folio_referenced for the page pfn at index of ino: counts and clears the
- * young PTEs that map it (without a TLB flush, as x86's
- * ptep_clear_flush_young: the bit is set again only by a fault), and
- * whether a VM_LOCKED VMA maps it. Takes i_mmap_lock.
+ * young PTEs that map it, and whether a VM_LOCKED VMA maps it. A cleared
+ * bit invalidates the mm's TLBs (as arm64's ptep_clear_flush_young; x86
+ * skips the flush and counts on its TLB's turnover, which the library's
+ * TLB, kept until a shootdown, does not have), so that the next access
+ * loads the translation again and sets the bit. Takes i_mmap_lock.
  */
 static void page_referenced(struct um_system *sys, struct inode *ino, uint64_t index,
 			    uint32_t pfn, bool clear, struct rmap_result *rr)
@@ -150,9 +152,13 @@ static void page_referenced(struct um_system *sys, struct inode *ino, uint64_t i
 			continue;
 		rr->young++;
 		rr->vm_flags |= v->vm_flags;
-		while (clear && (pte & PTE_ACCESSED) &&
+		if (!clear)
+			continue;
+		while ((pte & PTE_ACCESSED) &&
 		       !atomic_compare_exchange_weak(ptep, &pte, pte & ~PTE_ACCESSED))
 			;
+		/* The mm's threads drop their TLBs: their next access sets the bit again. */
+		mm_tlb_flush(v->vm_mm);
 	}
 	pthread_mutex_unlock(&ino->i_mmap_lock);
 }

@@ -228,6 +228,39 @@ static void madvise_pageout_discards_lazyfree_and_clean_file_pages(void **state)
 	finish(e);
 }
 
+/*
+ * The accessed bit is set by the TLB fill, as hardware sets it: a mapped
+ * page whose bit was cleared (by MADV_COLD, then by reclaim's scan, each
+ * of which shoots the TLB down) and that is loaded again is young again,
+ * so reclaim keeps it and takes a page read once by read(2) instead.
+ */
+static void reloaded_page_is_young_again(void **state)
+{
+	struct env *e = boot_default(state);
+	int fd = OPEN_PATTERN(e, "f", 3 * PG, UM_O_RDONLY);
+	char buf[4];
+
+	uint64_t a = MAP(e->p, PG, UM_PROT_READ, MP, fd, 0);
+	assert_ret(um_madvise(e->p, a, PG, UM_MADV_RANDOM), 0);
+	assert_int_equal(load_ok(e->p, a, 1, __LINE__), 'A');
+	assert_ret(um_madvise(e->p, a, PG, UM_MADV_COLD), 0);
+	assert_int_equal(load_ok(e->p, a + 1, 1, __LINE__), 'A');
+	assert_ret(um_pread(e->p, fd, buf, 4, PG), 4);
+	/* Page 0, the oldest, is young again: page 1 goes. */
+	assert_ret(um_reclaim(e->sys, 1), 1);
+	CHECK(e);
+	assert_int_equal(pages(proc_stats(e->p).rss_file), 1);
+	assert_int_equal(sys_stats(e->sys).cached_pages, 1);
+	/* That scan cleared its bit: a load sets it again, and page 2 goes. */
+	assert_int_equal(load_ok(e->p, a + 2, 1, __LINE__), 'A');
+	assert_ret(um_pread(e->p, fd, buf, 4, 2 * PG), 4);
+	assert_ret(um_reclaim(e->sys, 1), 1);
+	CHECK(e);
+	assert_int_equal(pages(proc_stats(e->p).rss_file), 1);
+	assert_int_equal(sys_stats(e->sys).cached_pages, 1);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -240,6 +273,7 @@ int main(void)
 	    T(nothing_is_left_after_exit_and_reclaim),
 	    T(madvise_cold_deactivates_a_mapped_page),
 	    T(madvise_pageout_discards_lazyfree_and_clean_file_pages),
+	    T(reloaded_page_is_young_again),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
