@@ -125,6 +125,13 @@ void um_system_free(struct um_system *sys)
 	um_free(NULL, sys);
 }
 
+void um_set_event_handler(struct um_system *sys, void (*fn)(void *arg, const struct um_event *ev),
+			  void *arg)
+{
+	sys->event_fn = fn;
+	sys->event_arg = arg;
+}
+
 uint32_t um_page_size(const struct um_system *sys)
 {
 	return (uint32_t)sys->geom.size;

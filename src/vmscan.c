@@ -274,6 +274,8 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 		return LRU_INACTIVE_FILE;
 	}
 	pagecache_delete_locked(sys, ino, index, pfn);
+	if (sys_events_on(sys))
+		sys_event(sys, UM_EVENT_EVICT, 0, 0, pfn, ino->ino, index);
 	pthread_mutex_unlock(&ino->lock);
 	frame_free(&sys->fp, pfn);
 	return PAGE_FREED;
