@@ -5,10 +5,12 @@
  *
  * Only the public API (usermm.h) is used.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "sim.h"
@@ -39,7 +41,52 @@ static void sim_close(struct backend *be)
 {
 	if (be->sys)
 		um_system_free(be->sys);
+	free(be->events);
+	free(be->pids);
 	free(be);
+}
+
+_Static_assert(BE_EV_FAULT_MINOR == (int)UM_EVENT_FAULT_MINOR &&
+		       BE_EV_FAULT_MAJOR == (int)UM_EVENT_FAULT_MAJOR && BE_EV_COW == (int)UM_EVENT_COW &&
+		       BE_EV_WRITEBACK == (int)UM_EVENT_WRITEBACK &&
+		       BE_EV_EVICT == (int)UM_EVENT_EVICT && BE_EV_OOM_KILL == (int)UM_EVENT_OOM_KILL,
+	       "the tool's event types are the library's");
+
+/* The library's event handler: counts each event, keeps the first ones. */
+static void sim_event(void *arg, const struct um_event *ev)
+{
+	struct sim_events *log = arg;
+
+	if ((int)ev->type <= 0 || (int)ev->type >= (int)BE_EV_NTYPES)
+		return;
+	log->n[ev->type]++;
+	if (log->kept < SIM_EVENTS_KEPT)
+		log->ev[log->kept++] = *ev;
+	else
+		log->dropped++;
+}
+
+static void pid_add(struct backend *be, struct be_proc *bp)
+{
+	be->pids = xrealloc(be->pids, (be->npids + 1) * sizeof(*be->pids));
+	be->pids[be->npids++] = (struct sim_pid){ um_getpid(bp->p), bp };
+}
+
+static void pid_del(struct backend *be, struct be_proc *bp)
+{
+	for (size_t i = 0; i < be->npids; i++)
+		if (be->pids[i].bp == bp) {
+			be->pids[i] = be->pids[--be->npids];
+			return;
+		}
+}
+
+static struct be_proc *pid_proc(struct backend *be, int pid)
+{
+	for (size_t i = 0; i < be->npids; i++)
+		if (be->pids[i].pid == pid)
+			return be->pids[i].bp;
+	return NULL;
 }
 
 /*
@@ -73,7 +120,8 @@ int sim_system(struct backend *be)
 	if (err)
 		return err;
 	probe_zero_pfn(be);
-	um_system_stats(be->sys, &be->last);
+	be->events = xcalloc(1, sizeof(*be->events));
+	um_set_event_handler(be->sys, sim_event, be->events);
 	return 0;
 }
 
@@ -144,10 +192,12 @@ static int sim_proc_new(struct backend *be, struct be_proc **out, struct sbuf *e
 	if (!e) {
 		bp = xcalloc(1, sizeof(*bp));
 		e = um_proc_new(be->sys, &bp->p);
-		if (e)
+		if (e) {
 			free(bp);
-		else
+		} else {
+			pid_add(be, bp);
 			*out = bp;
+		}
 	}
 	if (e && !be->sys)
 		sb_printf(err, "the machine the config lines ask for: %s", strerror(-e));
@@ -162,12 +212,12 @@ static void sim_fork(struct backend *be, struct be_proc *parent, struct be_proc 
 	struct be_proc *c = xcalloc(1, sizeof(*c));
 	int e = um_fork(parent->p, &c->p);
 
-	(void)be;
 	if (e) {
 		free(c);
 		be_res_err(res, -e);
 		return;
 	}
+	pid_add(be, c);
 	*child = c;
 	res->kind = RK_OK;
 }
@@ -185,7 +235,7 @@ static void sim_exec(struct backend *be, struct be_proc *p, struct be_res *res)
 
 static void sim_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 {
-	(void)be;
+	pid_del(be, p);
 	um_exit(p->p);
 	free(p);
 	res->kind = RK_OK;
@@ -327,16 +377,80 @@ static void sim_hugepages(struct backend *be, struct be_res *res)
 		  st.hugepages_total, st.hugepages_free, st.hugepages_rsvd);
 }
 
-static void sim_events(struct backend *be, struct be_res *res)
+/*
+ * The path under dir (shown as rel) of the regular file with inode number
+ * ino, or NULL: the sandbox is small, and looked through only for
+ * `events all`.
+ */
+static char *path_of_ino(const char *dir, const char *rel, uint64_t ino)
 {
-	struct um_sys_stats st;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *found = NULL;
 
-	um_system_stats(be->sys, &st);
+	while (d && !found && (de = readdir(d))) {
+		struct sbuf full, sub;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sb_init(&full);
+		sb_init(&sub);
+		sb_printf(&full, "%s/%s", dir, de->d_name);
+		sb_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (!lstat(sb_str(&full), &st)) {
+			if (S_ISREG(st.st_mode) && st.st_ino == ino)
+				found = sb_steal(&sub);
+			else if (S_ISDIR(st.st_mode))
+				found = path_of_ino(sb_str(&full), sb_str(&sub), ino);
+		}
+		sb_free(&full);
+		sb_free(&sub);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * events [all]: the events since the last `events`, counted by type
+ * ("minor 2 major 1 cow 0 writeback 0 evict 0 oom-kill 0"); with all, one
+ * be_event each (the runner prints them), the first SIM_EVENTS_KEPT.
+ */
+static void sim_events(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	struct sim_events *log = be->events;
+
 	res->kind = RK_TEXT;
-	sb_printf(&res->bytes, "pgfault %" PRIu64 " pgmajfault %" PRIu64 " cow %" PRIu64,
-		  st.pgfault - be->last.pgfault, st.pgmajfault - be->last.pgmajfault,
-		  st.cow_copies - be->last.cow_copies);
-	be->last = st;
+	sb_printf(&res->bytes,
+		  "minor %" PRIu64 " major %" PRIu64 " cow %" PRIu64 " writeback %" PRIu64
+		  " evict %" PRIu64 " oom-kill %" PRIu64,
+		  log->n[BE_EV_FAULT_MINOR], log->n[BE_EV_FAULT_MAJOR], log->n[BE_EV_COW],
+		  log->n[BE_EV_WRITEBACK], log->n[BE_EV_EVICT], log->n[BE_EV_OOM_KILL]);
+	if (c->nargs > 0 && log->kept) {
+		res->events = xcalloc(log->kept, sizeof(*res->events));
+		res->nevents = log->kept;
+		res->events_dropped = log->dropped;
+		for (size_t i = 0; i < log->kept; i++) {
+			const struct um_event *ev = &log->ev[i];
+			struct be_event *out = &res->events[i];
+
+			out->type = (enum be_event_type)ev->type;
+			out->pid = ev->pid;
+			out->proc = ev->pid ? pid_proc(be, ev->pid) : NULL;
+			out->addr = ev->addr;
+			out->pfn = ev->pfn;
+			out->index = ev->index;
+			if (ev->type == UM_EVENT_WRITEBACK || ev->type == UM_EVENT_EVICT) {
+				/* The one before named the same file, most often. */
+				if (i && log->ev[i - 1].ino == ev->ino && res->events[i - 1].path)
+					out->path = xstrdup(res->events[i - 1].path);
+				else
+					out->path = path_of_ino(um_sandbox_dir(be->sys), "", ev->ino);
+			}
+		}
+	}
+	memset(log, 0, sizeof(*log));
 }
 
 static int sim_maps(struct backend *be, struct be_proc *p, bool smaps, struct vma_list *out);
@@ -497,7 +611,7 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		return;
 	}
 	case OP_EVENTS:
-		sim_events(be, res);
+		sim_events(be, c, res);
 		return;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);

@@ -87,6 +87,7 @@ enum op {
 	OP_HUGEPAGES,
 	OP_RECLAIM,
 	OP_EVENTS,
+	OP_VMSTAT,
 	OP_COUNT
 };
 
@@ -132,6 +133,8 @@ enum arg_type {
 	AT_PATH,
 	AT_NAME,
 	AT_TOUCH,
+	AT_ALL,	  /* events all */
+	AT_FIELD, /* a meminfo field or vmstat counter name: str */
 	AT_BYTE_OR_STR,
 	AT_LIMIT,
 };
