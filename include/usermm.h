@@ -184,6 +184,26 @@ struct um_sys_stats {
 	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
 	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
+	/*
+	 * /proc/vmstat events the library counts, since the machine was made.
+	 * Reclaim is direct (an allocation that finds free memory below the
+	 * min watermark reclaims before it goes on; there is no kswapd) or
+	 * proactive (um_reclaim, as memory.reclaim is counted since Linux 6.15).
+	 */
+	uint64_t pgactivate;		/* page-cache pages moved to the active list */
+	uint64_t pgdeactivate;		/* moved from the active list to the inactive one */
+	uint64_t pgrefill;		/* active pages reclaim looked at (shrink_active_list) */
+	uint64_t pgscan_direct;		/* inactive pages direct reclaim looked at */
+	uint64_t pgsteal_direct;	/* pages it freed */
+	uint64_t pgscan_proactive;	/* the same for um_reclaim */
+	uint64_t pgsteal_proactive;
+	/* More of /proc/meminfo, in pages (a snapshot: faults in flight may move them). */
+	uint64_t mem_available;		/* MemAvailable: si_mem_available's estimate */
+	uint64_t shmem_pages;		/* Shmem: pages of shmem objects (shared anonymous memory) */
+	uint64_t mapped_pages;		/* Mapped: page-cache pages (files and shmem) some PTE maps */
+	uint64_t anon_pages;		/* AnonPages: anonymous pages some PTE maps */
+	uint64_t mlocked_pages;		/* Mlocked: pages a VM_LOCKED VMA maps */
+	uint64_t hugetlb_bytes;		/* Hugetlb: the huge pages of every pool */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */

@@ -27,6 +27,8 @@ struct um_system {
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
 	_Atomic uint64_t oom_kills;	/* processes the OOM killer chose (oom_kill in vmstat) */
+	/* Reclaim's vmstat counters (vmscan.c), by who reclaims: RECLAIM_DIRECT, _PROACTIVE. */
+	_Atomic uint64_t pgscan[2], pgsteal[2], pgrefill;
 	/* files */
 	int sandbox_fd;
 	char *sandbox_path;
