@@ -347,23 +347,150 @@ static void sim_mincore(struct backend *be, struct um_proc *p, uint64_t addr, ui
 	free(vec);
 }
 
-static void sim_meminfo(struct backend *be, struct be_res *res)
+/* One line of a /proc file: its name, its value, and how fs/proc prints it. */
+struct proc_field {
+	const char *name;
+	uint64_t val;
+	int style; /* FIELD_KB: "Name:" padded to 16, 8 columns, " kB"; FIELD_COUNT: %5 */
+};
+
+enum { FIELD_KB, FIELD_COUNT, FIELD_VMSTAT };
+
+/*
+ * Prints the fields of f (n of them): those c names (by argument
+ * position) on one line, "Name: V kB" or "name V", or EINVAL for a name
+ * not among them; with no name, head then one line each as the file
+ * shows it.
+ */
+static void print_fields(const struct proc_field *f, size_t n, const struct be_call *c,
+			 const char *head, struct be_res *res)
+{
+	res->kind = RK_TEXT;
+	if (c->nargs > 0) {
+		for (int i = 0; i < c->nargs; i++) {
+			size_t k = 0;
+
+			while (k < n && strcmp(f[k].name, c->words[i]))
+				k++;
+			if (k == n) {
+				sb_free(&res->bytes);
+				be_res_err(res, EINVAL);
+				return;
+			}
+			sb_printf(&res->bytes, "%s%s%s %" PRIu64 "%s", i ? " " : "", f[k].name,
+				  f[k].style == FIELD_VMSTAT ? "" : ":", f[k].val,
+				  f[k].style == FIELD_KB ? " kB" : "");
+		}
+		return;
+	}
+	sb_puts(&res->bytes, head);
+	for (size_t k = 0; k < n; k++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "%s:", f[k].name);
+		if (f[k].style == FIELD_KB)
+			sb_printf(&res->bytes, "\n%-16s%8" PRIu64 " kB", label, f[k].val);
+		else if (f[k].style == FIELD_COUNT)
+			sb_printf(&res->bytes, "\n%-16s%8" PRIu64, label, f[k].val);
+		else
+			sb_printf(&res->bytes, "\n%s %" PRIu64, f[k].name, f[k].val);
+	}
+}
+
+/*
+ * meminfo [FIELD...]: /proc/meminfo (fs/proc/meminfo.c), in its order,
+ * with the fields the library keeps. The swap branch's fields go where the
+ * comments say: SwapCached after Cached, Active(anon) and Inactive(anon)
+ * after Inactive, SwapTotal and SwapFree after Mlocked.
+ */
+static void sim_meminfo(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	struct um_sys_stats st;
 	uint64_t kb = um_page_size(be->sys) >> 10;
+	struct sbuf head;
 
 	um_system_stats(be->sys, &st);
-	res->kind = RK_TEXT;
-	sb_printf(&res->bytes,
-		  "MemTotal %" PRIu64 " kB MemFree %" PRIu64 " kB MemUsed %" PRIu64
-		  " kB Committed_AS %" PRIu64 " kB CommitLimit %" PRIu64 " kB",
-		  st.frames_total * kb, st.frames_free * kb, st.frames_used * kb,
-		  st.committed_as >> 10, st.commit_limit >> 10);
-	sb_printf(&res->bytes,
-		  " Cached %" PRIu64 " kB Dirty %" PRIu64 " kB Active(file) %" PRIu64
-		  " kB Inactive(file) %" PRIu64 " kB Unevictable %" PRIu64 " kB",
-		  st.cached_pages * kb, st.dirty_pages * kb, st.active_file * kb,
-		  st.inactive_file * kb, st.unevictable * kb);
+	const struct proc_field f[] = {
+		{ "MemTotal", st.frames_total * kb, FIELD_KB },
+		{ "MemFree", st.frames_free * kb, FIELD_KB },
+		{ "MemAvailable", st.mem_available * kb, FIELD_KB },
+		/* Linux's Cached holds shmem too. */
+		{ "Cached", (st.cached_pages + st.shmem_pages) * kb, FIELD_KB },
+		/* swap: SwapCached */
+		{ "Active", st.active_file * kb, FIELD_KB },
+		{ "Inactive", st.inactive_file * kb, FIELD_KB },
+		/* swap: Active(anon), Inactive(anon) */
+		{ "Active(file)", st.active_file * kb, FIELD_KB },
+		{ "Inactive(file)", st.inactive_file * kb, FIELD_KB },
+		{ "Unevictable", st.unevictable * kb, FIELD_KB },
+		{ "Mlocked", st.mlocked_pages * kb, FIELD_KB },
+		/* swap: SwapTotal, SwapFree */
+		{ "Dirty", st.dirty_pages * kb, FIELD_KB },
+		/* Write-back is synchronous: no page is under it between calls. */
+		{ "Writeback", 0, FIELD_KB },
+		{ "AnonPages", st.anon_pages * kb, FIELD_KB },
+		{ "Mapped", st.mapped_pages * kb, FIELD_KB },
+		{ "Shmem", st.shmem_pages * kb, FIELD_KB },
+		{ "PageTables", st.page_tables >> 10, FIELD_KB },
+		{ "CommitLimit", st.commit_limit >> 10, FIELD_KB },
+		{ "Committed_AS", st.committed_as >> 10, FIELD_KB },
+		{ "HugePages_Total", st.hugepages_total, FIELD_COUNT },
+		{ "HugePages_Free", st.hugepages_free, FIELD_COUNT },
+		{ "HugePages_Rsvd", st.hugepages_rsvd, FIELD_COUNT },
+		{ "HugePages_Surp", 0, FIELD_COUNT }, /* the pools have no surplus pages */
+		{ "Hugepagesize", st.hugepage_size >> 10, FIELD_KB },
+		{ "Hugetlb", st.hugetlb_bytes >> 10, FIELD_KB },
+	};
+
+	sb_init(&head);
+	sb_printf(&head, "MemTotal: %" PRIu64 " kB MemFree: %" PRIu64 " kB MemAvailable: %" PRIu64 " kB",
+		  f[0].val, f[1].val, f[2].val);
+	print_fields(f, ARRAY_SIZE(f), c, sb_str(&head), res);
+	sb_free(&head);
+}
+
+/*
+ * vmstat [NAME...]: the /proc/vmstat counters the library keeps, in
+ * vmstat_text's order (zone, node, then event counters), then the one of
+ * its own: usermm_cow_copies (Linux counts no copy-on-write).
+ */
+static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	struct um_sys_stats st;
+	struct sbuf head;
+
+	um_system_stats(be->sys, &st);
+	const struct proc_field f[] = {
+		{ "nr_free_pages", st.frames_free, FIELD_VMSTAT },
+		{ "nr_mlock", st.mlocked_pages, FIELD_VMSTAT },
+		{ "nr_inactive_file", st.inactive_file, FIELD_VMSTAT },
+		{ "nr_active_file", st.active_file, FIELD_VMSTAT },
+		{ "nr_unevictable", st.unevictable, FIELD_VMSTAT },
+		{ "nr_anon_pages", st.anon_pages, FIELD_VMSTAT },
+		{ "nr_mapped", st.mapped_pages, FIELD_VMSTAT },
+		{ "nr_file_pages", st.cached_pages + st.shmem_pages, FIELD_VMSTAT },
+		{ "nr_dirty", st.dirty_pages, FIELD_VMSTAT },
+		{ "nr_shmem", st.shmem_pages, FIELD_VMSTAT },
+		{ "nr_page_table_pages", st.page_tables / um_page_size(be->sys), FIELD_VMSTAT },
+		{ "pgactivate", st.pgactivate, FIELD_VMSTAT },
+		{ "pgdeactivate", st.pgdeactivate, FIELD_VMSTAT },
+		{ "pgfault", st.pgfault, FIELD_VMSTAT },
+		{ "pgmajfault", st.pgmajfault, FIELD_VMSTAT },
+		{ "pgrefill", st.pgrefill, FIELD_VMSTAT },
+		{ "pgsteal_direct", st.pgsteal_direct, FIELD_VMSTAT },
+		{ "pgsteal_proactive", st.pgsteal_proactive, FIELD_VMSTAT },
+		{ "pgscan_direct", st.pgscan_direct, FIELD_VMSTAT },
+		{ "pgscan_proactive", st.pgscan_proactive, FIELD_VMSTAT },
+		{ "pgscan_file", st.pgscan_direct + st.pgscan_proactive, FIELD_VMSTAT },
+		{ "pgsteal_file", st.pgsteal_direct + st.pgsteal_proactive, FIELD_VMSTAT },
+		{ "oom_kill", st.oom_kills, FIELD_VMSTAT },
+		{ "usermm_cow_copies", st.cow_copies, FIELD_VMSTAT },
+	};
+
+	sb_init(&head);
+	sb_printf(&head, "%zu counters", ARRAY_SIZE(f));
+	print_fields(f, ARRAY_SIZE(f), c, sb_str(&head), res);
+	sb_free(&head);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
@@ -597,7 +724,10 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		sim_touch(be, p, a[0], a[1], c->nargs > 2 && a[2], res);
 		return;
 	case OP_MEMINFO:
-		sim_meminfo(be, res);
+		sim_meminfo(be, c, res);
+		return;
+	case OP_VMSTAT:
+		sim_vmstat(be, c, res);
 		return;
 	case OP_RECLAIM: {
 		int64_t got = um_reclaim(be->sys, a[0]);

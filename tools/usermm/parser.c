@@ -107,9 +107,9 @@ static const struct cmd_spec cmds[] = {
 	{ "status", OP_STATUS, "", 0, "status", "VmSize VmRSS RssAnon RssFile RssShmem VmLck VmSwap" },
 	{ "disk", OP_DISK, "H[NN]", CF_SIM_ONLY | CF_NO_PROC, "disk PATH [OFF LEN]",
 	  "the backing file's bytes as written back (sim only)" },
-	{ "meminfo", OP_MEMINFO, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC, "meminfo [FIELD...]",
+	{ "meminfo", OP_MEMINFO, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC | CF_SOME_ARGS, "meminfo [FIELD...]",
 	  "/proc/meminfo, or the fields named on one line (sim only)" },
-	{ "vmstat", OP_VMSTAT, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC, "vmstat [NAME...]",
+	{ "vmstat", OP_VMSTAT, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC | CF_SOME_ARGS, "vmstat [NAME...]",
 	  "/proc/vmstat counters the library keeps, or those named on one line (sim only)" },
 	{ "hugepages", OP_HUGEPAGES, "", CF_NO_PROC, "hugepages",
 	  "the default huge page size's pool: HugePages_Total, _Free, _Rsvd, _Surp" },
@@ -1034,7 +1034,8 @@ static const struct cmd_spec *find_spec(const char *name, size_t n, int nwords, 
 			continue;
 		*any = true;
 		sig_arity(cmds[i].sig, &min, &max);
-		if (nwords >= min && nwords <= max && (nwords == min || nwords == max))
+		if (nwords >= min && nwords <= max &&
+		    (nwords == min || nwords == max || (cmds[i].flags & CF_SOME_ARGS)))
 			return &cmds[i];
 	}
 	return NULL;

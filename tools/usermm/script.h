@@ -96,6 +96,7 @@ enum op {
 #define CF_BIND_NUM  0x2 /* the result is a number that may be bound */
 #define CF_SIM_ONLY  0x4 /* only the sim back end answers; diff ignores it */
 #define CF_NO_PROC   0x8 /* may run before any process exists */
+#define CF_SOME_ARGS 0x10 /* the optional arguments may be given in any number, not all or none */
 
 /*
  * One command: its name, its arguments as a signature string, one letter
