@@ -6,13 +6,13 @@
  */
 #include "harness.h"
 
-#define MIB (1ULL << 20)
+#define MIB	(1ULL << 20)
 #define LOG_MAX 64
 
 struct event_log {
 	uint64_t n[UM_EVENT_OOM_KILL + 1]; /* per type, every event */
 	uint64_t total;
-	struct um_event ev[LOG_MAX];	   /* the first LOG_MAX */
+	struct um_event ev[LOG_MAX]; /* the first LOG_MAX */
 };
 
 static void record(void *arg, const struct um_event *ev)
@@ -40,8 +40,8 @@ static uint64_t frame_at(struct um_proc *p, uint64_t addr)
 	return ent & PM_PFN_MASK;
 }
 
-static void assert_event(const struct um_event *ev, enum um_event_type type, int pid,
-			 uint64_t addr, uint64_t pfn)
+static void assert_event(const struct um_event *ev, enum um_event_type type, int pid, uint64_t addr,
+			 uint64_t pfn)
 {
 	assert_int_equal(ev->type, type);
 	assert_int_equal(ev->pid, pid);

@@ -92,10 +92,10 @@ enum op {
 };
 
 /* Flags of a command (struct cmd_spec.flags). */
-#define CF_BIND_ADDR 0x1 /* the result is an address; a symbol gets its range */
-#define CF_BIND_NUM  0x2 /* the result is a number that may be bound */
-#define CF_SIM_ONLY  0x4 /* only the sim back end answers; diff ignores it */
-#define CF_NO_PROC   0x8 /* may run before any process exists */
+#define CF_BIND_ADDR 0x1  /* the result is an address; a symbol gets its range */
+#define CF_BIND_NUM  0x2  /* the result is a number that may be bound */
+#define CF_SIM_ONLY  0x4  /* only the sim back end answers; diff ignores it */
+#define CF_NO_PROC   0x8  /* may run before any process exists */
 #define CF_SOME_ARGS 0x10 /* the optional arguments may be given in any number, not all or none */
 
 /*

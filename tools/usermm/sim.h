@@ -13,10 +13,10 @@
 #define SIM_EVENTS_KEPT 1000
 
 struct sim_events {
-	uint64_t n[BE_EV_NTYPES];	       /* every event, by type */
+	uint64_t n[BE_EV_NTYPES];	     /* every event, by type */
 	struct um_event ev[SIM_EVENTS_KEPT]; /* the first ones, for `events all` */
 	size_t kept;
-	uint64_t dropped;		       /* past SIM_EVENTS_KEPT */
+	uint64_t dropped; /* past SIM_EVENTS_KEPT */
 };
 
 /* A scenario process by its pid, for naming the process of an event. */
