@@ -184,6 +184,26 @@ struct um_sys_stats {
 	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
 	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
+	/*
+	 * /proc/vmstat events the library counts, since the machine was made.
+	 * Reclaim is direct (an allocation that finds free memory below the
+	 * min watermark reclaims before it goes on; there is no kswapd) or
+	 * proactive (um_reclaim, as memory.reclaim is counted since Linux 6.15).
+	 */
+	uint64_t pgactivate;		/* page-cache pages moved to the active list */
+	uint64_t pgdeactivate;		/* moved from the active list to the inactive one */
+	uint64_t pgrefill;		/* active pages reclaim looked at (shrink_active_list) */
+	uint64_t pgscan_direct;		/* inactive pages direct reclaim looked at */
+	uint64_t pgsteal_direct;	/* pages it freed */
+	uint64_t pgscan_proactive;	/* the same for um_reclaim */
+	uint64_t pgsteal_proactive;
+	/* More of /proc/meminfo, in pages (a snapshot: faults in flight may move them). */
+	uint64_t mem_available;		/* MemAvailable: si_mem_available's estimate */
+	uint64_t shmem_pages;		/* Shmem: pages of shmem objects (shared anonymous memory) */
+	uint64_t mapped_pages;		/* Mapped: page-cache pages (files and shmem) some PTE maps */
+	uint64_t anon_pages;		/* AnonPages: anonymous pages some PTE maps */
+	uint64_t mlocked_pages;		/* Mlocked: pages a VM_LOCKED VMA maps */
+	uint64_t hugetlb_bytes;		/* Hugetlb: the huge pages of every pool */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
@@ -223,6 +243,68 @@ UM_API uint32_t um_page_size(const struct um_system *sys);
  * Takes every mm lock shared: do not call with accesses in flight.
  */
 UM_API int um_check(struct um_system *sys, char *why, size_t whylen);
+
+/*
+ * Events: what happens inside the machine, as it happens. An embedder that
+ * wants to watch (a trace, a teaching view) registers one handler; the
+ * library calls it once per event, in the thread that caused it, in the
+ * order they happen. With no handler each event costs one branch.
+ *
+ *   UM_EVENT_FAULT_MINOR  a page fault that read nothing from a file (every
+ *                         fault /proc/vmstat counts in pgfault, less major
+ *                         ones): pid, addr (the faulting address), pfn (the
+ *                         frame mapped there afterwards; UM_EVENT_NO_PFN when
+ *                         none, as for a fault that ends in a signal; 0 is
+ *                         the shared zero frame)
+ *   UM_EVENT_FAULT_MAJOR  a page fault that read its page from a file
+ *                         (pgmajfault): the same fields
+ *   UM_EVENT_COW          a copy-on-write break that copied a frame (the
+ *                         copy of a private file page at its first write
+ *                         too): pid, addr, pfn (the new copy); reported
+ *                         before the fault that made it
+ *   UM_EVENT_WRITEBACK    a dirty page-cache page written to its file
+ *                         (fsync, msync, sync, reclaim, the inode's end): pfn,
+ *                         ino (the file's inode number, as um_fstat's
+ *                         st_ino), index (the page's index in the file);
+ *                         pid 0 (the writer is the system)
+ *   UM_EVENT_EVICT        reclaim (memory pressure, um_reclaim,
+ *                         MADV_PAGEOUT) dropped a page-cache page: pfn, ino,
+ *                         index; pid 0. The next access is a major fault.
+ *   UM_EVENT_OOM_KILL     the OOM killer chose process pid
+ *
+ * Fields an event has not are 0 (pfn: UM_EVENT_NO_PFN).
+ *
+ * Context: the handler runs inside the library with its locks held: the
+ * faulting process's mm lock (shared) for faults and COW breaks, the file's
+ * page-cache locks for write-back and eviction, the system's process-list
+ * lock for an OOM kill; other threads may report events at the same time.
+ * So the handler must not call any um_* function of the same system (it
+ * may deadlock), nor block for long; copying the event somewhere and
+ * returning is what it is for. Set or clear the handler (fn NULL) only
+ * while no other thread is in a call on this system.
+ */
+enum um_event_type {
+	UM_EVENT_FAULT_MINOR = 1,
+	UM_EVENT_FAULT_MAJOR,
+	UM_EVENT_COW,
+	UM_EVENT_WRITEBACK,
+	UM_EVENT_EVICT,
+	UM_EVENT_OOM_KILL,
+};
+
+#define UM_EVENT_NO_PFN UINT64_MAX
+
+struct um_event {
+	enum um_event_type type;
+	int pid;		/* the process it happened in, 0 for none */
+	uint64_t addr;		/* virtual address in pid, when there is one */
+	uint64_t pfn;		/* the frame (um_pagemap's frame numbers) */
+	uint64_t ino;		/* page-cache events: the file's inode number */
+	uint64_t index;		/* page-cache events: the page's index in the file */
+};
+
+UM_API void um_set_event_handler(struct um_system *sys,
+				 void (*fn)(void *arg, const struct um_event *ev), void *arg);
 
 /* ---- processes ---- */
 

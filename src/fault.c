@@ -50,6 +50,32 @@ static int fault_oom(struct vm_fault *vmf)
 	return fault_signal(vmf, UM_SIGKILL, 0);
 }
 
+/* The pid events name for mm (um_set_event_handler). */
+static int mm_pid(const struct mm *mm)
+{
+	return mm->owner ? mm->owner->pid : 0;
+}
+
+/* UM_EVENT_COW: the fault at vmf->address copied a frame into pfn. */
+static void cow_event(const struct vm_fault *vmf, uint32_t pfn)
+{
+	sys_event(vmf->mm->sys, UM_EVENT_COW, mm_pid(vmf->mm), vmf->address, pfn, 0, 0);
+}
+
+/*
+ * UM_EVENT_FAULT_MINOR or _MAJOR for the fault vmf counted, with the frame
+ * its address maps now. Out of line: the fault path pays only the test.
+ */
+static __attribute__((noinline, cold)) void fault_event(struct vm_fault *vmf)
+{
+	struct mm *mm = vmf->mm;
+	_Atomic pte_t *ptep = vmf->pte ? vmf->pte : pgtable_walk(&mm->pt, vmf->address, false);
+	pte_t pte = ptep ? atomic_load_explicit(ptep, memory_order_relaxed) : 0;
+
+	sys_event(mm->sys, vmf->major ? UM_EVENT_FAULT_MAJOR : UM_EVENT_FAULT_MINOR, mm_pid(mm),
+		  vmf->address, (pte & PTE_PRESENT) ? pte_pfn(pte) : UM_EVENT_NO_PFN, 0, 0);
+}
+
 bool vma_access_ok(const struct vma *v, enum fault_access acc)
 {
 	if (acc == FAULT_WRITE)
@@ -371,6 +397,8 @@ static int do_file_fault(struct vm_fault *vmf)
 	}
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
+	if (sys_events_on(mm->sys))
+		cow_event(vmf, copy);
 	return 0;
 }
 
@@ -420,6 +448,8 @@ static int do_wp_page(struct vm_fault *vmf)
 	atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
 	frame_put(fp, pfn);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
+	if (sys_events_on(mm->sys))
+		cow_event(vmf, copy);
 	return 0;
 }
 
@@ -584,6 +614,8 @@ static int do_handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access ac
 		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
 		if (ptep_out)
 			*ptep_out = pgtable_walk(&mm->pt, addr, false);
+		if (sys_events_on(mm->sys))
+			fault_event(&vmf);
 		return 0;
 	}
 	/* Direct reclaim, before the file's locks: it takes inode locks itself. */
@@ -617,6 +649,8 @@ static int do_handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access ac
 	} else {
 		atomic_fetch_add_explicit(&mm->min_flt, 1, memory_order_relaxed);
 	}
+	if (sys_events_on(mm->sys))
+		fault_event(&vmf);
 	return ret;
 }
 

@@ -536,6 +536,8 @@ retry:
 	mm_tlb_flush(mm);
 	huge_release(fp, pfn, n, 1);
 	atomic_fetch_add_explicit(&sys->cow_copies, 1, memory_order_relaxed);
+	if (sys_events_on(sys))
+		sys_event(sys, UM_EVENT_COW, mm->owner ? mm->owner->pid : 0, haddr, copy, 0, 0);
 	return 0;
 }
 

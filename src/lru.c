@@ -136,6 +136,7 @@ void mark_page_accessed(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn)
 		link_head(lv, fp, pfn, LRU_ACTIVE_FILE);
 		atomic_fetch_and_explicit(&f->flags, ~(uint32_t)PG_REFERENCED,
 					  memory_order_relaxed);
+		lv->pgactivate++;
 	}
 	pthread_mutex_unlock(&lv->lock);
 }
@@ -171,6 +172,7 @@ void lru_deactivate(struct lruvec *lv, struct frame_pool *fp, uint32_t pfn)
 	if ((fl & PG_LRU) && (fl & PG_ACTIVE) && !(fl & PG_UNEVICTABLE)) {
 		unlink_frame(lv, fp, pfn, LRU_ACTIVE_FILE);
 		link_head(lv, fp, pfn, LRU_INACTIVE_FILE);
+		lv->pgdeactivate++;
 	}
 	pthread_mutex_unlock(&lv->lock);
 }

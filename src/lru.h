@@ -33,6 +33,8 @@ struct lruvec {
 	pthread_mutex_t lock;
 	struct lru_head lists[NR_LRU_LISTS];
 	uint64_t wmark_min, wmark_low, wmark_high;
+	/* vmstat's pgactivate and pgdeactivate: moves between the file lists, under lock. */
+	uint64_t pgactivate, pgdeactivate;
 };
 
 UM_INTERNAL void lruvec_init(struct lruvec *lv);

@@ -89,6 +89,8 @@ bool out_of_memory(struct um_system *sys, struct mm *mm)
 	victim = chosen->mm;
 	atomic_store(&victim->oom_killed, true);
 	atomic_fetch_add_explicit(&sys->oom_kills, 1, memory_order_relaxed);
+	if (sys_events_on(sys))
+		sys_event(sys, UM_EVENT_OOM_KILL, chosen->pid, 0, UM_EVENT_NO_PFN, 0, 0);
 	if (victim == mm || pthread_rwlock_trywrlock(&victim->lock)) {
 		pthread_mutex_unlock(&sys->lock);
 		return false;

@@ -125,6 +125,13 @@ void um_system_free(struct um_system *sys)
 	um_free(NULL, sys);
 }
 
+void um_set_event_handler(struct um_system *sys, void (*fn)(void *arg, const struct um_event *ev),
+			  void *arg)
+{
+	sys->event_fn = fn;
+	sys->event_arg = arg;
+}
+
 uint32_t um_page_size(const struct um_system *sys)
 {
 	return (uint32_t)sys->geom.size;
@@ -163,6 +170,93 @@ static void page_cache_stats(struct um_system *sys, struct um_sys_stats *st)
 	pthread_mutex_unlock(&sys->lru.lock);
 }
 
+/*
+ * AnonPages, Mapped and Shmem: one look at every frame ever handed out
+ * (the huge page pools apart). A frame that is not free and not anonymous
+ * belongs to a page cache; PG_SWAPBACKED says shmem. No lock: the flags
+ * and map counts are atomic, and the answer is a snapshot.
+ */
+static void frame_stats(struct um_system *sys, struct um_sys_stats *st)
+{
+	struct frame_pool *fp = &sys->fp;
+	uint64_t end = atomic_load(&fp->bump);
+
+	if (end > fp->limit)
+		end = fp->limit;
+	for (uint64_t pfn = 1; pfn < end; pfn++) {
+		struct frame *f = pfn_frame(fp, (uint32_t)pfn);
+		uint32_t fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
+		bool mapped = atomic_load_explicit(&f->mapcount, memory_order_relaxed) > 0;
+
+		if (fl & (PG_FREE | PG_RESERVED | PG_HUGETLB))
+			continue;
+		if (fl & PG_ANON) {
+			st->anon_pages += mapped;
+			continue;
+		}
+		st->mapped_pages += mapped;
+		st->shmem_pages += (fl & PG_SWAPBACKED) != 0;
+	}
+}
+
+/*
+ * Mlocked: the frames some VM_LOCKED VMA maps, each once (a bitmap over
+ * the frames). Takes each mm lock shared in turn, under sys->lock.
+ */
+static void mlocked_stats(struct um_system *sys, struct um_sys_stats *st)
+{
+	const struct page_geom *g = &sys->geom;
+	uint8_t *seen = um_calloc(NULL, sys->fp.nframes / 8 + 1, 1);
+
+	if (!seen)
+		return;
+	pthread_mutex_lock(&sys->lock);
+	for (struct um_proc *p = sys->procs; p; p = p->next_proc) {
+		struct mm *mm = p->mm;
+
+		pthread_rwlock_rdlock(&mm->lock);
+		for (const struct vma *v = mm->vmas.first; v; v = v->next) {
+			uint64_t va = v->vm_start, span_end;
+
+			if (!(v->vm_flags & VM_LOCKED))
+				continue;
+			while (va < v->vm_end) {
+				_Atomic pte_t *ptep = pgtable_span(&mm->pt, va, v->vm_end, &span_end, false);
+
+				for (uint64_t k = 0; ptep && k < pg_count(g, span_end - va); k++) {
+					pte_t pte = atomic_load(&ptep[k]);
+					uint32_t pfn = pte_pfn(pte);
+
+					if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL) ||
+					    (seen[pfn / 8] & (1u << (pfn % 8))))
+						continue;
+					seen[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+					st->mlocked_pages++;
+				}
+				va = span_end;
+			}
+		}
+		pthread_rwlock_unlock(&mm->lock);
+	}
+	pthread_mutex_unlock(&sys->lock);
+	um_free(NULL, seen);
+}
+
+/*
+ * si_mem_available: the free pages above the reserve (the high watermark:
+ * Linux's totalreserve_pages with one zone), plus the file LRU less what
+ * must stay (half of it, at most the low watermark). No slab to add.
+ */
+static uint64_t mem_available(const struct um_system *sys, const struct um_sys_stats *st)
+{
+	int64_t avail = (int64_t)st->frames_free - (int64_t)sys->lru.wmark_high;
+	uint64_t cache = st->active_file + st->inactive_file;
+
+	cache -= cache / 2 < sys->lru.wmark_low ? cache / 2 : sys->lru.wmark_low;
+	avail += (int64_t)cache;
+	return avail < 0 ? 0 : (uint64_t)avail;
+}
+
 void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -190,6 +284,23 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
 	page_cache_stats(sys, st);
+	st->pgscan_direct = atomic_load(&sys->pgscan[RECLAIM_DIRECT]);
+	st->pgsteal_direct = atomic_load(&sys->pgsteal[RECLAIM_DIRECT]);
+	st->pgscan_proactive = atomic_load(&sys->pgscan[RECLAIM_PROACTIVE]);
+	st->pgsteal_proactive = atomic_load(&sys->pgsteal[RECLAIM_PROACTIVE]);
+	st->pgrefill = atomic_load(&sys->pgrefill);
+	pthread_mutex_lock(&sys->lru.lock);
+	st->pgactivate = sys->lru.pgactivate;
+	st->pgdeactivate = sys->lru.pgdeactivate;
+	pthread_mutex_unlock(&sys->lru.lock);
+	pthread_mutex_lock(&sys->fp.hlock);
+	for (int h = 0; h < 2; h++)
+		st->hugetlb_bytes +=
+			pg_bytes(&sys->geom, (uint64_t)sys->fp.hs[h].nr << sys->fp.hs[h].order);
+	pthread_mutex_unlock(&sys->fp.hlock);
+	frame_stats(sys, st);
+	mlocked_stats(sys, st);
+	st->mem_available = mem_available(sys, st);
 }
 
 struct recount {

@@ -27,6 +27,8 @@ struct um_system {
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
 	_Atomic uint64_t oom_kills;	/* processes the OOM killer chose (oom_kill in vmstat) */
+	/* Reclaim's vmstat counters (vmscan.c), by who reclaims: RECLAIM_DIRECT, _PROACTIVE. */
+	_Atomic uint64_t pgscan[2], pgsteal[2], pgrefill;
 	/* files */
 	int sandbox_fd;
 	char *sandbox_path;
@@ -38,7 +40,31 @@ struct um_system {
 	struct alloc_faults alloc_faults;
 	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
 	struct lruvec lru;		/* page-cache LRU lists and watermarks (lru.c, vmscan.c) */
+	/* The embedder's event handler (um_set_event_handler): set while no call runs. */
+	void (*event_fn)(void *arg, const struct um_event *ev);
+	void *event_arg;
 };
+
+/*
+ * Reports one event to the embedder's handler when there is one: callers
+ * test sys_events_on first, so that with no handler an event costs that
+ * one branch and nothing it would have to compute.
+ */
+static inline bool sys_events_on(const struct um_system *sys)
+{
+	return unlikely(sys->event_fn != NULL);
+}
+
+static inline void sys_event(struct um_system *sys, enum um_event_type type, int pid,
+			     uint64_t addr, uint64_t pfn, uint64_t ino, uint64_t index)
+{
+	struct um_event ev = {
+		.type = type, .pid = pid, .addr = addr, .pfn = pfn, .ino = ino, .index = index,
+	};
+
+	if (sys->event_fn)
+		sys->event_fn(sys->event_arg, &ev);
+}
 
 /* procfs.c */
 UM_INTERNAL const char *vma_name(const struct vma *v, char *buf, size_t n);

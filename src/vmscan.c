@@ -65,7 +65,10 @@
 struct scan_control {
 	uint64_t nr_to_reclaim;
 	uint64_t nr_reclaimed;
-	uint64_t nr_scanned;
+	uint64_t nr_scanned;	/* pages of both lists looked at */
+	uint64_t nr_inactive;	/* of the inactive list (pgscan_*) */
+	uint64_t nr_active;	/* of the active list (pgrefill) */
+	int reclaimer;		/* RECLAIM_DIRECT or RECLAIM_PROACTIVE */
 };
 
 /* What shrink_page asks done with a page: a list, or it is gone. */
@@ -280,6 +283,8 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 		return LRU_INACTIVE_FILE;
 	}
 	pagecache_delete_locked(sys, ino, index, pfn);
+	if (sys_events_on(sys))
+		sys_event(sys, UM_EVENT_EVICT, 0, 0, pfn, ino->ino, index);
 	pthread_mutex_unlock(&ino->lock);
 	frame_free(&sys->fp, pfn);
 	return PAGE_FREED;
@@ -316,16 +321,26 @@ static bool isolate_one(struct um_system *sys, enum lru_list l, uint32_t *pfn,
 	return got;
 }
 
-/* folio_putback_lru: back on list l if still cached; drops our references. */
-static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int l)
+/*
+ * folio_putback_lru: back on list l if still cached; drops our references.
+ * from: the list it was taken from; a move between the file lists counts
+ * in pgactivate or pgdeactivate.
+ */
+static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int l,
+		    enum lru_list from)
 {
 	struct lruvec *lv = &sys->lru;
 
 	if (l >= 0) {
 		pthread_mutex_lock(&lv->lock);
 		/* A truncation clears the owner before it takes the page off the lists. */
-		if (pfn_frame(&sys->fp, pfn)->owner == ino)
+		if (pfn_frame(&sys->fp, pfn)->owner == ino) {
 			lru_putback_locked(lv, &sys->fp, pfn, (enum lru_list)l);
+			if (l == LRU_ACTIVE_FILE && from != LRU_ACTIVE_FILE)
+				lv->pgactivate++;
+			else if (l == LRU_INACTIVE_FILE && from == LRU_ACTIVE_FILE)
+				lv->pgdeactivate++;
+		}
 		pthread_mutex_unlock(&lv->lock);
 	}
 	if (l != PAGE_FREED)
@@ -359,6 +374,7 @@ static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64
 		if (!isolate_one(sys, LRU_ACTIVE_FILE, &pfn, &ino, &index))
 			return;
 		sc->nr_scanned++;
+		sc->nr_active++;
 		if (!ino)
 			continue;
 		page_referenced(sys, ino, index, pfn, true, &rr);
@@ -366,7 +382,7 @@ static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64
 			l = LRU_UNEVICTABLE;
 		else if (rr.young && (rr.vm_flags & VM_EXEC))
 			l = LRU_ACTIVE_FILE;
-		putback(sys, ino, pfn, l);
+		putback(sys, ino, pfn, l, LRU_ACTIVE_FILE);
 	}
 }
 
@@ -381,12 +397,13 @@ static void shrink_inactive(struct um_system *sys, struct scan_control *sc, uint
 		if (!isolate_one(sys, LRU_INACTIVE_FILE, &pfn, &ino, &index))
 			return;
 		sc->nr_scanned++;
+		sc->nr_inactive++;
 		if (!ino)
 			continue;
 		l = shrink_page(sys, ino, index, pfn);
 		if (l == PAGE_FREED)
 			sc->nr_reclaimed++;
-		putback(sys, ino, pfn, l);
+		putback(sys, ino, pfn, l, LRU_INACTIVE_FILE);
 	}
 }
 
@@ -409,14 +426,18 @@ static void rescue_unevictable(struct um_system *sys)
 		if (!ino)
 			continue;
 		page_referenced(sys, ino, index, pfn, false, &rr);
-		putback(sys, ino, pfn, rr.locked ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE);
+		putback(sys, ino, pfn, rr.locked ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE,
+			LRU_UNEVICTABLE);
 	}
 }
 
-/* shrink_lruvec until nr pages are reclaimed or every page was looked at a few times. */
-static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
+/*
+ * shrink_lruvec until nr pages are reclaimed or every page was looked at a
+ * few times; counts what it scanned and freed as reclaimer's.
+ */
+static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr, int reclaimer)
 {
-	struct scan_control sc = { .nr_to_reclaim = nr };
+	struct scan_control sc = { .nr_to_reclaim = nr, .reclaimer = reclaimer };
 	uint64_t max_scan;
 
 	max_scan = 4 * (list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE)) +
@@ -431,6 +452,9 @@ static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
 			shrink_active(sys, &sc, SWAP_CLUSTER_MAX);
 		shrink_inactive(sys, &sc, SWAP_CLUSTER_MAX);
 	}
+	atomic_fetch_add_explicit(&sys->pgscan[reclaimer], sc.nr_inactive, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sys->pgsteal[reclaimer], sc.nr_reclaimed, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sys->pgrefill, sc.nr_active, memory_order_relaxed);
 	return sc.nr_reclaimed;
 }
 
@@ -440,7 +464,7 @@ static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
  * unreferenced), so a pass that falls short is followed by others, up to
  * MAX_RECLAIM_RETRIES (should_reclaim_retry) in all.
  */
-static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
+static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr, int reclaimer)
 {
 	uint64_t got = 0;
 
@@ -448,7 +472,7 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
 	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
 		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))
 			break;
-		got += shrink_lruvec(sys, nr - got);
+		got += shrink_lruvec(sys, nr - got, reclaimer);
 	}
 	return got;
 }
@@ -467,9 +491,11 @@ bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	struct inode *ino = NULL;
 	uint64_t index = 0;
+	enum lru_list from;
 	int l;
 
 	pthread_mutex_lock(&lv->lock);
+	from = lru_of(atomic_load_explicit(&f->flags, memory_order_relaxed));
 	if (lru_isolate_locked(lv, &sys->fp, pfn)) {
 		ino = f->owner;
 		index = f->index;
@@ -485,7 +511,7 @@ bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
 	if (!ino)
 		return false;
 	l = drop_page(sys, ino, index, pfn, LRU_ACTIVE_FILE);
-	putback(sys, ino, pfn, l);
+	putback(sys, ino, pfn, l, from);
 	return l == PAGE_FREED;
 }
 
@@ -500,12 +526,12 @@ uint64_t vmscan_direct(struct um_system *sys)
 
 	if (free >= sys->lru.wmark_min)
 		return 0;
-	return try_to_free_pages(sys, sys->lru.wmark_high - free);
+	return try_to_free_pages(sys, sys->lru.wmark_high - free, RECLAIM_DIRECT);
 }
 
 int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages)
 {
 	if (!sys)
 		return -EINVAL;
-	return (int64_t)try_to_free_pages(sys, nr_pages);
+	return (int64_t)try_to_free_pages(sys, nr_pages, RECLAIM_PROACTIVE);
 }

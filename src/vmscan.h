@@ -10,6 +10,9 @@
 
 struct um_system;
 
+/* Who reclaims, as vmstat counts it (reclaimer_offset): the index of sys->pgscan, pgsteal. */
+enum { RECLAIM_DIRECT, RECLAIM_PROACTIVE };
+
 /* Sets the watermarks from the machine's size (calculate_min_free_kbytes). */
 UM_INTERNAL void vmscan_init(struct um_system *sys);
 /*

@@ -93,6 +93,8 @@ static void writeback_page(uint64_t index, uint32_t pfn, void *arg)
 		if (!w->err)
 			w->err = (int)r;
 		ino->wb_err = (int)r;
+	} else if (sys_events_on(sys)) {
+		sys_event(sys, UM_EVENT_WRITEBACK, 0, 0, pfn, ino->ino, index);
 	}
 }
 

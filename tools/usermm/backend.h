@@ -37,6 +37,7 @@ struct be_call {
 	const void *data; /* store, write, pwrite, file CONTENT: the bytes */
 	size_t dlen;
 	const char *path; /* file, open, cat, disk */
+	const char *words[6]; /* meminfo, vmstat: the names given, by argument position */
 	bool has_content; /* file: CONTENT given (else a[2] is the byte, when nopt) */
 	int nargs;	  /* arguments given (optional ones count) */
 };
@@ -52,6 +53,30 @@ enum res_kind {
 	RK_UNAVAILABLE, /* config: this machine cannot give it (bytes: why); the run stops */
 	RK_LIMIT, /* the answer is beyond the tool's limits (BE_MAX_*); the run stops */
 	RK_DIED,  /* the process is gone (the kernel driver died) */
+};
+
+/*
+ * One event of the sim's log (`events all`), as um_set_event_handler
+ * reported it; the runner names the process and prints the address.
+ */
+enum be_event_type {
+	BE_EV_FAULT_MINOR = 1,
+	BE_EV_FAULT_MAJOR,
+	BE_EV_COW,
+	BE_EV_WRITEBACK,
+	BE_EV_EVICT,
+	BE_EV_OOM_KILL,
+	BE_EV_NTYPES
+};
+
+struct be_event {
+	enum be_event_type type;
+	struct be_proc *proc; /* NULL: none, or a process gone since (then pid) */
+	int pid;
+	uint64_t addr;
+	uint64_t pfn;	      /* UINT64_MAX: none */
+	uint64_t index;	      /* page-cache events: the page's index in the file */
+	char *path;	      /* page-cache events: the file, relative to the sandbox, or NULL */
 };
 
 struct be_res {
@@ -70,6 +95,10 @@ struct be_res {
 	 * transcripts only up to such a call).
 	 */
 	bool host_dependent;
+	/* events all: the events one by one (owned), and how many more were not kept */
+	struct be_event *events;
+	size_t nevents;
+	uint64_t events_dropped;
 };
 
 /* What /proc shows of a process, restricted to the scenario's own mappings. */

@@ -5,10 +5,12 @@
  *
  * Only the public API (usermm.h) is used.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "sim.h"
@@ -39,7 +41,52 @@ static void sim_close(struct backend *be)
 {
 	if (be->sys)
 		um_system_free(be->sys);
+	free(be->events);
+	free(be->pids);
 	free(be);
+}
+
+_Static_assert(BE_EV_FAULT_MINOR == (int)UM_EVENT_FAULT_MINOR &&
+		       BE_EV_FAULT_MAJOR == (int)UM_EVENT_FAULT_MAJOR && BE_EV_COW == (int)UM_EVENT_COW &&
+		       BE_EV_WRITEBACK == (int)UM_EVENT_WRITEBACK &&
+		       BE_EV_EVICT == (int)UM_EVENT_EVICT && BE_EV_OOM_KILL == (int)UM_EVENT_OOM_KILL,
+	       "the tool's event types are the library's");
+
+/* The library's event handler: counts each event, keeps the first ones. */
+static void sim_event(void *arg, const struct um_event *ev)
+{
+	struct sim_events *log = arg;
+
+	if ((int)ev->type <= 0 || (int)ev->type >= (int)BE_EV_NTYPES)
+		return;
+	log->n[ev->type]++;
+	if (log->kept < SIM_EVENTS_KEPT)
+		log->ev[log->kept++] = *ev;
+	else
+		log->dropped++;
+}
+
+static void pid_add(struct backend *be, struct be_proc *bp)
+{
+	be->pids = xrealloc(be->pids, (be->npids + 1) * sizeof(*be->pids));
+	be->pids[be->npids++] = (struct sim_pid){ um_getpid(bp->p), bp };
+}
+
+static void pid_del(struct backend *be, struct be_proc *bp)
+{
+	for (size_t i = 0; i < be->npids; i++)
+		if (be->pids[i].bp == bp) {
+			be->pids[i] = be->pids[--be->npids];
+			return;
+		}
+}
+
+static struct be_proc *pid_proc(struct backend *be, int pid)
+{
+	for (size_t i = 0; i < be->npids; i++)
+		if (be->pids[i].pid == pid)
+			return be->pids[i].bp;
+	return NULL;
 }
 
 /*
@@ -73,7 +120,8 @@ int sim_system(struct backend *be)
 	if (err)
 		return err;
 	probe_zero_pfn(be);
-	um_system_stats(be->sys, &be->last);
+	be->events = xcalloc(1, sizeof(*be->events));
+	um_set_event_handler(be->sys, sim_event, be->events);
 	return 0;
 }
 
@@ -144,10 +192,12 @@ static int sim_proc_new(struct backend *be, struct be_proc **out, struct sbuf *e
 	if (!e) {
 		bp = xcalloc(1, sizeof(*bp));
 		e = um_proc_new(be->sys, &bp->p);
-		if (e)
+		if (e) {
 			free(bp);
-		else
+		} else {
+			pid_add(be, bp);
 			*out = bp;
+		}
 	}
 	if (e && !be->sys)
 		sb_printf(err, "the machine the config lines ask for: %s", strerror(-e));
@@ -162,12 +212,12 @@ static void sim_fork(struct backend *be, struct be_proc *parent, struct be_proc 
 	struct be_proc *c = xcalloc(1, sizeof(*c));
 	int e = um_fork(parent->p, &c->p);
 
-	(void)be;
 	if (e) {
 		free(c);
 		be_res_err(res, -e);
 		return;
 	}
+	pid_add(be, c);
 	*child = c;
 	res->kind = RK_OK;
 }
@@ -185,7 +235,7 @@ static void sim_exec(struct backend *be, struct be_proc *p, struct be_res *res)
 
 static void sim_exit(struct backend *be, struct be_proc *p, struct be_res *res)
 {
-	(void)be;
+	pid_del(be, p);
 	um_exit(p->p);
 	free(p);
 	res->kind = RK_OK;
@@ -297,23 +347,150 @@ static void sim_mincore(struct backend *be, struct um_proc *p, uint64_t addr, ui
 	free(vec);
 }
 
-static void sim_meminfo(struct backend *be, struct be_res *res)
+/* One line of a /proc file: its name, its value, and how fs/proc prints it. */
+struct proc_field {
+	const char *name;
+	uint64_t val;
+	int style; /* FIELD_KB: "Name:" padded to 16, 8 columns, " kB"; FIELD_COUNT: %5 */
+};
+
+enum { FIELD_KB, FIELD_COUNT, FIELD_VMSTAT };
+
+/*
+ * Prints the fields of f (n of them): those c names (by argument
+ * position) on one line, "Name: V kB" or "name V", or EINVAL for a name
+ * not among them; with no name, head then one line each as the file
+ * shows it.
+ */
+static void print_fields(const struct proc_field *f, size_t n, const struct be_call *c,
+			 const char *head, struct be_res *res)
+{
+	res->kind = RK_TEXT;
+	if (c->nargs > 0) {
+		for (int i = 0; i < c->nargs; i++) {
+			size_t k = 0;
+
+			while (k < n && strcmp(f[k].name, c->words[i]))
+				k++;
+			if (k == n) {
+				sb_free(&res->bytes);
+				be_res_err(res, EINVAL);
+				return;
+			}
+			sb_printf(&res->bytes, "%s%s%s %" PRIu64 "%s", i ? " " : "", f[k].name,
+				  f[k].style == FIELD_VMSTAT ? "" : ":", f[k].val,
+				  f[k].style == FIELD_KB ? " kB" : "");
+		}
+		return;
+	}
+	sb_puts(&res->bytes, head);
+	for (size_t k = 0; k < n; k++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "%s:", f[k].name);
+		if (f[k].style == FIELD_KB)
+			sb_printf(&res->bytes, "\n%-16s%8" PRIu64 " kB", label, f[k].val);
+		else if (f[k].style == FIELD_COUNT)
+			sb_printf(&res->bytes, "\n%-16s%8" PRIu64, label, f[k].val);
+		else
+			sb_printf(&res->bytes, "\n%s %" PRIu64, f[k].name, f[k].val);
+	}
+}
+
+/*
+ * meminfo [FIELD...]: /proc/meminfo (fs/proc/meminfo.c), in its order,
+ * with the fields the library keeps. The swap branch's fields go where the
+ * comments say: SwapCached after Cached, Active(anon) and Inactive(anon)
+ * after Inactive, SwapTotal and SwapFree after Mlocked.
+ */
+static void sim_meminfo(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	struct um_sys_stats st;
 	uint64_t kb = um_page_size(be->sys) >> 10;
+	struct sbuf head;
 
 	um_system_stats(be->sys, &st);
-	res->kind = RK_TEXT;
-	sb_printf(&res->bytes,
-		  "MemTotal %" PRIu64 " kB MemFree %" PRIu64 " kB MemUsed %" PRIu64
-		  " kB Committed_AS %" PRIu64 " kB CommitLimit %" PRIu64 " kB",
-		  st.frames_total * kb, st.frames_free * kb, st.frames_used * kb,
-		  st.committed_as >> 10, st.commit_limit >> 10);
-	sb_printf(&res->bytes,
-		  " Cached %" PRIu64 " kB Dirty %" PRIu64 " kB Active(file) %" PRIu64
-		  " kB Inactive(file) %" PRIu64 " kB Unevictable %" PRIu64 " kB",
-		  st.cached_pages * kb, st.dirty_pages * kb, st.active_file * kb,
-		  st.inactive_file * kb, st.unevictable * kb);
+	const struct proc_field f[] = {
+		{ "MemTotal", st.frames_total * kb, FIELD_KB },
+		{ "MemFree", st.frames_free * kb, FIELD_KB },
+		{ "MemAvailable", st.mem_available * kb, FIELD_KB },
+		/* Linux's Cached holds shmem too. */
+		{ "Cached", (st.cached_pages + st.shmem_pages) * kb, FIELD_KB },
+		/* swap: SwapCached */
+		{ "Active", st.active_file * kb, FIELD_KB },
+		{ "Inactive", st.inactive_file * kb, FIELD_KB },
+		/* swap: Active(anon), Inactive(anon) */
+		{ "Active(file)", st.active_file * kb, FIELD_KB },
+		{ "Inactive(file)", st.inactive_file * kb, FIELD_KB },
+		{ "Unevictable", st.unevictable * kb, FIELD_KB },
+		{ "Mlocked", st.mlocked_pages * kb, FIELD_KB },
+		/* swap: SwapTotal, SwapFree */
+		{ "Dirty", st.dirty_pages * kb, FIELD_KB },
+		/* Write-back is synchronous: no page is under it between calls. */
+		{ "Writeback", 0, FIELD_KB },
+		{ "AnonPages", st.anon_pages * kb, FIELD_KB },
+		{ "Mapped", st.mapped_pages * kb, FIELD_KB },
+		{ "Shmem", st.shmem_pages * kb, FIELD_KB },
+		{ "PageTables", st.page_tables >> 10, FIELD_KB },
+		{ "CommitLimit", st.commit_limit >> 10, FIELD_KB },
+		{ "Committed_AS", st.committed_as >> 10, FIELD_KB },
+		{ "HugePages_Total", st.hugepages_total, FIELD_COUNT },
+		{ "HugePages_Free", st.hugepages_free, FIELD_COUNT },
+		{ "HugePages_Rsvd", st.hugepages_rsvd, FIELD_COUNT },
+		{ "HugePages_Surp", 0, FIELD_COUNT }, /* the pools have no surplus pages */
+		{ "Hugepagesize", st.hugepage_size >> 10, FIELD_KB },
+		{ "Hugetlb", st.hugetlb_bytes >> 10, FIELD_KB },
+	};
+
+	sb_init(&head);
+	sb_printf(&head, "MemTotal: %" PRIu64 " kB MemFree: %" PRIu64 " kB MemAvailable: %" PRIu64 " kB",
+		  f[0].val, f[1].val, f[2].val);
+	print_fields(f, ARRAY_SIZE(f), c, sb_str(&head), res);
+	sb_free(&head);
+}
+
+/*
+ * vmstat [NAME...]: the /proc/vmstat counters the library keeps, in
+ * vmstat_text's order (zone, node, then event counters), then the one of
+ * its own: usermm_cow_copies (Linux counts no copy-on-write).
+ */
+static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	struct um_sys_stats st;
+	struct sbuf head;
+
+	um_system_stats(be->sys, &st);
+	const struct proc_field f[] = {
+		{ "nr_free_pages", st.frames_free, FIELD_VMSTAT },
+		{ "nr_mlock", st.mlocked_pages, FIELD_VMSTAT },
+		{ "nr_inactive_file", st.inactive_file, FIELD_VMSTAT },
+		{ "nr_active_file", st.active_file, FIELD_VMSTAT },
+		{ "nr_unevictable", st.unevictable, FIELD_VMSTAT },
+		{ "nr_anon_pages", st.anon_pages, FIELD_VMSTAT },
+		{ "nr_mapped", st.mapped_pages, FIELD_VMSTAT },
+		{ "nr_file_pages", st.cached_pages + st.shmem_pages, FIELD_VMSTAT },
+		{ "nr_dirty", st.dirty_pages, FIELD_VMSTAT },
+		{ "nr_shmem", st.shmem_pages, FIELD_VMSTAT },
+		{ "nr_page_table_pages", st.page_tables / um_page_size(be->sys), FIELD_VMSTAT },
+		{ "pgactivate", st.pgactivate, FIELD_VMSTAT },
+		{ "pgdeactivate", st.pgdeactivate, FIELD_VMSTAT },
+		{ "pgfault", st.pgfault, FIELD_VMSTAT },
+		{ "pgmajfault", st.pgmajfault, FIELD_VMSTAT },
+		{ "pgrefill", st.pgrefill, FIELD_VMSTAT },
+		{ "pgsteal_direct", st.pgsteal_direct, FIELD_VMSTAT },
+		{ "pgsteal_proactive", st.pgsteal_proactive, FIELD_VMSTAT },
+		{ "pgscan_direct", st.pgscan_direct, FIELD_VMSTAT },
+		{ "pgscan_proactive", st.pgscan_proactive, FIELD_VMSTAT },
+		{ "pgscan_file", st.pgscan_direct + st.pgscan_proactive, FIELD_VMSTAT },
+		{ "pgsteal_file", st.pgsteal_direct + st.pgsteal_proactive, FIELD_VMSTAT },
+		{ "oom_kill", st.oom_kills, FIELD_VMSTAT },
+		{ "usermm_cow_copies", st.cow_copies, FIELD_VMSTAT },
+	};
+
+	sb_init(&head);
+	sb_printf(&head, "%zu counters", ARRAY_SIZE(f));
+	print_fields(f, ARRAY_SIZE(f), c, sb_str(&head), res);
+	sb_free(&head);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
@@ -327,16 +504,80 @@ static void sim_hugepages(struct backend *be, struct be_res *res)
 		  st.hugepages_total, st.hugepages_free, st.hugepages_rsvd);
 }
 
-static void sim_events(struct backend *be, struct be_res *res)
+/*
+ * The path under dir (shown as rel) of the regular file with inode number
+ * ino, or NULL: the sandbox is small, and looked through only for
+ * `events all`.
+ */
+static char *path_of_ino(const char *dir, const char *rel, uint64_t ino)
 {
-	struct um_sys_stats st;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *found = NULL;
 
-	um_system_stats(be->sys, &st);
+	while (d && !found && (de = readdir(d))) {
+		struct sbuf full, sub;
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sb_init(&full);
+		sb_init(&sub);
+		sb_printf(&full, "%s/%s", dir, de->d_name);
+		sb_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (!lstat(sb_str(&full), &st)) {
+			if (S_ISREG(st.st_mode) && st.st_ino == ino)
+				found = sb_steal(&sub);
+			else if (S_ISDIR(st.st_mode))
+				found = path_of_ino(sb_str(&full), sb_str(&sub), ino);
+		}
+		sb_free(&full);
+		sb_free(&sub);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * events [all]: the events since the last `events`, counted by type
+ * ("minor 2 major 1 cow 0 writeback 0 evict 0 oom-kill 0"); with all, one
+ * be_event each (the runner prints them), the first SIM_EVENTS_KEPT.
+ */
+static void sim_events(struct backend *be, const struct be_call *c, struct be_res *res)
+{
+	struct sim_events *log = be->events;
+
 	res->kind = RK_TEXT;
-	sb_printf(&res->bytes, "pgfault %" PRIu64 " pgmajfault %" PRIu64 " cow %" PRIu64,
-		  st.pgfault - be->last.pgfault, st.pgmajfault - be->last.pgmajfault,
-		  st.cow_copies - be->last.cow_copies);
-	be->last = st;
+	sb_printf(&res->bytes,
+		  "minor %" PRIu64 " major %" PRIu64 " cow %" PRIu64 " writeback %" PRIu64
+		  " evict %" PRIu64 " oom-kill %" PRIu64,
+		  log->n[BE_EV_FAULT_MINOR], log->n[BE_EV_FAULT_MAJOR], log->n[BE_EV_COW],
+		  log->n[BE_EV_WRITEBACK], log->n[BE_EV_EVICT], log->n[BE_EV_OOM_KILL]);
+	if (c->nargs > 0 && log->kept) {
+		res->events = xcalloc(log->kept, sizeof(*res->events));
+		res->nevents = log->kept;
+		res->events_dropped = log->dropped;
+		for (size_t i = 0; i < log->kept; i++) {
+			const struct um_event *ev = &log->ev[i];
+			struct be_event *out = &res->events[i];
+
+			out->type = (enum be_event_type)ev->type;
+			out->pid = ev->pid;
+			out->proc = ev->pid ? pid_proc(be, ev->pid) : NULL;
+			out->addr = ev->addr;
+			out->pfn = ev->pfn;
+			out->index = ev->index;
+			if (ev->type == UM_EVENT_WRITEBACK || ev->type == UM_EVENT_EVICT) {
+				/* The one before named the same file, most often. */
+				if (i && log->ev[i - 1].ino == ev->ino && res->events[i - 1].path)
+					out->path = xstrdup(res->events[i - 1].path);
+				else
+					out->path = path_of_ino(um_sandbox_dir(be->sys), "", ev->ino);
+			}
+		}
+	}
+	memset(log, 0, sizeof(*log));
 }
 
 static int sim_maps(struct backend *be, struct be_proc *p, bool smaps, struct vma_list *out);
@@ -483,7 +724,10 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		sim_touch(be, p, a[0], a[1], c->nargs > 2 && a[2], res);
 		return;
 	case OP_MEMINFO:
-		sim_meminfo(be, res);
+		sim_meminfo(be, c, res);
+		return;
+	case OP_VMSTAT:
+		sim_vmstat(be, c, res);
 		return;
 	case OP_RECLAIM: {
 		int64_t got = um_reclaim(be->sys, a[0]);
@@ -497,7 +741,7 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		return;
 	}
 	case OP_EVENTS:
-		sim_events(be, res);
+		sim_events(be, c, res);
 		return;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);

@@ -107,14 +107,16 @@ static const struct cmd_spec cmds[] = {
 	{ "status", OP_STATUS, "", 0, "status", "VmSize VmRSS RssAnon RssFile RssShmem VmLck VmSwap" },
 	{ "disk", OP_DISK, "H[NN]", CF_SIM_ONLY | CF_NO_PROC, "disk PATH [OFF LEN]",
 	  "the backing file's bytes as written back (sim only)" },
-	{ "meminfo", OP_MEMINFO, "", CF_SIM_ONLY | CF_NO_PROC, "meminfo",
-	  "system memory counters (sim only)" },
+	{ "meminfo", OP_MEMINFO, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC | CF_SOME_ARGS, "meminfo [FIELD...]",
+	  "/proc/meminfo, or the fields named on one line (sim only)" },
+	{ "vmstat", OP_VMSTAT, "[KKKKKK]", CF_SIM_ONLY | CF_NO_PROC | CF_SOME_ARGS, "vmstat [NAME...]",
+	  "/proc/vmstat counters the library keeps, or those named on one line (sim only)" },
 	{ "hugepages", OP_HUGEPAGES, "", CF_NO_PROC, "hugepages",
 	  "the default huge page size's pool: HugePages_Total, _Free, _Rsvd, _Surp" },
 	{ "reclaim", OP_RECLAIM, "N", CF_SIM_ONLY | CF_NO_PROC, "reclaim N",
 	  "reclaim up to N page-cache pages, answering how many (sim only)" },
-	{ "events", OP_EVENTS, "", CF_SIM_ONLY | CF_NO_PROC, "events",
-	  "faults and copies since the last events (sim only)" },
+	{ "events", OP_EVENTS, "[E]", CF_SIM_ONLY | CF_NO_PROC, "events [all]",
+	  "events since the last events, counted by kind; all: one line each (sim only)" },
 };
 /* clang-format on */
 
@@ -749,6 +751,28 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 			return 0;
 		}
 		return parse_expr(lx, w, false, &a->e);
+	case 'E':
+		a->type = AT_ALL;
+		if (!word_is(lx, w, "all"))
+			return lx_error(lx, w->start, "expected all");
+		return 0;
+	case 'K': {
+		/* A /proc/meminfo or /proc/vmstat name: letters, digits, _ ( ). */
+		size_t n = w->end - w->start;
+
+		for (size_t i = 0; i < n && !w->is_str; i++) {
+			char ch = lx->s[w->start + i];
+
+			if (!isalnum((unsigned char)ch) && ch != '_' && ch != '(' && ch != ')')
+				return lx_error(lx, w->start + i, "expected a field name");
+		}
+		if (w->is_str || !n)
+			return lx_error(lx, w->start, "expected a field name");
+		a->type = AT_FIELD;
+		a->str = xstrndup(lx->s + w->start, n);
+		a->slen = n;
+		return 0;
+	}
 	case 'W':
 		a->type = AT_TOUCH;
 		if (word_is(lx, w, "read"))
@@ -1010,7 +1034,8 @@ static const struct cmd_spec *find_spec(const char *name, size_t n, int nwords, 
 			continue;
 		*any = true;
 		sig_arity(cmds[i].sig, &min, &max);
-		if (nwords >= min && nwords <= max && (nwords == min || nwords == max))
+		if (nwords >= min && nwords <= max &&
+		    (nwords == min || nwords == max || (cmds[i].flags & CF_SOME_ARGS)))
 			return &cmds[i];
 	}
 	return NULL;

@@ -52,6 +52,11 @@ void be_res_init(struct be_res *r)
 void be_res_free(struct be_res *r)
 {
 	sb_free(&r->bytes);
+	for (size_t i = 0; i < r->nevents; i++)
+		free(r->events[i].path);
+	free(r->events);
+	r->events = NULL;
+	r->nevents = 0;
 }
 
 void be_res_err(struct be_res *r, int err)
@@ -281,6 +286,12 @@ static void fmt_arg(struct run *r, struct rproc *p, const struct line *l, const 
 		return;
 	case AT_TOUCH:
 		sb_puts(b, a->write ? "write" : "read");
+		return;
+	case AT_ALL:
+		sb_puts(b, "all");
+		return;
+	case AT_FIELD:
+		sb_puts(b, a->str);
 		return;
 	case AT_BYTE_OR_STR:
 		if (a->is_str)
@@ -576,6 +587,86 @@ static char *fmt_result(struct run *r, struct rproc *p, enum op op, const struct
 	return sb_steal(&b);
 }
 
+/*
+ * A back end's text answer of several lines (meminfo, vmstat): the first
+ * is the result, the others its indented lines.
+ */
+static void split_lines(struct rec *rec)
+{
+	char *nl = rec->result ? strchr(rec->result, '\n') : NULL;
+
+	if (!nl)
+		return;
+	*nl = 0;
+	for (char *s = nl + 1; *s;) {
+		char *e = strchr(s, '\n');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		rec_add_detail(rec, xstrndup(s, n));
+		s += n + (e != NULL);
+	}
+}
+
+static char *xasprintf_u64(const char *fmt, uint64_t v)
+{
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_printf(&b, fmt, v);
+	return sb_steal(&b);
+}
+
+/* The scenario process whose back-end handle is h, or NULL. */
+static struct rproc *proc_of_handle(struct run *r, const struct be_proc *h)
+{
+	for (size_t i = 0; h && i < r->nprocs; i++)
+		if (r->procs[i].h == h)
+			return &r->procs[i];
+	return NULL;
+}
+
+/*
+ * One line of `events all`: "fault minor p a+0x5 pfn 12", "fault major
+ * ...", "cow p ADDR pfn N", "writeback PATH page I pfn N", "evict PATH
+ * page I pfn N", "oom-kill p". A process gone since prints as "pid N".
+ */
+static char *fmt_event(struct run *r, const struct be_event *ev)
+{
+	static const char *const kind[] = {
+		[BE_EV_FAULT_MINOR] = "fault minor", [BE_EV_FAULT_MAJOR] = "fault major",
+		[BE_EV_COW] = "cow",			[BE_EV_WRITEBACK] = "writeback",
+		[BE_EV_EVICT] = "evict",		[BE_EV_OOM_KILL] = "oom-kill",
+	};
+	struct rproc *p = proc_of_handle(r, ev->proc);
+	struct sbuf b;
+
+	sb_init(&b);
+	sb_puts(&b, ev->type > 0 && ev->type <= BE_EV_OOM_KILL ? kind[ev->type] : "event");
+	if (ev->type == BE_EV_WRITEBACK || ev->type == BE_EV_EVICT) {
+		sb_putc(&b, ' ');
+		if (ev->path)
+			fmt_path(&b, ev->path, strlen(ev->path));
+		else
+			sb_puts(&b, "?");
+		sb_printf(&b, " page %" PRIu64, ev->index);
+	} else if (p) {
+		sb_printf(&b, " %s", p->name);
+	} else {
+		sb_printf(&b, " pid %d", ev->pid);
+	}
+	if (ev->type != BE_EV_WRITEBACK && ev->type != BE_EV_EVICT &&
+	    ev->type != BE_EV_OOM_KILL) {
+		sb_putc(&b, ' ');
+		if (p)
+			fmt_addr(&b, syms_of(p), proc_top(r, p), ev->addr, false);
+		else
+			sb_printf(&b, "0x%" PRIx64, ev->addr);
+	}
+	if (ev->pfn != UINT64_MAX)
+		sb_printf(&b, " pfn %" PRIu64, ev->pfn);
+	return sb_steal(&b);
+}
+
 /* ------------------------------------------------------------ expectations */
 
 /* Does the expectation hold: textually on the result or a detail line, or by value? */
@@ -776,7 +867,10 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 			v[i] = a->flags;
 		else if (a->type == AT_TOUCH)
 			v[i] = a->write;
+		else if (a->type == AT_ALL)
+			v[i] = 1;
 		else if (a->type != AT_STR && a->type != AT_PATH && a->type != AT_NAME &&
+			 a->type != AT_FIELD &&
 			 !(a->type == AT_BYTE_OR_STR && a->is_str))
 			v[i] = eval(r, p, &a->e);
 		if (a->type == AT_STR || (a->type == AT_BYTE_OR_STR && a->is_str)) {
@@ -786,6 +880,8 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 		}
 		if (a->type == AT_PATH)
 			c.path = a->str;
+		if (a->type == AT_FIELD)
+			c.words[i] = a->str;
 		c.a[i] = v[i];
 		sb_putc(&b, ' ');
 		fmt_arg(r, p, l, a, v[i], &b);
@@ -855,6 +951,11 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 		if (op == OP_LOAD8 || op == OP_LOAD16 || op == OP_LOAD32 || op == OP_LOAD64)
 			res.val &= width_mask(op_width(op));
 		rec.result = fmt_result(r, p, op, &res);
+		split_lines(&rec);
+		for (size_t k = 0; k < res.nevents; k++)
+			rec_add_detail(&rec, fmt_event(r, &res.events[k]));
+		if (res.events_dropped)
+			rec_add_detail(&rec, xasprintf_u64("and %" PRIu64 " more", res.events_dropped));
 		break;
 	}
 

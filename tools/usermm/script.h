@@ -87,14 +87,16 @@ enum op {
 	OP_HUGEPAGES,
 	OP_RECLAIM,
 	OP_EVENTS,
+	OP_VMSTAT,
 	OP_COUNT
 };
 
 /* Flags of a command (struct cmd_spec.flags). */
-#define CF_BIND_ADDR 0x1 /* the result is an address; a symbol gets its range */
-#define CF_BIND_NUM  0x2 /* the result is a number that may be bound */
-#define CF_SIM_ONLY  0x4 /* only the sim back end answers; diff ignores it */
-#define CF_NO_PROC   0x8 /* may run before any process exists */
+#define CF_BIND_ADDR 0x1  /* the result is an address; a symbol gets its range */
+#define CF_BIND_NUM  0x2  /* the result is a number that may be bound */
+#define CF_SIM_ONLY  0x4  /* only the sim back end answers; diff ignores it */
+#define CF_NO_PROC   0x8  /* may run before any process exists */
+#define CF_SOME_ARGS 0x10 /* the optional arguments may be given in any number, not all or none */
 
 /*
  * One command: its name, its arguments as a signature string, one letter
@@ -132,6 +134,8 @@ enum arg_type {
 	AT_PATH,
 	AT_NAME,
 	AT_TOUCH,
+	AT_ALL,	  /* events all */
+	AT_FIELD, /* a meminfo field or vmstat counter name: str */
 	AT_BYTE_OR_STR,
 	AT_LIMIT,
 };

@@ -9,11 +9,29 @@
 #include "backend.h"
 #include "usermm.h"
 
+/* The events the library reported since the last `events` (um_set_event_handler). */
+#define SIM_EVENTS_KEPT 1000
+
+struct sim_events {
+	uint64_t n[BE_EV_NTYPES];	     /* every event, by type */
+	struct um_event ev[SIM_EVENTS_KEPT]; /* the first ones, for `events all` */
+	size_t kept;
+	uint64_t dropped; /* past SIM_EVENTS_KEPT */
+};
+
+/* A scenario process by its pid, for naming the process of an event. */
+struct sim_pid {
+	int pid;
+	struct be_proc *bp;
+};
+
 struct backend {
 	struct um_config cfg;
 	struct um_system *sys; /* made at the first process or file command */
 	uint64_t zero_pfn;
-	struct um_sys_stats last; /* counters at the last `events` */
+	struct sim_events *events; /* since the last `events` */
+	struct sim_pid *pids;
+	size_t npids;
 };
 
 struct be_proc {
