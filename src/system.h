@@ -6,6 +6,7 @@
 #define UM_SYSTEM_H
 
 #include "frame.h"
+#include "fs.h"
 #include "host.h"
 #include "lru.h"
 
@@ -38,6 +39,13 @@ struct um_system {
 	struct alloc_faults alloc_faults;
 	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
 	struct lruvec lru;		/* page-cache LRU lists and watermarks (lru.c, vmscan.c) */
+	/*
+	 * The virtual clock, in ms since the machine was made (jiffies at
+	 * HZ=1000): it moves only by um_advance_clock, through the flusher's
+	 * timer (wb_advance_clock), so every run of a script sees one history.
+	 */
+	_Atomic uint64_t jiffies;
+	struct bdi_writeback wb;	/* the flusher, dirty inodes, write-back counters */
 };
 
 /* procfs.c */
