@@ -111,6 +111,14 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->nr_hugepages = (uint32_t)val;
 	else if (!strcmp(key, "hugepages_pud"))
 		c->nr_hugepages_pud = (uint32_t)val;
+	else if (!strcmp(key, "dirty_expire_centisecs"))
+		c->dirty_expire_centisecs = (uint32_t)val;
+	else if (!strcmp(key, "dirty_writeback_centisecs"))
+		c->dirty_writeback_centisecs = (uint32_t)val;
+	else if (!strcmp(key, "dirty_background_ratio"))
+		c->dirty_background_ratio = (uint32_t)val;
+	else if (!strcmp(key, "dirty_ratio"))
+		c->dirty_ratio = (uint32_t)val;
 	else if (!strcmp(key, "va_bits")) {
 		/* x86-64 with 4-level paging: the only user space the library has. */
 		if (val != 47) {
@@ -314,6 +322,13 @@ static void sim_meminfo(struct backend *be, struct be_res *res)
 		  " kB Inactive(file) %" PRIu64 " kB Unevictable %" PRIu64 " kB",
 		  st.cached_pages * kb, st.dirty_pages * kb, st.active_file * kb,
 		  st.inactive_file * kb, st.unevictable * kb);
+	/* Write-back: Writeback is 0 between calls (the library writes synchronously). */
+	sb_printf(&res->bytes,
+		  " Writeback %" PRIu64 " kB nr_dirtied %" PRIu64 " nr_written %" PRIu64
+		  " written_periodic %" PRIu64 " written_background %" PRIu64
+		  " written_throttle %" PRIu64 " dirty_throttled %" PRIu64,
+		  st.writeback_pages * kb, st.nr_dirtied, st.nr_written, st.written_periodic,
+		  st.written_background, st.written_throttle, st.dirty_throttled);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
@@ -499,6 +514,9 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_EVENTS:
 		sim_events(be, res);
 		return;
+	case OP_SLEEP:
+		rc = um_advance_clock(be->sys, a[0]);
+		break;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);
 		return;

@@ -115,6 +115,8 @@ static const struct cmd_spec cmds[] = {
 	  "reclaim up to N page-cache pages, answering how many (sim only)" },
 	{ "events", OP_EVENTS, "", CF_SIM_ONLY | CF_NO_PROC, "events",
 	  "faults and copies since the last events (sim only)" },
+	{ "sleep", OP_SLEEP, "N", CF_NO_PROC, "sleep MS",
+	  "let MS milliseconds pass: the sim's clock moves and its flusher runs; the kernel sleeps" },
 };
 /* clang-format on */
 
@@ -888,6 +890,10 @@ static const char *const config_keys[] = {
     "va_bits",
     "swap",
     "memcg",
+    "dirty_expire_centisecs",
+    "dirty_writeback_centisecs",
+    "dirty_background_ratio",
+    "dirty_ratio",
     NULL,
 };
 static const char *const config_key_aliases[] = {

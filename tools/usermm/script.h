@@ -87,6 +87,7 @@ enum op {
 	OP_HUGEPAGES,
 	OP_RECLAIM,
 	OP_EVENTS,
+	OP_SLEEP,
 	OP_COUNT
 };
 
