@@ -10,6 +10,10 @@
  */
 #include "harness.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
 #include "system.h"
 
 /* pwrite of n pages of byte c from page first of fd, through the cache. */
@@ -263,6 +267,81 @@ static void writer_past_freerun_ceiling_is_throttled(void **state)
 	finish(e);
 }
 
+struct racer {
+	struct env *e;
+	uint64_t a;
+	_Atomic uint64_t completed;	/* rounds stored */
+	_Atomic int done;
+};
+
+#define RACE_PAGES 16
+#define RACE_ROUNDS 200
+
+/*
+ * Stores round r into every page, RACE_ROUNDS times over, each round
+ * once the clock reached r * 10 ms: the flusher runs between and during
+ * the rounds.
+ */
+static void *race_stores(void *arg)
+{
+	struct racer *r = arg;
+
+	for (uint64_t round = 1; round <= RACE_ROUNDS; round++) {
+		while (um_clock(r->e->sys) < round * 10)
+			sched_yield();
+		for (uint64_t i = 0; i < RACE_PAGES; i++)
+			store_ok(r->e->p, r->a + i * PG + 8 * (round % 8), 8, round, __LINE__);
+		atomic_store(&r->completed, round);
+	}
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+/*
+ * The flusher (every 10 ms of the clock, everything expired) writes the
+ * pages back while another thread stores into them, a round of stores
+ * per 10 ms: page_mkclean makes each
+ * PTE read-only before the page is written, so a store after that faults
+ * and dirties the page again. When the stores end, a last write-back puts
+ * exactly the last values on disk.
+ */
+static void flusher_races_stores_without_losing_one(void **state)
+{
+	struct um_config cfg;
+	base_config(&cfg);
+	cfg.dirty_expire_centisecs = 0;
+	cfg.dirty_writeback_centisecs = 1;
+	struct env *e = boot(state, &cfg);
+	int fd = OPEN_TEXT(e, "f", "", UM_O_RDWR);
+	assert_ret(um_ftruncate(e->p, fd, RACE_PAGES * PG), 0);
+	struct racer r = { e, MAP(e->p, RACE_PAGES * PG, RW, UM_MAP_SHARED, fd, 0), 0, 0 };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, race_stores, &r), 0);
+	/* The clock runs at most two rounds ahead of the stores: flusher runs overlap them. */
+	while (!atomic_load(&r.done)) {
+		if (um_clock(e->sys) / 10 <= atomic_load(&r.completed) + 2)
+			assert_ret(um_advance_clock(e->sys, 10), 0);
+		else
+			sched_yield();
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	CHECK(e);
+	assert_true(sys_stats(e->sys).written_periodic > 0);
+	assert_ret(um_advance_clock(e->sys, 10), 0);
+	assert_int_equal(sys_stats(e->sys).dirty_pages, 0);
+	for (uint64_t i = 0; i < RACE_PAGES; i++)
+		for (uint64_t k = 0; k < 8; k++) {
+			uint64_t v = 0;
+			uint64_t want = RACE_ROUNDS - (RACE_ROUNDS % 8 + 8 - k) % 8;
+
+			assert_ret(hfile_pread(e, "f", &v, 8, (off_t)(i * PG + 8 * k)), 8);
+			assert_int_equal(v, want);
+		}
+	CHECK(e);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -273,6 +352,7 @@ int main(void)
 	    T(zero_interval_turns_periodic_writeback_off),
 	    T(background_flusher_writes_oldest_inodes_down_to_threshold),
 	    T(writer_past_freerun_ceiling_is_throttled),
+	    T(flusher_races_stores_without_losing_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
