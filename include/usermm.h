@@ -143,6 +143,15 @@ struct um_config {
 					 * (a PMD's span: 2 MiB with 4 KiB pages) set aside
 					 * for MAP_HUGETLB at start (default 0) */
 	uint32_t nr_hugepages_pud;	/* gigantic pages (a PUD's span: 1 GiB) set aside */
+	/*
+	 * Write-back of dirty page-cache pages by age and amount, the vm.dirty_*
+	 * sysctls (times on the virtual clock, see um_advance_clock):
+	 */
+	uint32_t dirty_expire_centisecs;    /* an inode dirty this long is written (default 3000) */
+	uint32_t dirty_writeback_centisecs; /* the flusher's period; 0: never wakes (default 500) */
+	uint32_t dirty_background_ratio;    /* percent of dirtyable memory (free + file cache)
+					     * above which the flusher writes (default 10) */
+	uint32_t dirty_ratio;		    /* percent above which writers are throttled (default 20) */
 };
 
 struct um_system;
@@ -204,6 +213,21 @@ struct um_sys_stats {
 	uint64_t anon_pages;		/* AnonPages: anonymous pages some PTE maps */
 	uint64_t mlocked_pages;		/* Mlocked: pages a VM_LOCKED VMA maps */
 	uint64_t hugetlb_bytes;		/* Hugetlb: the huge pages of every pool */
+	/*
+	 * Write-back. It is synchronous (a page is written within the call that
+	 * writes it), so no page is under write-out between calls: Writeback
+	 * is always 0 here.
+	 */
+	uint64_t writeback_pages;	/* Writeback */
+	uint64_t nr_dirtied;		/* vmstat nr_dirtied: pages that turned dirty */
+	uint64_t nr_written;		/* vmstat nr_written: pages written to their files */
+	uint64_t written_periodic;	/* of those: by the flusher, for age (kupdate) */
+	uint64_t written_background;	/* by the flusher, above the background threshold */
+	uint64_t written_throttle;	/* by writers throttled above the freerun ceiling */
+	uint64_t dirty_throttled;	/* times a writer was throttled (balance_dirty_pages) */
+	uint64_t dirty_threshold;	/* vmstat nr_dirty_threshold, pages */
+	uint64_t dirty_background_threshold; /* vmstat nr_dirty_background_threshold, pages */
+	uint64_t clock_ms;		/* the virtual clock (um_clock) */
 };
 
 /* Per-process counters (/proc/PID/status and /proc/PID/stat fields). */
@@ -233,6 +257,17 @@ UM_API void um_system_stats(struct um_system *sys, struct um_sys_stats *st);
  * (fewer when no more can go), or -EINVAL.
  */
 UM_API int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages);
+/*
+ * The machine's clock, in milliseconds since um_system_new. It moves only
+ * when told: um_advance_clock moves it ms forward, and the flusher (Linux's
+ * wb_workfn) runs at each of its wake-ups on the way, at its time: every
+ * dirty_writeback_centisecs while some inode is dirty, writing back inodes
+ * dirty for dirty_expire_centisecs, and, when started by a writer that
+ * passed the background threshold, at once, writing until the dirty pages
+ * are below it. Returns 0, or -EINVAL when the clock would pass 2^63 ms.
+ */
+UM_API int um_advance_clock(struct um_system *sys, uint64_t ms);
+UM_API uint64_t um_clock(struct um_system *sys);
 UM_API uint32_t um_page_size(const struct um_system *sys);
 /*
  * Checks every invariant of the machine (VMA trees ordered and

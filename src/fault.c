@@ -377,8 +377,7 @@ static int do_file_fault(struct vm_fault *vmf)
 		if (shared && (v->vm_flags & VM_WRITE) && (acc == FAULT_WRITE || ino->shmem))
 			pte |= PTE_WRITE | (acc == FAULT_WRITE ? PTE_DIRTY : 0);
 		if (map_cache_page(mm, ino, ptep, pfn, pte) && acc == FAULT_WRITE)
-			atomic_fetch_or_explicit(&pfn_frame(fp, pfn)->flags, PG_DIRTY,
-						 memory_order_relaxed);
+			vmf->dirtied = page_mark_dirty(mm->sys, ino, pfn);
 		return 0;
 	}
 	/* A private write: a copy of the file page (do_cow_fault). */
@@ -416,8 +415,9 @@ static int do_wp_page(struct vm_fault *vmf)
 	int counter;
 
 	if (v->vm_flags & VM_SHARED) {
+		/* A shared VMA's page is a file's or shmem's: its owner is the inode. */
 		if (pte_install(ptep, old, old | PTE_WRITE | PTE_DIRTY))
-			atomic_fetch_or_explicit(&f->flags, PG_DIRTY, memory_order_relaxed);
+			vmf->dirtied = page_mark_dirty(mm->sys, f->owner, pfn);
 		return 0;
 	}
 	flags = (old & PTE_SPECIAL) ? 0 : atomic_load_explicit(&f->flags, memory_order_relaxed);
@@ -641,6 +641,9 @@ static int do_handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access ac
 		ret = past_eof(&vmf) ? fault_past_eof(&vmf) : fault_locked(&vmf);
 		pthread_rwlock_unlock(&ino->invalidate_lock);
 	}
+	/* fault_dirty_shared_page: the file's locks are dropped, the writer may be throttled. */
+	if (vmf.dirtied)
+		balance_dirty_pages_ratelimited(mm->sys);
 	if (ptep_out)
 		*ptep_out = vmf.pte;
 	if (vmf.major) {

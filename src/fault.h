@@ -30,6 +30,7 @@ struct vm_fault {
 	bool pmd_none;			/* no page table covered address (pmd_none) */
 	bool tried;			/* the retry after a major fault (FAULT_FLAG_TRIED) */
 	bool major;			/* a page was read from the file (VM_FAULT_MAJOR) */
+	bool dirtied;			/* a clean file page turned dirty (fault_dirty_shared_page) */
 	struct um_siginfo *si;		/* where a failing fault reports its signal */
 };
 

@@ -6,7 +6,8 @@
  * read() and write() go through the page cache, as on Linux, so they and
  * every shared mapping of a file see each other at once; write() only
  * dirties cached pages, which reach the host file on write-back (fsync,
- * msync, sync, or the system's shutdown).
+ * msync, sync, the flusher by age or amount, a throttled writer, or the
+ * system's shutdown: writeback.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,7 +157,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 	while (done < count) {
 		uint64_t at = pos + done, off = offset_in_page(&sys->geom, at), n = ps - off;
 		uint32_t pfn;
-		bool major;
+		bool major, dirtied;
 		int err;
 
 		if (n > count - done)
@@ -171,7 +172,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 		if (ino->type == INODE_REG)
 			mark_page_accessed(&sys->lru, &sys->fp, pfn);
 		memcpy(pfn_host(&sys->fp, pfn) + off, (const char *)buf + done, n);
-		atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
+		dirtied = page_mark_dirty(sys, ino, pfn);
 		pthread_mutex_lock(&ino->lock);
 		if (at + n > inode_size(ino))
 			atomic_store(&ino->size, at + n);
@@ -179,6 +180,9 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 		pthread_rwlock_unlock(&ino->invalidate_lock);
 		frame_put(&sys->fp, pfn);
 		done += n;
+		/* generic_perform_write: after each folio, with the file's locks dropped. */
+		if (dirtied)
+			balance_dirty_pages_ratelimited(sys);
 	}
 	return (int64_t)done;
 }
@@ -442,6 +446,7 @@ static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_
 {
 	uint64_t index = pg_count(&sys->geom, pos), first, nr;
 	unsigned order = 0;
+	bool dirtied = false;
 
 	if (ino->type != INODE_REG)
 		return page_align_down(&sys->geom, pos) + sys->geom.size;
@@ -480,10 +485,12 @@ static uint64_t write_fault_at(struct um_system *sys, struct inode *ino, uint64_
 		if (pfn == FRAME_NONE)
 			break;
 		if (host_is_hole(ino->host_fd, pg_bytes(&sys->geom, i), sys->geom.size))
-			atomic_fetch_or(&pfn_frame(&sys->fp, pfn)->flags, PG_DIRTY);
+			dirtied |= page_mark_dirty(sys, ino, pfn);
 		frame_put(&sys->fp, pfn);
 	}
 	pthread_rwlock_unlock(&ino->invalidate_lock);
+	if (dirtied)
+		balance_dirty_pages_ratelimited(sys);
 	return pg_bytes(&sys->geom, first + nr);
 }
 
@@ -720,21 +727,7 @@ int um_fstat(struct um_proc *p, int fd, struct um_stat *st)
 
 int um_sync(struct um_system *sys)
 {
-	int err = 0;
-
-	pthread_mutex_lock(&sys->inode_lock);
-	for (struct inode *ino = sys->inodes; ino; ino = ino->table_next) {
-		int e;
-
-		/* The table's reference keeps ino alive; write-back takes its own locks. */
-		pthread_mutex_unlock(&sys->inode_lock);
-		e = writeback_range(sys, ino, 0, UINT64_MAX, true);
-		if (e && !err)
-			err = e;
-		pthread_mutex_lock(&sys->inode_lock);
-	}
-	pthread_mutex_unlock(&sys->inode_lock);
-	return err;
+	return wb_sync_all(sys);
 }
 
 const char *um_sandbox_dir(const struct um_system *sys)

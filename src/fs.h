@@ -53,6 +53,18 @@ struct inode {
 	char *path;		/* absolute host path, for maps; NULL for anonymous shmem */
 	struct inode *table_next;	/* the system's inode table */
 	/*
+	 * Write-back (writeback.c): the regular file's dirty pages (the
+	 * mapping's PAGECACHE_TAG_DIRTY count), and, under the flusher's
+	 * list_lock, its place on b_dirty (I_DIRTY_PAGES), when it went
+	 * there (dirtied_when, ms of the virtual clock) and where the next
+	 * cyclic write-back starts (mapping->writeback_index).
+	 */
+	_Atomic uint64_t nr_dirty;
+	bool wb_listed;
+	struct inode *wb_prev, *wb_next;
+	uint64_t dirtied_when;
+	uint64_t writeback_index;
+	/*
 	 * What the inode's file system does at its end, after its cache of
 	 * cached_pages pages is freed (super_operations.evict_inode):
 	 * hugetlbfs gives back the reservations never used. NULL: nothing.
@@ -77,6 +89,19 @@ UM_INTERNAL struct inode *shmem_inode_new(struct um_system *sys, uint64_t size);
 UM_INTERNAL struct inode *inode_alloc(struct um_system *sys, enum inode_type type);
 UM_INTERNAL void inode_get(struct inode *ino);
 UM_INTERNAL void inode_put(struct um_system *sys, struct inode *ino);
+/*
+ * A reference to ino unless it is already dying (igrab): for those who
+ * find an inode on a list that holds none (the LRU, b_dirty).
+ */
+static inline bool inode_tryget(struct inode *ino)
+{
+	int32_t r = atomic_load(&ino->refcount);
+
+	while (r > 0)
+		if (atomic_compare_exchange_weak(&ino->refcount, &r, r + 1))
+			return true;
+	return false;
+}
 
 /* file.c */
 
@@ -139,6 +164,77 @@ static inline void file_get(struct file *f)
 }
 
 /* writeback.c */
+
+/*
+ * Why pages were written by the flusher's kind of work (the reasons of
+ * Linux's writeback tracepoints; throttle is a writer's own, see
+ * balance_dirty_pages).
+ */
+enum wb_reason { WB_REASON_PERIODIC, WB_REASON_BACKGROUND, WB_REASON_THROTTLE, WB_REASON_MAX };
+
+/*
+ * The machine's one flusher and its disk (struct bdi_writeback; Linux has
+ * one per disk and cgroup). list_lock guards b_dirty, each inode's
+ * wb_listed, wb_prev, wb_next and dirtied_when, and the timer fields; it
+ * is taken alone (innermost, beside the lru_lock). work_lock makes one
+ * wb_workfn run at a time (the work item's non-reentrancy).
+ */
+struct bdi_writeback {
+	pthread_mutex_t list_lock;
+	struct inode *b_dirty, *b_dirty_tail;	/* oldest dirtied_when first */
+	uint64_t last_old_flush;	/* ms: the last kupdate-style pass */
+	uint64_t wakeup_at;		/* ms: the delayed work's timer; UINT64_MAX: none */
+	pthread_mutex_t work_lock;
+	_Atomic uint64_t nr_dirty;	/* NR_FILE_DIRTY: dirty regular file pages */
+	_Atomic uint64_t nr_dirtied;	/* NR_DIRTIED: pages that turned dirty, ever */
+	_Atomic uint64_t nr_written;	/* NR_WRITTEN: pages written to their files, ever */
+	_Atomic uint64_t written[WB_REASON_MAX]; /* of those, by the flusher's work and throttling */
+	_Atomic uint64_t dirty_throttled; /* balance_dirty_pages calls that throttled a writer */
+};
+
+/* The dirty limits of the moment, in pages (global_dirty_limits). */
+struct dirty_limits {
+	uint64_t avail;		/* global_dirtyable_memory */
+	uint64_t thresh;	/* dirty_ratio of it: a writer above is throttled */
+	uint64_t bg_thresh;	/* dirty_background_ratio of it: the flusher writes down to it */
+};
+
+UM_INTERNAL void wb_init(struct um_system *sys);
+UM_INTERNAL void wb_destroy(struct um_system *sys);
+/*
+ * folio_mark_dirty for a page of ino's cache: sets PG_DIRTY; a regular
+ * file's page that was clean is accounted (NR_FILE_DIRTY, NR_DIRTIED) and
+ * its inode goes on b_dirty if it was not there (__mark_inode_dirty).
+ * ino may be NULL (a page no longer cached). Answers whether the page
+ * was a regular file's and clean: the caller then balances
+ * (balance_dirty_pages_ratelimited) once it holds no inode lock.
+ */
+UM_INTERNAL bool page_mark_dirty(struct um_system *sys, struct inode *ino, uint32_t pfn);
+/* folio_cancel_dirty: clears PG_DIRTY, unaccounted (truncation, the inode's end). */
+UM_INTERNAL void page_cancel_dirty(struct um_system *sys, struct inode *ino, uint32_t pfn);
+/* global_dirty_limits: the thresholds from the free and file LRU pages of now. */
+UM_INTERNAL void global_dirty_limits(struct um_system *sys, struct dirty_limits *dl);
+/*
+ * After a page was newly dirtied, with no inode lock held (a mm lock is
+ * fine): starts the flusher past the background threshold, and throttles
+ * the writer past the freerun ceiling (see writeback.c).
+ */
+UM_INTERNAL void balance_dirty_pages_ratelimited(struct um_system *sys);
+/*
+ * Moves the virtual clock to target (ms), running the flusher at each of
+ * its wake-ups on the way, at its time. Caller holds no lock.
+ */
+UM_INTERNAL void wb_advance_clock(struct um_system *sys, uint64_t target);
+/*
+ * sync(2): writes back every regular file (wb_writeback, WB_SYNC_ALL) and
+ * flushes it; inodes found clean leave b_dirty. Returns the first error.
+ */
+UM_INTERNAL int wb_sync_all(struct um_system *sys);
+/* The inode's end: off b_dirty (inode_io_list_del). */
+UM_INTERNAL void wb_inode_del(struct um_system *sys, struct inode *ino);
+/* Counters against a recount of the dirty pages, b_dirty's links and order. */
+UM_INTERNAL int wb_check(struct um_system *sys, char *why, size_t n);
+
 /*
  * Writes back the dirty cached pages of ino in [start, end] (page indexes)
  * and, when sync, flushes the host file (fdatasync). Pages that fail stay

@@ -117,6 +117,7 @@ static void inode_destroy(struct um_system *sys, struct inode *ino)
 		ino->evict_inode(sys, ino, cached);
 	}
 	pagecache_free_all(sys, ino);
+	wb_inode_del(sys, ino);
 	if (ino->charged)
 		vm_unacct_memory(sys, ino->charged);
 	if (ino->host_fd >= 0)

@@ -369,8 +369,15 @@ static void populate_touch_dirty(struct mm *mm, uint64_t va)
 	_Atomic pte_t *ptep = pgtable_walk(&mm->pt, va, false);
 	pte_t pte = ptep ? atomic_load_explicit(ptep, memory_order_acquire) : 0;
 
-	if ((pte & PTE_PRESENT) && (pte & PTE_WRITE) && !(pte & (PTE_DIRTY | PTE_SPECIAL)))
-		atomic_fetch_or(&pfn_frame(&mm->sys->fp, pte_pfn(pte))->flags, PG_DIRTY);
+	if ((pte & PTE_PRESENT) && (pte & PTE_WRITE) && !(pte & (PTE_DIRTY | PTE_SPECIAL))) {
+		struct frame *f = pfn_frame(&mm->sys->fp, pte_pfn(pte));
+
+		/* Shmem only: a regular file's writable PTE is dirty from its fault on. */
+		if (!(atomic_load(&f->flags) & PG_ANON))
+			page_mark_dirty(mm->sys, f->owner, pte_pfn(pte));
+		else
+			atomic_fetch_or(&f->flags, PG_DIRTY);
+	}
 }
 
 /*

@@ -851,9 +851,9 @@ static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_no
 		{
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
+			page_cancel_dirty(sys, ino, (uint32_t)(s - 1));
 			f->owner = NULL;
 			lru_del(&sys->lru, &sys->fp, (uint32_t)(s - 1));
-			atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY);
 			frame_put(&sys->fp, (uint32_t)(s - 1));
 			node->slot[i] = 0;
 			ino->nr_pages--;
@@ -904,7 +904,8 @@ void pagecache_for_range(struct inode *ino, uint64_t start, uint64_t end,
 }
 
 /* Frees the whole tree, dropping the cache's references (the inode is dying). */
-static void node_free(struct um_system *sys, struct pc_node *node, uint32_t height)
+static void node_free(struct um_system *sys, struct inode *ino, struct pc_node *node,
+		      uint32_t height)
 {
 	for (uint32_t i = 0; i < PC_SLOTS; i++) {
 		uint64_t s = node->slot[i];
@@ -912,10 +913,12 @@ static void node_free(struct um_system *sys, struct pc_node *node, uint32_t heig
 		if (!s)
 			continue;
 		if (height > 1) {
-			node_free(sys, (struct pc_node *)(uintptr_t)s, height - 1);
+			node_free(sys, ino, (struct pc_node *)(uintptr_t)s, height - 1);
 		} else {
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
+			/* A page whose write-back failed: lost with its inode (folio_cancel_dirty). */
+			page_cancel_dirty(sys, ino, (uint32_t)(s - 1));
 			f->owner = NULL;
 			lru_del(&sys->lru, &sys->fp, (uint32_t)(s - 1));
 			frame_put(&sys->fp, (uint32_t)(s - 1));
@@ -927,7 +930,7 @@ static void node_free(struct um_system *sys, struct pc_node *node, uint32_t heig
 void pagecache_free_all(struct um_system *sys, struct inode *ino)
 {
 	if (ino->cache)
-		node_free(sys, ino->cache, ino->cache_height);
+		node_free(sys, ino, ino->cache, ino->cache_height);
 	ino->cache = NULL;
 	ino->cache_height = 0;
 	ino->nr_pages = 0;

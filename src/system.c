@@ -40,6 +40,10 @@ void um_config_init(struct um_config *cfg)
 	cfg->brk_start = 0x555555559000ULL;
 	cfg->privileged = 0;
 	cfg->sandbox_dir = NULL;
+	cfg->dirty_expire_centisecs = 3000;
+	cfg->dirty_writeback_centisecs = 500;
+	cfg->dirty_background_ratio = 10;
+	cfg->dirty_ratio = 20;
 }
 
 int um_system_new(const struct um_config *cfg, struct um_system **out)
@@ -54,6 +58,10 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	    (cfg->page_size & (cfg->page_size - 1)))
 		return -EINVAL;
 	if (cfg->overcommit_memory < 0 || cfg->overcommit_memory > 2 || cfg->max_map_count == 0)
+		return -EINVAL;
+	/* The sysctls' ranges: ratios 0..100; times up to a day, so the clock never wraps. */
+	if (cfg->dirty_ratio > 100 || cfg->dirty_background_ratio > 100 ||
+	    cfg->dirty_expire_centisecs > 8640000 || cfg->dirty_writeback_centisecs > 8640000)
 		return -EINVAL;
 	while ((1u << shift) < cfg->page_size)
 		shift++;
@@ -84,6 +92,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	}
 	lruvec_init(&sys->lru);
 	vmscan_init(sys);
+	wb_init(sys);
 	sys->sandbox_fd = -1;
 	err = host_sandbox_open(sys, cfg->sandbox_dir);
 	if (!err) {
@@ -93,6 +102,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	}
 	if (err) {
 		host_sandbox_close(sys);
+		wb_destroy(sys);
 		lruvec_destroy(&sys->lru);
 		frame_pool_destroy(&sys->fp);
 		um_free(NULL, sys);
@@ -117,6 +127,7 @@ void um_system_free(struct um_system *sys)
 	inode_table_release(sys);
 	inode_put(sys, sys->zero);
 	host_sandbox_close(sys);
+	wb_destroy(sys);
 	lruvec_destroy(&sys->lru);
 	frame_pool_destroy(&sys->fp);
 	pthread_mutex_destroy(&sys->inode_lock);
@@ -135,6 +146,39 @@ void um_set_event_handler(struct um_system *sys, void (*fn)(void *arg, const str
 uint32_t um_page_size(const struct um_system *sys)
 {
 	return (uint32_t)sys->geom.size;
+}
+
+int um_advance_clock(struct um_system *sys, uint64_t ms)
+{
+	uint64_t now = atomic_load(&sys->jiffies);
+
+	if (ms > (UINT64_C(1) << 63) - now)
+		return -EINVAL;
+	wb_advance_clock(sys, now + ms);
+	return 0;
+}
+
+uint64_t um_clock(struct um_system *sys)
+{
+	return atomic_load(&sys->jiffies);
+}
+
+/* Write-back's counters and the dirty limits of now (vmstat). */
+static void writeback_stats(struct um_system *sys, struct um_sys_stats *st)
+{
+	struct dirty_limits dl;
+
+	global_dirty_limits(sys, &dl);
+	st->dirty_threshold = dl.thresh;
+	st->dirty_background_threshold = dl.bg_thresh;
+	st->writeback_pages = 0; /* synchronous: nothing in flight between calls */
+	st->nr_dirtied = atomic_load(&sys->wb.nr_dirtied);
+	st->nr_written = atomic_load(&sys->wb.nr_written);
+	st->written_periodic = atomic_load(&sys->wb.written[WB_REASON_PERIODIC]);
+	st->written_background = atomic_load(&sys->wb.written[WB_REASON_BACKGROUND]);
+	st->written_throttle = atomic_load(&sys->wb.written[WB_REASON_THROTTLE]);
+	st->dirty_throttled = atomic_load(&sys->wb.dirty_throttled);
+	st->clock_ms = atomic_load(&sys->jiffies);
 }
 
 static void count_dirty(uint32_t pfn, void *arg)
@@ -301,6 +345,7 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	frame_stats(sys, st);
 	mlocked_stats(sys, st);
 	st->mem_available = mem_available(sys, st);
+	writeback_stats(sys, st);
 }
 
 struct recount {
@@ -479,6 +524,8 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		rc.committed += vma_pages_in(p->mm, 0, sys->task_size, VM_ACCOUNT);
 	}
 	err = count_inodes(sys, &rc, why, whylen);
+	if (!err)
+		err = wb_check(sys, why, whylen);
 	if (!err && rc.committed != atomic_load(&sys->committed)) {
 		snprintf(why, whylen, "committed %llu pages, recount %llu",
 			 (unsigned long long)atomic_load(&sys->committed),

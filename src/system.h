@@ -6,6 +6,7 @@
 #define UM_SYSTEM_H
 
 #include "frame.h"
+#include "fs.h"
 #include "host.h"
 #include "lru.h"
 
@@ -43,6 +44,13 @@ struct um_system {
 	/* The embedder's event handler (um_set_event_handler): set while no call runs. */
 	void (*event_fn)(void *arg, const struct um_event *ev);
 	void *event_arg;
+	/*
+	 * The virtual clock, in ms since the machine was made (jiffies at
+	 * HZ=1000): it moves only by um_advance_clock, through the flusher's
+	 * timer (wb_advance_clock), so every run of a script sees one history.
+	 */
+	_Atomic uint64_t jiffies;
+	struct bdi_writeback wb;	/* the flusher, dirty inodes, write-back counters */
 };
 
 /*

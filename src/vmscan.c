@@ -100,17 +100,6 @@ void vmscan_init(struct um_system *sys)
 	lv->wmark_high = min + 2 * delta;
 }
 
-/* A reference to ino unless it is already dying (igrab). */
-static bool inode_tryget(struct inode *ino)
-{
-	int32_t r = atomic_load(&ino->refcount);
-
-	while (r > 0)
-		if (atomic_compare_exchange_weak(&ino->refcount, &r, r + 1))
-			return true;
-	return false;
-}
-
 struct rmap_result {
 	int young;		/* PTEs found with PTE_ACCESSED (now cleared) */
 	bool locked;		/* mapped by a VM_LOCKED VMA */
@@ -190,7 +179,7 @@ static bool page_unmap(struct um_system *sys, struct inode *ino, uint64_t index,
 			if (!atomic_compare_exchange_weak(ptep, &pte, 0))
 				continue;
 			if (pte & PTE_DIRTY)
-				atomic_fetch_or(&f->flags, PG_DIRTY);
+				page_mark_dirty(sys, ino, pfn);
 			mm_tlb_sync(v->vm_mm);
 			atomic_fetch_sub(&v->vm_mm->rss[MM_FILEPAGES], 1);
 			atomic_fetch_sub(&f->mapcount, 1);

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: bytes decoded into a sequence of library calls and
  * memory accesses across up to four processes of one small machine, with
- * um_check() over every invariant after each step. Any crash, sanitizer
+ * um_check() over every invariant after each step, and a second of the
+ * machine's clock (the flusher writes back dirty files). Any crash, sanitizer
  * report or broken invariant is a bug.
  *
  * Each step takes bytes from the input: an opcode, a process slot and a
@@ -190,12 +191,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.phys_bytes = 8ULL << 20;
 	cfg.nr_hugepages = 2;
 	cfg.max_map_count = 24;
+	/* A second of the clock passes after each step: the flusher writes every fifth. */
+	cfg.dirty_expire_centisecs = 300;
 	if (um_system_new(&cfg, &sys))
 		return 0;
 	um_proc_new(sys, &procs[0]);
 	um_open(procs[0], "f", UM_O_RDWR | UM_O_CREAT, 0644);
 	for (int steps = 0; in.n && steps < 200; steps++) {
 		step(sys, procs, &in);
+		um_advance_clock(sys, 1000);
 		if (um_check(sys, why, sizeof(why))) {
 			fprintf(stderr, "um_check after step %d: %s\n", steps, why);
 			abort();

@@ -38,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../driver/proto.h"
@@ -327,7 +328,10 @@ static bool pool_settled(long nr)
  *     policy 2 ignores;
  *   va_bits: 47 with 4-level paging, 56 with 5-level (a CPU with LA57 and
  *     a kernel that uses it), which decides where user space ends and
- *     which addresses are canonical.
+ *     which addresses are canonical;
+ *   dirty_expire_centisecs, dirty_writeback_centisecs,
+ *   dirty_background_ratio, dirty_ratio: when the flusher writes dirty
+ *     pages back, which a script that sleeps may see on disk.
  */
 static void k_config_check(const char *name, long have, uint64_t val, struct be_res *res)
 {
@@ -450,6 +454,14 @@ static void k_config(struct backend *be, const char *key, uint64_t val, struct b
 	}
 	if (!strcmp(key, "va_bits")) {
 		k_config_check("the user address width in bits", user_va_bits(be->page), val, res);
+		return;
+	}
+	if (!strncmp(key, "dirty_", 6)) {
+		char path[64], name[40];
+
+		snprintf(path, sizeof(path), "/proc/sys/vm/%s", key);
+		snprintf(name, sizeof(name), "vm.%s", key);
+		k_config_check(name, sysctl_read(path), val, res);
 		return;
 	}
 	if (!strcmp(key, "phys") || !strcmp(key, "phys_bytes") || !strcmp(key, "memory") ||
@@ -1050,6 +1062,16 @@ static void host_cat(struct backend *be, const struct be_call *c, struct be_res 
 		res->kind = RK_LIMIT;
 }
 
+/* sleep MS: real time passes (the sim's clock only moves; both let the flusher run). */
+static void k_sleep(uint64_t ms, struct be_res *res)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	res->kind = RK_OK;
+}
+
 /* Is descriptor fd of driver p a device (for fchmod, which must not touch the machine's)? */
 static bool fd_is_device(const struct be_proc *p, uint64_t fd)
 {
@@ -1083,6 +1105,9 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		return;
 	case OP_HUGEPAGES:
 		k_hugepages(res);
+		return;
+	case OP_SLEEP:
+		k_sleep(a[0], res);
 		return;
 	default:
 		break;

@@ -159,6 +159,14 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		c->nr_hugepages = (uint32_t)val;
 	else if (!strcmp(key, "hugepages_pud"))
 		c->nr_hugepages_pud = (uint32_t)val;
+	else if (!strcmp(key, "dirty_expire_centisecs"))
+		c->dirty_expire_centisecs = (uint32_t)val;
+	else if (!strcmp(key, "dirty_writeback_centisecs"))
+		c->dirty_writeback_centisecs = (uint32_t)val;
+	else if (!strcmp(key, "dirty_background_ratio"))
+		c->dirty_background_ratio = (uint32_t)val;
+	else if (!strcmp(key, "dirty_ratio"))
+		c->dirty_ratio = (uint32_t)val;
 	else if (!strcmp(key, "va_bits")) {
 		/* x86-64 with 4-level paging: the only user space the library has. */
 		if (val != 47) {
@@ -427,7 +435,7 @@ static void sim_meminfo(struct backend *be, const struct be_call *c, struct be_r
 		/* swap: SwapTotal, SwapFree */
 		{ "Dirty", st.dirty_pages * kb, FIELD_KB },
 		/* Write-back is synchronous: no page is under it between calls. */
-		{ "Writeback", 0, FIELD_KB },
+		{ "Writeback", st.writeback_pages * kb, FIELD_KB },
 		{ "AnonPages", st.anon_pages * kb, FIELD_KB },
 		{ "Mapped", st.mapped_pages * kb, FIELD_KB },
 		{ "Shmem", st.shmem_pages * kb, FIELD_KB },
@@ -471,7 +479,11 @@ static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_re
 		{ "nr_file_pages", st.cached_pages + st.shmem_pages, FIELD_VMSTAT },
 		{ "nr_dirty", st.dirty_pages, FIELD_VMSTAT },
 		{ "nr_shmem", st.shmem_pages, FIELD_VMSTAT },
+		{ "nr_dirtied", st.nr_dirtied, FIELD_VMSTAT },
+		{ "nr_written", st.nr_written, FIELD_VMSTAT },
 		{ "nr_page_table_pages", st.page_tables / um_page_size(be->sys), FIELD_VMSTAT },
+		{ "nr_dirty_threshold", st.dirty_threshold, FIELD_VMSTAT },
+		{ "nr_dirty_background_threshold", st.dirty_background_threshold, FIELD_VMSTAT },
 		{ "pgactivate", st.pgactivate, FIELD_VMSTAT },
 		{ "pgdeactivate", st.pgdeactivate, FIELD_VMSTAT },
 		{ "pgfault", st.pgfault, FIELD_VMSTAT },
@@ -485,6 +497,10 @@ static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_re
 		{ "pgsteal_file", st.pgsteal_direct + st.pgsteal_proactive, FIELD_VMSTAT },
 		{ "oom_kill", st.oom_kills, FIELD_VMSTAT },
 		{ "usermm_cow_copies", st.cow_copies, FIELD_VMSTAT },
+		{ "usermm_written_periodic", st.written_periodic, FIELD_VMSTAT },
+		{ "usermm_written_background", st.written_background, FIELD_VMSTAT },
+		{ "usermm_written_throttle", st.written_throttle, FIELD_VMSTAT },
+		{ "usermm_dirty_throttled", st.dirty_throttled, FIELD_VMSTAT },
 	};
 
 	sb_init(&head);
@@ -743,6 +759,9 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_EVENTS:
 		sim_events(be, c, res);
 		return;
+	case OP_SLEEP:
+		rc = um_advance_clock(be->sys, a[0]);
+		break;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);
 		return;

@@ -117,6 +117,8 @@ static const struct cmd_spec cmds[] = {
 	  "reclaim up to N page-cache pages, answering how many (sim only)" },
 	{ "events", OP_EVENTS, "[E]", CF_SIM_ONLY | CF_NO_PROC, "events [all]",
 	  "events since the last events, counted by kind; all: one line each (sim only)" },
+	{ "sleep", OP_SLEEP, "N", CF_NO_PROC, "sleep MS",
+	  "let MS milliseconds pass: the sim's clock moves and its flusher runs; the kernel sleeps" },
 };
 /* clang-format on */
 
@@ -912,6 +914,10 @@ static const char *const config_keys[] = {
     "va_bits",
     "swap",
     "memcg",
+    "dirty_expire_centisecs",
+    "dirty_writeback_centisecs",
+    "dirty_background_ratio",
+    "dirty_ratio",
     NULL,
 };
 static const char *const config_key_aliases[] = {

@@ -88,6 +88,7 @@ enum op {
 	OP_RECLAIM,
 	OP_EVENTS,
 	OP_VMSTAT,
+	OP_SLEEP,
 	OP_COUNT
 };
 
