@@ -681,10 +681,7 @@ int handle_mm_fault_pte(struct mm *mm, uint64_t addr, enum fault_access acc,
 		ret = do_handle_mm_fault(mm, addr, acc, s, ptep_out);
 		if (ret != -EFAULT || s->signo != UM_SIGKILL)
 			return ret;
-		if (passes++ < 16 && vmscan_direct(mm->sys)) /* should_reclaim_retry */
-			continue;
-		/* Not for a heap allocation that failed with frames to spare. */
-		if (!vmscan_wanted(mm->sys) || !out_of_memory(mm->sys, mm))
+		if (!alloc_retry(mm->sys, mm, &passes))
 			return ret;
 	}
 }

@@ -22,6 +22,7 @@
 #include "host.h"
 #include "mm.h"
 #include "namei.h"
+#include "oom.h"
 #include "pagecache.h"
 #include "system.h"
 #include "lru.h"
@@ -145,6 +146,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 			   uint64_t count, uint64_t pos)
 {
 	uint64_t done = 0, ps = sys->geom.size;
+	int passes = 0;
 
 	if (ino->type == INODE_ZERO)
 		return (int64_t)count;
@@ -167,8 +169,12 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 		pfn = pagecache_get(sys, ino, pg_count(&sys->geom, at), &major, &err);
 		if (pfn == FRAME_NONE) {
 			pthread_rwlock_unlock(&ino->invalidate_lock);
+			/* No frame: reclaim, then the OOM killer, as a fault would. */
+			if (err == -ENOMEM && alloc_retry(sys, NULL, &passes))
+				continue;
 			return done ? (int64_t)done : err;
 		}
+		passes = 0;
 		if (ino->type == INODE_REG)
 			mark_page_accessed(&sys->lru, &sys->fp, pfn);
 		memcpy(pfn_host(&sys->fp, pfn) + off, (const char *)buf + done, n);

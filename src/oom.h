@@ -33,5 +33,14 @@ UM_INTERNAL int64_t oom_badness(struct um_proc *p, uint64_t totalpages);
  * process may be chosen.
  */
 UM_INTERNAL bool out_of_memory(struct um_system *sys, struct mm *mm);
+/*
+ * An allocation for mm (NULL: one made holding no mm lock, as read(2)'s
+ * and write(2)'s page cache) found no frame: reclaims, up to 16 passes
+ * counted in *passes (should_reclaim_retry), then, when free memory is
+ * still below the min watermark, calls the OOM killer. True when the
+ * caller should try again; false when it should fail (-ENOMEM, or SIGKILL
+ * for a fault). The caller holds no inode lock.
+ */
+UM_INTERNAL bool alloc_retry(struct um_system *sys, struct mm *mm, int *passes);
 
 #endif /* UM_OOM_H */

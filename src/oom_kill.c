@@ -30,6 +30,7 @@
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
+#include "vmscan.h"
 
 uint64_t oom_totalpages(const struct um_system *sys)
 {
@@ -100,4 +101,12 @@ bool out_of_memory(struct um_system *sys, struct mm *mm)
 	mmap_write_unlock(victim);
 	pthread_mutex_unlock(&sys->lock);
 	return true;
+}
+
+bool alloc_retry(struct um_system *sys, struct mm *mm, int *passes)
+{
+	if ((*passes)++ < 16 && vmscan_direct(sys))
+		return true;
+	/* Not for an allocation that failed with frames to spare (the host's). */
+	return vmscan_wanted(sys) && out_of_memory(sys, mm);
 }

@@ -30,6 +30,7 @@
 #include "host.h"
 #include "lru.h"
 #include "mm.h"
+#include "oom.h"
 #include "pagecache.h"
 #include "system.h"
 #include "vma.h"
@@ -720,6 +721,7 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 	struct file_ra_state *ra = &f->f_ra;
 	uint64_t done = 0, ps = sys->geom.size, last = pg_count_up(&sys->geom, pos + count);
 	int64_t last_pos = ra->prev_pos, err = 0;
+	int passes = 0;
 
 	if (!count)
 		return 0;
@@ -736,10 +738,19 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 		}
 		n = read_batch(sys, ino, ra, index, last);
 
+		if (n == -ENOMEM) {
+			/* No frame: reclaim, then the OOM killer, as a fault would. */
+			pthread_mutex_unlock(&ino->lock);
+			bool again = alloc_retry(sys, NULL, &passes);
+			pthread_mutex_lock(&ino->lock);
+			if (again)
+				continue;
+		}
 		if (n < 0) {
 			err = n;
 			break;
 		}
+		passes = 0;
 		/* The size is read once per batch, after its pages were found. */
 		end = inode_size(ino) < pos + count ? inode_size(ino) : pos + count;
 		for (uint64_t i = index; i < index + (uint64_t)n && pos + done < end; i++) {
