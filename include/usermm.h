@@ -191,7 +191,7 @@ struct um_sys_stats {
 	uint64_t active_file;		/* Active(file) */
 	uint64_t inactive_file;		/* Inactive(file) */
 	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
-	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
+	uint64_t page_tables;		/* PageTables: bytes of every process's page tables, roots included; frames of physical memory */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 	/*
 	 * /proc/vmstat events the library counts, since the machine was made.

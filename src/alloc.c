@@ -2,8 +2,9 @@
  * alloc.c: every heap allocation of the library goes through here, so that
  * tests can make the n-th one fail (as SQLite's and Lua's test harnesses do).
  *
- * The injector is sys->alloc_faults: while armed, each um_malloc and
- * um_calloc counts one; the fail_at-th returns NULL (and every later one
+ * The injector is sys->alloc_faults: while armed, each um_malloc,
+ * um_calloc and um_realloc counts one, and so does each page table's
+ * frame (pagetable.c asks um_alloc_injected first); the fail_at-th returns NULL (and every later one
  * too when sticky). fail_at 0 only counts. um_free is never refused.
  */
 #include <stdlib.h>
@@ -11,8 +12,7 @@
 #include "host.h"
 #include "system.h"
 
-/* Counts an allocation and says whether the injector refuses it. */
-static bool alloc_injected(struct um_system *sys)
+bool um_alloc_injected(struct um_system *sys)
 {
 	struct alloc_faults *af;
 	uint64_t n;
@@ -32,21 +32,21 @@ static bool alloc_injected(struct um_system *sys)
 
 void *um_malloc(struct um_system *sys, size_t n)
 {
-	if (alloc_injected(sys))
+	if (um_alloc_injected(sys))
 		return NULL;
 	return malloc(n);
 }
 
 void *um_calloc(struct um_system *sys, size_t n, size_t size)
 {
-	if (alloc_injected(sys))
+	if (um_alloc_injected(sys))
 		return NULL;
 	return calloc(n, size);
 }
 
 void *um_realloc(struct um_system *sys, void *p, size_t n)
 {
-	if (alloc_injected(sys))
+	if (um_alloc_injected(sys))
 		return NULL;
 	return realloc(p, n);
 }

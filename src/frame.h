@@ -25,6 +25,7 @@ enum {
 	PG_READAHEAD = 1u << 13,  /* cache page: touching it starts asynchronous read-ahead */
 	PG_HUGETLB = 1u << 14,	  /* a base page of a huge page of the hugetlb pool */
 	PG_UNEVICTABLE = 1u << 15, /* on the unevictable LRU list: a VM_LOCKED VMA maps it */
+	PG_TABLE = 1u << 19,	  /* a page table (pagetable.c): PageTables, one reference */
 };
 
 /*

@@ -75,6 +75,11 @@ struct alloc_faults {
 
 /* Allocation: one place, so tests can fail the n-th call (alloc.c). */
 UM_INTERNAL void *um_malloc(struct um_system *sys, size_t n);
+/*
+ * Counts an allocation the library makes other than from the heap (a page
+ * table's frame) as um_malloc does: true when the injector refuses it.
+ */
+UM_INTERNAL bool um_alloc_injected(struct um_system *sys);
 UM_INTERNAL void *um_calloc(struct um_system *sys, size_t n, size_t size);
 /* p grown or shrunk to n bytes, or NULL with p untouched. */
 UM_INTERNAL void *um_realloc(struct um_system *sys, void *p, size_t n);

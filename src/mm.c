@@ -39,7 +39,7 @@ struct mm *mm_new(struct um_system *sys, const struct rlimits *rlim)
 		return NULL;
 	mm->sys = sys;
 	mm->rlim = rlim;
-	if (pgtable_init(&mm->pt, sys, &sys->geom)) {
+	if (pgtable_init(&mm->pt, sys, &sys->fp, &sys->geom)) {
 		um_free(sys, mm);
 		return NULL;
 	}

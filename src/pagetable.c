@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame.h"
 #include "host.h"
 #include "pgtable.h"
 
@@ -49,17 +50,43 @@ static inline _Atomic uint64_t *entry_table(uint64_t e)
 	return (_Atomic uint64_t *)(uintptr_t)(e & ~TABLE_PRESENT);
 }
 
+/*
+ * A table is a frame of physical memory, as on hardware: it counts against
+ * MemFree (and shows as PageTables), and a table that cannot be had is an
+ * allocation failure like a page's. The injector counts each as a heap
+ * allocation.
+ */
 static _Atomic uint64_t *table_alloc(struct pgtable *pt)
 {
-	return um_calloc(pt->sys, 1, table_bytes(pt));
+	uint32_t pfn;
+
+	if (um_alloc_injected(pt->sys))
+		return NULL;
+	pfn = frame_alloc(pt->fp, true);
+	if (pfn == FRAME_NONE)
+		return NULL;
+	atomic_store_explicit(&pfn_frame(pt->fp, pfn)->flags, PG_TABLE, memory_order_relaxed);
+	return (_Atomic uint64_t *)(void *)pfn_host(pt->fp, pfn);
 }
 
-int pgtable_init(struct pgtable *pt, struct um_system *sys, const struct page_geom *geom)
+static uint32_t table_pfn(const struct pgtable *pt, const _Atomic uint64_t *t)
+{
+	return (uint32_t)pg_count(pt->geom, (uint64_t)((const unsigned char *)t - pt->fp->base));
+}
+
+static void table_free(struct pgtable *pt, _Atomic uint64_t *t)
+{
+	frame_put(pt->fp, table_pfn(pt, t));
+}
+
+int pgtable_init(struct pgtable *pt, struct um_system *sys, struct frame_pool *fp,
+		 const struct page_geom *geom)
 {
 	uint32_t bits = USER_VA_BITS - geom->shift;
 
 	memset(pt, 0, sizeof(*pt));
 	pt->sys = sys;
+	pt->fp = fp;
 	pt->geom = geom;
 	pt->bits_per_level = geom->shift - 3;
 	pt->levels = (bits + pt->bits_per_level - 1) / pt->bits_per_level;
@@ -86,7 +113,7 @@ static void table_free_all(struct pgtable *pt, _Atomic uint64_t *t, uint32_t lev
 	}
 	if (level > 0)
 		atomic_fetch_sub_explicit(&pt->nr_tables, 1, memory_order_relaxed);
-	um_free(pt->sys, (void *)t);
+	table_free(pt, t);
 }
 
 void pgtable_destroy(struct pgtable *pt)
@@ -117,7 +144,7 @@ static _Atomic uint64_t *descend(struct pgtable *pt, _Atomic uint64_t *slot, boo
 		return t;
 	}
 	/* Another thread installed one first. */
-	um_free(pt->sys, (void *)t);
+	table_free(pt, t);
 	return entry_table(expect);
 }
 
@@ -195,7 +222,7 @@ static void free_range(struct pgtable *pt, _Atomic uint64_t *t, uint32_t level, 
 			if (table_empty(pt, child, level + 1)) {
 				atomic_store_explicit(slot, 0, memory_order_relaxed);
 				atomic_fetch_sub_explicit(&pt->nr_tables, 1, memory_order_relaxed);
-				um_free(pt->sys, (void *)child);
+				table_free(pt, child);
 			}
 		}
 		va = next;
@@ -349,4 +376,24 @@ int pgtable_move(struct pgtable *pt, uint64_t old, uint64_t new, uint64_t len)
 		}
 	}
 	return 0;
+}
+
+static void each_table(const struct pgtable *pt, _Atomic uint64_t *t, uint32_t level,
+		       void (*fn)(uint32_t pfn, void *arg), void *arg)
+{
+	fn(table_pfn(pt, t), arg);
+	if (level + 1 >= pt->levels)
+		return;
+	for (uint32_t i = 0, n = level_entries(pt, level); i < n; i++) {
+		uint64_t e = atomic_load_explicit(&t[i], memory_order_relaxed);
+
+		if (e & TABLE_PRESENT)
+			each_table(pt, entry_table(e), level + 1, fn, arg);
+	}
+}
+
+void pgtable_each_table(const struct pgtable *pt, void (*fn)(uint32_t pfn, void *arg), void *arg)
+{
+	if (pt->root)
+		each_table(pt, pt->root, 0, fn, arg);
 }

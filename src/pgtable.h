@@ -7,6 +7,7 @@
 
 #include "internal.h"
 
+struct frame_pool;
 struct um_system;
 
 /*
@@ -44,6 +45,7 @@ static inline pte_t pfn_pte(uint32_t pfn, uint64_t bits)
  */
 struct pgtable {
 	struct um_system *sys;
+	struct frame_pool *fp;		/* the frames its tables are made of */
 	_Atomic uint64_t *root;		/* top-level table */
 	uint32_t levels;
 	const struct page_geom *geom;	/* the system's (um_system.geom) */
@@ -55,7 +57,7 @@ struct pgtable {
 };
 
 /* geom is kept, not copied: it outlives the tables. */
-UM_INTERNAL int pgtable_init(struct pgtable *pt, struct um_system *sys,
+UM_INTERNAL int pgtable_init(struct pgtable *pt, struct um_system *sys, struct frame_pool *fp,
 			     const struct page_geom *geom);
 /* Frees every table; the caller has already dropped the frames. */
 UM_INTERNAL void pgtable_destroy(struct pgtable *pt);
@@ -87,6 +89,9 @@ UM_INTERNAL void pgtable_free_range(struct pgtable *pt, uint64_t start, uint64_t
 UM_INTERNAL uint64_t pgtable_leaf_span(const struct pgtable *pt);
 /* Bytes of tables below the root (Linux's VmPTE counts PTE, PMD and PUD tables). */
 UM_INTERNAL uint64_t pgtable_bytes(const struct pgtable *pt);
+/* Calls fn with the frame of every table, the root's included (um_check's recount). */
+UM_INTERNAL void pgtable_each_table(const struct pgtable *pt, void (*fn)(uint32_t pfn, void *arg),
+				    void *arg);
 UM_INTERNAL int pgtable_check(const struct pgtable *pt, char *why, size_t n);
 
 #endif /* UM_PGTABLE_H */

@@ -312,8 +312,9 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->cow_copies = atomic_load(&sys->cow_copies);
 	st->oom_kills = atomic_load(&sys->oom_kills);
 	pthread_mutex_lock(&sys->lock);
+	/* Each mm's tables and its root: Linux's PageTables counts the pgd, VmPTE does not. */
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
-		st->page_tables += pgtable_bytes(&p->mm->pt);
+		st->page_tables += pgtable_bytes(&p->mm->pt) + sys->geom.size;
 	pthread_mutex_unlock(&sys->lock);
 	st->frame_desc_bytes = sizeof(struct frame);
 	st->committed_as = pg_bytes(&sys->geom, atomic_load(&sys->committed));
@@ -354,6 +355,14 @@ struct recount {
 	uint64_t committed;	/* pages charged */
 };
 
+/* A page table's frame: one reference, no mapping. */
+static void count_table(uint32_t pfn, void *arg)
+{
+	struct recount *rc = arg;
+
+	rc->ref[pfn]++;
+}
+
 static void count_mapped(struct mm *mm, struct recount *rc)
 {
 	const struct page_geom *g = &mm->sys->geom;
@@ -373,6 +382,7 @@ static void count_mapped(struct mm *mm, struct recount *rc)
 		}
 		va = span_end;
 	}
+	pgtable_each_table(&mm->pt, count_table, rc);
 }
 
 static void count_cached(uint32_t pfn, void *arg)

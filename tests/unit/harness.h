@@ -174,9 +174,20 @@ static inline struct um_proc_stats proc_stats(struct um_proc *p)
 	return st;
 }
 
+/*
+ * Frames holding data: in use, less the page tables' (a table is a frame
+ * too, and a fault that fails may leave the tables it made, as Linux's do).
+ */
+static inline uint64_t data_frames(const struct um_sys_stats *st, struct um_system *sys)
+{
+	return st->frames_used - st->page_tables / um_page_size(sys);
+}
+
 static inline uint64_t frames_used(struct um_system *sys)
 {
-	return sys_stats(sys).frames_used;
+	struct um_sys_stats st = sys_stats(sys);
+
+	return data_frames(&st, sys);
 }
 
 /* --------------------------------------------------------------- machine */

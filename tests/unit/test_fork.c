@@ -34,11 +34,11 @@ static void fork_private_page_written_before_fork_reads_same_in_both(void **stat
 	const uint64_t a = MAP_BELOW_BASE(e, 4, RW, AP);
 	for (uint64_t i = 0; i < 4; i++)
 		STORE(e->p, a + i * PG + 8 * i, 0xc0de0000 + i);
-	uint64_t used = sys_stats(e->sys).frames_used;
+	uint64_t used = frames_used(e->sys);
 	struct um_proc *c = FORK(e->p);
 	assert_true(um_getpid(c) != um_getpid(e->p));
 	/* no frame is copied by fork itself */
-	assert_ret(sys_stats(e->sys).frames_used, used);
+	assert_ret(frames_used(e->sys), used);
 	assert_ret(sys_stats(e->sys).nr_procs, 2);
 	for (uint64_t i = 0; i < 4; i++) {
 		assert_ret(LOAD(c, a + i * PG + 8 * i), 0xc0de0000 + i);
@@ -108,10 +108,10 @@ static void last_sharer_write_reuses_page_without_copy(void **state)
 	uint64_t cows = sys_stats(e->sys).cow_copies;
 	STORE(c, a, 11); /* copies */
 	assert_ret(sys_stats(e->sys).cow_copies, cows + 1);
-	uint64_t used = sys_stats(e->sys).frames_used;
+	uint64_t used = frames_used(e->sys);
 	STORE(e->p, a, 12); /* the old frame is the parent's alone: reused */
 	assert_ret(sys_stats(e->sys).cow_copies, cows + 1);
-	assert_ret(sys_stats(e->sys).frames_used, used);
+	assert_ret(frames_used(e->sys), used);
 	assert_ret(LOAD(e->p, a), 12);
 	assert_ret(LOAD(c, a), 11);
 	/* likewise after the other side exits */
@@ -169,7 +169,7 @@ static void shared_anonymous_page_first_touched_after_fork_is_shared(void **stat
 	assert_ret(sys_stats(e->sys).cow_copies, 0);
 	CHECK(e);
 	um_exit(g);
-	assert_ret(sys_stats(e->sys).frames_used, 0);
+	assert_ret(frames_used(e->sys), 0);
 	finish(e);
 }
 
@@ -238,7 +238,7 @@ static void exec_drops_every_mapping(void **state)
 	LOAD_FAULTS(e->p, a + PG, UM_SEGV_MAPERR);
 	LOAD_FAULTS(e->p, a - PG, UM_SEGV_MAPERR);
 	STORE_FAULTS(e->p, a, UM_SEGV_MAPERR);
-	assert_ret(sys_stats(e->sys).frames_used, 0);
+	assert_ret(frames_used(e->sys), 0);
 	/* a fresh address space: mmap places from the base again */
 	assert_ret(um_mmap(e->p, 0, PG, RW, AP, -1, 0), BASE - PG);
 	assert_ret(LOAD(e->p, BASE - PG), 0);
@@ -261,7 +261,7 @@ static void exec_in_child_leaves_parent_intact(void **state)
 	assert_ret(LOAD(e->p, a), 2);
 	STORE(e->p, BASE - PG, 3); /* sole owner again: no copy */
 	assert_ret(sys_stats(e->sys).cow_copies, 0);
-	assert_ret(sys_stats(e->sys).frames_used, 2);
+	assert_ret(frames_used(e->sys), 2);
 	CHECK(e);
 	finish(e);
 }
@@ -282,7 +282,7 @@ static void frames_return_to_zero_after_every_process_exits(void **state)
 	STORE(g, a + 4 * PG, 301); /* shared */
 	assert_ret(LOAD(c2, a + 4 * PG), 301);
 	assert_ret(sys_stats(e->sys).nr_procs, 4);
-	assert_true(sys_stats(e->sys).frames_used > 0);
+	assert_true(frames_used(e->sys) > 0);
 	CHECK(e);
 	um_exit(c1); /* the middle of the tree first */
 	CHECK(e);
@@ -339,7 +339,7 @@ static void fork_chain_of_many_generations(void **state)
 	for (int g = 0; g < GENERATIONS; g += 2)
 		um_exit(gen[g]);
 	e->p = NULL;
-	assert_ret(sys_stats(e->sys).frames_used, 0);
+	assert_ret(frames_used(e->sys), 0);
 	assert_ret(sys_stats(e->sys).nr_procs, 0);
 	finish(e);
 }
@@ -363,7 +363,7 @@ static void many_children_of_one_parent_copy_independently(void **state)
 	assert_ret(LOAD(e->p, a), 0xabc);
 	for (int i = 0; i < N; i++)
 		um_exit(c[i]);
-	assert_ret(sys_stats(e->sys).frames_used, 1);
+	assert_ret(frames_used(e->sys), 1);
 	CHECK(e);
 	finish(e);
 }
@@ -380,7 +380,7 @@ static void fork_of_untouched_mapping_reads_zero_in_child(void **state)
 	assert_ret(LOAD(e->p, a), 0);
 	STORE(e->p, a + PG, 2);
 	assert_ret(LOAD(c, a + PG), 0);
-	assert_ret(sys_stats(e->sys).frames_used, 2);
+	assert_ret(frames_used(e->sys), 2);
 	CHECK(e);
 	finish(e);
 }
@@ -393,9 +393,9 @@ static void child_exit_leaves_parent_data_and_counts_intact(void **state)
 	struct um_proc_stats pst = proc_stats(e->p);
 	struct um_proc *c = FORK(e->p);
 	FILL_PAGES(c, a, 4, 0x60);
-	assert_ret(sys_stats(e->sys).frames_used, 8);
+	assert_ret(frames_used(e->sys), 8);
 	um_exit(c);
-	assert_ret(sys_stats(e->sys).frames_used, 4);
+	assert_ret(frames_used(e->sys), 4);
 	EXPECT_PAGES(e->p, a, 4, 0x50);
 	assert_ret(proc_stats(e->p).rss_anon, pst.rss_anon);
 	assert_ret(proc_stats(e->p).rss_anon, 4 * PG);

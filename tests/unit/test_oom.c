@@ -170,6 +170,39 @@ static void oom_score_follows_rss_and_adj(void **state)
 	free_checked(e2.sys);
 }
 
+/*
+ * Page tables are frames of physical memory, as PageTables and MemFree
+ * show: three pages a GiB apart need a PMD table and a PTE table each
+ * under one PUD table, beside the root; the munmap of all three gives
+ * every table under the root back.
+ */
+static void page_tables_are_charged_to_memory(void **state)
+{
+	struct env *e = boot_default(state);
+	const uint64_t GIB = 1ULL << 30, base = 0x100000000ULL;
+	struct um_sys_stats st = sys_stats(e->sys);
+	uint64_t free0 = st.frames_free;
+
+	assert_int_equal(st.page_tables, PG); /* the root */
+	for (int i = 0; i < 3; i++) {
+		map_ok(e->p, base + i * GIB, PG, RW, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS | UM_MAP_FIXED,
+		       -1, 0, __LINE__);
+		store_ok(e->p, base + i * GIB, 8, i + 1, __LINE__);
+	}
+	st = sys_stats(e->sys);
+	assert_int_equal(st.page_tables, 8 * PG);
+	assert_int_equal(free0 - st.frames_free, 3 + 7);
+	assert_int_equal(proc_stats(e->p).vm_pte, 7 * PG);
+	CHECK(e);
+	for (int i = 0; i < 3; i++)
+		assert_ret(um_munmap(e->p, base + i * GIB, PG), 0);
+	st = sys_stats(e->sys);
+	assert_int_equal(st.page_tables, PG);
+	assert_int_equal(st.frames_free, free0);
+	CHECK(e);
+	finish(e);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -179,6 +212,7 @@ int main(void)
 	    T(score_adj_min_protects_a_process),
 	    T(tie_goes_to_the_younger_process),
 	    T(oom_score_follows_rss_and_adj),
+	    T(page_tables_are_charged_to_memory),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

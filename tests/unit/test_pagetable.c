@@ -48,7 +48,7 @@ static void geometry_follows_page_size(void **state)
 		struct um_system *sys = sys_with_page(want[i].page);
 		struct pgtable pt;
 
-		assert_int_equal(pgtable_init(&pt, sys, &sys->geom), 0);
+		assert_int_equal(pgtable_init(&pt, sys, &sys->fp, &sys->geom), 0);
 		assert_int_equal(pt.levels, want[i].levels);
 		assert_int_equal(pt.bits_per_level, want[i].bits);
 		assert_int_equal(pt.top_bits, want[i].top);
@@ -77,7 +77,7 @@ static void walk_allocates_only_when_asked(void **state)
 	struct pgtable pt;
 
 	(void)state;
-	assert_int_equal(pgtable_init(&pt, sys, &sys->geom), 0);
+	assert_int_equal(pgtable_init(&pt, sys, &sys->fp, &sys->geom), 0);
 	assert_null(pgtable_walk(&pt, 0x40000000, false));
 	assert_int_equal(pgtable_bytes(&pt), 0);
 	assert_non_null(pgtable_walk(&pt, 0x40000000, true));
@@ -97,7 +97,7 @@ static void span_skips_missing_tables(void **state)
 	uint64_t end;
 
 	(void)state;
-	assert_int_equal(pgtable_init(&pt, sys, &sys->geom), 0);
+	assert_int_equal(pgtable_init(&pt, sys, &sys->fp, &sys->geom), 0);
 	/* Nothing mapped: the first span ends at the 512 GiB boundary of the top level. */
 	assert_null(pgtable_span(&pt, 0x1000, sys->task_size, &end, false));
 	assert_int_equal(end, 1ULL << 39);
@@ -121,7 +121,7 @@ static void free_range_frees_empty_tables_only(void **state)
 	struct pgtable pt;
 
 	(void)state;
-	assert_int_equal(pgtable_init(&pt, sys, &sys->geom), 0);
+	assert_int_equal(pgtable_init(&pt, sys, &sys->fp, &sys->geom), 0);
 	_Atomic pte_t *a = pgtable_walk(&pt, 0x200000, true);
 	_Atomic pte_t *b = pgtable_walk(&pt, 0x400000, true);
 
@@ -165,7 +165,7 @@ static void concurrent_walks_install_one_table(void **state)
 	pthread_t th[4];
 
 	(void)state;
-	assert_int_equal(pgtable_init(&pt, sys, &sys->geom), 0);
+	assert_int_equal(pgtable_init(&pt, sys, &sys->fp, &sys->geom), 0);
 	for (int i = 0; i < 4; i++) {
 		r[i].pt = &pt;
 		pthread_create(&th[i], NULL, race_walk, &r[i]);

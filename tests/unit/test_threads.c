@@ -284,7 +284,7 @@ static void run_fault_workers(void **state, int read_first)
 				assert_ret(LOAD(e->p, shared_slot(base, j, t, r)), own_val(t, j, r));
 	}
 	/* every page was written: one frame each, none lost or doubled */
-	assert_ret(sys_stats(e->sys).frames_used, npages);
+	assert_ret(frames_used(e->sys), npages);
 	assert_ret(proc_stats(e->p).rss_anon, npages * PG);
 	assert_ret(proc_stats(e->p).map_count, 1);
 	finish(e);
@@ -376,7 +376,7 @@ static void mmap_munmap_while_other_threads_fault(void **state)
 	/* every mapper mapping is gone, and so are its frames */
 	assert_ret(proc_stats(e->p).map_count, 1);
 	assert_ret(proc_stats(e->p).vm_size, REGION * PG);
-	assert_ret(sys_stats(e->sys).frames_used, REGION);
+	assert_ret(frames_used(e->sys), REGION);
 	finish(e);
 }
 
@@ -613,7 +613,7 @@ static void children_break_cow_concurrently(void **state)
 	/* the parent kept the old frames mapped: every child write copied */
 	assert_ret(sys_stats(e->sys).cow_copies, NTHREADS * COW_PAGES);
 	assert_ret(sys_stats(e->sys).nr_procs, 1);
-	assert_ret(sys_stats(e->sys).frames_used, COW_PAGES);
+	assert_ret(frames_used(e->sys), COW_PAGES);
 	for (uint64_t p = 0; p < COW_PAGES; p++) {
 		assert_ret(LOAD(e->p, a + p * PG), 0xf000 + p);
 		assert_ret(LOAD(e->p, a + p * PG + 8), 0);
@@ -710,7 +710,7 @@ static void fork_while_another_thread_writes_gives_stable_snapshot(void **state)
 	pthread_barrier_destroy(&go);
 	assert_no_thread_errors();
 	assert_ret(sys_stats(e->sys).nr_procs, 1);
-	assert_ret(sys_stats(e->sys).frames_used, SNAP_PAGES);
+	assert_ret(frames_used(e->sys), SNAP_PAGES);
 	uint64_t last = LOAD(e->p, a + (SNAP_PAGES - 1) * PG);
 	for (uint64_t p = 0; p < SNAP_PAGES; p++)
 		assert_ret(LOAD(e->p, a + p * PG), last);
