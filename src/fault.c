@@ -61,9 +61,13 @@ bool vma_access_ok(const struct vma *v, enum fault_access acc)
 /* What every PTE the handler installs carries. */
 #define PTE_BASE (PTE_PRESENT | PTE_USER | PTE_ACCESSED)
 
-/* A new anonymous frame for v (zeroed, or a copy of src when src is not NULL). */
-static uint32_t anon_frame_new(struct mm *mm, const void *src)
+/*
+ * A new anonymous frame for the faulting page (zeroed, or a copy of src
+ * when src is not NULL), in the reverse map of its VMA's anon_vma.
+ */
+static uint32_t anon_frame_new(struct vm_fault *vmf, const void *src)
 {
+	struct mm *mm = vmf->mm;
 	struct frame_pool *fp = &mm->sys->fp;
 	uint32_t pfn = frame_alloc(fp, src == NULL);
 	struct frame *f;
@@ -76,6 +80,7 @@ static uint32_t anon_frame_new(struct mm *mm, const void *src)
 	atomic_store_explicit(&f->flags, PG_ANON | PG_SWAPBACKED | PG_UPTODATE,
 			      memory_order_relaxed);
 	atomic_store_explicit(&f->mapcount, 1, memory_order_relaxed);
+	anon_frame_set_rmap(mm->sys, pfn, vmf->vma, vmf->address);
 	return pfn;
 }
 
@@ -109,7 +114,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	}
 	if (anon_vma_prepare_shared(mm, vmf->vma))
 		return fault_oom(vmf);
-	pfn = anon_frame_new(mm, NULL);
+	pfn = anon_frame_new(vmf, NULL);
 	if (pfn == FRAME_NONE)
 		return fault_oom(vmf);
 	pte = pfn_pte(pfn, PTE_BASE | PTE_WRITE | PTE_DIRTY);
@@ -360,7 +365,7 @@ static int do_file_fault(struct vm_fault *vmf)
 		frame_put(fp, pfn);
 		return fault_oom(vmf);
 	}
-	copy = anon_frame_new(mm, pfn_host(fp, pfn));
+	copy = anon_frame_new(vmf, pfn_host(fp, pfn));
 	frame_put(fp, pfn);
 	if (copy == FRAME_NONE)
 		return fault_oom(vmf);
@@ -403,7 +408,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	if (anon_vma_prepare_shared(mm, v))
 		return fault_oom(vmf);
-	copy = anon_frame_new(mm, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
+	copy = anon_frame_new(vmf, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
 	if (copy == FRAME_NONE)
 		return fault_oom(vmf);
 	if (!pte_install(ptep, old, pfn_pte(copy, PTE_BASE | PTE_WRITE | PTE_DIRTY))) {
@@ -517,12 +522,10 @@ int expand_stack(struct mm *mm, uint64_t addr)
 		return -ENOMEM;
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, grow))
 		return -ENOMEM;
-	if (v->vm_inode)
-		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_lock(v);
 	v->vm_start = addr;
 	v->vm_pgoff -= grow;
-	if (v->vm_inode)
-		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_unlock(v);
 	vma_bounds_changed(&mm->vmas, v);
 	vm_stat_account(mm, v->vm_flags, (int64_t)grow);
 	if (v->vm_flags & VM_LOCKED)

@@ -177,7 +177,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 			file_get(n->vm_file);
 		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
-			if (anon_vma_new(dst, n)) {
+			if (anon_vma_new(dst, n, v->anon_vma)) {
 				if (n->vm_flags & VM_ACCOUNT)
 					vm_unacct_memory(
 					    sys, pg_count(&sys->geom, n->vm_end - n->vm_start));
@@ -189,6 +189,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		vma_insert(&dst->vmas, n);
 		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
 		i_mmap_link(n);
+		anon_vma_link(n);
 		vm_stat_account(dst, n->vm_flags,
 				(int64_t)pg_count(&sys->geom, n->vm_end - n->vm_start));
 		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */

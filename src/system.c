@@ -6,6 +6,8 @@
  *   1. A frame's mapcount equals the number of PTEs, in all mms, that map it.
  *   2. A frame's refcount equals its mapcount plus one per page cache that
  *      holds it; frames with neither are on the free list.
+ *   3. Every anonymous frame's PTEs are exactly those its reverse map
+ *      finds (rmap.c), and every VMA with an anon_vma is on its family's list.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -101,6 +103,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	pthread_mutex_init(&sys->inode_lock, NULL);
 	pthread_mutex_init(&sys->lock, NULL);
 	pthread_mutex_init(&sys->hugetlb_mutex, NULL);
+	pthread_rwlock_init(&sys->anon_free_lock, NULL);
 	sys->next_pid = 1;
 	atomic_init(&sys->next_id, 1);
 	*out = sys;
@@ -122,6 +125,7 @@ void um_system_free(struct um_system *sys)
 	pthread_mutex_destroy(&sys->inode_lock);
 	pthread_mutex_destroy(&sys->lock);
 	pthread_mutex_destroy(&sys->hugetlb_mutex);
+	pthread_rwlock_destroy(&sys->anon_free_lock);
 	um_free(NULL, sys);
 }
 
@@ -351,6 +355,8 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
 		err = mm_check(p->mm, why, whylen);
 		if (!err)
+			err = anon_vma_check(p->mm, why, whylen);
+		if (!err)
 			err = cred_check(p, why, whylen);
 	}
 	if (err)
@@ -395,6 +401,8 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 				 rc.map[pfn]);
 			err = -EUCLEAN;
 		}
+		if (!err && !is_free)
+			err = anon_rmap_check(sys, (uint32_t)pfn, why, whylen);
 	}
 done:
 	um_free(NULL, rc.map);

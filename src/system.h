@@ -38,6 +38,11 @@ struct um_system {
 	struct alloc_faults alloc_faults;
 	pthread_mutex_t hugetlb_mutex;	/* hugetlb_fault_mutex: huge page faults, one at a time */
 	struct lruvec lru;		/* page-cache LRU lists and watermarks (lru.c, vmscan.c) */
+	/*
+	 * An anon_vma family root is freed under it exclusive; rmap walkers
+	 * hold it shared while they find a frame's root (rmap.c, Linux's RCU).
+	 */
+	pthread_rwlock_t anon_free_lock;
 };
 
 /* procfs.c */
