@@ -180,8 +180,11 @@ struct um_sys_stats {
 	uint64_t cached_pages;		/* Cached */
 	uint64_t dirty_pages;		/* Dirty */
 	uint64_t active_file;		/* Active(file) */
-	uint64_t inactive_file;		/* Inactive(file) */
-	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
+	uint64_t inactive_file;		/* Inactive(file): with lazily freeable (MADV_FREE) pages */
+	uint64_t unevictable;		/* Unevictable: pages reclaim found a VM_LOCKED VMA maps */
+	/* The anon LRU lists, in pages: anonymous and shmem pages (swap-backed). */
+	uint64_t active_anon;		/* Active(anon) */
+	uint64_t inactive_anon;		/* Inactive(anon) */
 	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 };

@@ -24,6 +24,7 @@
 #include "frame.h"
 #include "fs.h"
 #include "hugetlb.h"
+#include "lru.h"
 #include "mm.h"
 #include "oom.h"
 #include "pagecache.h"
@@ -122,6 +123,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 		anon_frame_drop(mm, pfn);
 		return 0; /* another thread got there first: retry */
 	}
+	lru_add_batched(&mm->sys->lru, &mm->sys->fp, pfn);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	return 0;
 }
@@ -374,6 +376,7 @@ static int do_file_fault(struct vm_fault *vmf)
 		anon_frame_drop(mm, copy);
 		return 0;
 	}
+	lru_add_batched(&mm->sys->lru, fp, copy);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
 	return 0;
@@ -415,6 +418,7 @@ static int do_wp_page(struct vm_fault *vmf)
 		anon_frame_drop(mm, copy);
 		return 0;
 	}
+	lru_add_batched(&mm->sys->lru, fp, copy);
 	/* Other threads may hold the old frame in their TLBs. */
 	mm_tlb_flush_page(mm, vmf->address);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);

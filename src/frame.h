@@ -25,6 +25,8 @@ enum {
 	PG_READAHEAD = 1u << 13,  /* cache page: touching it starts asynchronous read-ahead */
 	PG_HUGETLB = 1u << 14,	  /* a base page of a huge page of the hugetlb pool */
 	PG_UNEVICTABLE = 1u << 15, /* on the unevictable LRU list: a VM_LOCKED VMA maps it */
+	PG_LRU_PENDING = 1u << 16, /* on the lruvec's add batch, not yet listed (lru_add_batched) */
+	PG_PUT_DEFERRED = 1u << 17, /* lost its last reference while pending: the drain frees it */
 };
 
 /*
@@ -73,8 +75,11 @@ struct hstate {
 #define HSTATE_PMD 0
 #define HSTATE_PUD 1
 
+struct lruvec;
+
 struct frame_pool {
 	unsigned char *base;	/* frame memory: one host reservation */
+	struct lruvec *lru;	/* the system's LRU lists: a frame freed while listed leaves them */
 	struct frame *frames;	/* descriptors: one host reservation */
 	uint64_t nframes;
 	uint64_t limit;		/* frames [limit, nframes) are the huge page pools */

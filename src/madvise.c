@@ -157,7 +157,7 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 			/* Clean and old: reclaim may drop it; a later write makes it dirty again. */
 			atomic_store_explicit(&ptep[k], pte & ~(PTE_DIRTY | PTE_ACCESSED | PTE_WRITE),
 					      memory_order_relaxed);
-			atomic_fetch_and(&f->flags, ~(uint32_t)PG_SWAPBACKED);
+			lru_lazyfree(&mm->sys->lru, fp, pte_pfn(pte));
 		}
 		va = span_end;
 	}
@@ -200,7 +200,7 @@ static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
 		if (fl & PG_SWAPBACKED)
 			return;
 		if ((pte & PTE_DIRTY) || (fl & PG_DIRTY)) {
-			atomic_fetch_or(&f->flags, PG_SWAPBACKED);
+			lru_set_swapbacked(&sys->lru, &sys->fp, pte_pfn(pte));
 			return;
 		}
 		/* The only references are the mappings': no pin holds it. */
@@ -252,10 +252,7 @@ static void cold_or_pageout(struct mm *mm, struct vma *v, uint64_t start, uint64
 			while ((pte & PTE_ACCESSED) &&
 			       !atomic_compare_exchange_weak(&ptep[k], &pte, pte & ~PTE_ACCESSED))
 				;
-			if (atomic_load(&f->flags) & PG_ANON)
-				atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED);
-			else
-				lru_deactivate(&sys->lru, &sys->fp, pte_pfn(pte));
+			lru_deactivate(&sys->lru, &sys->fp, pte_pfn(pte));
 		}
 	}
 	if (!pageout)

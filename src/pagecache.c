@@ -135,7 +135,7 @@ static void cache_insert(struct um_system *sys, struct inode *ino, uint64_t *s, 
 			      memory_order_relaxed);
 	*s = (uint64_t)pfn + 1;
 	ino->nr_pages++;
-	if (ino->type == INODE_REG)
+	if (ino->type == INODE_REG || ino->shmem)
 		lru_add(&sys->lru, &sys->fp, pfn);
 }
 

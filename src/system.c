@@ -85,6 +85,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		return err;
 	}
 	lruvec_init(&sys->lru);
+	sys->fp.lru = &sys->lru;
 	vmscan_init(sys);
 	sys->sandbox_fd = -1;
 	err = host_sandbox_open(sys, cfg->sandbox_dir);
@@ -164,12 +165,16 @@ static void page_cache_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->active_file = sys->lru.lists[LRU_ACTIVE_FILE].nr;
 	st->inactive_file = sys->lru.lists[LRU_INACTIVE_FILE].nr;
 	st->unevictable = sys->lru.lists[LRU_UNEVICTABLE].nr;
+	st->active_anon = sys->lru.lists[LRU_ACTIVE_ANON].nr;
+	st->inactive_anon = sys->lru.lists[LRU_INACTIVE_ANON].nr;
 	pthread_mutex_unlock(&sys->lru.lock);
 }
 
 void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	/* The add batch's pages are listed, and those already put are freed. */
+	lru_add_drain(&sys->lru, &sys->fp);
 	st->frames_total = sys->fp.nframes;
 	st->frames_free = atomic_load(&sys->fp.nr_free);
 	st->frames_used = st->frames_total - st->frames_free - 1;
@@ -232,10 +237,26 @@ static void count_cached(uint32_t pfn, void *arg)
 
 struct lru_count {
 	struct frame_pool *fp;
-	bool file;		/* a regular file's cache: its pages belong on the LRU */
-	uint64_t listed;	/* regular files' cached frames */
+	bool file;		/* a regular file's or shmem cache: its pages belong on the LRU */
+	uint64_t listed;	/* those cached frames, and the anonymous frames */
 	uint32_t bad;		/* a frame on the wrong side of that, or FRAME_NONE */
 };
+
+/* Every anonymous frame (hugetlb aside) belongs on the LRU (lru.c, invariant 3). */
+static void count_anon_lru(struct frame_pool *fp, struct lru_count *lc)
+{
+	uint64_t bump = atomic_load(&fp->bump);
+
+	for (uint64_t pfn = 1; pfn < bump && pfn < fp->limit; pfn++) {
+		uint32_t fl = atomic_load(&pfn_frame(fp, (uint32_t)pfn)->flags);
+
+		if (!(fl & PG_ANON) || (fl & (PG_HUGETLB | PG_FREE)))
+			continue;
+		lc->listed++;
+		if (!(fl & PG_LRU) && lc->bad == FRAME_NONE)
+			lc->bad = (uint32_t)pfn;
+	}
+}
 
 static void count_lru(uint32_t pfn, void *arg)
 {
@@ -272,9 +293,9 @@ static int inode_set_add(struct inode_set *set, struct inode *ino)
 }
 
 /*
- * The LRU (lru.c, invariant 2): each list sound, every regular file's
- * cached frame on one of them and no other frame, so the lists hold
- * exactly the regular files' cached frames.
+ * The LRU (lru.c, invariant 3): each list sound, every regular file's and
+ * shmem object's cached frame and every anonymous frame on one of them
+ * and no other frame, so the lists hold exactly those.
  */
 static int lru_pages_check(struct um_system *sys, struct lru_count *lc, char *why, size_t n)
 {
@@ -284,12 +305,12 @@ static int lru_pages_check(struct um_system *sys, struct lru_count *lc, char *wh
 	if (err)
 		return err;
 	if (lc->bad != FRAME_NONE) {
-		snprintf(why, n, "cached frame %u %s the LRU", lc->bad,
+		snprintf(why, n, "frame %u %s the LRU", lc->bad,
 			 atomic_load(&pfn_frame(&sys->fp, lc->bad)->flags) & PG_LRU ? "on" : "off");
 		return -EUCLEAN;
 	}
 	if (listed != lc->listed) {
-		snprintf(why, n, "LRU lists hold %llu frames, files cache %llu",
+		snprintf(why, n, "LRU lists hold %llu frames, caches and anonymous memory %llu",
 			 (unsigned long long)listed, (unsigned long long)lc->listed);
 		return -EUCLEAN;
 	}
@@ -325,11 +346,12 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 		err = pagecache_check(sys, set.v[i], why, n);
 		if (!err)
 			pagecache_for_each(set.v[i], count_cached, rc);
-		lc.file = set.v[i]->type == INODE_REG;
+		lc.file = set.v[i]->type == INODE_REG || set.v[i]->shmem;
 		if (!err)
 			pagecache_for_each(set.v[i], count_lru, &lc);
 	}
 	um_free(NULL, set.v);
+	count_anon_lru(&sys->fp, &lc);
 	if (!err)
 		err = lru_pages_check(sys, &lc, why, n);
 	return err;
@@ -348,6 +370,7 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	}
 	if (whylen)
 		why[0] = 0;
+	lru_add_drain(&sys->lru, &sys->fp);
 	pthread_mutex_lock(&sys->lock);
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
 		pthread_rwlock_rdlock(&p->mm->lock);

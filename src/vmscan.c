@@ -1,7 +1,9 @@
 /*
  * vmscan.c: page reclaim (mm/vmscan.c), for page-cache pages of regular
- * files. Shmem and anonymous pages need swap, which the library has not
- * got yet: they are on no list and stay.
+ * files and lazily freeable (MADV_FREE) anonymous pages, which sit on the
+ * file lists and are judged and unmapped through the anonymous reverse
+ * map (rmap.c). Other anonymous and shmem pages need swap: they wait on
+ * the anon lists, which nothing scans yet.
  *
  * Policy, as Linux 6.x for the file LRU (lru.c holds the lists):
  *   - Reclaim scans the inactive list from its tail (the oldest) in
@@ -111,7 +113,14 @@ static bool inode_tryget(struct inode *ino)
 struct rmap_result {
 	int young;		/* PTEs found with PTE_ACCESSED (now cleared) */
 	bool locked;		/* mapped by a VM_LOCKED VMA */
+	bool clear;		/* clear the accessed bits found */
 	uint64_t vm_flags;	/* of the VMAs that mapped it young */
+};
+
+struct lazyfree_walk {
+	struct frame *f;
+	uint32_t pfn;
+	int result;		/* PAGE_FREED while every PTE so far was cleared, else a list */
 };
 
 /* The address of page index of v's file, or 0 when v does not cover it. */
@@ -155,6 +164,96 @@ static void page_referenced(struct um_system *sys, struct inode *ino, uint64_t i
 			;
 	}
 	pthread_mutex_unlock(&ino->i_mmap_lock);
+}
+
+/* folio_referenced's rmap_one for an anonymous page: as page_referenced's loop. */
+static bool referenced_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct rmap_result *rr = arg;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	if (v->vm_flags & VM_LOCKED)
+		rr->locked = true;
+	if (!(pte & PTE_ACCESSED))
+		return true;
+	rr->young++;
+	rr->vm_flags |= v->vm_flags;
+	while (rr->clear && (pte & PTE_ACCESSED) &&
+	       !atomic_compare_exchange_weak(ptep, &pte, pte & ~PTE_ACCESSED))
+		;
+	return true;
+}
+
+/* page_referenced for a page found by the anonymous reverse map (ino NULL). */
+static void any_referenced(struct um_system *sys, struct inode *ino, uint64_t index,
+			   uint32_t pfn, bool clear, struct rmap_result *rr)
+{
+	if (ino) {
+		page_referenced(sys, ino, index, pfn, clear, rr);
+		return;
+	}
+	*rr = (struct rmap_result){ .clear = clear };
+	rmap_walk_anon(sys, pfn, referenced_one, rr);
+}
+
+/*
+ * try_to_unmap_one for a lazily freeable page: a PTE found dirty (or the
+ * page dirty) makes it swap-backed again and stops the walk, as does a
+ * VM_LOCKED VMA or a reference beyond the mappings' and ours (a pin);
+ * otherwise the PTE is cleared, the page discarded from that mm.
+ */
+static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct lazyfree_walk *lw = arg;
+	struct frame *f = lw->f;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	if (v->vm_flags & VM_LOCKED) {
+		lw->result = LRU_UNEVICTABLE;
+		return false;
+	}
+	for (;;) {
+		if ((pte & PTE_DIRTY) || (atomic_load(&f->flags) & PG_DIRTY)) {
+			lw->result = LRU_ACTIVE_ANON;
+			return false;
+		}
+		if (atomic_load(&f->refcount) != atomic_load(&f->mapcount) + 1) {
+			lw->result = LRU_INACTIVE_FILE;
+			return false;
+		}
+		if (atomic_compare_exchange_weak(ptep, &pte, 0))
+			break;
+		if (!(pte & PTE_PRESENT) || pte_pfn(pte) != lw->pfn)
+			return true;
+	}
+	mm_tlb_sync(v->vm_mm);
+	atomic_fetch_sub(&v->vm_mm->rss[MM_ANONPAGES], 1);
+	atomic_fetch_sub(&f->mapcount, 1);
+	atomic_fetch_sub(&f->refcount, 1); /* never the last: reclaim holds one */
+	return true;
+}
+
+/*
+ * The lazyfree case of shrink_folio_list for an isolated anonymous page
+ * not swap-backed (we hold a reference): discarded from every mapping
+ * while clean and unpinned (PAGE_FREED, our reference gone with it);
+ * written again, it is swap-backed again and activated.
+ */
+static int drop_lazyfree(struct um_system *sys, uint32_t pfn)
+{
+	struct lazyfree_walk lw = { pfn_frame(&sys->fp, pfn), pfn, PAGE_FREED };
+
+	rmap_walk_anon(sys, pfn, lazyfree_one, &lw);
+	if (lw.result == LRU_ACTIVE_ANON)
+		atomic_fetch_or(&lw.f->flags, PG_SWAPBACKED);
+	if (lw.result != PAGE_FREED)
+		return lw.result;
+	if (atomic_load(&lw.f->mapcount))
+		return LRU_INACTIVE_FILE; /* mapped again meanwhile */
+	frame_put(&sys->fp, pfn);
+	return PAGE_FREED;
 }
 
 /*
@@ -280,31 +379,40 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 }
 
 /*
+ * A page reclaim holds: isolated, with a reference to it and, for a cache
+ * page, to its inode (ino NULL: an anonymous page, found by rmap.c).
+ */
+struct victim {
+	uint32_t pfn;
+	struct inode *ino;
+	uint64_t index;
+	bool skip;		/* rotated, not taken: its inode is going */
+};
+
+/*
  * Takes the tail page of list l off it with a reference to it and to its
  * inode (isolate_lru_folios, one page): false when the list is empty.
- * A page whose inode is going is rotated instead, and counts as scanned.
+ * A page whose inode is going is rotated instead (skip), and counts as scanned.
  */
-static bool isolate_one(struct um_system *sys, enum lru_list l, uint32_t *pfn,
-			struct inode **ino, uint64_t *index)
+static bool isolate_one(struct um_system *sys, enum lru_list l, struct victim *vc)
 {
 	struct lruvec *lv = &sys->lru;
 	bool got = false;
 
 	pthread_mutex_lock(&lv->lock);
-	*pfn = lru_isolate_tail(lv, &sys->fp, l);
-	if (*pfn != FRAME_NONE) {
-		struct frame *f = pfn_frame(&sys->fp, *pfn);
+	vc->pfn = lru_isolate_tail(lv, &sys->fp, l);
+	if (vc->pfn != FRAME_NONE) {
+		struct frame *f = pfn_frame(&sys->fp, vc->pfn);
+		bool anon = atomic_load(&f->flags) & PG_ANON;
 
-		*ino = f->owner;
-		*index = f->index;
-		if (*ino && inode_tryget(*ino)) {
+		vc->ino = anon ? NULL : f->owner;
+		vc->index = f->index;
+		vc->skip = !anon && !(vc->ino && inode_tryget(vc->ino));
+		if (vc->skip)
+			lru_putback_locked(lv, &sys->fp, vc->pfn, l);
+		else
 			atomic_fetch_add(&f->refcount, 1);
-			got = true;
-		} else {
-			lru_putback_locked(lv, &sys->fp, *pfn, l);
-			*ino = NULL;
-			got = true;
-		}
+		got = true;
 	}
 	pthread_mutex_unlock(&lv->lock);
 	return got;
@@ -317,14 +425,18 @@ static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int 
 
 	if (l >= 0) {
 		pthread_mutex_lock(&lv->lock);
-		/* A truncation clears the owner before it takes the page off the lists. */
-		if (pfn_frame(&sys->fp, pfn)->owner == ino)
+		/*
+		 * A truncation clears the owner before it takes the page off the
+		 * lists; an anonymous page we hold stays ours to put back.
+		 */
+		if (!ino || pfn_frame(&sys->fp, pfn)->owner == ino)
 			lru_putback_locked(lv, &sys->fp, pfn, (enum lru_list)l);
 		pthread_mutex_unlock(&lv->lock);
 	}
 	if (l != PAGE_FREED)
 		frame_put(&sys->fp, pfn);
-	inode_put(sys, ino);
+	if (ino)
+		inode_put(sys, ino);
 }
 
 static uint64_t list_size(struct um_system *sys, enum lru_list l)
@@ -345,42 +457,60 @@ static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64
 {
 	for (uint64_t i = 0; i < nr; i++) {
 		struct rmap_result rr;
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
+		struct victim vc;
 		int l = LRU_INACTIVE_FILE;
 
-		if (!isolate_one(sys, LRU_ACTIVE_FILE, &pfn, &ino, &index))
+		if (!isolate_one(sys, LRU_ACTIVE_FILE, &vc))
 			return;
 		sc->nr_scanned++;
-		if (!ino)
+		if (vc.skip)
 			continue;
-		page_referenced(sys, ino, index, pfn, true, &rr);
+		any_referenced(sys, vc.ino, vc.index, vc.pfn, true, &rr);
 		if (rr.locked)
 			l = LRU_UNEVICTABLE;
 		else if (rr.young && (rr.vm_flags & VM_EXEC))
 			l = LRU_ACTIVE_FILE;
-		putback(sys, ino, pfn, l);
+		putback(sys, vc.ino, vc.pfn, l);
 	}
+}
+
+/*
+ * folio_check_references and the lazyfree case of shrink_folio_list for an
+ * anonymous page on the inactive file list (MADV_FREE'd).
+ */
+static int shrink_lazyfree_page(struct um_system *sys, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct rmap_result rr;
+	bool referenced_page;
+
+	any_referenced(sys, NULL, 0, pfn, true, &rr);
+	if (rr.locked)
+		return LRU_UNEVICTABLE;
+	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
+	if (rr.young) {
+		atomic_fetch_or(&f->flags, PG_REFERENCED);
+		return referenced_page || rr.young > 1 ? LRU_ACTIVE_FILE : LRU_INACTIVE_FILE;
+	}
+	return drop_lazyfree(sys, pfn);
 }
 
 static void shrink_inactive(struct um_system *sys, struct scan_control *sc, uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr && sc->nr_reclaimed < sc->nr_to_reclaim; i++) {
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
+		struct victim vc;
 		int l;
 
-		if (!isolate_one(sys, LRU_INACTIVE_FILE, &pfn, &ino, &index))
+		if (!isolate_one(sys, LRU_INACTIVE_FILE, &vc))
 			return;
 		sc->nr_scanned++;
-		if (!ino)
+		if (vc.skip)
 			continue;
-		l = shrink_page(sys, ino, index, pfn);
+		l = vc.ino ? shrink_page(sys, vc.ino, vc.index, vc.pfn)
+			   : shrink_lazyfree_page(sys, vc.pfn);
 		if (l == PAGE_FREED)
 			sc->nr_reclaimed++;
-		putback(sys, ino, pfn, l);
+		putback(sys, vc.ino, vc.pfn, l);
 	}
 }
 
@@ -394,16 +524,17 @@ static void rescue_unevictable(struct um_system *sys)
 
 	for (uint64_t i = 0; i < n; i++) {
 		struct rmap_result rr;
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
+		struct victim vc;
 
-		if (!isolate_one(sys, LRU_UNEVICTABLE, &pfn, &ino, &index))
+		if (!isolate_one(sys, LRU_UNEVICTABLE, &vc))
 			return;
-		if (!ino)
+		if (vc.skip)
 			continue;
-		page_referenced(sys, ino, index, pfn, false, &rr);
-		putback(sys, ino, pfn, rr.locked ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE);
+		any_referenced(sys, vc.ino, vc.index, vc.pfn, false, &rr);
+		putback(sys, vc.ino, vc.pfn,
+			rr.locked ? LRU_UNEVICTABLE
+				  : lru_of(atomic_load(&pfn_frame(&sys->fp, vc.pfn)->flags) &
+					   PG_SWAPBACKED));
 	}
 }
 
@@ -438,6 +569,7 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
 {
 	uint64_t got = 0;
 
+	lru_add_drain(&sys->lru, &sys->fp);
 	rescue_unevictable(sys);
 	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
 		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))

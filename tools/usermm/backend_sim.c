@@ -314,6 +314,8 @@ static void sim_meminfo(struct backend *be, struct be_res *res)
 		  " kB Inactive(file) %" PRIu64 " kB Unevictable %" PRIu64 " kB",
 		  st.cached_pages * kb, st.dirty_pages * kb, st.active_file * kb,
 		  st.inactive_file * kb, st.unevictable * kb);
+	sb_printf(&res->bytes, " Active(anon) %" PRIu64 " kB Inactive(anon) %" PRIu64 " kB",
+		  st.active_anon * kb, st.inactive_anon * kb);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
