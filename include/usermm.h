@@ -143,6 +143,9 @@ struct um_config {
 					 * (a PMD's span: 2 MiB with 4 KiB pages) set aside
 					 * for MAP_HUGETLB at start (default 0) */
 	uint32_t nr_hugepages_pud;	/* gigantic pages (a PUD's span: 1 GiB) set aside */
+	uint64_t swap_bytes;		/* a swap file of this size made in the sandbox and
+					 * swapped on at start, removed at the end (0:
+					 * none; um_swapon adds more) */
 };
 
 struct um_system;
@@ -185,6 +188,12 @@ struct um_sys_stats {
 	/* The anon LRU lists, in pages: anonymous and shmem pages (swap-backed). */
 	uint64_t active_anon;		/* Active(anon) */
 	uint64_t inactive_anon;		/* Inactive(anon) */
+	/* Swap, in pages (/proc/meminfo's Swap*, /proc/vmstat's pswp*). */
+	uint64_t swap_total;		/* SwapTotal: every device's slots but the headers */
+	uint64_t swap_free;		/* SwapFree */
+	uint64_t swap_cached;		/* SwapCached: pages in memory and in the swap cache */
+	uint64_t pswpin;		/* pages read from swap */
+	uint64_t pswpout;		/* pages written to swap */
 	uint64_t page_tables;		/* PageTables: bytes of every process's page tables */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 };
@@ -200,6 +209,7 @@ struct um_proc_stats {
 	uint64_t vm_pte;		/* bytes of page tables (VmPTE) */
 	uint64_t map_count;		/* VMAs */
 	uint64_t hugetlb;		/* bytes of hugetlb pages mapped (HugetlbPages) */
+	uint64_t vm_swap;		/* bytes of its pages on swap (VmSwap) */
 };
 
 /* ---- the machine ---- */
@@ -216,6 +226,24 @@ UM_API void um_system_stats(struct um_system *sys, struct um_sys_stats *st);
  * (fewer when no more can go), or -EINVAL.
  */
 UM_API int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages);
+/*
+ * swapon(2): path, a file in the sandbox, becomes a swap device. With size
+ * not 0 the file is made (it must not exist) with that many bytes and is
+ * removed again at swapoff; with size 0 an existing file is used whole.
+ * Its first page is the header, as on Linux: size / page size - 1 slots.
+ * Returns the device's type (0 .. 31, as pagemap's swap entries name it),
+ * or -EBUSY (already on), -EPERM (32 devices on), -EINVAL (under two
+ * pages), an error of open or ftruncate, -ENOMEM.
+ */
+UM_API int um_swapon(struct um_system *sys, const char *path, uint64_t size);
+/*
+ * swapoff(2): every page on the device is read back and mapped again in
+ * each process that has it, then the device goes. -EINVAL when path is
+ * not a swap device; -ENOMEM, with nothing changed, when the free frames
+ * cannot hold its pages (Linux's vm_enough_memory check); -ENOMEM or a read
+ * error midway leaves the device on, the pages read so far mapped.
+ */
+UM_API int um_swapoff(struct um_system *sys, const char *path);
 UM_API uint32_t um_page_size(const struct um_system *sys);
 /*
  * Checks every invariant of the machine (VMA trees ordered and

@@ -29,6 +29,7 @@
 #include "oom.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -402,6 +403,13 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	flags = (old & PTE_SPECIAL) ? 0 : atomic_load_explicit(&f->flags, memory_order_relaxed);
 	/*
+	 * wp_can_reuse_anon_folio: a page still in the swap cache that no
+	 * other entry refers to leaves it (folio_free_swap), so that a page
+	 * mapped once can be reused.
+	 */
+	if ((flags & PG_SWAPCACHE) && atomic_load(&f->mapcount) == 1)
+		swap_try_free(mm->sys, pfn);
+	/*
 	 * Ours alone: no other PTE and no cache holds the frame. The mm lock
 	 * is held shared, so no fork can add a sharer meanwhile.
 	 */
@@ -465,6 +473,54 @@ static int fault_past_eof(struct vm_fault *vmf)
  * when its page table exists; else the table is made here, as the fault
  * will map a page there (a fault that ends in SIGBUS past EOF makes none).
  */
+/*
+ * do_swap_page: the PTE holds a swap entry. The page comes from the swap
+ * cache (a minor fault) or is read from the swap file with its neighbours
+ * (a major one; a read error is SIGBUS BUS_ADRERR, as Linux's
+ * VM_FAULT_SIGBUS for a folio that is not uptodate), and is mapped
+ * read-only in place of the entry, whose reference the PTE gives up. A
+ * write then goes through do_wp_page, which takes the page out of the
+ * swap cache and reuses it when nothing else refers to it, else copies.
+ */
+static int do_swap_page(struct vm_fault *vmf)
+{
+	struct mm *mm = vmf->mm;
+	struct um_system *sys = mm->sys;
+	uint64_t entry = pte_to_swp_entry(vmf->orig_pte);
+	bool major;
+	int err;
+	uint32_t pfn = swapin(sys, entry, &major, &err);
+	struct frame *f;
+	pte_t pte;
+
+	if (pfn == FRAME_NONE) {
+		if (err == -EAGAIN)
+			return 0; /* the entry went meanwhile: look again */
+		if (err == -ENOMEM)
+			return fault_oom(vmf);
+		return fault_signal(vmf, UM_SIGBUS, UM_BUS_ADRERR);
+	}
+	vmf->major = major;
+	f = pfn_frame(&sys->fp, pfn);
+	/* A page read ahead, never mapped, is not in the reverse map yet. */
+	if (!f->owner)
+		anon_frame_set_rmap(sys, pfn, vmf->vma, vmf->address);
+	pte = pfn_pte(pfn, PTE_BASE);
+	atomic_fetch_add(&f->mapcount, 1);
+	if (!pte_install(vmf->pte, vmf->orig_pte, pte)) {
+		atomic_fetch_sub(&f->mapcount, 1);
+		frame_put(&sys->fp, pfn);
+		return 0;
+	}
+	atomic_fetch_sub_explicit(&mm->rss[MM_SWAPENTS], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
+	swap_put(sys, entry);
+	if (vmf->acc != FAULT_WRITE || !(vmf->vma->vm_flags & VM_WRITE))
+		return 0;
+	vmf->orig_pte = pte;
+	return do_wp_page(vmf);
+}
+
 static int fault_locked(struct vm_fault *vmf)
 {
 	struct vma *v = vmf->vma;
@@ -476,6 +532,8 @@ static int fault_locked(struct vm_fault *vmf)
 		return fault_oom(vmf);
 	pte = atomic_load_explicit(vmf->pte, memory_order_acquire);
 	vmf->orig_pte = pte;
+	if (pte_is_swap(pte))
+		return do_swap_page(vmf);
 	if (!(pte & PTE_PRESENT)) {
 		if (!v->vm_inode || v->vm_inode->type == INODE_ZERO)
 			return do_anonymous_page(vmf);

@@ -27,6 +27,7 @@ enum {
 	PG_UNEVICTABLE = 1u << 15, /* on the unevictable LRU list: a VM_LOCKED VMA maps it */
 	PG_LRU_PENDING = 1u << 16, /* on the lruvec's add batch, not yet listed (lru_add_batched) */
 	PG_PUT_DEFERRED = 1u << 17, /* lost its last reference while pending: the drain frees it */
+	PG_SWAPCACHE = 1u << 18,  /* in the swap cache (swapfile.c): one reference is the cache's */
 };
 
 /*

@@ -32,6 +32,7 @@
 #include "namei.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -197,6 +198,9 @@ static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
 	struct mmu_gather g;
 
 	if (fl & PG_ANON) {
+		/* With swap, a swap-backed page goes out (shrink_folio_list's add_to_swap). */
+		if ((fl & PG_SWAPBACKED) && ((fl & PG_SWAPCACHE) || swap_free_pages(sys)))
+			vmscan_pageout_anon(sys, pte_pfn(pte));
 		if (fl & PG_SWAPBACKED)
 			return;
 		if ((pte & PTE_DIRTY) || (fl & PG_DIRTY)) {

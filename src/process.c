@@ -19,6 +19,7 @@
 #include "host.h"
 #include "mm.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -114,8 +115,13 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 			struct frame *f;
 			uint32_t fl;
 
-			if (!(pte & PTE_PRESENT) && pte != PTE_GUARD)
+			if (pte_is_swap(pte)) {
+				/* copy_nonpresent_pte: one more reference to the slot. */
+				swap_dup(src->sys, pte_to_swp_entry(pte));
+				add[MM_SWAPENTS]++;
+			} else if (!(pte & PTE_PRESENT) && pte != PTE_GUARD) {
 				continue;
+			}
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				f = pfn_frame(fp, pte_pfn(pte));
 				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
@@ -325,6 +331,7 @@ void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)
 	st->rss_shmem = pg_bytes(g, atomic_load(&mm->rss[MM_SHMEMPAGES]));
 	st->vm_pte = pgtable_bytes(&mm->pt);
 	st->hugetlb = pg_bytes(g, atomic_load(&mm->rss[MM_HUGETLBPAGES]));
+	st->vm_swap = pg_bytes(g, atomic_load(&mm->rss[MM_SWAPENTS]));
 	st->map_count = mm->vmas.count;
 	pthread_rwlock_unlock(&mm->lock);
 }

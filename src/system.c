@@ -44,6 +44,20 @@ void um_config_init(struct um_config *cfg)
 	cfg->sandbox_dir = NULL;
 }
 
+/* What um_system_new made before the swap state: freed, as um_system_free would. */
+static void um_system_free_early(struct um_system *sys)
+{
+	inode_put(sys, sys->zero);
+	host_sandbox_close(sys);
+	lruvec_destroy(&sys->lru);
+	frame_pool_destroy(&sys->fp);
+	pthread_mutex_destroy(&sys->inode_lock);
+	pthread_mutex_destroy(&sys->lock);
+	pthread_mutex_destroy(&sys->hugetlb_mutex);
+	pthread_rwlock_destroy(&sys->anon_free_lock);
+	um_free(NULL, sys);
+}
+
 int um_system_new(const struct um_config *cfg, struct um_system **out)
 {
 	struct um_system *sys;
@@ -107,6 +121,18 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	pthread_rwlock_init(&sys->anon_free_lock, NULL);
 	sys->next_pid = 1;
 	atomic_init(&sys->next_id, 1);
+	err = swap_init(sys);
+	if (err) {
+		um_system_free_early(sys);
+		return err;
+	}
+	if (cfg->swap_bytes) {
+		err = um_swapon(sys, SWAPFILE_NAME, cfg->swap_bytes);
+		if (err < 0) {
+			um_system_free(sys);
+			return err;
+		}
+	}
 	*out = sys;
 	return 0;
 }
@@ -119,15 +145,8 @@ void um_system_free(struct um_system *sys)
 		um_exit(sys->procs);
 	/* An orderly shutdown loses nothing: every dirty page is written back. */
 	inode_table_release(sys);
-	inode_put(sys, sys->zero);
-	host_sandbox_close(sys);
-	lruvec_destroy(&sys->lru);
-	frame_pool_destroy(&sys->fp);
-	pthread_mutex_destroy(&sys->inode_lock);
-	pthread_mutex_destroy(&sys->lock);
-	pthread_mutex_destroy(&sys->hugetlb_mutex);
-	pthread_rwlock_destroy(&sys->anon_free_lock);
-	um_free(NULL, sys);
+	swap_destroy(sys);
+	um_system_free_early(sys);
 }
 
 uint32_t um_page_size(const struct um_system *sys)
@@ -168,6 +187,13 @@ static void page_cache_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->active_anon = sys->lru.lists[LRU_ACTIVE_ANON].nr;
 	st->inactive_anon = sys->lru.lists[LRU_INACTIVE_ANON].nr;
 	pthread_mutex_unlock(&sys->lru.lock);
+	pthread_mutex_lock(&sys->swap.lock);
+	st->swap_total = sys->swap.nr_pages;
+	st->swap_free = sys->swap.nr_pages - sys->swap.nr_inuse;
+	st->swap_cached = sys->swap.nr_cached;
+	pthread_mutex_unlock(&sys->swap.lock);
+	st->pswpin = atomic_load(&sys->swap.pswpin);
+	st->pswpout = atomic_load(&sys->swap.pswpout);
 }
 
 void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
@@ -205,6 +231,8 @@ struct recount {
 	int32_t *map;	/* expected mapcount per frame */
 	int32_t *ref;	/* expected refcount per frame */
 	uint64_t committed;	/* pages charged */
+	struct swap_recount swap;	/* references found per swap slot */
+	uint64_t bad_swap;	/* a swap PTE naming no slot in use, or 0 */
 };
 
 static void count_mapped(struct mm *mm, struct recount *rc)
@@ -222,6 +250,10 @@ static void count_mapped(struct mm *mm, struct recount *rc)
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				rc->map[pte_pfn(pte)]++;
 				rc->ref[pte_pfn(pte)]++;
+			} else if (pte_is_swap(pte) &&
+				   !swap_recount_note(mm->sys, &rc->swap, pte_to_swp_entry(pte)) &&
+				   !rc->bad_swap) {
+				rc->bad_swap = pte;
 			}
 		}
 		va = span_end;
@@ -392,11 +424,22 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		goto done;
 	}
 	rc.committed = 0;
+	rc.bad_swap = 0;
+	err = swap_recount_init(sys, &rc.swap);
+	if (err)
+		goto done;
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc) {
 		count_mapped(p->mm, &rc);
 		rc.committed += vma_pages_in(p->mm, 0, sys->task_size, VM_ACCOUNT);
 	}
-	err = count_inodes(sys, &rc, why, whylen);
+	swap_cache_for_each(sys, count_cached, &rc);
+	err = swap_recount_check(sys, &rc.swap, why, whylen);
+	if (!err && rc.bad_swap) {
+		snprintf(why, whylen, "swap PTE %#llx names no slot", (unsigned long long)rc.bad_swap);
+		err = -EUCLEAN;
+	}
+	if (!err)
+		err = count_inodes(sys, &rc, why, whylen);
 	if (!err && rc.committed != atomic_load(&sys->committed)) {
 		snprintf(why, whylen, "committed %llu pages, recount %llu",
 			 (unsigned long long)atomic_load(&sys->committed),

@@ -8,6 +8,7 @@
 #include "frame.h"
 #include "host.h"
 #include "lru.h"
+#include "swap.h"
 
 struct inode;
 struct um_proc;
@@ -43,6 +44,7 @@ struct um_system {
 	 * hold it shared while they find a frame's root (rmap.c, Linux's RCU).
 	 */
 	pthread_rwlock_t anon_free_lock;
+	struct swap_state swap;		/* swap devices and the swap cache (swapfile.c) */
 };
 
 /* procfs.c */

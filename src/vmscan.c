@@ -55,12 +55,14 @@
 #include "mm.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
 #include "vmscan.h"
 
 #define SWAP_CLUSTER_MAX 32
+#define SWAPPINESS 60
 #define WATERMARK_SCALE_FACTOR 10
 #define MAX_RECLAIM_RETRIES 16
 
@@ -117,10 +119,13 @@ struct rmap_result {
 	uint64_t vm_flags;	/* of the VMAs that mapped it young */
 };
 
+/* An rmap walk that unmaps a page: lazyfree_one, swapout_one. */
 struct lazyfree_walk {
 	struct frame *f;
 	uint32_t pfn;
 	int result;		/* PAGE_FREED while every PTE so far was cleared, else a list */
+	struct um_system *sys;
+	uint64_t entry;		/* swapout_one: the page's swap entry */
 };
 
 /* The address of page index of v's file, or 0 when v does not cover it. */
@@ -203,6 +208,22 @@ static void any_referenced(struct um_system *sys, struct inode *ino, uint64_t in
  * VM_LOCKED VMA or a reference beyond the mappings' and ours (a pin);
  * otherwise the PTE is cleared, the page discarded from that mm.
  */
+/*
+ * Whether an unmapping walk must stop at a PTE of v: a VM_LOCKED VMA
+ * (unevictable), or a reference beyond the mappings' and the held ones (a
+ * pin: the page goes back on list pinned).
+ */
+static bool unmap_refused(const struct vma *v, struct lazyfree_walk *lw, int32_t held, int pinned)
+{
+	if (v->vm_flags & VM_LOCKED)
+		lw->result = LRU_UNEVICTABLE;
+	else if (atomic_load(&lw->f->refcount) != atomic_load(&lw->f->mapcount) + held)
+		lw->result = pinned;
+	else
+		return false;
+	return true;
+}
+
 static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
 {
 	struct lazyfree_walk *lw = arg;
@@ -210,17 +231,11 @@ static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void
 	pte_t pte = atomic_load(ptep);
 
 	(void)addr;
-	if (v->vm_flags & VM_LOCKED) {
-		lw->result = LRU_UNEVICTABLE;
-		return false;
-	}
 	for (;;) {
+		if (unmap_refused(v, lw, 1, LRU_INACTIVE_FILE))
+			return false;
 		if ((pte & PTE_DIRTY) || (atomic_load(&f->flags) & PG_DIRTY)) {
 			lw->result = LRU_ACTIVE_ANON;
-			return false;
-		}
-		if (atomic_load(&f->refcount) != atomic_load(&f->mapcount) + 1) {
-			lw->result = LRU_INACTIVE_FILE;
 			return false;
 		}
 		if (atomic_compare_exchange_weak(ptep, &pte, 0))
@@ -243,7 +258,7 @@ static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void
  */
 static int drop_lazyfree(struct um_system *sys, uint32_t pfn)
 {
-	struct lazyfree_walk lw = { pfn_frame(&sys->fp, pfn), pfn, PAGE_FREED };
+	struct lazyfree_walk lw = { pfn_frame(&sys->fp, pfn), pfn, PAGE_FREED, sys, 0 };
 
 	rmap_walk_anon(sys, pfn, lazyfree_one, &lw);
 	if (lw.result == LRU_ACTIVE_ANON)
@@ -453,14 +468,15 @@ static uint64_t list_size(struct um_system *sys, enum lru_list l)
  * shrink_active_list: up to nr pages from the active tail go to the
  * inactive list, but an executable mapping's young page stays active.
  */
-static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+static void shrink_active(struct um_system *sys, struct scan_control *sc, enum lru_list active,
+			  uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr; i++) {
 		struct rmap_result rr;
 		struct victim vc;
-		int l = LRU_INACTIVE_FILE;
+		int l = active - 1; /* its inactive list */
 
-		if (!isolate_one(sys, LRU_ACTIVE_FILE, &vc))
+		if (!isolate_one(sys, active, &vc))
 			return;
 		sc->nr_scanned++;
 		if (vc.skip)
@@ -468,7 +484,7 @@ static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64
 		any_referenced(sys, vc.ino, vc.index, vc.pfn, true, &rr);
 		if (rr.locked)
 			l = LRU_UNEVICTABLE;
-		else if (rr.young && (rr.vm_flags & VM_EXEC))
+		else if (rr.young && (rr.vm_flags & VM_EXEC) && active == LRU_ACTIVE_FILE)
 			l = LRU_ACTIVE_FILE;
 		putback(sys, vc.ino, vc.pfn, l);
 	}
@@ -495,19 +511,99 @@ static int shrink_lazyfree_page(struct um_system *sys, uint32_t pfn)
 	return drop_lazyfree(sys, pfn);
 }
 
-static void shrink_inactive(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+/*
+ * try_to_unmap_one for a swap-backed page in the swap cache: each PTE
+ * becomes the page's swap entry (one more reference to the slot), its dirty
+ * bit moved to the page. A VM_LOCKED VMA, or a reference beyond the
+ * mappings', the cache's and ours (a pin), stops the walk.
+ */
+static bool swapout_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct lazyfree_walk *lw = arg;
+	struct frame *f = lw->f;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	if (unmap_refused(v, lw, 2, LRU_ACTIVE_ANON))
+		return false;
+	swap_dup(lw->sys, lw->entry);
+	while (!atomic_compare_exchange_weak(ptep, &pte, swp_entry_to_pte(lw->entry)))
+		if (!(pte & PTE_PRESENT) || pte_pfn(pte) != lw->pfn) {
+			swap_put(lw->sys, lw->entry);
+			return true;
+		}
+	if (pte & PTE_DIRTY)
+		atomic_fetch_or(&f->flags, PG_DIRTY);
+	mm_tlb_sync(v->vm_mm);
+	atomic_fetch_sub(&v->vm_mm->rss[MM_ANONPAGES], 1);
+	atomic_fetch_add(&v->vm_mm->rss[MM_SWAPENTS], 1);
+	atomic_fetch_sub(&f->mapcount, 1);
+	atomic_fetch_sub(&f->refcount, 1); /* never the last: the cache and reclaim hold theirs */
+	return true;
+}
+
+/*
+ * shrink_folio_list for an isolated swap-backed anonymous page (we hold a
+ * reference), references looked at when check_refs (reclaim; MADV_PAGEOUT
+ * ignores them): put in the swap cache (add_to_swap; no free slot:
+ * activated), unmapped through the reverse map, written to its slot when
+ * dirty (an I/O error keeps it in the cache, dirty, activated: the data
+ * is not lost, a fault finds it there), then freed when nobody but the
+ * cache and us holds it (__remove_mapping).
+ */
+static int shrink_anon_page(struct um_system *sys, uint32_t pfn, bool check_refs)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct lazyfree_walk lw = { f, pfn, PAGE_FREED, sys, 0 };
+	struct rmap_result rr;
+	bool referenced_page;
+
+	any_referenced(sys, NULL, 0, pfn, check_refs, &rr);
+	if (rr.locked)
+		return LRU_UNEVICTABLE;
+	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
+	if (check_refs && rr.young) {
+		atomic_fetch_or(&f->flags, PG_REFERENCED);
+		return referenced_page || rr.young > 1 ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON;
+	}
+	if (!(atomic_load(&f->flags) & PG_SWAPCACHE) && !swap_add(sys, pfn))
+		return LRU_ACTIVE_ANON;
+	lw.entry = swap_entry_of(sys, pfn);
+	rmap_walk_anon(sys, pfn, swapout_one, &lw);
+	if (lw.result != PAGE_FREED)
+		return lw.result;
+	if (atomic_load(&f->mapcount))
+		return LRU_ACTIVE_ANON; /* mapped again meanwhile */
+	if (atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY) & PG_DIRTY) {
+		if (swap_writepage(sys, pfn)) {
+			atomic_fetch_or(&f->flags, PG_DIRTY);
+			return LRU_ACTIVE_ANON;
+		}
+	}
+	if (!swap_cache_reclaim(sys, pfn))
+		return LRU_INACTIVE_ANON;
+	frame_put(&sys->fp, pfn);
+	return PAGE_FREED;
+}
+
+static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
+			    enum lru_list inactive, uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr && sc->nr_reclaimed < sc->nr_to_reclaim; i++) {
 		struct victim vc;
 		int l;
 
-		if (!isolate_one(sys, LRU_INACTIVE_FILE, &vc))
+		if (!isolate_one(sys, inactive, &vc))
 			return;
 		sc->nr_scanned++;
 		if (vc.skip)
 			continue;
-		l = vc.ino ? shrink_page(sys, vc.ino, vc.index, vc.pfn)
-			   : shrink_lazyfree_page(sys, vc.pfn);
+		if (vc.ino)
+			l = shrink_page(sys, vc.ino, vc.index, vc.pfn);
+		else if (inactive == LRU_INACTIVE_ANON)
+			l = shrink_anon_page(sys, vc.pfn, true);
+		else
+			l = shrink_lazyfree_page(sys, vc.pfn);
 		if (l == PAGE_FREED)
 			sc->nr_reclaimed++;
 		putback(sys, vc.ino, vc.pfn, l);
@@ -539,6 +635,40 @@ static void rescue_unevictable(struct um_system *sys)
 }
 
 /* shrink_lruvec until nr pages are reclaimed or every page was looked at a few times. */
+/*
+ * One batch from the inactive list of a kind (inactive + 1 is its active
+ * list), after ageing the active list when the inactive one is the smaller.
+ */
+static void shrink_list(struct um_system *sys, struct scan_control *sc, enum lru_list inactive,
+			uint64_t nr)
+{
+	if (list_size(sys, inactive) < list_size(sys, inactive + 1))
+		shrink_active(sys, sc, inactive + 1, nr);
+	shrink_inactive(sys, sc, inactive, nr);
+}
+
+/*
+ * get_scan_count, simplified: with no free swap slot only the file lists
+ * are scanned; with some, each batch of SWAP_CLUSTER_MAX is split between
+ * anon and file in proportion to swappiness (60) and 200 - swappiness, each
+ * side weighted by its lists' size, and the anon side alone when the file
+ * lists are empty (Linux's SCAN_ANON when file pages are too few).
+ */
+static uint64_t anon_share(struct um_system *sys, uint64_t file)
+{
+	uint64_t anon = list_size(sys, LRU_INACTIVE_ANON) + list_size(sys, LRU_ACTIVE_ANON);
+	uint64_t ap, fp, share;
+
+	if (!anon || !swap_free_pages(sys))
+		return 0;
+	if (!file)
+		return SWAP_CLUSTER_MAX;
+	ap = SWAPPINESS * anon;
+	fp = (200 - SWAPPINESS) * file;
+	share = SWAP_CLUSTER_MAX * ap / (ap + fp);
+	return share ? share : 1;
+}
+
 static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
 {
 	struct scan_control sc = { .nr_to_reclaim = nr };
@@ -546,15 +676,18 @@ static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr)
 
 	max_scan = 4 * (list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE)) +
 		   2 * SWAP_CLUSTER_MAX;
+	if (swap_free_pages(sys))
+		max_scan += 4 * (list_size(sys, LRU_INACTIVE_ANON) + list_size(sys, LRU_ACTIVE_ANON));
 	while (sc.nr_reclaimed < sc.nr_to_reclaim && sc.nr_scanned < max_scan) {
-		uint64_t inactive = list_size(sys, LRU_INACTIVE_FILE);
-		uint64_t active = list_size(sys, LRU_ACTIVE_FILE);
+		uint64_t file = list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE);
+		uint64_t anon = anon_share(sys, file);
 
-		if (!inactive && !active)
+		if (!file && !anon)
 			break;
-		if (inactive < active)
-			shrink_active(sys, &sc, SWAP_CLUSTER_MAX);
-		shrink_inactive(sys, &sc, SWAP_CLUSTER_MAX);
+		if (anon)
+			shrink_list(sys, &sc, LRU_INACTIVE_ANON, anon);
+		if (file && anon < SWAP_CLUSTER_MAX)
+			shrink_list(sys, &sc, LRU_INACTIVE_FILE, SWAP_CLUSTER_MAX - anon);
 	}
 	return sc.nr_reclaimed;
 }
@@ -572,7 +705,8 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
 	lru_add_drain(&sys->lru, &sys->fp);
 	rescue_unevictable(sys);
 	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
-		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))
+		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE) &&
+		    !anon_share(sys, 0))
 			break;
 		got += shrink_lruvec(sys, nr - got);
 	}
@@ -612,6 +746,25 @@ bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
 		return false;
 	l = drop_page(sys, ino, index, pfn, LRU_ACTIVE_FILE);
 	putback(sys, ino, pfn, l);
+	return l == PAGE_FREED;
+}
+
+bool vmscan_pageout_anon(struct um_system *sys, uint32_t pfn)
+{
+	struct lruvec *lv = &sys->lru;
+	bool isolated;
+	int l;
+
+	lru_add_drain(lv, &sys->fp);
+	pthread_mutex_lock(&lv->lock);
+	isolated = lru_isolate_locked(lv, &sys->fp, pfn);
+	if (isolated)
+		atomic_fetch_add(&pfn_frame(&sys->fp, pfn)->refcount, 1);
+	pthread_mutex_unlock(&lv->lock);
+	if (!isolated)
+		return false;
+	l = shrink_anon_page(sys, pfn, false);
+	putback(sys, NULL, pfn, l);
 	return l == PAGE_FREED;
 }
 

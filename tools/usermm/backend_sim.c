@@ -119,11 +119,13 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		}
 	} else if (!strcmp(key, "memcg")) {
 		/* The kernel back end's: run under a memory cgroup limited to phys, or not at all. */
-	} else if (!strcmp(key, "swap") && val == 0) {
-		/* The library has none: a scenario may say it depends on that. */
 	} else if (!strcmp(key, "swap")) {
-		be_res_err(res, ENOSYS);
-		sb_puts(&res->bytes, "the library has no swap yet");
+		/* A swap file of val bytes in the sandbox, on from the start (0: none). */
+		c->swap_bytes = val;
+		if (val && val < 2 * (uint64_t)c->page_size) {
+			be_res_err(res, EINVAL);
+			sb_puts(&res->bytes, "a swap file needs two pages (its header and a slot)");
+		}
 	} else {
 		/* The parser takes only known keys (config_keys). */
 		be_res_err(res, EINVAL);
@@ -316,6 +318,9 @@ static void sim_meminfo(struct backend *be, struct be_res *res)
 		  st.inactive_file * kb, st.unevictable * kb);
 	sb_printf(&res->bytes, " Active(anon) %" PRIu64 " kB Inactive(anon) %" PRIu64 " kB",
 		  st.active_anon * kb, st.inactive_anon * kb);
+	sb_printf(&res->bytes,
+		  " SwapTotal %" PRIu64 " kB SwapFree %" PRIu64 " kB SwapCached %" PRIu64 " kB",
+		  st.swap_total * kb, st.swap_free * kb, st.swap_cached * kb);
 }
 
 /* The line both back ends print for `hugepages` (the HugePages_* of /proc/meminfo). */
