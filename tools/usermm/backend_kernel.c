@@ -1078,6 +1078,8 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_MEMINFO:
 	case OP_RECLAIM:
 	case OP_EVENTS:
+	case OP_SWAPON:
+	case OP_SWAPOFF:
 		res->kind = RK_NA;
 		return;
 	case OP_HUGEPAGES:

@@ -506,6 +506,18 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 	case OP_EVENTS:
 		sim_events(be, res);
 		return;
+	case OP_SWAPON:
+		rc = um_swapon(be->sys, c->path, a[1]);
+		if (rc < 0) {
+			be_res_err(res, -rc);
+		} else {
+			res->kind = RK_VAL;
+			res->val = (uint64_t)rc;
+		}
+		return;
+	case OP_SWAPOFF:
+		rc = um_swapoff(be->sys, c->path);
+		break;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);
 		return;

@@ -115,6 +115,10 @@ static const struct cmd_spec cmds[] = {
 	  "reclaim up to N page-cache pages, answering how many (sim only)" },
 	{ "events", OP_EVENTS, "", CF_SIM_ONLY | CF_NO_PROC, "events",
 	  "faults and copies since the last events (sim only)" },
+	{ "swapon", OP_SWAPON, "HN", CF_SIM_ONLY | CF_NO_PROC, "swapon PATH SIZE",
+	  "make a swap file of SIZE bytes and swap on it, answering its type (sim only)" },
+	{ "swapoff", OP_SWAPOFF, "H", CF_SIM_ONLY | CF_NO_PROC, "swapoff PATH",
+	  "bring every page on the swap file back and remove it (sim only)" },
 };
 /* clang-format on */
 
