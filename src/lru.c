@@ -314,7 +314,8 @@ int lruvec_check(struct lruvec *lv, struct frame_pool *fp, uint64_t *listed, cha
 			fl = atomic_load(&f->flags);
 			if (f->lru_prev != prev || !(fl & PG_LRU) ||
 			    lru_of(fl) != (enum lru_list)l ||
-			    (fl & (PG_FREE | PG_HUGETLB | PG_LRU_PENDING)) || !f->owner ||
+			    (fl & (PG_FREE | PG_HUGETLB | PG_LRU_PENDING)) ||
+			    (!f->owner && !(fl & PG_SWAPCACHE)) ||
 			    ++count > fp->nframes) {
 				snprintf(why, n, "LRU list %d: frame %u misplaced (flags %#x)", l,
 					 pfn, fl);

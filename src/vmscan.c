@@ -598,7 +598,9 @@ static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
 		sc->nr_scanned++;
 		if (vc.skip)
 			continue;
-		if (vc.ino)
+		if (vc.ino && inactive == LRU_INACTIVE_ANON)
+			l = LRU_ACTIVE_ANON; /* shmem: no swap for it yet, kept as unswappable */
+		else if (vc.ino)
 			l = shrink_page(sys, vc.ino, vc.index, vc.pfn);
 		else if (inactive == LRU_INACTIVE_ANON)
 			l = shrink_anon_page(sys, vc.pfn, true);
