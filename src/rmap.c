@@ -123,9 +123,14 @@ void anon_vma_put(struct um_system *sys, struct anon_vma *av)
 		anon_vma_put(sys, root);
 		return;
 	}
-	/* Invariant 5: no walker is between reading a frame's owner and this root's lock. */
+	/*
+	 * Invariant 5: no walker is between reading a frame's owner and this
+	 * root's lock; one that took the lock before has let go after ours.
+	 */
 	pthread_rwlock_wrlock(&sys->anon_free_lock);
 	pthread_rwlock_unlock(&sys->anon_free_lock);
+	pthread_mutex_lock(&av->lock);
+	pthread_mutex_unlock(&av->lock);
 	pthread_mutex_destroy(&av->lock);
 	um_free(sys, av);
 }

@@ -51,6 +51,7 @@ struct swap_info {
 	uint64_t cursor;	/* where the next slot search starts (scan_swap_map) */
 	uint16_t *map;		/* swap_map, per slot */
 	uint32_t *cache;	/* per slot: the swap cache's frame + 1, or 0 */
+	bool off;		/* being swapped off: no new slots from it */
 };
 
 struct swap_state {

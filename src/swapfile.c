@@ -113,7 +113,7 @@ static uint64_t slot_alloc(struct swap_state *ss, uint32_t *type)
 	for (int t = 0; t < MAX_SWAPFILES; t++) {
 		struct swap_info *si = ss->si[t];
 
-		if (!si || si->inuse == si->pages - 1)
+		if (!si || si->off || si->inuse == si->pages - 1)
 			continue;
 		for (uint64_t k = 0; k < si->pages - 1; k++) {
 			uint64_t off = 1 + (si->cursor - 1 + k) % (si->pages - 1);
@@ -734,6 +734,14 @@ static bool drop_cache_of(struct um_system *sys, int t)
 	return clean;
 }
 
+/* Device t stops (or starts again) handing out slots. */
+static void set_off(struct swap_state *ss, int t, bool off)
+{
+	pthread_mutex_lock(&ss->lock);
+	ss->si[t]->off = off;
+	pthread_mutex_unlock(&ss->lock);
+}
+
 int um_swapoff(struct um_system *sys, const char *path)
 {
 	struct swap_state *ss;
@@ -758,6 +766,7 @@ int um_swapoff(struct um_system *sys, const char *path)
 		pthread_mutex_unlock(&sys->lock);
 		return -ENOMEM;
 	}
+	set_off(ss, t, true);
 	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
 		mmap_write_lock(p->mm);
 		err = unuse_mm(sys, p->mm, (uint32_t)t);
@@ -765,8 +774,10 @@ int um_swapoff(struct um_system *sys, const char *path)
 	}
 	pthread_mutex_unlock(&sys->lock);
 	/* A failure midway leaves the device on, with what came in mapped (as Linux). */
-	if (!drop_cache_of(sys, t) || err)
+	if (!drop_cache_of(sys, t) || err) {
+		set_off(ss, t, false);
 		return err ? err : -ENOMEM;
+	}
 	swap_info_remove(sys, t);
 	return 0;
 }
