@@ -63,6 +63,12 @@ struct swap_state {
 	uint64_t nr_cached;		/* frames in the swap cache (SwapCached) */
 	_Atomic uint64_t pswpin, pswpout;
 	uint32_t page_cluster;		/* vm.page-cluster: 2^N pages read around (3) */
+	/*
+	 * shmem_unuse, which swapoff calls (sys->lock held) to bring back the
+	 * pages of device type that shmem objects hold: a hook pagecache.c's
+	 * pagecache_shmem_unuse fills in, as the layers go (system.c sets it).
+	 */
+	int (*shmem_unuse)(struct um_system *sys, uint32_t type);
 };
 
 UM_INTERNAL int swap_init(struct um_system *sys);
@@ -100,6 +106,15 @@ UM_INTERNAL bool swap_try_free(struct um_system *sys, uint32_t pfn);
  * the cache's reference is dropped, the caller's left. False otherwise.
  */
 UM_INTERNAL bool swap_cache_reclaim(struct um_system *sys, uint32_t pfn);
+/*
+ * shmem_swapin_folio's hand-over: the swap cache frame pfn of entry,
+ * which the caller holds and reclaim does not (on its list), leaves the
+ * swap cache for owner's page cache at index (not anonymous any more,
+ * dirty), the swap cache's reference dropped and the slot's one reference
+ * (the shmem slot's) with it. False when reclaim holds it or it moved.
+ */
+UM_INTERNAL bool swap_cache_take(struct um_system *sys, uint32_t pfn, uint64_t entry, void *owner,
+				 uint64_t index);
 /* Writes the cached frame pfn to its slot (swap_writepage): 0 or -errno. */
 UM_INTERNAL int swap_writepage(struct um_system *sys, uint32_t pfn);
 /*

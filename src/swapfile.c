@@ -274,6 +274,34 @@ bool swap_cache_reclaim(struct um_system *sys, uint32_t pfn)
 	return gone;
 }
 
+bool swap_cache_take(struct um_system *sys, uint32_t pfn, uint64_t entry, void *owner,
+		     uint64_t index)
+{
+	struct swap_state *ss = &sys->swap;
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct swap_info *si;
+	bool taken = false;
+	uint64_t off;
+
+	pthread_mutex_lock(&ss->lock);
+	si = swap_slot(ss, entry, &off);
+	pthread_mutex_lock(&sys->lru.lock);
+	/* Isolated by reclaim (PG_LRU clear): not while it decides on the page. */
+	if (si && si->cache[off] == pfn + 1 && (atomic_load(&f->flags) & PG_LRU)) {
+		cache_delete(sys, si, off, pfn);
+		atomic_fetch_sub(&f->refcount, 1); /* the swap cache's; the caller holds one */
+		slot_set(ss, si, off, (uint16_t)(si->map[off] - 1));
+		atomic_fetch_and(&f->flags, ~(uint32_t)PG_ANON);
+		atomic_fetch_or(&f->flags, PG_DIRTY);
+		f->owner = owner;
+		f->index = (uint32_t)index;
+		taken = true;
+	}
+	pthread_mutex_unlock(&sys->lru.lock);
+	pthread_mutex_unlock(&ss->lock);
+	return taken;
+}
+
 /* The device's fd and the byte offset of entry's slot, or -EINVAL. */
 static int slot_io(struct um_system *sys, uint64_t entry, uint64_t *pos)
 {
@@ -772,6 +800,8 @@ int um_swapoff(struct um_system *sys, const char *path)
 		err = unuse_mm(sys, p->mm, (uint32_t)t);
 		mmap_write_unlock(p->mm);
 	}
+	if (!err && ss->shmem_unuse)
+		err = ss->shmem_unuse(sys, (uint32_t)t);
 	pthread_mutex_unlock(&sys->lock);
 	/* A failure midway leaves the device on, with what came in mapped (as Linux). */
 	if (!drop_cache_of(sys, t) || err) {

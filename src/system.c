@@ -126,6 +126,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		um_system_free_early(sys);
 		return err;
 	}
+	sys->swap.shmem_unuse = pagecache_shmem_unuse;
 	if (cfg->swap_bytes) {
 		err = um_swapon(sys, SWAPFILE_NAME, cfg->swap_bytes);
 		if (err < 0) {
@@ -232,6 +233,7 @@ struct recount {
 	int32_t *ref;	/* expected refcount per frame */
 	uint64_t committed;	/* pages charged */
 	struct swap_recount swap;	/* references found per swap slot */
+	struct um_system *sys;
 	uint64_t bad_swap;	/* a swap PTE naming no slot in use, or 0 */
 };
 
@@ -265,6 +267,16 @@ static void count_cached(uint32_t pfn, void *arg)
 	struct recount *rc = arg;
 
 	rc->ref[pfn]++;
+}
+
+/* A shmem object's cache slot holding a swap entry: one reference to the slot. */
+static void count_shmem_swap(uint64_t index, uint64_t entry, void *arg)
+{
+	struct recount *rc = arg;
+
+	(void)index;
+	if (!swap_recount_note(rc->sys, &rc->swap, entry) && !rc->bad_swap)
+		rc->bad_swap = entry;
 }
 
 struct lru_count {
@@ -381,6 +393,8 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 		lc.file = set.v[i]->type == INODE_REG || set.v[i]->shmem;
 		if (!err)
 			pagecache_for_each(set.v[i], count_lru, &lc);
+		if (!err)
+			pagecache_for_each_swap(set.v[i], count_shmem_swap, rc);
 	}
 	um_free(NULL, set.v);
 	count_anon_lru(&sys->fp, &lc);
@@ -425,6 +439,7 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	}
 	rc.committed = 0;
 	rc.bad_swap = 0;
+	rc.sys = sys;
 	err = swap_recount_init(sys, &rc.swap);
 	if (err)
 		goto done;
@@ -432,14 +447,16 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		count_mapped(p->mm, &rc);
 		rc.committed += vma_pages_in(p->mm, 0, sys->task_size, VM_ACCOUNT);
 	}
+	err = count_inodes(sys, &rc, why, whylen);
 	swap_cache_for_each(sys, count_cached, &rc);
-	err = swap_recount_check(sys, &rc.swap, why, whylen);
+	if (!err)
+		err = swap_recount_check(sys, &rc.swap, why, whylen);
+	else
+		swap_recount_check(sys, &rc.swap, NULL, 0);
 	if (!err && rc.bad_swap) {
-		snprintf(why, whylen, "swap PTE %#llx names no slot", (unsigned long long)rc.bad_swap);
+		snprintf(why, whylen, "swap entry %#llx names no slot", (unsigned long long)rc.bad_swap);
 		err = -EUCLEAN;
 	}
-	if (!err)
-		err = count_inodes(sys, &rc, why, whylen);
 	if (!err && rc.committed != atomic_load(&sys->committed)) {
 		snprintf(why, whylen, "committed %llu pages, recount %llu",
 			 (unsigned long long)atomic_load(&sys->committed),

@@ -297,7 +297,8 @@ static bool page_unmap(struct um_system *sys, struct inode *ino, uint64_t index,
 			if (pte & PTE_DIRTY)
 				atomic_fetch_or(&f->flags, PG_DIRTY);
 			mm_tlb_sync(v->vm_mm);
-			atomic_fetch_sub(&v->vm_mm->rss[MM_FILEPAGES], 1);
+			atomic_fetch_sub(&v->vm_mm->rss[frame_mm_counter(atomic_load(&f->flags))],
+					 1);
 			atomic_fetch_sub(&f->mapcount, 1);
 			atomic_fetch_sub(&f->refcount, 1); /* never the last: the cache holds one */
 			break;
@@ -315,6 +316,36 @@ static bool page_dirty(struct frame *f)
 static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
 		     int dirty_list);
 
+/* What folio_check_references answers for a page reclaim may take (FOLIOREF_RECLAIM). */
+#define PAGE_RECLAIM (-3)
+
+/*
+ * folio_check_references for an isolated page of list inactive (ino NULL:
+ * an anonymous page): mapped by a VM_LOCKED VMA → unevictable; mapped
+ * young (the accessed bits read and cleared) → kept with PG_REFERENCED,
+ * activated when it was referenced before, mapped young twice, or an
+ * executable file page; else PAGE_RECLAIM. *referenced: PG_REFERENCED as
+ * it was. With check_refs false (MADV_PAGEOUT) young mappings do not count.
+ */
+static int check_references(struct um_system *sys, struct inode *ino, uint64_t index,
+			    uint32_t pfn, enum lru_list inactive, bool check_refs, bool *referenced)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct rmap_result rr;
+
+	any_referenced(sys, ino, index, pfn, check_refs, &rr);
+	if (rr.locked)
+		return LRU_UNEVICTABLE;
+	*referenced = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
+	if (!check_refs || !rr.young)
+		return PAGE_RECLAIM;
+	atomic_fetch_or(&f->flags, PG_REFERENCED);
+	if (*referenced || rr.young > 1 ||
+	    (inactive == LRU_INACTIVE_FILE && (rr.vm_flags & VM_EXEC)))
+		return inactive + 1;
+	return inactive;
+}
+
 /*
  * shrink_folio_list for one isolated inactive page (we hold a reference to
  * it and to ino): returns the list to put it back on, PAGE_GONE or
@@ -323,19 +354,11 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
-	struct rmap_result rr;
 	bool referenced_page;
+	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_FILE, true, &referenced_page);
 
-	page_referenced(sys, ino, index, pfn, true, &rr);
-	if (rr.locked)
-		return LRU_UNEVICTABLE;
-	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
-	if (rr.young) {
-		atomic_fetch_or(&f->flags, PG_REFERENCED);
-		if (referenced_page || rr.young > 1 || (rr.vm_flags & VM_EXEC))
-			return LRU_ACTIVE_FILE;
-		return LRU_INACTIVE_FILE;
-	}
+	if (l != PAGE_RECLAIM)
+		return l;
 	if (page_dirty(f)) {
 		/* FOLIOREF_RECLAIM_CLEAN: a page read lately waits while dirty. */
 		if (referenced_page)
@@ -351,6 +374,31 @@ static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index,
 	return drop_page(sys, ino, index, pfn, LRU_INACTIVE_FILE);
 }
 
+/* lock_and_unmap's answer: unmapped, the inode's lock held. */
+#define PAGE_UNMAPPED (-4)
+
+/*
+ * Takes the inode's lock (trylock: busy, the page goes back on list busy)
+ * and unmaps the cache page pfn at index from every mapping: PAGE_UNMAPPED
+ * with the lock held, or PAGE_GONE (it left the cache) or unevictable
+ * (a VM_LOCKED VMA maps it), the lock let go.
+ */
+static int lock_and_unmap(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
+			  int busy)
+{
+	if (pthread_mutex_trylock(&ino->lock))
+		return busy;
+	if (pagecache_lookup_locked(ino, index) != pfn) {
+		pthread_mutex_unlock(&ino->lock);
+		return PAGE_GONE;
+	}
+	if (!page_unmap(sys, ino, index, pfn)) {
+		pthread_mutex_unlock(&ino->lock);
+		return LRU_UNEVICTABLE;
+	}
+	return PAGE_UNMAPPED;
+}
+
 /*
  * The end of shrink_folio_list for a page that is to go: unmapped under
  * the inode's lock, then dropped from the cache when clean and nobody but
@@ -362,17 +410,10 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	int32_t two = 2;
+	int l = lock_and_unmap(sys, ino, index, pfn, LRU_INACTIVE_FILE);
 
-	if (pthread_mutex_trylock(&ino->lock))
-		return LRU_INACTIVE_FILE;
-	if (pagecache_lookup_locked(ino, index) != pfn) {
-		pthread_mutex_unlock(&ino->lock);
-		return PAGE_GONE;
-	}
-	if (!page_unmap(sys, ino, index, pfn)) {
-		pthread_mutex_unlock(&ino->lock);
-		return LRU_UNEVICTABLE;
-	}
+	if (l != PAGE_UNMAPPED)
+		return l;
 	if (page_dirty(f)) {
 		pthread_mutex_unlock(&ino->lock);
 		return dirty_list;
@@ -444,7 +485,8 @@ static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int 
 		 * A truncation clears the owner before it takes the page off the
 		 * lists; an anonymous page we hold stays ours to put back.
 		 */
-		if (!ino || pfn_frame(&sys->fp, pfn)->owner == ino)
+		if (!ino || pfn_frame(&sys->fp, pfn)->owner == ino ||
+		    (atomic_load(&pfn_frame(&sys->fp, pfn)->flags) & PG_SWAPCACHE))
 			lru_putback_locked(lv, &sys->fp, pfn, (enum lru_list)l);
 		pthread_mutex_unlock(&lv->lock);
 	}
@@ -496,19 +538,10 @@ static void shrink_active(struct um_system *sys, struct scan_control *sc, enum l
  */
 static int shrink_lazyfree_page(struct um_system *sys, uint32_t pfn)
 {
-	struct frame *f = pfn_frame(&sys->fp, pfn);
-	struct rmap_result rr;
 	bool referenced_page;
+	int l = check_references(sys, NULL, 0, pfn, LRU_INACTIVE_FILE, true, &referenced_page);
 
-	any_referenced(sys, NULL, 0, pfn, true, &rr);
-	if (rr.locked)
-		return LRU_UNEVICTABLE;
-	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
-	if (rr.young) {
-		atomic_fetch_or(&f->flags, PG_REFERENCED);
-		return referenced_page || rr.young > 1 ? LRU_ACTIVE_FILE : LRU_INACTIVE_FILE;
-	}
-	return drop_lazyfree(sys, pfn);
+	return l != PAGE_RECLAIM ? l : drop_lazyfree(sys, pfn);
 }
 
 /*
@@ -543,6 +576,28 @@ static bool swapout_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void 
 }
 
 /*
+ * pageout() and __remove_mapping for an unmapped page in the swap cache
+ * that reclaim holds: written to its slot when dirty (always: its only
+ * copy), then freed when only the cache and reclaim hold it. A failed
+ * write leaves it dirty in the cache and activated (nothing is lost).
+ */
+static int pageout_swap(struct um_system *sys, uint32_t pfn, bool always)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+
+	if ((atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY) & PG_DIRTY) || always) {
+		if (swap_writepage(sys, pfn)) {
+			atomic_fetch_or(&f->flags, PG_DIRTY);
+			return LRU_ACTIVE_ANON;
+		}
+	}
+	if (!swap_cache_reclaim(sys, pfn))
+		return LRU_INACTIVE_ANON;
+	frame_put(&sys->fp, pfn);
+	return PAGE_FREED;
+}
+
+/*
  * shrink_folio_list for an isolated swap-backed anonymous page (we hold a
  * reference), references looked at when check_refs (reclaim; MADV_PAGEOUT
  * ignores them): put in the swap cache (add_to_swap; no free slot:
@@ -555,17 +610,12 @@ static int shrink_anon_page(struct um_system *sys, uint32_t pfn, bool check_refs
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	struct lazyfree_walk lw = { f, pfn, PAGE_FREED, sys, 0 };
-	struct rmap_result rr;
 	bool referenced_page;
+	int l = check_references(sys, NULL, 0, pfn, LRU_INACTIVE_ANON, check_refs,
+				 &referenced_page);
 
-	any_referenced(sys, NULL, 0, pfn, check_refs, &rr);
-	if (rr.locked)
-		return LRU_UNEVICTABLE;
-	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
-	if (check_refs && rr.young) {
-		atomic_fetch_or(&f->flags, PG_REFERENCED);
-		return referenced_page || rr.young > 1 ? LRU_ACTIVE_ANON : LRU_INACTIVE_ANON;
-	}
+	if (l != PAGE_RECLAIM)
+		return l;
 	if (!(atomic_load(&f->flags) & PG_SWAPCACHE) && !swap_add(sys, pfn))
 		return LRU_ACTIVE_ANON;
 	lw.entry = swap_entry_of(sys, pfn);
@@ -574,16 +624,37 @@ static int shrink_anon_page(struct um_system *sys, uint32_t pfn, bool check_refs
 		return lw.result;
 	if (atomic_load(&f->mapcount))
 		return LRU_ACTIVE_ANON; /* mapped again meanwhile */
-	if (atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY) & PG_DIRTY) {
-		if (swap_writepage(sys, pfn)) {
-			atomic_fetch_or(&f->flags, PG_DIRTY);
-			return LRU_ACTIVE_ANON;
-		}
-	}
-	if (!swap_cache_reclaim(sys, pfn))
-		return LRU_INACTIVE_ANON;
-	frame_put(&sys->fp, pfn);
-	return PAGE_FREED;
+	return pageout_swap(sys, pfn, false);
+}
+
+/*
+ * shrink_folio_list for an isolated shmem page (we hold it and its inode):
+ * kept when young or no swap slot is free; else, under the inode's lock
+ * (trylock), unmapped through i_mmap, moved to the swap cache with its
+ * cache slot holding the swap entry (shmem_writeout), written, and freed.
+ * A failed write leaves it in the swap cache, dirty: a fault finds it.
+ */
+static int shrink_shmem_page(struct um_system *sys, struct inode *ino, uint64_t index,
+			     uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	bool referenced_page, out;
+	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_ANON, true, &referenced_page);
+
+	if (l != PAGE_RECLAIM)
+		return l;
+	if (!swap_free_pages(sys))
+		return LRU_ACTIVE_ANON;
+	l = lock_and_unmap(sys, ino, index, pfn, LRU_INACTIVE_ANON);
+	if (l != PAGE_UNMAPPED)
+		return l;
+	/* Nobody but the cache and us: no mapping, no pin. */
+	out = atomic_load(&f->refcount) == 2 && shmem_swapout_locked(sys, ino, index, pfn);
+	pthread_mutex_unlock(&ino->lock);
+	if (!out)
+		return LRU_ACTIVE_ANON;
+	/* Its only copy from now on: written whether or not it was dirty. */
+	return pageout_swap(sys, pfn, true);
 }
 
 static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
@@ -599,7 +670,7 @@ static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
 		if (vc.skip)
 			continue;
 		if (vc.ino && inactive == LRU_INACTIVE_ANON)
-			l = LRU_ACTIVE_ANON; /* shmem: no swap for it yet, kept as unswappable */
+			l = shrink_shmem_page(sys, vc.ino, vc.index, vc.pfn);
 		else if (vc.ino)
 			l = shrink_page(sys, vc.ino, vc.index, vc.pfn);
 		else if (inactive == LRU_INACTIVE_ANON)

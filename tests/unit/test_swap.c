@@ -269,6 +269,71 @@ static void swapped_pages_in_pagemap_mincore_and_smaps(void **state)
 	free_checked(e.sys);
 }
 
+/*
+ * Shared anonymous memory (shmem) swaps too: its object's cache slots hold
+ * the swap entries (shmem_writeout); both processes of a fork read their
+ * shared data back, a write by one is seen by the other, swapoff brings
+ * the pages back into the object, and its end frees every slot.
+ */
+static void shmem_pages_swap_out_and_back(void **state)
+{
+	struct env e;
+	const uint64_t n = 24 * MIB / PG;
+
+	(void)state;
+	boot_swap(&e, 16, 64);
+	uint64_t a = MAP(e.p, n * PG, RW, UM_MAP_SHARED | UM_MAP_ANONYMOUS, -1, 0);
+	struct um_proc *c = FORK(e.p);
+	write_pattern(e.p, a, n, 6, __LINE__);
+	CHECK(&e);
+	struct um_sys_stats st = sys_stats(e.sys);
+	assert_true(st.pswpout > n / 4);
+	assert_true(st.swap_free < st.swap_total);
+	expect_pattern(c, a, n, 6, __LINE__);
+	CHECK(&e);
+	store_ok(c, a + 7 * PG, 8, 777, __LINE__);
+	write_pattern(e.p, a + PG, 1, 7, __LINE__);
+	assert_int_equal(load_ok(e.p, a + 7 * PG, 8, __LINE__), 777);
+	expect_pattern(c, a + PG, 1, 7, __LINE__);
+	CHECK(&e);
+	/* Half unmapped in both: the pages past it stay in the object. */
+	assert_ret(um_munmap(e.p, a + n / 2 * PG, n / 2 * PG), 0);
+	assert_ret(um_munmap(c, a + n / 2 * PG, n / 2 * PG), 0);
+	assert_ret(um_swapoff(e.sys, SWAPFILE_NAME), -ENOMEM);
+	um_exit(c);
+	CHECK(&e);
+	assert_int_equal(load_ok(e.p, a + 7 * PG, 8, __LINE__), 777);
+	um_exit(e.p);
+	expect_all_free(&e);
+	free_checked(e.sys);
+}
+
+/* swapoff brings a shmem object's pages back into its cache. */
+static void swapoff_brings_shmem_pages_back(void **state)
+{
+	struct env e;
+	const uint64_t n = 64;
+
+	(void)state;
+	boot_swap(&e, 64, 16);
+	uint64_t a = MAP(e.p, n * PG, RW, UM_MAP_SHARED | UM_MAP_ANONYMOUS, -1, 0);
+	write_pattern(e.p, a, n, 8, __LINE__);
+	assert_ret(um_madvise(e.p, a, n * PG, UM_MADV_PAGEOUT), 0);
+	assert_ret(um_reclaim(e.sys, 2 * n), n);
+	CHECK(&e);
+	assert_int_equal(sys_stats(e.sys).swap_free, sys_stats(e.sys).swap_total - n);
+	assert_ret(um_swapoff(e.sys, SWAPFILE_NAME), 0);
+	CHECK(&e);
+	assert_int_equal(sys_stats(e.sys).swap_total, 0);
+	assert_int_equal(proc_stats(e.p).maj_flt, 0);
+	expect_pattern(e.p, a, n, 8, __LINE__);
+	assert_int_equal(proc_stats(e.p).maj_flt, 0);
+	CHECK(&e);
+	um_exit(e.p);
+	expect_all_free(&e);
+	free_checked(e.sys);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test(f)
@@ -278,6 +343,8 @@ int main(void)
 		T(swapoff_brings_pages_back_or_refuses),
 		T(swap_io_errors_lose_nothing),
 		T(swapped_pages_in_pagemap_mincore_and_smaps),
+		T(shmem_pages_swap_out_and_back),
+		T(swapoff_brings_shmem_pages_back),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@
 #define ANON_PAGES 2048		/* 8 MiB per process */
 #define PF_PAGES 512		/* the private file mapping: 2 MiB */
 #define SF_PAGES 1024		/* the shared file: 4 MiB */
-#define SHM_PAGES 64		/* shmem is never swapped: small */
+#define SHM_PAGES 1024		/* 4 MiB */
 #define STEPS 20000
 
 enum kind { K_ANON, K_PRIV_FILE, K_SHARED_FILE, K_SHMEM, NR_KINDS };
@@ -308,6 +308,13 @@ static void random_workload_keeps_every_byte(void **state)
 		assert_ret(um_munmap(last->p, an->addr + 256 * PG, (an->npages - 256) * PG), 0);
 		an->npages = 256;
 	}
+	/* MADV_REMOVE punches most of the shmem object: what was on swap there goes. */
+	struct region *shm = &last->r[K_SHMEM];
+	assert_ret(um_madvise(last->p, shm->addr + 256 * PG, (SHM_PAGES - 256) * PG,
+			      UM_MADV_REMOVE),
+		   0);
+	memset(shm->ver + 256, 0, (SHM_PAGES - 256) * sizeof(uint32_t));
+	shm->npages = 256; /* reading the hole would fill memory with zero pages again */
 	CHECK(e);
 	char swapname[32];
 	snprintf(swapname, sizeof swapname, "swap%d", m->swap_gen);
