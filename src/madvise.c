@@ -217,6 +217,8 @@ static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
 		return;
 	} else if (ino->type != INODE_SHMEM) {
 		return;
+	} else if (swap_free_pages(sys) && vmscan_pageout_shmem(sys, pte_pfn(pte))) {
+		return; /* with swap, a shmem page goes out too */
 	}
 	tlb_gather_init(&g, mm);
 	mm_zap_range(mm, &g, va, va + sys->geom.size, true);

@@ -635,11 +635,12 @@ static int shrink_anon_page(struct um_system *sys, uint32_t pfn, bool check_refs
  * A failed write leaves it in the swap cache, dirty: a fault finds it.
  */
 static int shrink_shmem_page(struct um_system *sys, struct inode *ino, uint64_t index,
-			     uint32_t pfn)
+			     uint32_t pfn, bool check_refs)
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	bool referenced_page, out;
-	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_ANON, true, &referenced_page);
+	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_ANON, check_refs,
+				 &referenced_page);
 
 	if (l != PAGE_RECLAIM)
 		return l;
@@ -670,7 +671,7 @@ static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
 		if (vc.skip)
 			continue;
 		if (vc.ino && inactive == LRU_INACTIVE_ANON)
-			l = shrink_shmem_page(sys, vc.ino, vc.index, vc.pfn);
+			l = shrink_shmem_page(sys, vc.ino, vc.index, vc.pfn, true);
 		else if (vc.ino)
 			l = shrink_page(sys, vc.ino, vc.index, vc.pfn);
 		else if (inactive == LRU_INACTIVE_ANON)
@@ -794,18 +795,21 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr)
  * (shrink_folio_list's folio_is_file_lru case), and madvise is not kswapd.
  * The caller holds its mm lock and maps the page once. True when freed.
  */
-bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
+/*
+ * folio_isolate_lru for a cache page found by its PTE, with a reference to
+ * it and to its inode: the inode, or NULL when it was on no list or its
+ * inode is going.
+ */
+static struct inode *isolate_cache_page(struct um_system *sys, uint32_t pfn, uint64_t *index)
 {
 	struct lruvec *lv = &sys->lru;
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	struct inode *ino = NULL;
-	uint64_t index = 0;
-	int l;
 
 	pthread_mutex_lock(&lv->lock);
 	if (lru_isolate_locked(lv, &sys->fp, pfn)) {
 		ino = f->owner;
-		index = f->index;
+		*index = f->index;
 		if (ino && inode_tryget(ino)) {
 			atomic_fetch_add(&f->refcount, 1);
 		} else {
@@ -815,9 +819,31 @@ bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
 		}
 	}
 	pthread_mutex_unlock(&lv->lock);
+	return ino;
+}
+
+bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
+{
+	uint64_t index = 0;
+	struct inode *ino = isolate_cache_page(sys, pfn, &index);
+	int l;
+
 	if (!ino)
 		return false;
 	l = drop_page(sys, ino, index, pfn, LRU_ACTIVE_FILE);
+	putback(sys, ino, pfn, l);
+	return l == PAGE_FREED;
+}
+
+bool vmscan_pageout_shmem(struct um_system *sys, uint32_t pfn)
+{
+	uint64_t index = 0;
+	struct inode *ino = isolate_cache_page(sys, pfn, &index);
+	int l;
+
+	if (!ino)
+		return false;
+	l = shrink_shmem_page(sys, ino, index, pfn, false);
 	putback(sys, ino, pfn, l);
 	return l == PAGE_FREED;
 }

@@ -31,6 +31,8 @@ UM_INTERNAL bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn);
  * ignored (shrink_anon_page). True when freed.
  */
 UM_INTERNAL bool vmscan_pageout_anon(struct um_system *sys, uint32_t pfn);
+/* The same for a shmem page: unmapped everywhere and swapped out (shmem_writeout). */
+UM_INTERNAL bool vmscan_pageout_shmem(struct um_system *sys, uint32_t pfn);
 /* Is free memory below the min watermark (direct reclaim would run)? */
 UM_INTERNAL bool vmscan_wanted(struct um_system *sys);
 

@@ -308,7 +308,7 @@ static void shmem_pages_swap_out_and_back(void **state)
 	free_checked(e.sys);
 }
 
-/* swapoff brings a shmem object's pages back into its cache. */
+/* MADV_PAGEOUT swaps shmem pages out; swapoff brings them back into the object's cache. */
 static void swapoff_brings_shmem_pages_back(void **state)
 {
 	struct env e;
@@ -318,8 +318,10 @@ static void swapoff_brings_shmem_pages_back(void **state)
 	boot_swap(&e, 64, 16);
 	uint64_t a = MAP(e.p, n * PG, RW, UM_MAP_SHARED | UM_MAP_ANONYMOUS, -1, 0);
 	write_pattern(e.p, a, n, 8, __LINE__);
+	/* MADV_PAGEOUT with swap writes shmem pages out too. */
 	assert_ret(um_madvise(e.p, a, n * PG, UM_MADV_PAGEOUT), 0);
-	assert_ret(um_reclaim(e.sys, 2 * n), n);
+	assert_int_equal(sys_stats(e.sys).pswpout, n);
+	assert_int_equal(proc_stats(e.p).rss_shmem, 0);
 	CHECK(&e);
 	assert_int_equal(sys_stats(e.sys).swap_free, sys_stats(e.sys).swap_total - n);
 	assert_ret(um_swapoff(e.sys, SWAPFILE_NAME), 0);
@@ -329,6 +331,38 @@ static void swapoff_brings_shmem_pages_back(void **state)
 	expect_pattern(e.p, a, n, 8, __LINE__);
 	assert_int_equal(proc_stats(e.p).maj_flt, 0);
 	CHECK(&e);
+	um_exit(e.p);
+	expect_all_free(&e);
+	free_checked(e.sys);
+}
+
+/*
+ * The OOM killer counts swap: a process whose pages are all on swap scores
+ * as one that holds them in memory (oom_badness adds MM_SWAPENTS), and the
+ * scale is frames plus swap slots.
+ */
+static void oom_badness_counts_swap_entries(void **state)
+{
+	struct env e;
+	const uint64_t n = 1024;
+
+	(void)state;
+	boot_swap(&e, 64, 64);
+	struct um_proc *q = NULL;
+	assert_ret(um_proc_new(e.sys, &q), 0);
+	uint64_t a = MAP(e.p, n * PG, RW, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS, -1, 0);
+	uint64_t b = MAP(q, n * PG, RW, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS, -1, 0);
+	write_pattern(e.p, a, n, 9, __LINE__);
+	write_pattern(q, b, n, 9, __LINE__);
+	int64_t before = um_oom_score(e.p);
+	assert_ret(um_oom_score(q), before);
+	assert_ret(um_madvise(e.p, a, n * PG, UM_MADV_PAGEOUT), 0);
+	assert_int_equal(proc_stats(e.p).vm_swap, n * PG);
+	assert_ret(um_oom_score(e.p), before);
+	/* (1000 + 1024 pages * 1000 / (16384 frames + 16383 slots)) * 2 / 3 */
+	assert_ret(before, (1000 + (n + 1) * 1000 / (16384 + 16383)) * 2 / 3);
+	CHECK(&e);
+	um_exit(q);
 	um_exit(e.p);
 	expect_all_free(&e);
 	free_checked(e.sys);
@@ -345,6 +379,7 @@ int main(void)
 		T(swapped_pages_in_pagemap_mincore_and_smaps),
 		T(shmem_pages_swap_out_and_back),
 		T(swapoff_brings_shmem_pages_back),
+		T(oom_badness_counts_swap_entries),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
