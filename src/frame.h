@@ -47,8 +47,9 @@ struct frame {
 	_Atomic uint32_t flags;
 	_Atomic int32_t refcount; /* page-table maps + cache + transient pins */
 	_Atomic int32_t mapcount; /* page-table entries that map this frame */
-	uint32_t index;		  /* page index in owner (file pages) */
-	void *owner;		  /* struct inode * (file/shmem) or struct anon_vma * */
+	uint32_t index;		  /* page index in owner: file offset, or anon linear index */
+	void *owner;		  /* struct inode * (file/shmem), or the anon_vma family root
+				   * (anonymous; NULL for a swap-cache page never mapped) */
 	uint32_t lru_next;	  /* free list / LRU links (frame numbers) */
 	uint32_t lru_prev;
 };
