@@ -86,6 +86,21 @@ static uint32_t anon_frame_new(struct vm_fault *vmf, const void *src)
 	return pfn;
 }
 
+/*
+ * One mapping of pfn and its reference gone (a COW break, a lost race): a
+ * page in the swap cache that nothing maps any more leaves it when no
+ * entry refers to it (free_swap_cache), or it would stay there for good.
+ */
+static void anon_frame_unmapped(struct um_system *sys, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+
+	if (atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_acq_rel) == 1 &&
+	    (atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_SWAPCACHE))
+		swap_try_free(sys, pfn);
+	frame_put(&sys->fp, pfn);
+}
+
 /* Undoes anon_frame_new when the PTE changed under us. */
 static void anon_frame_drop(struct mm *mm, uint32_t pfn)
 {
@@ -434,8 +449,7 @@ static int do_wp_page(struct vm_fault *vmf)
 		return 0;
 	counter = frame_mm_counter(flags);
 	atomic_fetch_sub_explicit(&mm->rss[counter], 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
-	frame_put(fp, pfn);
+	anon_frame_unmapped(mm->sys, pfn);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
 	return 0;
 }
@@ -503,13 +517,12 @@ static int do_swap_page(struct vm_fault *vmf)
 	vmf->major = major;
 	f = pfn_frame(&sys->fp, pfn);
 	/* A page read ahead, never mapped, is not in the reverse map yet. */
-	if (!f->owner)
+	if (!__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE))
 		anon_frame_set_rmap(sys, pfn, vmf->vma, vmf->address);
 	pte = pfn_pte(pfn, PTE_BASE);
 	atomic_fetch_add(&f->mapcount, 1);
 	if (!pte_install(vmf->pte, vmf->orig_pte, pte)) {
-		atomic_fetch_sub(&f->mapcount, 1);
-		frame_put(&sys->fp, pfn);
+		anon_frame_unmapped(sys, pfn);
 		return 0;
 	}
 	atomic_fetch_sub_explicit(&mm->rss[MM_SWAPENTS], 1, memory_order_relaxed);

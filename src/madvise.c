@@ -150,10 +150,20 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			struct frame *f;
 
+			if (pte_is_swap(pte)) {
+				/* A page on swap is dropped now (free_swap_and_cache): it reads zero. */
+				atomic_store_explicit(&ptep[k], 0, memory_order_relaxed);
+				atomic_fetch_sub(&mm->rss[MM_SWAPENTS], 1);
+				swap_put(mm->sys, pte_to_swp_entry(pte));
+				continue;
+			}
 			if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
 				continue;
 			f = pfn_frame(fp, pte_pfn(pte));
 			if (!(atomic_load(&f->flags) & PG_ANON))
+				continue;
+			/* In the swap cache: out of it first, or left alone (madvise_free_pte_range). */
+			if ((atomic_load(&f->flags) & PG_SWAPCACHE) && !swap_try_free(mm->sys, pte_pfn(pte)))
 				continue;
 			/* Clean and old: reclaim may drop it; a later write makes it dirty again. */
 			atomic_store_explicit(&ptep[k], pte & ~(PTE_DIRTY | PTE_ACCESSED | PTE_WRITE),

@@ -197,8 +197,10 @@ static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
 		snprintf(why, n, "PTE maps a free frame at %#llx", (unsigned long long)at);
 		return -EUCLEAN;
 	}
+	/* Reclaim may put a page in the swap cache and then fail to unmap it. */
 	if ((pte & PTE_WRITE) && !(v->vm_flags & VM_SHARED) &&
-	    (!(atomic_load(&f->flags) & PG_ANON) || atomic_load(&f->refcount) != 1)) {
+	    (!(atomic_load(&f->flags) & PG_ANON) ||
+	     atomic_load(&f->refcount) != 1 + !!(atomic_load(&f->flags) & PG_SWAPCACHE))) {
 		snprintf(why, n, "writable PTE to a shared private frame at %#llx",
 			 (unsigned long long)at);
 		return -EUCLEAN;

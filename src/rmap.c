@@ -187,8 +187,10 @@ void anon_frame_set_rmap(struct um_system *sys, uint32_t pfn, const struct vma *
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 
-	f->owner = v->anon_vma->root;
-	f->index = (uint32_t)(v->vm_pgoff + pg_count(&sys->geom, addr - v->vm_start));
+	/* A page read ahead into the swap cache is on the LRU already: reclaim may look. */
+	__atomic_store_n(&f->index, (uint32_t)(v->vm_pgoff + pg_count(&sys->geom, addr - v->vm_start)),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&f->owner, v->anon_vma->root, __ATOMIC_RELEASE);
 }
 
 /*
@@ -222,7 +224,7 @@ uint64_t rmap_walk_anon(struct um_system *sys, uint32_t pfn, rmap_one_fn fn, voi
 	uint64_t calls = 0;
 
 	pthread_rwlock_rdlock(&sys->anon_free_lock);
-	root = f->owner;
+	root = __atomic_load_n(&f->owner, __ATOMIC_ACQUIRE);
 	if (!atomic_load(&f->mapcount) || !root ||
 	    !(atomic_load(&f->flags) & PG_ANON)) {
 		pthread_rwlock_unlock(&sys->anon_free_lock);
@@ -231,7 +233,8 @@ uint64_t rmap_walk_anon(struct um_system *sys, uint32_t pfn, rmap_one_fn fn, voi
 	pthread_mutex_lock(&root->lock);
 	pthread_rwlock_unlock(&sys->anon_free_lock);
 	for (struct vma *v = root->vmas; v; v = v->anon_next)
-		if (!rmap_one_vma(sys, v, f->index, pfn, fn, arg, &calls))
+		if (!rmap_one_vma(sys, v, __atomic_load_n(&f->index, __ATOMIC_RELAXED), pfn, fn, arg,
+				  &calls))
 			break;
 	pthread_mutex_unlock(&root->lock);
 	return calls;

@@ -98,12 +98,13 @@ static struct swap_info *swap_slot(struct swap_state *ss, uint64_t entry, uint64
 
 static void slot_set(struct swap_state *ss, struct swap_info *si, uint64_t off, uint16_t v)
 {
+	/* nr_inuse is read without the lock (swap_free_pages). */
 	if (!si->map[off] && v) {
 		si->inuse++;
-		ss->nr_inuse++;
+		__atomic_fetch_add(&ss->nr_inuse, 1, __ATOMIC_RELAXED);
 	} else if (si->map[off] && !v) {
 		si->inuse--;
-		ss->nr_inuse--;
+		__atomic_fetch_sub(&ss->nr_inuse, 1, __ATOMIC_RELAXED);
 	}
 	si->map[off] = v;
 }
@@ -680,7 +681,7 @@ static void unuse_pte(struct um_system *sys, struct vma *v, uint64_t addr, _Atom
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	pte_t pte = PTE_PRESENT | ((v->vm_flags & VM_ACCESS_FLAGS) ? PTE_USER : 0);
 
-	if (!f->owner)
+	if (!__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE))
 		anon_frame_set_rmap(sys, pfn, v, addr);
 	atomic_fetch_or(&f->flags, PG_DIRTY);
 	atomic_fetch_add(&f->mapcount, 1);

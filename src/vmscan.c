@@ -462,7 +462,7 @@ static bool isolate_one(struct um_system *sys, enum lru_list l, struct victim *v
 		bool anon = atomic_load(&f->flags) & PG_ANON;
 
 		vc->ino = anon ? NULL : f->owner;
-		vc->index = f->index;
+		vc->index = __atomic_load_n(&f->index, __ATOMIC_RELAXED);
 		vc->skip = !anon && !(vc->ino && inode_tryget(vc->ino));
 		if (vc->skip)
 			lru_putback_locked(lv, &sys->fp, vc->pfn, l);

@@ -15,6 +15,8 @@
 
 #include "harness.h"
 
+#include <pthread.h>
+
 #define MIB (1ULL << 20)
 
 /* A machine of phys_mib MiB with a swap file of swap_mib MiB, mmap placements exact. */
@@ -59,6 +61,15 @@ static void expect_all_free(struct env *e)
 {
 	struct um_sys_stats st = sys_stats(e->sys);
 
+	/* Which frames are left, when some are: what a failure needs to be understood. */
+	for (uint64_t pfn = 1; st.frames_used && pfn < atomic_load(&e->sys->fp.bump); pfn++) {
+		struct frame *f = pfn_frame(&e->sys->fp, (uint32_t)pfn);
+
+		if (!(atomic_load(&f->flags) & PG_FREE))
+			fprintf(stderr, "frame %llu left: flags %#x refcount %d mapcount %d\n",
+				(unsigned long long)pfn, atomic_load(&f->flags),
+				atomic_load(&f->refcount), atomic_load(&f->mapcount));
+	}
 	assert_int_equal(st.frames_used, 0);
 	assert_int_equal(st.swap_free, st.swap_total);
 	assert_int_equal(st.swap_cached, 0);
@@ -368,6 +379,60 @@ static void oom_badness_counts_swap_entries(void **state)
 	free_checked(e.sys);
 }
 
+/* One thread of threads_share_swapped_memory: its slice of the mapping, written and read. */
+struct swap_worker {
+	struct um_proc *p;
+	uint64_t a, n, seed;
+	int rounds;
+};
+
+static void *swap_worker_main(void *arg)
+{
+	struct swap_worker *w = arg;
+
+	for (int r = 0; r < w->rounds; r++) {
+		write_pattern(w->p, w->a, w->n, w->seed + (uint64_t)r, __LINE__);
+		expect_pattern(w->p, w->a, w->n, w->seed + (uint64_t)r, __LINE__);
+	}
+	return NULL;
+}
+
+/*
+ * Four threads of one process and one of a forked child write and read
+ * their own slices of memory three times the machine, concurrently: the
+ * faults of each swap in what reclaim in the others swapped out, and every
+ * byte comes back.
+ */
+static void threads_share_swapped_memory(void **state)
+{
+	struct env e;
+	const uint64_t n = 8 * MIB / PG;
+	struct swap_worker w[5];
+	pthread_t th[5];
+
+	(void)state;
+	boot_swap(&e, 16, 64);
+	uint64_t a = MAP(e.p, 5 * n * PG, RW, UM_MAP_PRIVATE | UM_MAP_ANONYMOUS, -1, 0);
+	uint64_t s = MAP(e.p, n * PG, RW, UM_MAP_SHARED | UM_MAP_ANONYMOUS, -1, 0);
+	struct um_proc *c = FORK(e.p);
+	for (int i = 0; i < 5; i++) {
+		w[i] = (struct swap_worker){ i == 4 ? c : e.p, a + (uint64_t)i * n * PG, n,
+					     (uint64_t)(10 + 10 * i), 3 };
+		if (i == 3)
+			w[i].a = s; /* shmem, shared with the child */
+	}
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, swap_worker_main, &w[i]), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	CHECK(&e);
+	assert_true(sys_stats(e.sys).pswpout > n);
+	um_exit(c);
+	um_exit(e.p);
+	expect_all_free(&e);
+	free_checked(e.sys);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test(f)
@@ -380,6 +445,7 @@ int main(void)
 		T(shmem_pages_swap_out_and_back),
 		T(swapoff_brings_shmem_pages_back),
 		T(oom_badness_counts_swap_entries),
+		T(threads_share_swapped_memory),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
