@@ -129,7 +129,7 @@ fuzz-smoke: $(FUZZ_TARGETS)
 # ThreadSanitizer: the library and the threaded tests (make check-tsan, part of make check).
 TSANOBJS := $(SRCS:src/%.c=build/tsan/%.o)
 TSAN_TESTS := $(patsubst %,build/tsan-test/%,test_threads test_stress test_frame test_pagetable test_tlb \
-	test_writeback)
+	test_writeback test_swap)
 
 build/tsan/%.o: src/%.c
 	@mkdir -p $(@D)

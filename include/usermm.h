@@ -152,6 +152,9 @@ struct um_config {
 	uint32_t dirty_background_ratio;    /* percent of dirtyable memory (free + file cache)
 					     * above which the flusher writes (default 10) */
 	uint32_t dirty_ratio;		    /* percent above which writers are throttled (default 20) */
+	uint64_t swap_bytes;		/* a swap file of this size made in the sandbox and
+					 * swapped on at start, removed at the end (0:
+					 * none; um_swapon adds more) */
 };
 
 struct um_system;
@@ -189,8 +192,17 @@ struct um_sys_stats {
 	uint64_t cached_pages;		/* Cached */
 	uint64_t dirty_pages;		/* Dirty */
 	uint64_t active_file;		/* Active(file) */
-	uint64_t inactive_file;		/* Inactive(file) */
-	uint64_t unevictable;		/* Unevictable: file pages a VM_LOCKED VMA maps */
+	uint64_t inactive_file;		/* Inactive(file): with lazily freeable (MADV_FREE) pages */
+	uint64_t unevictable;		/* Unevictable: pages reclaim found a VM_LOCKED VMA maps */
+	/* The anon LRU lists, in pages: anonymous and shmem pages (swap-backed). */
+	uint64_t active_anon;		/* Active(anon) */
+	uint64_t inactive_anon;		/* Inactive(anon) */
+	/* Swap, in pages (/proc/meminfo's Swap*, /proc/vmstat's pswp*). */
+	uint64_t swap_total;		/* SwapTotal: every device's slots but the headers */
+	uint64_t swap_free;		/* SwapFree */
+	uint64_t swap_cached;		/* SwapCached: pages in memory and in the swap cache */
+	uint64_t pswpin;		/* pages read from swap */
+	uint64_t pswpout;		/* pages written to swap */
 	uint64_t page_tables;		/* PageTables: bytes of every process's page tables, roots included; frames of physical memory */
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 	/*
@@ -206,6 +218,10 @@ struct um_sys_stats {
 	uint64_t pgsteal_direct;	/* pages it freed */
 	uint64_t pgscan_proactive;	/* the same for um_reclaim */
 	uint64_t pgsteal_proactive;
+	uint64_t pgscan_anon;		/* of those scanned, from the anon lists */
+	uint64_t pgscan_file;		/* from the file lists (lazily freeable pages too) */
+	uint64_t pgsteal_anon;		/* of those freed, from the anon lists */
+	uint64_t pgsteal_file;
 	/* More of /proc/meminfo, in pages (a snapshot: faults in flight may move them). */
 	uint64_t mem_available;		/* MemAvailable: si_mem_available's estimate */
 	uint64_t shmem_pages;		/* Shmem: pages of shmem objects (shared anonymous memory) */
@@ -241,6 +257,7 @@ struct um_proc_stats {
 	uint64_t vm_pte;		/* bytes of page tables (VmPTE) */
 	uint64_t map_count;		/* VMAs */
 	uint64_t hugetlb;		/* bytes of hugetlb pages mapped (HugetlbPages) */
+	uint64_t vm_swap;		/* bytes of its pages on swap (VmSwap) */
 };
 
 /* ---- the machine ---- */
@@ -268,6 +285,24 @@ UM_API int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages);
  */
 UM_API int um_advance_clock(struct um_system *sys, uint64_t ms);
 UM_API uint64_t um_clock(struct um_system *sys);
+/*
+ * swapon(2): path, a file in the sandbox, becomes a swap device. With size
+ * not 0 the file is made (it must not exist) with that many bytes and is
+ * removed again at swapoff; with size 0 an existing file is used whole.
+ * Its first page is the header, as on Linux: size / page size - 1 slots.
+ * Returns the device's type (0 .. 31, as pagemap's swap entries name it),
+ * or -EBUSY (already on), -EPERM (32 devices on), -EINVAL (under two
+ * pages), an error of open or ftruncate, -ENOMEM.
+ */
+UM_API int um_swapon(struct um_system *sys, const char *path, uint64_t size);
+/*
+ * swapoff(2): every page on the device is read back and mapped again in
+ * each process that has it, then the device goes. -EINVAL when path is
+ * not a swap device; -ENOMEM, with nothing changed, when the free frames
+ * cannot hold its pages (Linux's vm_enough_memory check); -ENOMEM or a read
+ * error midway leaves the device on, the pages read so far mapped.
+ */
+UM_API int um_swapoff(struct um_system *sys, const char *path);
 UM_API uint32_t um_page_size(const struct um_system *sys);
 /*
  * Checks every invariant of the machine (VMA trees ordered and

@@ -21,9 +21,15 @@
 #define ADMIN_RESERVE_BYTES (8ULL << 20)
 #define USER_RESERVE_BYTES (128ULL << 20)
 
+/* total_swap_pages: every swap device's slots (swapfile.c keeps the sum). */
+static uint64_t swap_pages(const struct um_system *sys)
+{
+	return __atomic_load_n(&sys->swap.nr_pages, __ATOMIC_RELAXED);
+}
+
 uint64_t vm_commit_limit(const struct um_system *sys)
 {
-	return sys->fp.nframes * sys->cfg.overcommit_ratio / 100;
+	return sys->fp.nframes * sys->cfg.overcommit_ratio / 100 + swap_pages(sys);
 }
 
 int vm_enough_memory(struct mm *mm, uint64_t pages)
@@ -36,7 +42,7 @@ int vm_enough_memory(struct mm *mm, uint64_t pages)
 	case UM_OVERCOMMIT_ALWAYS:
 		return 0;
 	case UM_OVERCOMMIT_GUESS:
-		if (pages <= sys->fp.nframes)
+		if (pages <= sys->fp.nframes + swap_pages(sys))
 			return 0;
 		break;
 	default:

@@ -24,10 +24,12 @@
 #include "frame.h"
 #include "fs.h"
 #include "hugetlb.h"
+#include "lru.h"
 #include "mm.h"
 #include "oom.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -87,9 +89,13 @@ bool vma_access_ok(const struct vma *v, enum fault_access acc)
 /* What every PTE the handler installs carries. */
 #define PTE_BASE (PTE_PRESENT | PTE_USER | PTE_ACCESSED)
 
-/* A new anonymous frame for v (zeroed, or a copy of src when src is not NULL). */
-static uint32_t anon_frame_new(struct mm *mm, const void *src)
+/*
+ * A new anonymous frame for the faulting page (zeroed, or a copy of src
+ * when src is not NULL), in the reverse map of its VMA's anon_vma.
+ */
+static uint32_t anon_frame_new(struct vm_fault *vmf, const void *src)
 {
+	struct mm *mm = vmf->mm;
 	struct frame_pool *fp = &mm->sys->fp;
 	uint32_t pfn = frame_alloc(fp, src == NULL);
 	struct frame *f;
@@ -102,7 +108,23 @@ static uint32_t anon_frame_new(struct mm *mm, const void *src)
 	atomic_store_explicit(&f->flags, PG_ANON | PG_SWAPBACKED | PG_UPTODATE,
 			      memory_order_relaxed);
 	atomic_store_explicit(&f->mapcount, 1, memory_order_relaxed);
+	anon_frame_set_rmap(mm->sys, pfn, vmf->vma, vmf->address);
 	return pfn;
+}
+
+/*
+ * One mapping of pfn and its reference gone (a COW break, a lost race): a
+ * page in the swap cache that nothing maps any more leaves it when no
+ * entry refers to it (free_swap_cache), or it would stay there for good.
+ */
+static void anon_frame_unmapped(struct um_system *sys, uint32_t pfn)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+
+	if (atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_acq_rel) == 1 &&
+	    (atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_SWAPCACHE))
+		swap_try_free(sys, pfn);
+	frame_put(&sys->fp, pfn);
 }
 
 /* Undoes anon_frame_new when the PTE changed under us. */
@@ -135,7 +157,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	}
 	if (anon_vma_prepare_shared(mm, vmf->vma))
 		return fault_oom(vmf);
-	pfn = anon_frame_new(mm, NULL);
+	pfn = anon_frame_new(vmf, NULL);
 	if (pfn == FRAME_NONE)
 		return fault_oom(vmf);
 	pte = pfn_pte(pfn, PTE_BASE | PTE_WRITE | PTE_DIRTY);
@@ -143,6 +165,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 		anon_frame_drop(mm, pfn);
 		return 0; /* another thread got there first: retry */
 	}
+	lru_add_batched(&mm->sys->lru, &mm->sys->fp, pfn);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	return 0;
 }
@@ -385,7 +408,7 @@ static int do_file_fault(struct vm_fault *vmf)
 		frame_put(fp, pfn);
 		return fault_oom(vmf);
 	}
-	copy = anon_frame_new(mm, pfn_host(fp, pfn));
+	copy = anon_frame_new(vmf, pfn_host(fp, pfn));
 	frame_put(fp, pfn);
 	if (copy == FRAME_NONE)
 		return fault_oom(vmf);
@@ -394,6 +417,7 @@ static int do_file_fault(struct vm_fault *vmf)
 		anon_frame_drop(mm, copy);
 		return 0;
 	}
+	lru_add_batched(&mm->sys->lru, fp, copy);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
 	if (sys_events_on(mm->sys))
@@ -422,6 +446,13 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	flags = (old & PTE_SPECIAL) ? 0 : atomic_load_explicit(&f->flags, memory_order_relaxed);
 	/*
+	 * wp_can_reuse_anon_folio: a page still in the swap cache that no
+	 * other entry refers to leaves it (folio_free_swap), so that a page
+	 * mapped once can be reused.
+	 */
+	if ((flags & PG_SWAPCACHE) && atomic_load(&f->mapcount) == 1)
+		swap_try_free(mm->sys, pfn);
+	/*
 	 * Ours alone: no other PTE and no cache holds the frame. The mm lock
 	 * is held shared, so no fork can add a sharer meanwhile.
 	 */
@@ -431,13 +462,14 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	if (anon_vma_prepare_shared(mm, v))
 		return fault_oom(vmf);
-	copy = anon_frame_new(mm, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
+	copy = anon_frame_new(vmf, (old & PTE_SPECIAL) ? NULL : pfn_host(fp, pfn));
 	if (copy == FRAME_NONE)
 		return fault_oom(vmf);
 	if (!pte_install(ptep, old, pfn_pte(copy, PTE_BASE | PTE_WRITE | PTE_DIRTY))) {
 		anon_frame_drop(mm, copy);
 		return 0;
 	}
+	lru_add_batched(&mm->sys->lru, fp, copy);
 	/* Other threads may hold the old frame in their TLBs. */
 	mm_tlb_flush_page(mm, vmf->address);
 	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
@@ -445,8 +477,7 @@ static int do_wp_page(struct vm_fault *vmf)
 		return 0;
 	counter = frame_mm_counter(flags);
 	atomic_fetch_sub_explicit(&mm->rss[counter], 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
-	frame_put(fp, pfn);
+	anon_frame_unmapped(mm->sys, pfn);
 	atomic_fetch_add_explicit(&mm->sys->cow_copies, 1, memory_order_relaxed);
 	if (sys_events_on(mm->sys))
 		cow_event(vmf, copy);
@@ -486,6 +517,53 @@ static int fault_past_eof(struct vm_fault *vmf)
  * when its page table exists; else the table is made here, as the fault
  * will map a page there (a fault that ends in SIGBUS past EOF makes none).
  */
+/*
+ * do_swap_page: the PTE holds a swap entry. The page comes from the swap
+ * cache (a minor fault) or is read from the swap file with its neighbours
+ * (a major one; a read error is SIGBUS BUS_ADRERR, as Linux's
+ * VM_FAULT_SIGBUS for a folio that is not uptodate), and is mapped
+ * read-only in place of the entry, whose reference the PTE gives up. A
+ * write then goes through do_wp_page, which takes the page out of the
+ * swap cache and reuses it when nothing else refers to it, else copies.
+ */
+static int do_swap_page(struct vm_fault *vmf)
+{
+	struct mm *mm = vmf->mm;
+	struct um_system *sys = mm->sys;
+	uint64_t entry = pte_to_swp_entry(vmf->orig_pte);
+	bool major;
+	int err;
+	uint32_t pfn = swapin(sys, entry, &major, &err);
+	struct frame *f;
+	pte_t pte;
+
+	if (pfn == FRAME_NONE) {
+		if (err == -EAGAIN)
+			return 0; /* the entry went meanwhile: look again */
+		if (err == -ENOMEM)
+			return fault_oom(vmf);
+		return fault_signal(vmf, UM_SIGBUS, UM_BUS_ADRERR);
+	}
+	vmf->major = major;
+	f = pfn_frame(&sys->fp, pfn);
+	/* A page read ahead, never mapped, is not in the reverse map yet. */
+	if (!__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE))
+		anon_frame_set_rmap(sys, pfn, vmf->vma, vmf->address);
+	pte = pfn_pte(pfn, PTE_BASE);
+	atomic_fetch_add(&f->mapcount, 1);
+	if (!pte_install(vmf->pte, vmf->orig_pte, pte)) {
+		anon_frame_unmapped(sys, pfn);
+		return 0;
+	}
+	atomic_fetch_sub_explicit(&mm->rss[MM_SWAPENTS], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mm->rss[MM_ANONPAGES], 1, memory_order_relaxed);
+	swap_put(sys, entry);
+	if (vmf->acc != FAULT_WRITE || !(vmf->vma->vm_flags & VM_WRITE))
+		return 0;
+	vmf->orig_pte = pte;
+	return do_wp_page(vmf);
+}
+
 static int fault_locked(struct vm_fault *vmf)
 {
 	struct vma *v = vmf->vma;
@@ -497,6 +575,8 @@ static int fault_locked(struct vm_fault *vmf)
 		return fault_oom(vmf);
 	pte = atomic_load_explicit(vmf->pte, memory_order_acquire);
 	vmf->orig_pte = pte;
+	if (pte_is_swap(pte))
+		return do_swap_page(vmf);
 	if (!(pte & PTE_PRESENT)) {
 		if (!v->vm_inode || v->vm_inode->type == INODE_ZERO)
 			return do_anonymous_page(vmf);
@@ -547,12 +627,10 @@ int expand_stack(struct mm *mm, uint64_t addr)
 		return -ENOMEM;
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, grow))
 		return -ENOMEM;
-	if (v->vm_inode)
-		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_lock(v);
 	v->vm_start = addr;
 	v->vm_pgoff -= grow;
-	if (v->vm_inode)
-		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_unlock(v);
 	vma_bounds_changed(&mm->vmas, v);
 	vm_stat_account(mm, v->vm_flags, (int64_t)grow);
 	if (v->vm_flags & VM_LOCKED)

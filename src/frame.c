@@ -24,6 +24,7 @@
 
 #include "frame.h"
 #include "host.h"
+#include "lru.h"
 
 #if defined(__x86_64__) && defined(__SSE2__)
 #include <emmintrin.h>
@@ -312,9 +313,19 @@ void frame_free(struct frame_pool *fp, uint32_t pfn)
 void frame_put(struct frame_pool *fp, uint32_t pfn)
 {
 	struct frame *f = &fp->frames[pfn];
+	uint32_t fl;
 
-	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) == 1)
-		frame_free(fp, pfn);
+	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
+		return;
+	fl = atomic_load_explicit(&f->flags, memory_order_acquire);
+	/* Still on the add batch: whichever of us and the drain comes second frees it. */
+	if ((fl & PG_LRU_PENDING) &&
+	    (atomic_fetch_or(&f->flags, PG_PUT_DEFERRED) & PG_LRU_PENDING))
+		return;
+	/* __folio_put: off its LRU list first (an anonymous page, listed by the drain). */
+	if (fl & (PG_LRU | PG_LRU_PENDING))
+		lru_del(fp->lru, fp, pfn);
+	frame_free(fp, pfn);
 }
 
 /*

@@ -25,6 +25,9 @@ enum {
 	PG_READAHEAD = 1u << 13,  /* cache page: touching it starts asynchronous read-ahead */
 	PG_HUGETLB = 1u << 14,	  /* a base page of a huge page of the hugetlb pool */
 	PG_UNEVICTABLE = 1u << 15, /* on the unevictable LRU list: a VM_LOCKED VMA maps it */
+	PG_LRU_PENDING = 1u << 16, /* on the lruvec's add batch, not yet listed (lru_add_batched) */
+	PG_PUT_DEFERRED = 1u << 17, /* lost its last reference while pending: the drain frees it */
+	PG_SWAPCACHE = 1u << 18,  /* in the swap cache (swapfile.c): one reference is the cache's */
 	PG_TABLE = 1u << 19,	  /* a page table (pagetable.c): PageTables, one reference */
 };
 
@@ -45,8 +48,9 @@ struct frame {
 	_Atomic uint32_t flags;
 	_Atomic int32_t refcount; /* page-table maps + cache + transient pins */
 	_Atomic int32_t mapcount; /* page-table entries that map this frame */
-	uint32_t index;		  /* page index in owner (file pages) */
-	void *owner;		  /* struct inode * (file/shmem) or struct anon_vma * */
+	uint32_t index;		  /* page index in owner: file offset, or anon linear index */
+	void *owner;		  /* struct inode * (file/shmem), or the anon_vma family root
+				   * (anonymous; NULL for a swap-cache page never mapped) */
 	uint32_t lru_next;	  /* free list / LRU links (frame numbers) */
 	uint32_t lru_prev;
 };
@@ -74,8 +78,11 @@ struct hstate {
 #define HSTATE_PMD 0
 #define HSTATE_PUD 1
 
+struct lruvec;
+
 struct frame_pool {
 	unsigned char *base;	/* frame memory: one host reservation */
+	struct lruvec *lru;	/* the system's LRU lists: a frame freed while listed leaves them */
 	struct frame *frames;	/* descriptors: one host reservation */
 	uint64_t nframes;
 	uint64_t limit;		/* frames [limit, nframes) are the huge page pools */

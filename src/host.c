@@ -62,10 +62,11 @@ int host_open_beneath(struct um_system *sys, const char *path, int flags, unsign
 	return (int)fd;
 }
 
-int64_t host_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_t off)
+static int64_t pread_op(struct um_system *sys, enum host_op op, int fd, void *buf, uint64_t n,
+		       uint64_t off)
 {
 	ssize_t r;
-	int err = injected(sys, HOST_READ);
+	int err = injected(sys, op);
 
 	if (err)
 		return err;
@@ -73,6 +74,16 @@ int64_t host_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_
 		r = pread(fd, buf, n, (off_t)off);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : r;
+}
+
+int64_t host_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_t off)
+{
+	return pread_op(sys, HOST_READ, fd, buf, n, off);
+}
+
+int64_t host_swap_pread(struct um_system *sys, int fd, void *buf, uint64_t n, uint64_t off)
+{
+	return pread_op(sys, HOST_SWAP_READ, fd, buf, n, off);
 }
 
 int64_t host_preadv(struct um_system *sys, int fd, const struct iovec *iov, int cnt, uint64_t off)
@@ -88,11 +99,12 @@ int64_t host_preadv(struct um_system *sys, int fd, const struct iovec *iov, int 
 	return r < 0 ? -errno : r;
 }
 
-int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, uint64_t off)
+static int64_t pwrite_op(struct um_system *sys, enum host_op op, int fd, const void *buf,
+			 uint64_t n, uint64_t off)
 {
 	const char *p = buf;
 	uint64_t done = 0;
-	int err = injected(sys, HOST_WRITE);
+	int err = injected(sys, op);
 
 	if (err)
 		return err;
@@ -109,6 +121,21 @@ int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, 
 		done += (uint64_t)r;
 	}
 	return (int64_t)done;
+}
+
+int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, uint64_t off)
+{
+	return pwrite_op(sys, HOST_WRITE, fd, buf, n, off);
+}
+
+int64_t host_swap_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n, uint64_t off)
+{
+	return pwrite_op(sys, HOST_SWAP_WRITE, fd, buf, n, off);
+}
+
+int host_unlink(struct um_system *sys, const char *path)
+{
+	return unlinkat(sys->sandbox_fd, path, 0) ? -errno : 0;
 }
 
 int host_fd_path(int fd, char *buf, size_t n)

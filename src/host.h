@@ -13,7 +13,16 @@ struct stat;
 struct um_system;
 
 /* host.c: the only file that calls host file I/O */
-enum host_op { HOST_OPEN, HOST_READ, HOST_WRITE, HOST_SYNC, HOST_TRUNCATE, HOST_NR_OPS };
+enum host_op {
+	HOST_OPEN,
+	HOST_READ,
+	HOST_WRITE,
+	HOST_SYNC,
+	HOST_TRUNCATE,
+	HOST_SWAP_READ,		/* a swap file's: swap-in */
+	HOST_SWAP_WRITE,	/* swap-out */
+	HOST_NR_OPS
+};
 
 /* The n-th host call (counting the ops selected) fails with err (tests). */
 struct host_faults {
@@ -32,6 +41,13 @@ UM_INTERNAL int64_t host_preadv(struct um_system *sys, int fd, const struct iove
 				uint64_t off);
 UM_INTERNAL int64_t host_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n,
 				uint64_t off);
+/* The same on a swap file: injected apart (HOST_SWAP_READ, HOST_SWAP_WRITE). */
+UM_INTERNAL int64_t host_swap_pread(struct um_system *sys, int fd, void *buf, uint64_t n,
+				    uint64_t off);
+UM_INTERNAL int64_t host_swap_pwrite(struct um_system *sys, int fd, const void *buf, uint64_t n,
+				     uint64_t off);
+/* Removes the sandbox file path. */
+UM_INTERNAL int host_unlink(struct um_system *sys, const char *path);
 UM_INTERNAL int host_fdatasync(struct um_system *sys, int fd);
 /* The read_ahead_kb of the host disk holding device dev, or UINT32_MAX when it has none. */
 UM_INTERNAL uint32_t host_read_ahead_kb(uint64_t dev);

@@ -32,6 +32,7 @@
 #include "namei.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -149,15 +150,25 @@ static void mark_lazyfree(struct mm *mm, uint64_t start, uint64_t end)
 			pte_t pte = atomic_load_explicit(&ptep[k], memory_order_relaxed);
 			struct frame *f;
 
+			if (pte_is_swap(pte)) {
+				/* A page on swap is dropped now (free_swap_and_cache): it reads zero. */
+				atomic_store_explicit(&ptep[k], 0, memory_order_relaxed);
+				atomic_fetch_sub(&mm->rss[MM_SWAPENTS], 1);
+				swap_put(mm->sys, pte_to_swp_entry(pte));
+				continue;
+			}
 			if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
 				continue;
 			f = pfn_frame(fp, pte_pfn(pte));
 			if (!(atomic_load(&f->flags) & PG_ANON))
 				continue;
+			/* In the swap cache: out of it first, or left alone (madvise_free_pte_range). */
+			if ((atomic_load(&f->flags) & PG_SWAPCACHE) && !swap_try_free(mm->sys, pte_pfn(pte)))
+				continue;
 			/* Clean and old: reclaim may drop it; a later write makes it dirty again. */
 			atomic_store_explicit(&ptep[k], pte & ~(PTE_DIRTY | PTE_ACCESSED | PTE_WRITE),
 					      memory_order_relaxed);
-			atomic_fetch_and(&f->flags, ~(uint32_t)PG_SWAPBACKED);
+			lru_lazyfree(&mm->sys->lru, fp, pte_pfn(pte));
 		}
 		va = span_end;
 	}
@@ -197,10 +208,13 @@ static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
 	struct mmu_gather g;
 
 	if (fl & PG_ANON) {
+		/* With swap, a swap-backed page goes out (shrink_folio_list's add_to_swap). */
+		if ((fl & PG_SWAPBACKED) && ((fl & PG_SWAPCACHE) || swap_free_pages(sys)))
+			vmscan_pageout_anon(sys, pte_pfn(pte));
 		if (fl & PG_SWAPBACKED)
 			return;
 		if ((pte & PTE_DIRTY) || (fl & PG_DIRTY)) {
-			atomic_fetch_or(&f->flags, PG_SWAPBACKED);
+			lru_set_swapbacked(&sys->lru, &sys->fp, pte_pfn(pte));
 			return;
 		}
 		/* The only references are the mappings': no pin holds it. */
@@ -213,6 +227,8 @@ static void pageout_one(struct mm *mm, uint64_t va, pte_t pte, bool file_ok)
 		return;
 	} else if (ino->type != INODE_SHMEM) {
 		return;
+	} else if (swap_free_pages(sys) && vmscan_pageout_shmem(sys, pte_pfn(pte))) {
+		return; /* with swap, a shmem page goes out too */
 	}
 	tlb_gather_init(&g, mm);
 	mm_zap_range(mm, &g, va, va + sys->geom.size, true);
@@ -252,10 +268,7 @@ static void cold_or_pageout(struct mm *mm, struct vma *v, uint64_t start, uint64
 			while ((pte & PTE_ACCESSED) &&
 			       !atomic_compare_exchange_weak(&ptep[k], &pte, pte & ~PTE_ACCESSED))
 				;
-			if (atomic_load(&f->flags) & PG_ANON)
-				atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED);
-			else
-				lru_deactivate(&sys->lru, &sys->fp, pte_pfn(pte));
+			lru_deactivate(&sys->lru, &sys->fp, pte_pfn(pte));
 		}
 	}
 	if (!pageout)

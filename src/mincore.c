@@ -13,6 +13,7 @@
 #include "mm.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "vma.h"
 
@@ -51,6 +52,8 @@ static void mincore_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t e
 
 			if (pte & PTE_PRESENT)
 				r = 1;
+			else if (pte_is_swap(pte))
+				r = swap_incore(sys, pte_to_swp_entry(pte)); /* in the swap cache */
 			else if (ino)
 				r = cache_incore(
 				    sys, ino, v->vm_pgoff + pg_count(&sys->geom, va - v->vm_start));

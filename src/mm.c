@@ -27,6 +27,7 @@
 #include "host.h"
 #include "mm.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -92,6 +93,12 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 				pte = atomic_exchange_explicit(&ptep[k], 0, memory_order_acq_rel);
 				if (!pte)
 					continue;
+				if (pte_is_swap(pte)) {
+					/* zap_nonpresent_ptes: free_swap_and_cache. */
+					dec[MM_SWAPENTS]++;
+					swap_put(mm->sys, pte_to_swp_entry(pte));
+					continue;
+				}
 				if (!(pte & PTE_PRESENT) || (pte & PTE_SPECIAL))
 					continue;
 				pfn = pte_pfn(pte);
@@ -107,7 +114,14 @@ void mm_zap_range(struct mm *mm, struct mmu_gather *g, uint64_t start, uint64_t 
 					atomic_fetch_or_explicit(&f->flags, PG_DIRTY,
 								 memory_order_relaxed);
 				dec[frame_counter(f)]++;
-				atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed);
+				/*
+				 * The last mapping of a page the swap cache holds: the
+				 * cache lets go too when no entry refers to it
+				 * (free_swap_cache); the gather still holds the map's.
+				 */
+				if (atomic_fetch_sub_explicit(&f->mapcount, 1, memory_order_relaxed) == 1 &&
+				    (atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_SWAPCACHE))
+					swap_try_free(mm->sys, pfn);
 				tlb_gather_add(g, pfn);
 			}
 		}
@@ -143,6 +157,16 @@ static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
 			 (unsigned long long)at);
 		return -EUCLEAN;
 	}
+	if (pte_is_swap(pte)) {
+		/* A swapped page of anonymous memory: the slot is swap_recount_check's. */
+		if (!v->anon_vma) {
+			snprintf(why, n, "swap entry in a VMA without anon_vma at %#llx",
+				 (unsigned long long)at);
+			return -EUCLEAN;
+		}
+		count[MM_SWAPENTS]++;
+		return 0;
+	}
 	if (!(pte & PTE_PRESENT)) {
 		snprintf(why, n, "stray non-present PTE %#llx at %#llx", (unsigned long long)pte,
 			 (unsigned long long)at);
@@ -173,8 +197,10 @@ static int check_pte(struct mm *mm, const struct vma *v, uint64_t at, pte_t pte,
 		snprintf(why, n, "PTE maps a free frame at %#llx", (unsigned long long)at);
 		return -EUCLEAN;
 	}
+	/* Reclaim may put a page in the swap cache and then fail to unmap it. */
 	if ((pte & PTE_WRITE) && !(v->vm_flags & VM_SHARED) &&
-	    (!(atomic_load(&f->flags) & PG_ANON) || atomic_load(&f->refcount) != 1)) {
+	    (!(atomic_load(&f->flags) & PG_ANON) ||
+	     atomic_load(&f->refcount) != 1 + !!(atomic_load(&f->flags) & PG_SWAPCACHE))) {
 		snprintf(why, n, "writable PTE to a shared private frame at %#llx",
 			 (unsigned long long)at);
 		return -EUCLEAN;

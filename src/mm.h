@@ -22,7 +22,7 @@ struct um_system;
 /* mm.c */
 
 /* The RSS counters, and hugetlb's pages (HugetlbPages), which RSS leaves out. */
-enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, MM_HUGETLBPAGES, NR_MM_COUNTERS };
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES, MM_HUGETLBPAGES, MM_SWAPENTS, NR_MM_COUNTERS };
 
 /* The mm counter a frame with these flags is charged to (mm_counter()). */
 static inline int frame_mm_counter(uint32_t flags)

@@ -121,6 +121,7 @@ static struct vma *copy_vma(struct mm *mm, struct vma *v, uint64_t old, uint64_t
 	n->vm_mm = mm;
 	vma_insert(&mm->vmas, n);
 	i_mmap_link(n);
+	anon_vma_link(n);
 	return n;
 }
 
@@ -141,6 +142,7 @@ static void dontunmap_complete(struct mm *mm, uint64_t old, uint64_t old_len)
 		mm->locked_vm_stale += pg_count(&mm->sys->geom, v->vm_end - v->vm_start);
 	v->vm_flags &= ~VM_LOCKED_MASK;
 	if (v->anon_vma && v->vm_start == old && v->vm_end == old + old_len) {
+		anon_vma_unlink(v);
 		anon_vma_put(mm->sys, v->anon_vma);
 		v->anon_vma = NULL;
 		v->anon_forked = false;
@@ -351,11 +353,9 @@ static int64_t expand_in_place(struct mm *mm, struct vma *v, uint64_t addr, uint
 
 	if ((v->vm_flags & VM_ACCOUNT) && vm_enough_memory(mm, pages))
 		return -ENOMEM;
-	if (v->vm_inode)
-		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_lock(v);
 	v->vm_end += new_len - old_len;
-	if (v->vm_inode)
-		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_unlock(v);
 	vma_bounds_changed(&mm->vmas, v);
 	vm_stat_account(mm, v->vm_flags, (int64_t)pages);
 	if (v->vm_flags & VM_LOCKED) {

@@ -15,11 +15,11 @@ struct um_system;
 #define OOM_SCORE_ADJ_MIN (-1000)
 #define OOM_SCORE_ADJ_MAX 1000
 
-/* Pages the badness is scaled by: the machine's frames (no swap yet). */
+/* Pages the badness is scaled by: the machine's frames and swap slots. */
 UM_INTERNAL uint64_t oom_totalpages(const struct um_system *sys);
 /*
- * oom_badness: p's resident pages (every RSS counter), swap entries (none
- * yet) and page-table pages, plus oom_score_adj * totalpages / 1000;
+ * oom_badness: p's resident pages (every RSS counter), swap entries
+ * (MM_SWAPENTS) and page-table pages, plus oom_score_adj * totalpages / 1000;
  * INT64_MIN when p may not be chosen (adj -1000, or killed already).
  */
 UM_INTERNAL int64_t oom_badness(struct um_proc *p, uint64_t totalpages);

@@ -32,9 +32,10 @@
 #include "vma.h"
 #include "vmscan.h"
 
+/* totalram_pages() + total_swap_pages, as oom_kill.c's constrained_alloc. */
 uint64_t oom_totalpages(const struct um_system *sys)
 {
-	return sys->fp.nframes;
+	return sys->fp.nframes + __atomic_load_n(&sys->swap.nr_pages, __ATOMIC_RELAXED);
 }
 
 int64_t oom_badness(struct um_proc *p, uint64_t totalpages)
@@ -47,6 +48,7 @@ int64_t oom_badness(struct um_proc *p, uint64_t totalpages)
 		return INT64_MIN;
 	for (int i = MM_FILEPAGES; i <= MM_SHMEMPAGES; i++)
 		points += atomic_load_explicit(&mm->rss[i], memory_order_relaxed);
+	points += atomic_load_explicit(&mm->rss[MM_SWAPENTS], memory_order_relaxed);
 	points += (int64_t)pg_count(&mm->sys->geom, pgtable_bytes(&mm->pt));
 	/* Linux divides first: adj moves the score in steps of totalpages / 1000. */
 	adj *= (int64_t)(totalpages / 1000);

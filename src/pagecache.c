@@ -20,6 +20,7 @@
  * (filemap_get_pages, do_sync_mmap_readahead, do_async_mmap_readahead).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -32,6 +33,7 @@
 #include "mm.h"
 #include "oom.h"
 #include "pagecache.h"
+#include "swap.h"
 #include "system.h"
 #include "vma.h"
 #include "vmscan.h"
@@ -42,6 +44,17 @@
 struct pc_node {
 	uint64_t slot[PC_SLOTS];
 };
+
+/*
+ * A leaf slot holds a frame (its number + 1) or, in a shmem object, the
+ * swap entry its page went to (PC_SWAP set: Linux's xa_value swap entry).
+ */
+#define PC_SWAP (1ULL << 63)
+
+static inline bool slot_is_frame(uint64_t s)
+{
+	return s && !(s & PC_SWAP);
+}
 
 /* The leaf slot for index; NULL when absent and create is false or on ENOMEM. */
 static uint64_t *slot_of(struct um_system *sys, struct inode *ino, uint64_t index, bool create)
@@ -92,7 +105,7 @@ uint32_t pagecache_lookup_locked(struct inode *ino, uint64_t index)
 {
 	uint64_t *s = slot_of(NULL, ino, index, false);
 
-	return s && *s ? (uint32_t)(*s - 1) : FRAME_NONE;
+	return s && slot_is_frame(*s) ? (uint32_t)(*s - 1) : FRAME_NONE;
 }
 
 void pagecache_zero_eof(struct um_system *sys, struct inode *ino, uint64_t old_size,
@@ -119,7 +132,7 @@ uint32_t pagecache_lookup(struct inode *ino, uint64_t index)
 
 	pthread_mutex_lock(&ino->lock);
 	s = slot_of(NULL, ino, index, false);
-	pfn = s && *s ? (uint32_t)(*s - 1) : FRAME_NONE;
+	pfn = s && slot_is_frame(*s) ? (uint32_t)(*s - 1) : FRAME_NONE;
 	pthread_mutex_unlock(&ino->lock);
 	return pfn;
 }
@@ -136,7 +149,7 @@ static void cache_insert(struct um_system *sys, struct inode *ino, uint64_t *s, 
 			      memory_order_relaxed);
 	*s = (uint64_t)pfn + 1;
 	ino->nr_pages++;
-	if (ino->type == INODE_REG)
+	if (ino->type == INODE_REG || ino->shmem)
 		lru_add(&sys->lru, &sys->fp, pfn);
 }
 
@@ -783,6 +796,53 @@ out:
 	return done ? (int64_t)done : err;
 }
 
+/*
+ * shmem_swapin_folio: the page whose swap entry slot s holds is read back
+ * (or found in the swap cache), leaves the swap cache for the page cache,
+ * dirty (its swap copy goes), and the entry's slot is freed. ino->lock held.
+ */
+static int shmem_swapin(struct um_system *sys, struct inode *ino, uint64_t *s, uint64_t index,
+			bool *major)
+{
+	uint64_t entry = *s & ~PC_SWAP;
+	uint32_t pfn;
+	int err;
+
+	for (;;) {
+		pfn = swapin(sys, entry, major, &err);
+		if (pfn == FRAME_NONE)
+			return err == -ENOMEM ? -ENOMEM : -EIO;
+		/* Our reference becomes the page cache's; the swap cache's goes with it. */
+		if (swap_cache_take(sys, pfn, entry, ino, index))
+			break;
+		/* Reclaim holds it isolated: once it lets go, look again. */
+		frame_put(&sys->fp, pfn);
+		sched_yield();
+	}
+	*s = (uint64_t)pfn + 1;
+	ino->nr_pages++;
+	return 0;
+}
+
+bool shmem_swapout_locked(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
+{
+	uint64_t *s = slot_of(NULL, ino, index, false);
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	uint64_t entry;
+
+	if (!s || *s != (uint64_t)pfn + 1 || !swap_add(sys, pfn))
+		return false;
+	entry = swap_entry_of(sys, pfn);
+	swap_dup(sys, entry);
+	*s = PC_SWAP | entry;
+	ino->nr_pages--;
+	/* A swap cache page now, like an anonymous one nobody maps. */
+	atomic_fetch_or(&f->flags, PG_ANON);
+	f->owner = NULL;
+	atomic_fetch_sub(&f->refcount, 1); /* the page cache's: never the last */
+	return true;
+}
+
 uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index, bool *major,
 		       int *err)
 {
@@ -815,6 +875,12 @@ uint32_t pagecache_get(struct um_system *sys, struct inode *ino, uint64_t index,
 				return FRAME_NONE;
 			}
 			cache_insert(sys, ino, s, index, pfn);
+		}
+	} else if (*s & PC_SWAP) {
+		*err = shmem_swapin(sys, ino, s, index, major);
+		if (*err) {
+			pthread_mutex_unlock(&ino->lock);
+			return FRAME_NONE;
 		}
 	}
 	pfn = (uint32_t)(*s - 1);
@@ -859,7 +925,11 @@ static bool truncate_node(struct um_system *sys, struct inode *ino, struct pc_no
 			}
 			continue;
 		}
-		{
+		if (s & PC_SWAP) {
+			/* shmem_free_swap: the page on swap goes with its slot. */
+			swap_put(sys, s & ~PC_SWAP);
+			node->slot[i] = 0;
+		} else {
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
 			page_cancel_dirty(sys, ino, (uint32_t)(s - 1));
@@ -897,7 +967,7 @@ static void range_node(struct pc_node *node, uint32_t height, uint64_t base, uin
 		uint64_t first = ((base << PC_BITS) | i) << ((height - 1) * PC_BITS);
 		uint64_t span = 1ULL << ((height - 1) * PC_BITS);
 
-		if (!s || first + span <= start || first > end)
+		if (!s || first + span <= start || first > end || (height == 1 && (s & PC_SWAP)))
 			continue;
 		if (height > 1)
 			range_node((struct pc_node *)(uintptr_t)s, height - 1, (base << PC_BITS) | i,
@@ -925,6 +995,8 @@ static void node_free(struct um_system *sys, struct inode *ino, struct pc_node *
 			continue;
 		if (height > 1) {
 			node_free(sys, ino, (struct pc_node *)(uintptr_t)s, height - 1);
+		} else if (s & PC_SWAP) {
+			swap_put(sys, s & ~PC_SWAP);
 		} else {
 			struct frame *f = pfn_frame(&sys->fp, (uint32_t)(s - 1));
 
@@ -964,6 +1036,8 @@ static int check_node(struct um_system *sys, struct inode *ino, struct pc_node *
 				return -EUCLEAN;
 			continue;
 		}
+		if (s & PC_SWAP)
+			continue; /* a shmem page on swap: swap_recount_check's */
 		if (s - 1 >= sys->fp.nframes) {
 			snprintf(why, n, "inode %llu caches a frame out of range",
 				 (unsigned long long)ino->ino);
@@ -1013,9 +1087,89 @@ static void each_node(struct pc_node *node, uint32_t height, void (*fn)(uint32_t
 			continue;
 		if (height > 1)
 			each_node((struct pc_node *)(uintptr_t)s, height - 1, fn, arg);
-		else
+		else if (slot_is_frame(s))
 			fn((uint32_t)(s - 1), arg);
 	}
+}
+
+static void swap_slots(struct pc_node *node, uint32_t height, uint64_t base,
+		       void (*fn)(uint64_t, uint64_t, void *), void *arg)
+{
+	for (uint32_t i = 0; i < PC_SLOTS; i++) {
+		uint64_t s = node->slot[i];
+
+		if (s && height > 1)
+			swap_slots((struct pc_node *)(uintptr_t)s, height - 1, (base << PC_BITS) | i,
+				   fn, arg);
+		else if (s & PC_SWAP)
+			fn((base << PC_BITS) | i, s & ~PC_SWAP, arg);
+	}
+}
+
+void pagecache_for_each_swap(struct inode *ino, void (*fn)(uint64_t index, uint64_t entry,
+							  void *arg),
+			     void *arg)
+{
+	pthread_mutex_lock(&ino->lock);
+	if (ino->cache)
+		swap_slots(ino->cache, ino->cache_height, 0, fn, arg);
+	pthread_mutex_unlock(&ino->lock);
+}
+
+struct unuse_list {
+	uint32_t type;
+	uint64_t *index;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void note_unuse(uint64_t index, uint64_t entry, void *arg)
+{
+	struct unuse_list *ul = arg;
+
+	if (swp_type(entry) != ul->type || ul->nomem)
+		return;
+	if (ul->n == ul->cap) {
+		size_t cap = ul->cap ? 2 * ul->cap : 64;
+		uint64_t *grown = um_realloc(NULL, ul->index, cap * sizeof(*grown));
+
+		if (!grown) {
+			ul->nomem = true;
+			return;
+		}
+		ul->index = grown;
+		ul->cap = cap;
+	}
+	ul->index[ul->n++] = index;
+}
+
+/* shmem_unuse for one object: each of its pages on device type read back in. */
+static int shmem_unuse_inode(struct um_system *sys, struct inode *ino, uint32_t type)
+{
+	struct unuse_list ul = { .type = type };
+	int err = 0;
+
+	pagecache_for_each_swap(ino, note_unuse, &ul);
+	for (size_t i = 0; i < ul.n && !err; i++) {
+		bool major;
+		uint32_t pfn = pagecache_get(sys, ino, ul.index[i], &major, &err);
+
+		if (pfn != FRAME_NONE)
+			frame_put(&sys->fp, pfn);
+	}
+	um_free(NULL, ul.index);
+	return ul.nomem ? -ENOMEM : err;
+}
+
+int pagecache_shmem_unuse(struct um_system *sys, uint32_t type)
+{
+	int err = 0;
+
+	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc)
+		for (struct vma *v = p->mm->vmas.first; v && !err; v = v->next)
+			if (v->vm_inode && v->vm_inode->shmem)
+				err = shmem_unuse_inode(sys, v->vm_inode, type);
+	return err;
 }
 
 void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg), void *arg)

@@ -87,6 +87,24 @@ UM_INTERNAL void pagecache_for_range(struct inode *ino, uint64_t start, uint64_t
 				     void (*fn)(uint64_t index, uint32_t pfn, void *arg),
 				     void *arg);
 /* Calls fn for every cached frame of ino. */
+/*
+ * swapoff's shmem_unuse: every page of swap device type that a shmem
+ * object some process maps holds is read back into its cache. sys->lock
+ * held; 0 or -ENOMEM / -EIO.
+ */
+UM_INTERNAL int pagecache_shmem_unuse(struct um_system *sys, uint32_t type);
+/* fn for each swap entry a shmem object's cache holds, with its page index. */
+UM_INTERNAL void pagecache_for_each_swap(struct inode *ino,
+					 void (*fn)(uint64_t index, uint64_t entry, void *arg),
+					 void *arg);
+/*
+ * shmem_writeout: the shmem page pfn at index, unmapped, which only the
+ * cache and the caller hold, goes into the swap cache and its cache slot
+ * holds its swap entry instead (one reference to the slot). False when no
+ * slot is free or the page moved. ino->lock held.
+ */
+UM_INTERNAL bool shmem_swapout_locked(struct um_system *sys, struct inode *ino, uint64_t index,
+				      uint32_t pfn);
 UM_INTERNAL void pagecache_for_each(struct inode *ino, void (*fn)(uint32_t pfn, void *arg),
 				    void *arg);
 /*

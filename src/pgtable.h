@@ -25,6 +25,27 @@ typedef uint64_t pte_t;
 #define PTE_SOFT_DIRTY (1ULL << 11)
 /* A guard region's PTE marker (MADV_GUARD_INSTALL): not present, no frame. */
 #define PTE_GUARD (1ULL << 10)
+/*
+ * A swap entry (swapfile.c): not present, bit 7 set, the entry (type and
+ * offset, as swap.h encodes it) from bit 12 up. Distinct from PTE_GUARD.
+ */
+#define PTE_SWAPENT (1ULL << 7)
+#define PTE_SWP_SHIFT 12
+
+static inline bool pte_is_swap(uint64_t pte)
+{
+	return (pte & (PTE_SWAPENT | 1ULL)) == PTE_SWAPENT;
+}
+
+static inline uint64_t swp_entry_to_pte(uint64_t entry)
+{
+	return (entry << PTE_SWP_SHIFT) | PTE_SWAPENT;
+}
+
+static inline uint64_t pte_to_swp_entry(uint64_t pte)
+{
+	return pte >> PTE_SWP_SHIFT;
+}
 #define PTE_PFN_SHIFT 12
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
 

@@ -19,6 +19,7 @@
 #include "host.h"
 #include "mm.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
@@ -114,8 +115,13 @@ static int copy_ptes(struct mm *dst, struct mm *src, const struct vma *v)
 			struct frame *f;
 			uint32_t fl;
 
-			if (!(pte & PTE_PRESENT) && pte != PTE_GUARD)
+			if (pte_is_swap(pte)) {
+				/* copy_nonpresent_pte: one more reference to the slot. */
+				swap_dup(src->sys, pte_to_swp_entry(pte));
+				add[MM_SWAPENTS]++;
+			} else if (!(pte & PTE_PRESENT) && pte != PTE_GUARD) {
 				continue;
+			}
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				f = pfn_frame(fp, pte_pfn(pte));
 				fl = atomic_load_explicit(&f->flags, memory_order_relaxed);
@@ -177,7 +183,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 			file_get(n->vm_file);
 		if (v->anon_vma && !(v->vm_flags & VM_WIPEONFORK)) {
 			/* anon_vma_fork: a new anon_vma, chained to the parent's. */
-			if (anon_vma_new(dst, n)) {
+			if (anon_vma_new(dst, n, v->anon_vma)) {
 				if (n->vm_flags & VM_ACCOUNT)
 					vm_unacct_memory(
 					    sys, pg_count(&sys->geom, n->vm_end - n->vm_start));
@@ -189,6 +195,7 @@ static int dup_mmap(struct mm *dst, struct mm *src)
 		vma_insert(&dst->vmas, n);
 		/* On i_mmap before its PTEs exist, so a truncate cannot miss them. */
 		i_mmap_link(n);
+		anon_vma_link(n);
 		vm_stat_account(dst, n->vm_flags,
 				(int64_t)pg_count(&sys->geom, n->vm_end - n->vm_start));
 		/* vma_needs_copy: anonymous pages, or guard markers (VM_MAYBE_GUARD). */
@@ -324,6 +331,7 @@ void um_proc_stats(struct um_proc *p, struct um_proc_stats *st)
 	st->rss_shmem = pg_bytes(g, atomic_load(&mm->rss[MM_SHMEMPAGES]));
 	st->vm_pte = pgtable_bytes(&mm->pt);
 	st->hugetlb = pg_bytes(g, atomic_load(&mm->rss[MM_HUGETLBPAGES]));
+	st->vm_swap = pg_bytes(g, atomic_load(&mm->rss[MM_SWAPENTS]));
 	st->map_count = mm->vmas.count;
 	pthread_rwlock_unlock(&mm->lock);
 }

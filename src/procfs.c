@@ -25,6 +25,7 @@
 #include "mm.h"
 #include "oom.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "vma.h"
 
@@ -44,7 +45,7 @@
 #define PM_MMAP_EXCLUSIVE (1ULL << 56)
 #define PM_FILE		  (1ULL << 61)
 #define PM_GUARD_REGION	  (1ULL << 58)
-#define PM_SWAP		  (1ULL << 62) /* no swap entries yet: only guard markers */
+#define PM_SWAP		  (1ULL << 62) /* a swap entry (and guard markers, as Linux's PTE markers) */
 #define PM_PRESENT	  (1ULL << 63)
 
 /* ---------------------------------------------------------------- writer */
@@ -367,6 +368,19 @@ static void mss_account(struct mss *m, uint64_t page_size, const struct frame *f
 	mss_page(m, page_size, pss, dirty, locked, mapcount < 2);
 }
 
+/*
+ * A swap entry (smaps_pte_entry): Swap counts the page, SwapPss its share
+ * among the references to the slot (swp_swapcount).
+ */
+static void mss_swap(struct mss *m, struct um_system *sys, uint64_t page_size, uint64_t entry)
+{
+	uint32_t refs = swap_count(sys, entry);
+	uint64_t pss = page_size << PSS_SHIFT;
+
+	m->swap += page_size;
+	m->swap_pss += refs >= 2 ? pss / refs : pss;
+}
+
 /* Walks v's page tables, skipping absent tables a table at a time. */
 static void smap_gather_stats(struct mm *mm, const struct vma *v, struct mss *m)
 {
@@ -391,6 +405,8 @@ static void smap_gather_stats(struct mm *mm, const struct vma *v, struct mss *m)
 
 			if (f)
 				mss_account(m, page_size, f, pte, locked);
+			else if (pte_is_swap(pte))
+				mss_swap(m, mm->sys, page_size, pte_to_swp_entry(pte));
 		}
 	}
 }
@@ -577,7 +593,7 @@ int64_t um_proc_status(struct um_proc *p, char *buf, size_t size)
 	status_line(&w, "VmExe", 0);
 	status_line(&w, "VmLib", exec >> 10);
 	status_line(&w, "VmPTE", pgtable_bytes(&mm->pt) >> 10);
-	status_line(&w, "VmSwap", 0);
+	status_line(&w, "VmSwap", mm_counter(mm, MM_SWAPENTS) << kshift);
 	status_line(&w, "HugetlbPages", mm_counter(mm, MM_HUGETLBPAGES) << kshift);
 	proc_read_unlock(p);
 	return wr_finish(&w);
@@ -593,6 +609,11 @@ static uint64_t pte_to_pagemap_entry(struct frame_pool *fp, const struct vma *v,
 
 	if (pte == PTE_GUARD)
 		flags |= PM_SWAP | PM_GUARD_REGION; /* a PTE marker reads as a swap entry */
+	/* A swap entry: its type in bits 0-4 and offset above (swp_type | offset << 5). */
+	if (pte_is_swap(pte)) {
+		frame = pte_to_swp_entry(pte);
+		flags |= PM_SWAP;
+	}
 	if (pte & PTE_PRESENT) {
 		frame = pte_pfn(pte);
 		flags |= PM_PRESENT;

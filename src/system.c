@@ -6,6 +6,8 @@
  *   1. A frame's mapcount equals the number of PTEs, in all mms, that map it.
  *   2. A frame's refcount equals its mapcount plus one per page cache that
  *      holds it; frames with neither are on the free list.
+ *   3. Every anonymous frame's PTEs are exactly those its reverse map
+ *      finds (rmap.c), and every VMA with an anon_vma is on its family's list.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +46,21 @@ void um_config_init(struct um_config *cfg)
 	cfg->dirty_writeback_centisecs = 500;
 	cfg->dirty_background_ratio = 10;
 	cfg->dirty_ratio = 20;
+}
+
+/* What um_system_new made before the swap state: freed, as um_system_free would. */
+static void um_system_free_early(struct um_system *sys)
+{
+	inode_put(sys, sys->zero);
+	host_sandbox_close(sys);
+	wb_destroy(sys);
+	lruvec_destroy(&sys->lru);
+	frame_pool_destroy(&sys->fp);
+	pthread_mutex_destroy(&sys->inode_lock);
+	pthread_mutex_destroy(&sys->lock);
+	pthread_mutex_destroy(&sys->hugetlb_mutex);
+	pthread_rwlock_destroy(&sys->anon_free_lock);
+	um_free(NULL, sys);
 }
 
 int um_system_new(const struct um_config *cfg, struct um_system **out)
@@ -91,6 +108,7 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 		return err;
 	}
 	lruvec_init(&sys->lru);
+	sys->fp.lru = &sys->lru;
 	vmscan_init(sys);
 	wb_init(sys);
 	sys->sandbox_fd = -1;
@@ -111,8 +129,22 @@ int um_system_new(const struct um_config *cfg, struct um_system **out)
 	pthread_mutex_init(&sys->inode_lock, NULL);
 	pthread_mutex_init(&sys->lock, NULL);
 	pthread_mutex_init(&sys->hugetlb_mutex, NULL);
+	pthread_rwlock_init(&sys->anon_free_lock, NULL);
 	sys->next_pid = 1;
 	atomic_init(&sys->next_id, 1);
+	err = swap_init(sys);
+	if (err) {
+		um_system_free_early(sys);
+		return err;
+	}
+	sys->swap.shmem_unuse = pagecache_shmem_unuse;
+	if (cfg->swap_bytes) {
+		err = um_swapon(sys, SWAPFILE_NAME, cfg->swap_bytes);
+		if (err < 0) {
+			um_system_free(sys);
+			return err;
+		}
+	}
 	*out = sys;
 	return 0;
 }
@@ -125,15 +157,8 @@ void um_system_free(struct um_system *sys)
 		um_exit(sys->procs);
 	/* An orderly shutdown loses nothing: every dirty page is written back. */
 	inode_table_release(sys);
-	inode_put(sys, sys->zero);
-	host_sandbox_close(sys);
-	wb_destroy(sys);
-	lruvec_destroy(&sys->lru);
-	frame_pool_destroy(&sys->fp);
-	pthread_mutex_destroy(&sys->inode_lock);
-	pthread_mutex_destroy(&sys->lock);
-	pthread_mutex_destroy(&sys->hugetlb_mutex);
-	um_free(NULL, sys);
+	swap_destroy(sys);
+	um_system_free_early(sys);
 }
 
 void um_set_event_handler(struct um_system *sys, void (*fn)(void *arg, const struct um_event *ev),
@@ -211,7 +236,16 @@ static void page_cache_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->active_file = sys->lru.lists[LRU_ACTIVE_FILE].nr;
 	st->inactive_file = sys->lru.lists[LRU_INACTIVE_FILE].nr;
 	st->unevictable = sys->lru.lists[LRU_UNEVICTABLE].nr;
+	st->active_anon = sys->lru.lists[LRU_ACTIVE_ANON].nr;
+	st->inactive_anon = sys->lru.lists[LRU_INACTIVE_ANON].nr;
 	pthread_mutex_unlock(&sys->lru.lock);
+	pthread_mutex_lock(&sys->swap.lock);
+	st->swap_total = sys->swap.nr_pages;
+	st->swap_free = sys->swap.nr_pages - sys->swap.nr_inuse;
+	st->swap_cached = sys->swap.nr_cached;
+	pthread_mutex_unlock(&sys->swap.lock);
+	st->pswpin = atomic_load(&sys->swap.pswpin);
+	st->pswpout = atomic_load(&sys->swap.pswpout);
 }
 
 /*
@@ -304,6 +338,8 @@ static uint64_t mem_available(const struct um_system *sys, const struct um_sys_s
 void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	/* The add batch's pages are listed, and those already put are freed. */
+	lru_add_drain(&sys->lru, &sys->fp);
 	st->frames_total = sys->fp.nframes;
 	st->frames_free = atomic_load(&sys->fp.nr_free);
 	st->frames_used = st->frames_total - st->frames_free - 1;
@@ -329,10 +365,19 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	st->nr_procs = sys->nr_procs;
 	pthread_mutex_unlock(&sys->lock);
 	page_cache_stats(sys, st);
-	st->pgscan_direct = atomic_load(&sys->pgscan[RECLAIM_DIRECT]);
-	st->pgsteal_direct = atomic_load(&sys->pgsteal[RECLAIM_DIRECT]);
-	st->pgscan_proactive = atomic_load(&sys->pgscan[RECLAIM_PROACTIVE]);
-	st->pgsteal_proactive = atomic_load(&sys->pgsteal[RECLAIM_PROACTIVE]);
+	for (int file = 0; file < 2; file++) {
+		uint64_t d = atomic_load(&sys->pgscan[RECLAIM_DIRECT][file]);
+		uint64_t p = atomic_load(&sys->pgscan[RECLAIM_PROACTIVE][file]);
+		uint64_t ds = atomic_load(&sys->pgsteal[RECLAIM_DIRECT][file]);
+		uint64_t ps = atomic_load(&sys->pgsteal[RECLAIM_PROACTIVE][file]);
+
+		st->pgscan_direct += d;
+		st->pgscan_proactive += p;
+		st->pgsteal_direct += ds;
+		st->pgsteal_proactive += ps;
+		*(file ? &st->pgscan_file : &st->pgscan_anon) = d + p;
+		*(file ? &st->pgsteal_file : &st->pgsteal_anon) = ds + ps;
+	}
 	st->pgrefill = atomic_load(&sys->pgrefill);
 	pthread_mutex_lock(&sys->lru.lock);
 	st->pgactivate = sys->lru.pgactivate;
@@ -353,6 +398,9 @@ struct recount {
 	int32_t *map;	/* expected mapcount per frame */
 	int32_t *ref;	/* expected refcount per frame */
 	uint64_t committed;	/* pages charged */
+	struct swap_recount swap;	/* references found per swap slot */
+	struct um_system *sys;
+	uint64_t bad_swap;	/* a swap PTE naming no slot in use, or 0 */
 };
 
 /* A page table's frame: one reference, no mapping. */
@@ -378,6 +426,10 @@ static void count_mapped(struct mm *mm, struct recount *rc)
 			if ((pte & PTE_PRESENT) && !(pte & PTE_SPECIAL)) {
 				rc->map[pte_pfn(pte)]++;
 				rc->ref[pte_pfn(pte)]++;
+			} else if (pte_is_swap(pte) &&
+				   !swap_recount_note(mm->sys, &rc->swap, pte_to_swp_entry(pte)) &&
+				   !rc->bad_swap) {
+				rc->bad_swap = pte;
 			}
 		}
 		va = span_end;
@@ -392,12 +444,38 @@ static void count_cached(uint32_t pfn, void *arg)
 	rc->ref[pfn]++;
 }
 
+/* A shmem object's cache slot holding a swap entry: one reference to the slot. */
+static void count_shmem_swap(uint64_t index, uint64_t entry, void *arg)
+{
+	struct recount *rc = arg;
+
+	(void)index;
+	if (!swap_recount_note(rc->sys, &rc->swap, entry) && !rc->bad_swap)
+		rc->bad_swap = entry;
+}
+
 struct lru_count {
 	struct frame_pool *fp;
-	bool file;		/* a regular file's cache: its pages belong on the LRU */
-	uint64_t listed;	/* regular files' cached frames */
+	bool file;		/* a regular file's or shmem cache: its pages belong on the LRU */
+	uint64_t listed;	/* those cached frames, and the anonymous frames */
 	uint32_t bad;		/* a frame on the wrong side of that, or FRAME_NONE */
 };
+
+/* Every anonymous frame (hugetlb aside) belongs on the LRU (lru.c, invariant 3). */
+static void count_anon_lru(struct frame_pool *fp, struct lru_count *lc)
+{
+	uint64_t bump = atomic_load(&fp->bump);
+
+	for (uint64_t pfn = 1; pfn < bump && pfn < fp->limit; pfn++) {
+		uint32_t fl = atomic_load(&pfn_frame(fp, (uint32_t)pfn)->flags);
+
+		if (!(fl & PG_ANON) || (fl & (PG_HUGETLB | PG_FREE)))
+			continue;
+		lc->listed++;
+		if (!(fl & PG_LRU) && lc->bad == FRAME_NONE)
+			lc->bad = (uint32_t)pfn;
+	}
+}
 
 static void count_lru(uint32_t pfn, void *arg)
 {
@@ -434,9 +512,9 @@ static int inode_set_add(struct inode_set *set, struct inode *ino)
 }
 
 /*
- * The LRU (lru.c, invariant 2): each list sound, every regular file's
- * cached frame on one of them and no other frame, so the lists hold
- * exactly the regular files' cached frames.
+ * The LRU (lru.c, invariant 3): each list sound, every regular file's and
+ * shmem object's cached frame and every anonymous frame on one of them
+ * and no other frame, so the lists hold exactly those.
  */
 static int lru_pages_check(struct um_system *sys, struct lru_count *lc, char *why, size_t n)
 {
@@ -446,12 +524,12 @@ static int lru_pages_check(struct um_system *sys, struct lru_count *lc, char *wh
 	if (err)
 		return err;
 	if (lc->bad != FRAME_NONE) {
-		snprintf(why, n, "cached frame %u %s the LRU", lc->bad,
+		snprintf(why, n, "frame %u %s the LRU", lc->bad,
 			 atomic_load(&pfn_frame(&sys->fp, lc->bad)->flags) & PG_LRU ? "on" : "off");
 		return -EUCLEAN;
 	}
 	if (listed != lc->listed) {
-		snprintf(why, n, "LRU lists hold %llu frames, files cache %llu",
+		snprintf(why, n, "LRU lists hold %llu frames, caches and anonymous memory %llu",
 			 (unsigned long long)listed, (unsigned long long)lc->listed);
 		return -EUCLEAN;
 	}
@@ -487,11 +565,14 @@ static int count_inodes(struct um_system *sys, struct recount *rc, char *why, si
 		err = pagecache_check(sys, set.v[i], why, n);
 		if (!err)
 			pagecache_for_each(set.v[i], count_cached, rc);
-		lc.file = set.v[i]->type == INODE_REG;
+		lc.file = set.v[i]->type == INODE_REG || set.v[i]->shmem;
 		if (!err)
 			pagecache_for_each(set.v[i], count_lru, &lc);
+		if (!err)
+			pagecache_for_each_swap(set.v[i], count_shmem_swap, rc);
 	}
 	um_free(NULL, set.v);
+	count_anon_lru(&sys->fp, &lc);
 	if (!err)
 		err = lru_pages_check(sys, &lc, why, n);
 	return err;
@@ -510,12 +591,15 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	}
 	if (whylen)
 		why[0] = 0;
+	lru_add_drain(&sys->lru, &sys->fp);
 	pthread_mutex_lock(&sys->lock);
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc)
 		pthread_rwlock_rdlock(&p->mm->lock);
 	err = frame_pool_check(fp, why, whylen);
 	for (struct um_proc *p = sys->procs; p && !err; p = p->next_proc) {
 		err = mm_check(p->mm, why, whylen);
+		if (!err)
+			err = anon_vma_check(p->mm, why, whylen);
 		if (!err)
 			err = cred_check(p, why, whylen);
 	}
@@ -529,6 +613,11 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 		goto done;
 	}
 	rc.committed = 0;
+	rc.bad_swap = 0;
+	rc.sys = sys;
+	err = swap_recount_init(sys, &rc.swap);
+	if (err)
+		goto done;
 	for (struct um_proc *p = sys->procs; p; p = p->next_proc) {
 		count_mapped(p->mm, &rc);
 		rc.committed += vma_pages_in(p->mm, 0, sys->task_size, VM_ACCOUNT);
@@ -536,6 +625,15 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 	err = count_inodes(sys, &rc, why, whylen);
 	if (!err)
 		err = wb_check(sys, why, whylen);
+	swap_cache_for_each(sys, count_cached, &rc);
+	if (!err)
+		err = swap_recount_check(sys, &rc.swap, why, whylen);
+	else
+		swap_recount_check(sys, &rc.swap, NULL, 0);
+	if (!err && rc.bad_swap) {
+		snprintf(why, whylen, "swap entry %#llx names no slot", (unsigned long long)rc.bad_swap);
+		err = -EUCLEAN;
+	}
 	if (!err && rc.committed != atomic_load(&sys->committed)) {
 		snprintf(why, whylen, "committed %llu pages, recount %llu",
 			 (unsigned long long)atomic_load(&sys->committed),
@@ -563,6 +661,8 @@ int um_check(struct um_system *sys, char *why, size_t whylen)
 				 rc.map[pfn]);
 			err = -EUCLEAN;
 		}
+		if (!err && !is_free)
+			err = anon_rmap_check(sys, (uint32_t)pfn, why, whylen);
 	}
 done:
 	um_free(NULL, rc.map);

@@ -9,6 +9,7 @@
 #include "fs.h"
 #include "host.h"
 #include "lru.h"
+#include "swap.h"
 
 struct inode;
 struct um_proc;
@@ -29,7 +30,7 @@ struct um_system {
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
 	_Atomic uint64_t oom_kills;	/* processes the OOM killer chose (oom_kill in vmstat) */
 	/* Reclaim's vmstat counters (vmscan.c), by who reclaims: RECLAIM_DIRECT, _PROACTIVE. */
-	_Atomic uint64_t pgscan[2], pgsteal[2], pgrefill;
+	_Atomic uint64_t pgscan[2][2], pgsteal[2][2], pgrefill; /* [reclaimer][anon 0, file 1] */
 	/* files */
 	int sandbox_fd;
 	char *sandbox_path;
@@ -51,6 +52,12 @@ struct um_system {
 	 */
 	_Atomic uint64_t jiffies;
 	struct bdi_writeback wb;	/* the flusher, dirty inodes, write-back counters */
+	/*
+	 * An anon_vma family root is freed under it exclusive; rmap walkers
+	 * hold it shared while they find a frame's root (rmap.c, Linux's RCU).
+	 */
+	pthread_rwlock_t anon_free_lock;
+	struct swap_state swap;		/* swap devices and the swap cache (swapfile.c) */
 };
 
 /*

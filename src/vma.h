@@ -75,11 +75,18 @@ static inline bool is_exec_mapping(uint64_t flags)
 /*
  * The anonymous-memory object of a private VMA (anon_vma): created on the
  * first fault that needs one, shared by the pieces of a split VMA. Two VMAs
- * with different anon_vmas never merge, as on Linux.
+ * with different anon_vmas never merge, as on Linux. A fork child's
+ * anon_vma joins its parent's family: they share a root, and the root lists
+ * every VMA of the family (rmap.c), which is where an anonymous frame's
+ * PTEs can be.
  */
 struct anon_vma {
-	_Atomic int32_t refcount;
+	_Atomic int32_t refcount;	/* VMAs; on a root, also the family's other anon_vmas */
 	uint64_t id;
+	struct anon_vma *root;		/* the family's first anon_vma: itself for a root */
+	/* a root's only */
+	pthread_mutex_t lock;		/* the list below, and its VMAs' bounds */
+	struct vma *vmas;		/* every VMA whose anon_vma has this root */
 };
 
 struct vma {
@@ -91,6 +98,8 @@ struct vma {
 	struct file *vm_file;	/* a regular file's open file (its read-ahead state), or NULL */
 	struct anon_vma *anon_vma;
 	bool anon_forked;	/* anon_vma chain longer than one (after fork) */
+	bool anon_linked;	/* on anon_vma->root->vmas */
+	struct vma *anon_next, *anon_prev;	/* that list, under the root's lock */
 	struct hugetlb_resv *hresv;	/* hugetlb private: the owner's reservations, or NULL */
 	bool hugetlb_unmapped;		/* hugetlb private: the owner took a page back (SIGBUS) */
 	/* tree (vma.c) */
@@ -165,6 +174,12 @@ UM_INTERNAL bool vma_can_merge(const struct mm *mm, const struct vma *a, const s
 /* Merges v with prev and/or next where Linux would; returns the result. */
 UM_INTERNAL struct vma *vma_merge_neighbours(struct mm *mm, struct vma *v);
 /*
+ * Held while v's bounds (vm_start, vm_end, vm_pgoff) change: the locks
+ * under which rmap walkers read them (i_mmap_lock, the anon_vma family's).
+ */
+UM_INTERNAL void vma_bounds_lock(const struct vma *v);
+UM_INTERNAL void vma_bounds_unlock(const struct vma *v);
+/*
  * vma_merge_extend: v has just grown at its end in place (mremap); only the
  * VMA after it may merge, never the one before (Linux's vma_merge_extend).
  */
@@ -175,8 +190,48 @@ UM_INTERNAL struct vma *vma_merge_extend(struct mm *mm, struct vma *v);
 UM_INTERNAL int anon_vma_prepare(struct mm *mm, struct vma *v);
 /* anon_vma_prepare under a shared mm lock (a fault's). */
 UM_INTERNAL int anon_vma_prepare_shared(struct mm *mm, struct vma *v);
-/* A new anon_vma for v (fork's child VMAs). */
-UM_INTERNAL int anon_vma_new(struct mm *mm, struct vma *v);
+/*
+ * A new anon_vma for v, in parent's family (anon_vma_fork: parent is the
+ * anon_vma of the VMA v copies), or a family of its own (parent NULL).
+ * v is linked once its bounds are set (anon_vma_link).
+ */
+UM_INTERNAL int anon_vma_new(struct mm *mm, struct vma *v, struct anon_vma *parent);
 UM_INTERNAL void anon_vma_put(struct um_system *sys, struct anon_vma *av);
+/*
+ * Puts v, whose bounds are set, on its anon_vma's family list (nothing when
+ * it has none or is on it); anon_vma_unlink takes it off. The mm lock is
+ * held exclusive, or the mm's pt_lock under a shared one.
+ */
+UM_INTERNAL void anon_vma_link(struct vma *v);
+UM_INTERNAL void anon_vma_unlink(struct vma *v);
+/* The root lock of v's family, held while v's bounds change (none: no-op). */
+UM_INTERNAL void anon_vma_lock(const struct vma *v);
+UM_INTERNAL void anon_vma_unlock(const struct vma *v);
+/*
+ * Each PTE that maps an anonymous frame, for rmap_walk_anon: fn returns
+ * false to stop the walk. addr is the page's address in v.
+ */
+typedef bool (*rmap_one_fn)(struct vma *v, uint64_t addr, _Atomic uint64_t *ptep, void *arg);
+/*
+ * rmap_walk_anon: calls fn for every PTE, in every mm, that maps the
+ * anonymous frame pfn, under its family's lock. The caller holds a
+ * reference to the frame (or every mm lock); a frame no PTE maps is
+ * skipped. Returns the number of calls.
+ */
+UM_INTERNAL uint64_t rmap_walk_anon(struct um_system *sys, uint32_t pfn, rmap_one_fn fn,
+				    void *arg);
+/*
+ * The anonymous frame pfn, new in v at addr, gets its owner (v's family
+ * root) and page index (linear_page_index), as folio_add_new_anon_rmap.
+ */
+UM_INTERNAL void anon_frame_set_rmap(struct um_system *sys, uint32_t pfn, const struct vma *v,
+				     uint64_t addr);
+/*
+ * Every VMA of mm with an anon_vma is on its family list and the lists
+ * hold only VMAs of their family; every anonymous frame's mapcount equals
+ * the PTEs rmap_walk_anon finds (um_check, every mm lock held).
+ */
+UM_INTERNAL int anon_vma_check(struct mm *mm, char *why, size_t n);
+UM_INTERNAL int anon_rmap_check(struct um_system *sys, uint32_t pfn, char *why, size_t n);
 
 #endif /* UM_VMA_H */

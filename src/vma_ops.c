@@ -31,6 +31,7 @@ void vma_free(struct um_system *sys, struct vma *v)
 	if (!v)
 		return;
 	i_mmap_unlink(v);
+	anon_vma_unlink(v);
 	hugetlb_vma_close(sys, v);
 	if (v->vm_inode)
 		inode_put(sys, v->vm_inode);
@@ -39,6 +40,24 @@ void vma_free(struct um_system *sys, struct vma *v)
 	if (v->anon_vma)
 		anon_vma_put(sys, v->anon_vma);
 	um_free(sys, v);
+}
+
+/*
+ * rmap walkers read a VMA's bounds under its file's i_mmap_lock and its
+ * anon_vma family's lock: both held while they change.
+ */
+void vma_bounds_lock(const struct vma *v)
+{
+	if (v->vm_inode)
+		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
+	anon_vma_lock(v);
+}
+
+void vma_bounds_unlock(const struct vma *v)
+{
+	anon_vma_unlock(v);
+	if (v->vm_inode)
+		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
 }
 
 static inline uint64_t vma_pages(const struct vma *v, uint32_t shift)
@@ -70,9 +89,7 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		inode_get(n->vm_inode);
 	if (n->anon_vma)
 		atomic_fetch_add(&n->anon_vma->refcount, 1);
-	/* rmap walkers read a file VMA's bounds under i_mmap_lock. */
-	if (v->vm_inode)
-		pthread_mutex_lock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_lock(v);
 	if (new_below) {
 		n->vm_start = v->vm_start;
 		n->vm_end = addr;
@@ -85,11 +102,11 @@ int __vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 		n->vm_pgoff = v->vm_pgoff + pg_count(&sys->geom, addr - v->vm_start);
 		v->vm_end = addr;
 	}
-	if (v->vm_inode)
-		pthread_mutex_unlock(&v->vm_inode->i_mmap_lock);
+	vma_bounds_unlock(v);
 	vma_bounds_changed(&mm->vmas, v);
 	vma_insert(&mm->vmas, n);
 	i_mmap_link(n);
+	anon_vma_link(n);
 	return 0;
 }
 
@@ -140,19 +157,20 @@ bool vma_can_merge(const struct mm *mm, const struct vma *a, const struct vma *b
 /* Absorbs b (directly above a) into a; b is removed and freed. */
 static void absorb(struct mm *mm, struct vma *a, struct vma *b)
 {
+	vma_remove(&mm->vmas, b);
+	i_mmap_unlink(b);
+	anon_vma_unlink(b);
 	if (!a->anon_vma && b->anon_vma) {
 		a->anon_vma = b->anon_vma;
 		a->anon_forked = b->anon_forked;
 		b->anon_vma = NULL;
 	}
 	a->vm_flags |= b->vm_flags & (VM_SOFTDIRTY | VM_MAYBE_GUARD);
-	vma_remove(&mm->vmas, b);
-	i_mmap_unlink(b);
-	if (a->vm_inode)
-		pthread_mutex_lock(&a->vm_inode->i_mmap_lock);
+	vma_bounds_lock(a);
 	a->vm_end = b->vm_end;
-	if (a->vm_inode)
-		pthread_mutex_unlock(&a->vm_inode->i_mmap_lock);
+	vma_bounds_unlock(a);
+	/* a, grown, is on its family's list before b's pages are a's to walk. */
+	anon_vma_link(a);
 	vma_bounds_changed(&mm->vmas, a);
 	vma_free(mm->sys, b);
 }

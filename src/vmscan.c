@@ -1,7 +1,9 @@
 /*
  * vmscan.c: page reclaim (mm/vmscan.c), for page-cache pages of regular
- * files. Shmem and anonymous pages need swap, which the library has not
- * got yet: they are on no list and stay.
+ * files and lazily freeable (MADV_FREE) anonymous pages, which sit on the
+ * file lists and are judged and unmapped through the anonymous reverse
+ * map (rmap.c). Other anonymous and shmem pages need swap: they wait on
+ * the anon lists, which nothing scans yet.
  *
  * Policy, as Linux 6.x for the file LRU (lru.c holds the lists):
  *   - Reclaim scans the inactive list from its tail (the oldest) in
@@ -53,21 +55,24 @@
 #include "mm.h"
 #include "pagecache.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "system.h"
 #include "tlb.h"
 #include "vma.h"
 #include "vmscan.h"
 
 #define SWAP_CLUSTER_MAX 32
+#define SWAPPINESS 60
 #define WATERMARK_SCALE_FACTOR 10
 #define MAX_RECLAIM_RETRIES 16
 
 struct scan_control {
 	uint64_t nr_to_reclaim;
 	uint64_t nr_reclaimed;
-	uint64_t nr_scanned;	/* pages of both lists looked at */
-	uint64_t nr_inactive;	/* of the inactive list (pgscan_*) */
-	uint64_t nr_active;	/* of the active list (pgrefill) */
+	uint64_t nr_scanned;	/* pages of every list looked at */
+	uint64_t nr_active;	/* of the active lists (pgrefill) */
+	uint64_t nr_inactive[2];	/* of the inactive lists, anon and file (pgscan_*) */
+	uint64_t nr_freed[2];	/* reclaimed from them (pgsteal_*) */
 	int reclaimer;		/* RECLAIM_DIRECT or RECLAIM_PROACTIVE */
 };
 
@@ -103,7 +108,17 @@ void vmscan_init(struct um_system *sys)
 struct rmap_result {
 	int young;		/* PTEs found with PTE_ACCESSED (now cleared) */
 	bool locked;		/* mapped by a VM_LOCKED VMA */
+	bool clear;		/* clear the accessed bits found */
 	uint64_t vm_flags;	/* of the VMAs that mapped it young */
+};
+
+/* An rmap walk that unmaps a page: lazyfree_one, swapout_one. */
+struct lazyfree_walk {
+	struct frame *f;
+	uint32_t pfn;
+	int result;		/* PAGE_FREED while every PTE so far was cleared, else a list */
+	struct um_system *sys;
+	uint64_t entry;		/* swapout_one: the page's swap entry */
 };
 
 /* The address of page index of v's file, or 0 when v does not cover it. */
@@ -155,6 +170,109 @@ static void page_referenced(struct um_system *sys, struct inode *ino, uint64_t i
 	pthread_mutex_unlock(&ino->i_mmap_lock);
 }
 
+/* folio_referenced's rmap_one for an anonymous page: as page_referenced's loop. */
+static bool referenced_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct rmap_result *rr = arg;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	if (v->vm_flags & VM_LOCKED)
+		rr->locked = true;
+	if (!(pte & PTE_ACCESSED))
+		return true;
+	rr->young++;
+	rr->vm_flags |= v->vm_flags;
+	if (!rr->clear)
+		return true;
+	while ((pte & PTE_ACCESSED) &&
+	       !atomic_compare_exchange_weak(ptep, &pte, pte & ~PTE_ACCESSED))
+		;
+	mm_tlb_flush(v->vm_mm); /* as page_referenced */
+	return true;
+}
+
+/* page_referenced for a page found by the anonymous reverse map (ino NULL). */
+static void any_referenced(struct um_system *sys, struct inode *ino, uint64_t index,
+			   uint32_t pfn, bool clear, struct rmap_result *rr)
+{
+	if (ino) {
+		page_referenced(sys, ino, index, pfn, clear, rr);
+		return;
+	}
+	*rr = (struct rmap_result){ .clear = clear };
+	rmap_walk_anon(sys, pfn, referenced_one, rr);
+}
+
+/*
+ * try_to_unmap_one for a lazily freeable page: a PTE found dirty (or the
+ * page dirty) makes it swap-backed again and stops the walk, as does a
+ * VM_LOCKED VMA or a reference beyond the mappings' and ours (a pin);
+ * otherwise the PTE is cleared, the page discarded from that mm.
+ */
+/*
+ * Whether an unmapping walk must stop at a PTE of v: a VM_LOCKED VMA
+ * (unevictable), or a reference beyond the mappings' and the held ones (a
+ * pin: the page goes back on list pinned).
+ */
+static bool unmap_refused(const struct vma *v, struct lazyfree_walk *lw, int32_t held, int pinned)
+{
+	if (v->vm_flags & VM_LOCKED)
+		lw->result = LRU_UNEVICTABLE;
+	else if (atomic_load(&lw->f->refcount) != atomic_load(&lw->f->mapcount) + held)
+		lw->result = pinned;
+	else
+		return false;
+	return true;
+}
+
+static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct lazyfree_walk *lw = arg;
+	struct frame *f = lw->f;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	for (;;) {
+		if (unmap_refused(v, lw, 1, LRU_INACTIVE_FILE))
+			return false;
+		if ((pte & PTE_DIRTY) || (atomic_load(&f->flags) & PG_DIRTY)) {
+			lw->result = LRU_ACTIVE_ANON;
+			return false;
+		}
+		if (atomic_compare_exchange_weak(ptep, &pte, 0))
+			break;
+		if (!(pte & PTE_PRESENT) || pte_pfn(pte) != lw->pfn)
+			return true;
+	}
+	mm_tlb_sync(v->vm_mm);
+	atomic_fetch_sub(&v->vm_mm->rss[MM_ANONPAGES], 1);
+	atomic_fetch_sub(&f->mapcount, 1);
+	atomic_fetch_sub(&f->refcount, 1); /* never the last: reclaim holds one */
+	return true;
+}
+
+/*
+ * The lazyfree case of shrink_folio_list for an isolated anonymous page
+ * not swap-backed (we hold a reference): discarded from every mapping
+ * while clean and unpinned (PAGE_FREED, our reference gone with it);
+ * written again, it is swap-backed again and activated.
+ */
+static int drop_lazyfree(struct um_system *sys, uint32_t pfn)
+{
+	struct lazyfree_walk lw = { pfn_frame(&sys->fp, pfn), pfn, PAGE_FREED, sys, 0 };
+
+	rmap_walk_anon(sys, pfn, lazyfree_one, &lw);
+	if (lw.result == LRU_ACTIVE_ANON)
+		atomic_fetch_or(&lw.f->flags, PG_SWAPBACKED);
+	if (lw.result != PAGE_FREED)
+		return lw.result;
+	if (atomic_load(&lw.f->mapcount))
+		return LRU_INACTIVE_FILE; /* mapped again meanwhile */
+	frame_put(&sys->fp, pfn);
+	return PAGE_FREED;
+}
+
 /*
  * try_to_unmap: clears every PTE that maps pfn at index of ino, moving a
  * dirty bit to the page. False, with nothing unmapped there, when a
@@ -181,7 +299,8 @@ static bool page_unmap(struct um_system *sys, struct inode *ino, uint64_t index,
 			if (pte & PTE_DIRTY)
 				page_mark_dirty(sys, ino, pfn);
 			mm_tlb_sync(v->vm_mm);
-			atomic_fetch_sub(&v->vm_mm->rss[MM_FILEPAGES], 1);
+			atomic_fetch_sub(&v->vm_mm->rss[frame_mm_counter(atomic_load(&f->flags))],
+					 1);
 			atomic_fetch_sub(&f->mapcount, 1);
 			atomic_fetch_sub(&f->refcount, 1); /* never the last: the cache holds one */
 			break;
@@ -199,6 +318,36 @@ static bool page_dirty(struct frame *f)
 static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
 		     int dirty_list);
 
+/* What folio_check_references answers for a page reclaim may take (FOLIOREF_RECLAIM). */
+#define PAGE_RECLAIM (-3)
+
+/*
+ * folio_check_references for an isolated page of list inactive (ino NULL:
+ * an anonymous page): mapped by a VM_LOCKED VMA → unevictable; mapped
+ * young (the accessed bits read and cleared) → kept with PG_REFERENCED,
+ * activated when it was referenced before, mapped young twice, or an
+ * executable file page; else PAGE_RECLAIM. *referenced: PG_REFERENCED as
+ * it was. With check_refs false (MADV_PAGEOUT) young mappings do not count.
+ */
+static int check_references(struct um_system *sys, struct inode *ino, uint64_t index,
+			    uint32_t pfn, enum lru_list inactive, bool check_refs, bool *referenced)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct rmap_result rr;
+
+	any_referenced(sys, ino, index, pfn, check_refs, &rr);
+	if (rr.locked)
+		return LRU_UNEVICTABLE;
+	*referenced = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
+	if (!check_refs || !rr.young)
+		return PAGE_RECLAIM;
+	atomic_fetch_or(&f->flags, PG_REFERENCED);
+	if (*referenced || rr.young > 1 ||
+	    (inactive == LRU_INACTIVE_FILE && (rr.vm_flags & VM_EXEC)))
+		return inactive + 1;
+	return inactive;
+}
+
 /*
  * shrink_folio_list for one isolated inactive page (we hold a reference to
  * it and to ino): returns the list to put it back on, PAGE_GONE or
@@ -207,19 +356,11 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn)
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
-	struct rmap_result rr;
 	bool referenced_page;
+	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_FILE, true, &referenced_page);
 
-	page_referenced(sys, ino, index, pfn, true, &rr);
-	if (rr.locked)
-		return LRU_UNEVICTABLE;
-	referenced_page = atomic_fetch_and(&f->flags, ~(uint32_t)PG_REFERENCED) & PG_REFERENCED;
-	if (rr.young) {
-		atomic_fetch_or(&f->flags, PG_REFERENCED);
-		if (referenced_page || rr.young > 1 || (rr.vm_flags & VM_EXEC))
-			return LRU_ACTIVE_FILE;
-		return LRU_INACTIVE_FILE;
-	}
+	if (l != PAGE_RECLAIM)
+		return l;
 	if (page_dirty(f)) {
 		/* FOLIOREF_RECLAIM_CLEAN: a page read lately waits while dirty. */
 		if (referenced_page)
@@ -235,6 +376,31 @@ static int shrink_page(struct um_system *sys, struct inode *ino, uint64_t index,
 	return drop_page(sys, ino, index, pfn, LRU_INACTIVE_FILE);
 }
 
+/* lock_and_unmap's answer: unmapped, the inode's lock held. */
+#define PAGE_UNMAPPED (-4)
+
+/*
+ * Takes the inode's lock (trylock: busy, the page goes back on list busy)
+ * and unmaps the cache page pfn at index from every mapping: PAGE_UNMAPPED
+ * with the lock held, or PAGE_GONE (it left the cache) or unevictable
+ * (a VM_LOCKED VMA maps it), the lock let go.
+ */
+static int lock_and_unmap(struct um_system *sys, struct inode *ino, uint64_t index, uint32_t pfn,
+			  int busy)
+{
+	if (pthread_mutex_trylock(&ino->lock))
+		return busy;
+	if (pagecache_lookup_locked(ino, index) != pfn) {
+		pthread_mutex_unlock(&ino->lock);
+		return PAGE_GONE;
+	}
+	if (!page_unmap(sys, ino, index, pfn)) {
+		pthread_mutex_unlock(&ino->lock);
+		return LRU_UNEVICTABLE;
+	}
+	return PAGE_UNMAPPED;
+}
+
 /*
  * The end of shrink_folio_list for a page that is to go: unmapped under
  * the inode's lock, then dropped from the cache when clean and nobody but
@@ -246,17 +412,10 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 {
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	int32_t two = 2;
+	int l = lock_and_unmap(sys, ino, index, pfn, LRU_INACTIVE_FILE);
 
-	if (pthread_mutex_trylock(&ino->lock))
-		return LRU_INACTIVE_FILE;
-	if (pagecache_lookup_locked(ino, index) != pfn) {
-		pthread_mutex_unlock(&ino->lock);
-		return PAGE_GONE;
-	}
-	if (!page_unmap(sys, ino, index, pfn)) {
-		pthread_mutex_unlock(&ino->lock);
-		return LRU_UNEVICTABLE;
-	}
+	if (l != PAGE_UNMAPPED)
+		return l;
 	if (page_dirty(f)) {
 		pthread_mutex_unlock(&ino->lock);
 		return dirty_list;
@@ -280,61 +439,82 @@ static int drop_page(struct um_system *sys, struct inode *ino, uint64_t index, u
 }
 
 /*
+ * A page reclaim holds: isolated, with a reference to it and, for a cache
+ * page, to its inode (ino NULL: an anonymous page, found by rmap.c).
+ */
+struct victim {
+	uint32_t pfn;
+	struct inode *ino;
+	uint64_t index;
+	bool skip;		/* rotated, not taken: its inode is going */
+};
+
+/*
  * Takes the tail page of list l off it with a reference to it and to its
  * inode (isolate_lru_folios, one page): false when the list is empty.
- * A page whose inode is going is rotated instead, and counts as scanned.
+ * A page whose inode is going is rotated instead (skip), and counts as scanned.
  */
-static bool isolate_one(struct um_system *sys, enum lru_list l, uint32_t *pfn,
-			struct inode **ino, uint64_t *index)
+static bool isolate_one(struct um_system *sys, enum lru_list l, struct victim *vc)
 {
 	struct lruvec *lv = &sys->lru;
 	bool got = false;
 
 	pthread_mutex_lock(&lv->lock);
-	*pfn = lru_isolate_tail(lv, &sys->fp, l);
-	if (*pfn != FRAME_NONE) {
-		struct frame *f = pfn_frame(&sys->fp, *pfn);
+	vc->pfn = lru_isolate_tail(lv, &sys->fp, l);
+	if (vc->pfn != FRAME_NONE) {
+		struct frame *f = pfn_frame(&sys->fp, vc->pfn);
+		bool anon = atomic_load(&f->flags) & PG_ANON;
 
-		*ino = f->owner;
-		*index = f->index;
-		if (*ino && inode_tryget(*ino)) {
+		vc->ino = anon ? NULL : f->owner;
+		vc->index = __atomic_load_n(&f->index, __ATOMIC_RELAXED);
+		vc->skip = !anon && !(vc->ino && inode_tryget(vc->ino));
+		if (vc->skip)
+			lru_putback_locked(lv, &sys->fp, vc->pfn, l);
+		else
 			atomic_fetch_add(&f->refcount, 1);
-			got = true;
-		} else {
-			lru_putback_locked(lv, &sys->fp, *pfn, l);
-			*ino = NULL;
-			got = true;
-		}
+		got = true;
 	}
 	pthread_mutex_unlock(&lv->lock);
 	return got;
 }
 
+static bool lru_active(int l)
+{
+	return l == LRU_ACTIVE_FILE || l == LRU_ACTIVE_ANON;
+}
+
 /*
  * folio_putback_lru: back on list l if still cached; drops our references.
- * from: the list it was taken from; a move between the file lists counts
- * in pgactivate or pgdeactivate.
+ * A move from an inactive list to an active one counts in pgactivate, the
+ * other way in pgdeactivate (the page kept its list's flags while isolated).
  */
-static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int l,
-		    enum lru_list from)
+static void putback(struct um_system *sys, struct inode *ino, uint32_t pfn, int l)
 {
 	struct lruvec *lv = &sys->lru;
 
 	if (l >= 0) {
+		struct frame *f = pfn_frame(&sys->fp, pfn);
+
 		pthread_mutex_lock(&lv->lock);
-		/* A truncation clears the owner before it takes the page off the lists. */
-		if (pfn_frame(&sys->fp, pfn)->owner == ino) {
+		/*
+		 * A truncation clears the owner before it takes the page off the
+		 * lists; an anonymous page we hold stays ours to put back.
+		 */
+		if (!ino || f->owner == ino || (atomic_load(&f->flags) & PG_SWAPCACHE)) {
+			enum lru_list from = lru_of(atomic_load(&f->flags));
+
 			lru_putback_locked(lv, &sys->fp, pfn, (enum lru_list)l);
-			if (l == LRU_ACTIVE_FILE && from != LRU_ACTIVE_FILE)
+			if (lru_active(l) && !lru_active(from) && from != LRU_UNEVICTABLE)
 				lv->pgactivate++;
-			else if (l == LRU_INACTIVE_FILE && from == LRU_ACTIVE_FILE)
+			else if (!lru_active(l) && l != LRU_UNEVICTABLE && lru_active(from))
 				lv->pgdeactivate++;
 		}
 		pthread_mutex_unlock(&lv->lock);
 	}
 	if (l != PAGE_FREED)
 		frame_put(&sys->fp, pfn);
-	inode_put(sys, ino);
+	if (ino)
+		inode_put(sys, ino);
 }
 
 static uint64_t list_size(struct um_system *sys, enum lru_list l)
@@ -351,48 +531,181 @@ static uint64_t list_size(struct um_system *sys, enum lru_list l)
  * shrink_active_list: up to nr pages from the active tail go to the
  * inactive list, but an executable mapping's young page stays active.
  */
-static void shrink_active(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+static void shrink_active(struct um_system *sys, struct scan_control *sc, enum lru_list active,
+			  uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr; i++) {
 		struct rmap_result rr;
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
-		int l = LRU_INACTIVE_FILE;
+		struct victim vc;
+		int l = active - 1; /* its inactive list */
 
-		if (!isolate_one(sys, LRU_ACTIVE_FILE, &pfn, &ino, &index))
+		if (!isolate_one(sys, active, &vc))
 			return;
 		sc->nr_scanned++;
 		sc->nr_active++;
-		if (!ino)
+		if (vc.skip)
 			continue;
-		page_referenced(sys, ino, index, pfn, true, &rr);
+		any_referenced(sys, vc.ino, vc.index, vc.pfn, true, &rr);
 		if (rr.locked)
 			l = LRU_UNEVICTABLE;
-		else if (rr.young && (rr.vm_flags & VM_EXEC))
+		else if (rr.young && (rr.vm_flags & VM_EXEC) && active == LRU_ACTIVE_FILE)
 			l = LRU_ACTIVE_FILE;
-		putback(sys, ino, pfn, l, LRU_ACTIVE_FILE);
+		putback(sys, vc.ino, vc.pfn, l);
 	}
 }
 
-static void shrink_inactive(struct um_system *sys, struct scan_control *sc, uint64_t nr)
+/*
+ * folio_check_references and the lazyfree case of shrink_folio_list for an
+ * anonymous page on the inactive file list (MADV_FREE'd).
+ */
+static int shrink_lazyfree_page(struct um_system *sys, uint32_t pfn)
+{
+	bool referenced_page;
+	int l = check_references(sys, NULL, 0, pfn, LRU_INACTIVE_FILE, true, &referenced_page);
+
+	return l != PAGE_RECLAIM ? l : drop_lazyfree(sys, pfn);
+}
+
+/*
+ * try_to_unmap_one for a swap-backed page in the swap cache: each PTE
+ * becomes the page's swap entry (one more reference to the slot), its dirty
+ * bit moved to the page. A VM_LOCKED VMA, or a reference beyond the
+ * mappings', the cache's and ours (a pin), stops the walk.
+ */
+static bool swapout_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void *arg)
+{
+	struct lazyfree_walk *lw = arg;
+	struct frame *f = lw->f;
+	pte_t pte = atomic_load(ptep);
+
+	(void)addr;
+	if (unmap_refused(v, lw, 2, LRU_ACTIVE_ANON))
+		return false;
+	swap_dup(lw->sys, lw->entry);
+	while (!atomic_compare_exchange_weak(ptep, &pte, swp_entry_to_pte(lw->entry)))
+		if (!(pte & PTE_PRESENT) || pte_pfn(pte) != lw->pfn) {
+			swap_put(lw->sys, lw->entry);
+			return true;
+		}
+	if (pte & PTE_DIRTY)
+		atomic_fetch_or(&f->flags, PG_DIRTY);
+	mm_tlb_sync(v->vm_mm);
+	atomic_fetch_sub(&v->vm_mm->rss[MM_ANONPAGES], 1);
+	atomic_fetch_add(&v->vm_mm->rss[MM_SWAPENTS], 1);
+	atomic_fetch_sub(&f->mapcount, 1);
+	atomic_fetch_sub(&f->refcount, 1); /* never the last: the cache and reclaim hold theirs */
+	return true;
+}
+
+/*
+ * pageout() and __remove_mapping for an unmapped page in the swap cache
+ * that reclaim holds: written to its slot when dirty (always: its only
+ * copy), then freed when only the cache and reclaim hold it. A failed
+ * write leaves it dirty in the cache and activated (nothing is lost).
+ */
+static int pageout_swap(struct um_system *sys, uint32_t pfn, bool always)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+
+	if ((atomic_fetch_and(&f->flags, ~(uint32_t)PG_DIRTY) & PG_DIRTY) || always) {
+		if (swap_writepage(sys, pfn)) {
+			atomic_fetch_or(&f->flags, PG_DIRTY);
+			return LRU_ACTIVE_ANON;
+		}
+	}
+	if (!swap_cache_reclaim(sys, pfn))
+		return LRU_INACTIVE_ANON;
+	frame_put(&sys->fp, pfn);
+	return PAGE_FREED;
+}
+
+/*
+ * shrink_folio_list for an isolated swap-backed anonymous page (we hold a
+ * reference), references looked at when check_refs (reclaim; MADV_PAGEOUT
+ * ignores them): put in the swap cache (add_to_swap; no free slot:
+ * activated), unmapped through the reverse map, written to its slot when
+ * dirty (an I/O error keeps it in the cache, dirty, activated: the data
+ * is not lost, a fault finds it there), then freed when nobody but the
+ * cache and us holds it (__remove_mapping).
+ */
+static int shrink_anon_page(struct um_system *sys, uint32_t pfn, bool check_refs)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	struct lazyfree_walk lw = { f, pfn, PAGE_FREED, sys, 0 };
+	bool referenced_page;
+	int l = check_references(sys, NULL, 0, pfn, LRU_INACTIVE_ANON, check_refs,
+				 &referenced_page);
+
+	if (l != PAGE_RECLAIM)
+		return l;
+	if (!(atomic_load(&f->flags) & PG_SWAPCACHE) && !swap_add(sys, pfn))
+		return LRU_ACTIVE_ANON;
+	lw.entry = swap_entry_of(sys, pfn);
+	rmap_walk_anon(sys, pfn, swapout_one, &lw);
+	if (lw.result != PAGE_FREED)
+		return lw.result;
+	if (atomic_load(&f->mapcount))
+		return LRU_ACTIVE_ANON; /* mapped again meanwhile */
+	return pageout_swap(sys, pfn, false);
+}
+
+/*
+ * shrink_folio_list for an isolated shmem page (we hold it and its inode):
+ * kept when young or no swap slot is free; else, under the inode's lock
+ * (trylock), unmapped through i_mmap, moved to the swap cache with its
+ * cache slot holding the swap entry (shmem_writeout), written, and freed.
+ * A failed write leaves it in the swap cache, dirty: a fault finds it.
+ */
+static int shrink_shmem_page(struct um_system *sys, struct inode *ino, uint64_t index,
+			     uint32_t pfn, bool check_refs)
+{
+	struct frame *f = pfn_frame(&sys->fp, pfn);
+	bool referenced_page, out;
+	int l = check_references(sys, ino, index, pfn, LRU_INACTIVE_ANON, check_refs,
+				 &referenced_page);
+
+	if (l != PAGE_RECLAIM)
+		return l;
+	if (!swap_free_pages(sys))
+		return LRU_ACTIVE_ANON;
+	l = lock_and_unmap(sys, ino, index, pfn, LRU_INACTIVE_ANON);
+	if (l != PAGE_UNMAPPED)
+		return l;
+	/* Nobody but the cache and us: no mapping, no pin. */
+	out = atomic_load(&f->refcount) == 2 && shmem_swapout_locked(sys, ino, index, pfn);
+	pthread_mutex_unlock(&ino->lock);
+	if (!out)
+		return LRU_ACTIVE_ANON;
+	/* Its only copy from now on: written whether or not it was dirty. */
+	return pageout_swap(sys, pfn, true);
+}
+
+static void shrink_inactive(struct um_system *sys, struct scan_control *sc,
+			    enum lru_list inactive, uint64_t nr)
 {
 	for (uint64_t i = 0; i < nr && sc->nr_reclaimed < sc->nr_to_reclaim; i++) {
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
+		struct victim vc;
 		int l;
 
-		if (!isolate_one(sys, LRU_INACTIVE_FILE, &pfn, &ino, &index))
+		if (!isolate_one(sys, inactive, &vc))
 			return;
 		sc->nr_scanned++;
-		sc->nr_inactive++;
-		if (!ino)
+		sc->nr_inactive[inactive == LRU_INACTIVE_FILE]++;
+		if (vc.skip)
 			continue;
-		l = shrink_page(sys, ino, index, pfn);
-		if (l == PAGE_FREED)
+		if (vc.ino && inactive == LRU_INACTIVE_ANON)
+			l = shrink_shmem_page(sys, vc.ino, vc.index, vc.pfn, true);
+		else if (vc.ino)
+			l = shrink_page(sys, vc.ino, vc.index, vc.pfn);
+		else if (inactive == LRU_INACTIVE_ANON)
+			l = shrink_anon_page(sys, vc.pfn, true);
+		else
+			l = shrink_lazyfree_page(sys, vc.pfn);
+		if (l == PAGE_FREED) {
 			sc->nr_reclaimed++;
-		putback(sys, ino, pfn, l, LRU_INACTIVE_FILE);
+			sc->nr_freed[inactive == LRU_INACTIVE_FILE]++;
+		}
+		putback(sys, vc.ino, vc.pfn, l);
 	}
 }
 
@@ -406,18 +719,52 @@ static void rescue_unevictable(struct um_system *sys)
 
 	for (uint64_t i = 0; i < n; i++) {
 		struct rmap_result rr;
-		struct inode *ino;
-		uint64_t index;
-		uint32_t pfn;
+		struct victim vc;
 
-		if (!isolate_one(sys, LRU_UNEVICTABLE, &pfn, &ino, &index))
+		if (!isolate_one(sys, LRU_UNEVICTABLE, &vc))
 			return;
-		if (!ino)
+		if (vc.skip)
 			continue;
-		page_referenced(sys, ino, index, pfn, false, &rr);
-		putback(sys, ino, pfn, rr.locked ? LRU_UNEVICTABLE : LRU_INACTIVE_FILE,
-			LRU_UNEVICTABLE);
+		any_referenced(sys, vc.ino, vc.index, vc.pfn, false, &rr);
+		putback(sys, vc.ino, vc.pfn,
+			rr.locked ? LRU_UNEVICTABLE
+				  : lru_of(atomic_load(&pfn_frame(&sys->fp, vc.pfn)->flags) &
+					   PG_SWAPBACKED));
 	}
+}
+
+/*
+ * One batch from the inactive list of a kind (inactive + 1 is its active
+ * list), after ageing the active list when the inactive one is the smaller.
+ */
+static void shrink_list(struct um_system *sys, struct scan_control *sc, enum lru_list inactive,
+			uint64_t nr)
+{
+	if (list_size(sys, inactive) < list_size(sys, inactive + 1))
+		shrink_active(sys, sc, inactive + 1, nr);
+	shrink_inactive(sys, sc, inactive, nr);
+}
+
+/*
+ * get_scan_count, simplified: with no free swap slot only the file lists
+ * are scanned; with some, each batch of SWAP_CLUSTER_MAX is split between
+ * anon and file in proportion to swappiness (60) and 200 - swappiness, each
+ * side weighted by its lists' size, and the anon side alone when the file
+ * lists are empty (Linux's SCAN_ANON when file pages are too few).
+ */
+static uint64_t anon_share(struct um_system *sys, uint64_t file)
+{
+	uint64_t anon = list_size(sys, LRU_INACTIVE_ANON) + list_size(sys, LRU_ACTIVE_ANON);
+	uint64_t ap, fp, share;
+
+	if (!anon || !swap_free_pages(sys))
+		return 0;
+	if (!file)
+		return SWAP_CLUSTER_MAX;
+	ap = SWAPPINESS * anon;
+	fp = (200 - SWAPPINESS) * file;
+	share = SWAP_CLUSTER_MAX * ap / (ap + fp);
+	return share ? share : 1;
 }
 
 /*
@@ -431,18 +778,25 @@ static uint64_t shrink_lruvec(struct um_system *sys, uint64_t nr, int reclaimer)
 
 	max_scan = 4 * (list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE)) +
 		   2 * SWAP_CLUSTER_MAX;
+	if (swap_free_pages(sys))
+		max_scan += 4 * (list_size(sys, LRU_INACTIVE_ANON) + list_size(sys, LRU_ACTIVE_ANON));
 	while (sc.nr_reclaimed < sc.nr_to_reclaim && sc.nr_scanned < max_scan) {
-		uint64_t inactive = list_size(sys, LRU_INACTIVE_FILE);
-		uint64_t active = list_size(sys, LRU_ACTIVE_FILE);
+		uint64_t file = list_size(sys, LRU_INACTIVE_FILE) + list_size(sys, LRU_ACTIVE_FILE);
+		uint64_t anon = anon_share(sys, file);
 
-		if (!inactive && !active)
+		if (!file && !anon)
 			break;
-		if (inactive < active)
-			shrink_active(sys, &sc, SWAP_CLUSTER_MAX);
-		shrink_inactive(sys, &sc, SWAP_CLUSTER_MAX);
+		if (anon)
+			shrink_list(sys, &sc, LRU_INACTIVE_ANON, anon);
+		if (file && anon < SWAP_CLUSTER_MAX)
+			shrink_list(sys, &sc, LRU_INACTIVE_FILE, SWAP_CLUSTER_MAX - anon);
 	}
-	atomic_fetch_add_explicit(&sys->pgscan[reclaimer], sc.nr_inactive, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sys->pgsteal[reclaimer], sc.nr_reclaimed, memory_order_relaxed);
+	for (int file = 0; file < 2; file++) {
+		atomic_fetch_add_explicit(&sys->pgscan[reclaimer][file], sc.nr_inactive[file],
+					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&sys->pgsteal[reclaimer][file], sc.nr_freed[file],
+					  memory_order_relaxed);
+	}
 	atomic_fetch_add_explicit(&sys->pgrefill, sc.nr_active, memory_order_relaxed);
 	return sc.nr_reclaimed;
 }
@@ -457,9 +811,11 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr, int reclai
 {
 	uint64_t got = 0;
 
+	lru_add_drain(&sys->lru, &sys->fp);
 	rescue_unevictable(sys);
 	for (int retry = 0; retry < MAX_RECLAIM_RETRIES && got < nr; retry++) {
-		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE))
+		if (!list_size(sys, LRU_INACTIVE_FILE) && !list_size(sys, LRU_ACTIVE_FILE) &&
+		    !anon_share(sys, 0))
 			break;
 		got += shrink_lruvec(sys, nr - got, reclaimer);
 	}
@@ -474,20 +830,21 @@ static uint64_t try_to_free_pages(struct um_system *sys, uint64_t nr, int reclai
  * (shrink_folio_list's folio_is_file_lru case), and madvise is not kswapd.
  * The caller holds its mm lock and maps the page once. True when freed.
  */
-bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
+/*
+ * folio_isolate_lru for a cache page found by its PTE, with a reference to
+ * it and to its inode: the inode, or NULL when it was on no list or its
+ * inode is going.
+ */
+static struct inode *isolate_cache_page(struct um_system *sys, uint32_t pfn, uint64_t *index)
 {
 	struct lruvec *lv = &sys->lru;
 	struct frame *f = pfn_frame(&sys->fp, pfn);
 	struct inode *ino = NULL;
-	uint64_t index = 0;
-	enum lru_list from;
-	int l;
 
 	pthread_mutex_lock(&lv->lock);
-	from = lru_of(atomic_load_explicit(&f->flags, memory_order_relaxed));
 	if (lru_isolate_locked(lv, &sys->fp, pfn)) {
 		ino = f->owner;
-		index = f->index;
+		*index = f->index;
 		if (ino && inode_tryget(ino)) {
 			atomic_fetch_add(&f->refcount, 1);
 		} else {
@@ -497,10 +854,51 @@ bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
 		}
 	}
 	pthread_mutex_unlock(&lv->lock);
+	return ino;
+}
+
+bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn)
+{
+	uint64_t index = 0;
+	struct inode *ino = isolate_cache_page(sys, pfn, &index);
+	int l;
+
 	if (!ino)
 		return false;
 	l = drop_page(sys, ino, index, pfn, LRU_ACTIVE_FILE);
-	putback(sys, ino, pfn, l, from);
+	putback(sys, ino, pfn, l);
+	return l == PAGE_FREED;
+}
+
+bool vmscan_pageout_shmem(struct um_system *sys, uint32_t pfn)
+{
+	uint64_t index = 0;
+	struct inode *ino = isolate_cache_page(sys, pfn, &index);
+	int l;
+
+	if (!ino)
+		return false;
+	l = shrink_shmem_page(sys, ino, index, pfn, false);
+	putback(sys, ino, pfn, l);
+	return l == PAGE_FREED;
+}
+
+bool vmscan_pageout_anon(struct um_system *sys, uint32_t pfn)
+{
+	struct lruvec *lv = &sys->lru;
+	bool isolated;
+	int l;
+
+	lru_add_drain(lv, &sys->fp);
+	pthread_mutex_lock(&lv->lock);
+	isolated = lru_isolate_locked(lv, &sys->fp, pfn);
+	if (isolated)
+		atomic_fetch_add(&pfn_frame(&sys->fp, pfn)->refcount, 1);
+	pthread_mutex_unlock(&lv->lock);
+	if (!isolated)
+		return false;
+	l = shrink_anon_page(sys, pfn, false);
+	putback(sys, NULL, pfn, l);
 	return l == PAGE_FREED;
 }
 

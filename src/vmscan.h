@@ -28,6 +28,14 @@ UM_INTERNAL uint64_t vmscan_direct(struct um_system *sys);
  * clean (true); a dirty one stays cached. The caller holds no inode lock.
  */
 UM_INTERNAL bool vmscan_pageout_file(struct um_system *sys, uint32_t pfn);
+/*
+ * reclaim_pages (MADV_PAGEOUT) for a swap-backed anonymous page mapped
+ * once by the caller, who holds its mm lock: swapped out, references
+ * ignored (shrink_anon_page). True when freed.
+ */
+UM_INTERNAL bool vmscan_pageout_anon(struct um_system *sys, uint32_t pfn);
+/* The same for a shmem page: unmapped everywhere and swapped out (shmem_writeout). */
+UM_INTERNAL bool vmscan_pageout_shmem(struct um_system *sys, uint32_t pfn);
 /* Is free memory below the min watermark (direct reclaim would run)? */
 UM_INTERNAL bool vmscan_wanted(struct um_system *sys);
 

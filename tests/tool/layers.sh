@@ -12,7 +12,7 @@ layers = [
     ["alloc", "host"],
     ["frame", "lru", "pagetable", "tlb"],
     ["cred", "resource", "commit"],
-    ["vma", "rmap", "mm"],
+    ["vma", "rmap", "mm", "swapfile"],
     ["pagecache", "writeback", "vmscan", "oom_kill", "inode", "fdtable"],
     ["hugetlb", "guard", "truncate"],
     ["vma_ops"],

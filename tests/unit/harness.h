@@ -144,6 +144,17 @@ static inline void fill_pages(struct um_proc *p, uint64_t a, uint64_t n, uint64_
 }
 #define FILL_PAGES(p, a, n, first) fill_pages(p, a, n, first, __LINE__)
 
+/* A fork that must succeed: the child. */
+static inline struct um_proc *fork_ok(struct um_proc *parent, int line)
+{
+	struct um_proc *child = NULL;
+	int r = um_fork(parent, &child);
+	if (r != 0 || child == NULL)
+		fail_msg("line %d: um_fork = %d", line, r);
+	return child;
+}
+#define FORK(p) fork_ok(p, __LINE__)
+
 /* ... and still holds it. */
 static inline void expect_pages(struct um_proc *p, uint64_t a, uint64_t n, uint64_t first,
 				int line)

@@ -16,16 +16,6 @@
 #define LOAD_FAULTS(p, a, code) assert_load_fault(p, a, 8, UM_SIGSEGV, code, a)
 #define STORE_FAULTS(p, a, code) assert_store_fault(p, a, 8, UM_SIGSEGV, code, a)
 
-static struct um_proc *fork_ok(struct um_proc *parent, int line)
-{
-	struct um_proc *child = NULL;
-	int r = um_fork(parent, &child);
-	if (r != 0 || child == NULL)
-		fail_msg("line %d: um_fork = %d", line, r);
-	return child;
-}
-#define FORK(p) fork_ok(p, __LINE__)
-
 /* ---------------------------------------------------------------- tests */
 
 static void fork_private_page_written_before_fork_reads_same_in_both(void **state)

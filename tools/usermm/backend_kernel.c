@@ -1101,6 +1101,8 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 	case OP_RECLAIM:
 	case OP_EVENTS:
 	case OP_VMSTAT:
+	case OP_SWAPON:
+	case OP_SWAPOFF:
 		res->kind = RK_NA;
 		return;
 	case OP_HUGEPAGES:

@@ -175,11 +175,13 @@ static void sim_config(struct backend *be, const char *key, uint64_t val, struct
 		}
 	} else if (!strcmp(key, "memcg")) {
 		/* The kernel back end's: run under a memory cgroup limited to phys, or not at all. */
-	} else if (!strcmp(key, "swap") && val == 0) {
-		/* The library has none: a scenario may say it depends on that. */
 	} else if (!strcmp(key, "swap")) {
-		be_res_err(res, ENOSYS);
-		sb_puts(&res->bytes, "the library has no swap yet");
+		/* A swap file of val bytes in the sandbox, on from the start (0: none). */
+		c->swap_bytes = val;
+		if (val && val < 2 * (uint64_t)c->page_size) {
+			be_res_err(res, EINVAL);
+			sb_puts(&res->bytes, "a swap file needs two pages (its header and a slot)");
+		}
 	} else {
 		/* The parser takes only known keys (config_keys). */
 		be_res_err(res, EINVAL);
@@ -424,15 +426,17 @@ static void sim_meminfo(struct backend *be, const struct be_call *c, struct be_r
 		{ "MemAvailable", st.mem_available * kb, FIELD_KB },
 		/* Linux's Cached holds shmem too. */
 		{ "Cached", (st.cached_pages + st.shmem_pages) * kb, FIELD_KB },
-		/* swap: SwapCached */
-		{ "Active", st.active_file * kb, FIELD_KB },
-		{ "Inactive", st.inactive_file * kb, FIELD_KB },
-		/* swap: Active(anon), Inactive(anon) */
+		{ "SwapCached", st.swap_cached * kb, FIELD_KB },
+		{ "Active", (st.active_anon + st.active_file) * kb, FIELD_KB },
+		{ "Inactive", (st.inactive_anon + st.inactive_file) * kb, FIELD_KB },
+		{ "Active(anon)", st.active_anon * kb, FIELD_KB },
+		{ "Inactive(anon)", st.inactive_anon * kb, FIELD_KB },
 		{ "Active(file)", st.active_file * kb, FIELD_KB },
 		{ "Inactive(file)", st.inactive_file * kb, FIELD_KB },
 		{ "Unevictable", st.unevictable * kb, FIELD_KB },
 		{ "Mlocked", st.mlocked_pages * kb, FIELD_KB },
-		/* swap: SwapTotal, SwapFree */
+		{ "SwapTotal", st.swap_total * kb, FIELD_KB },
+		{ "SwapFree", st.swap_free * kb, FIELD_KB },
 		{ "Dirty", st.dirty_pages * kb, FIELD_KB },
 		/* Write-back is synchronous: no page is under it between calls. */
 		{ "Writeback", st.writeback_pages * kb, FIELD_KB },
@@ -471,6 +475,8 @@ static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_re
 	const struct proc_field f[] = {
 		{ "nr_free_pages", st.frames_free, FIELD_VMSTAT },
 		{ "nr_mlock", st.mlocked_pages, FIELD_VMSTAT },
+		{ "nr_inactive_anon", st.inactive_anon, FIELD_VMSTAT },
+		{ "nr_active_anon", st.active_anon, FIELD_VMSTAT },
 		{ "nr_inactive_file", st.inactive_file, FIELD_VMSTAT },
 		{ "nr_active_file", st.active_file, FIELD_VMSTAT },
 		{ "nr_unevictable", st.unevictable, FIELD_VMSTAT },
@@ -482,8 +488,11 @@ static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_re
 		{ "nr_dirtied", st.nr_dirtied, FIELD_VMSTAT },
 		{ "nr_written", st.nr_written, FIELD_VMSTAT },
 		{ "nr_page_table_pages", st.page_tables / um_page_size(be->sys), FIELD_VMSTAT },
+		{ "nr_swapcached", st.swap_cached, FIELD_VMSTAT },
 		{ "nr_dirty_threshold", st.dirty_threshold, FIELD_VMSTAT },
 		{ "nr_dirty_background_threshold", st.dirty_background_threshold, FIELD_VMSTAT },
+		{ "pswpin", st.pswpin, FIELD_VMSTAT },
+		{ "pswpout", st.pswpout, FIELD_VMSTAT },
 		{ "pgactivate", st.pgactivate, FIELD_VMSTAT },
 		{ "pgdeactivate", st.pgdeactivate, FIELD_VMSTAT },
 		{ "pgfault", st.pgfault, FIELD_VMSTAT },
@@ -493,8 +502,10 @@ static void sim_vmstat(struct backend *be, const struct be_call *c, struct be_re
 		{ "pgsteal_proactive", st.pgsteal_proactive, FIELD_VMSTAT },
 		{ "pgscan_direct", st.pgscan_direct, FIELD_VMSTAT },
 		{ "pgscan_proactive", st.pgscan_proactive, FIELD_VMSTAT },
-		{ "pgscan_file", st.pgscan_direct + st.pgscan_proactive, FIELD_VMSTAT },
-		{ "pgsteal_file", st.pgsteal_direct + st.pgsteal_proactive, FIELD_VMSTAT },
+		{ "pgscan_anon", st.pgscan_anon, FIELD_VMSTAT },
+		{ "pgscan_file", st.pgscan_file, FIELD_VMSTAT },
+		{ "pgsteal_anon", st.pgsteal_anon, FIELD_VMSTAT },
+		{ "pgsteal_file", st.pgsteal_file, FIELD_VMSTAT },
 		{ "oom_kill", st.oom_kills, FIELD_VMSTAT },
 		{ "usermm_cow_copies", st.cow_copies, FIELD_VMSTAT },
 		{ "usermm_written_periodic", st.written_periodic, FIELD_VMSTAT },
@@ -761,6 +772,18 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 		return;
 	case OP_SLEEP:
 		rc = um_advance_clock(be->sys, a[0]);
+		break;
+	case OP_SWAPON:
+		rc = um_swapon(be->sys, c->path, a[1]);
+		if (rc < 0) {
+			be_res_err(res, -rc);
+		} else {
+			res->kind = RK_VAL;
+			res->val = (uint64_t)rc;
+		}
+		return;
+	case OP_SWAPOFF:
+		rc = um_swapoff(be->sys, c->path);
 		break;
 	case OP_HUGEPAGES:
 		sim_hugepages(be, res);

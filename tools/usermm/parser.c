@@ -119,6 +119,10 @@ static const struct cmd_spec cmds[] = {
 	  "events since the last events, counted by kind; all: one line each (sim only)" },
 	{ "sleep", OP_SLEEP, "N", CF_NO_PROC, "sleep MS",
 	  "let MS milliseconds pass: the sim's clock moves and its flusher runs; the kernel sleeps" },
+	{ "swapon", OP_SWAPON, "HN", CF_SIM_ONLY | CF_NO_PROC, "swapon PATH SIZE",
+	  "make a swap file of SIZE bytes and swap on it, answering its type (sim only)" },
+	{ "swapoff", OP_SWAPOFF, "H", CF_SIM_ONLY | CF_NO_PROC, "swapoff PATH",
+	  "bring every page on the swap file back and remove it (sim only)" },
 };
 /* clang-format on */
 

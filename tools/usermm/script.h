@@ -89,6 +89,8 @@ enum op {
 	OP_EVENTS,
 	OP_VMSTAT,
 	OP_SLEEP,
+	OP_SWAPON,
+	OP_SWAPOFF,
 	OP_COUNT
 };
 
