@@ -38,6 +38,7 @@ struct be_call {
 	size_t dlen;
 	const char *path; /* file, open, cat, disk */
 	bool has_content; /* file: CONTENT given (else a[2] is the byte, when nopt) */
+	bool offsets;	  /* file: every 8-byte word holds its offset (le64) */
 	int nargs;	  /* arguments given (optional ones count) */
 };
 
