@@ -35,6 +35,19 @@ done
 grep -E '^config phys=' "$tmp/all" | grep -qv -E '^config phys=(1[2-9]|2[0-9]|3[0-2])M$' &&
 	fail "a config phys outside 12M-32M: $(grep '^config phys=' "$tmp/all" | sort -u | tr '\n' ' ')"
 
+# --avoid pressure-anon: no anonymous memory that Linux's reclaim may drop.
+: >"$tmp/avoided"
+for seed in $(seq 1 300); do
+	"$usermm" fuzz --seed "$seed" --print --pressure --avoid pressure-anon >>"$tmp/avoided"
+done
+grep -q -E 'MAP_DROPPABLE|MADV_FREE' "$tmp/avoided" &&
+	fail "--pressure --avoid pressure-anon still maps MAP_DROPPABLE or advises MADV_FREE"
+: >"$tmp/kept"
+for seed in $(seq 1 300); do
+	"$usermm" fuzz --seed "$seed" --print --pressure >>"$tmp/kept"
+done
+grep -q 'MAP_DROPPABLE' "$tmp/kept" || fail "300 --pressure seeds and no MAP_DROPPABLE"
+
 if [ "$(id -u)" = 0 ]; then
 	run_usermm fuzz --seed 1 --count 5 --pressure --out "$tmp/found"
 	expect_rc 0 "fuzz --seed 1 --count 5 --pressure"

@@ -17,6 +17,9 @@ struct known {
 	const char *what;
 };
 
+/* The AV_ bits of fuzz_known[]. */
+#define AV_PRESSURE_ANON 1u /* --pressure: anonymous pages Linux's reclaim drops */
+
 /* The known differences, ended by an entry whose name is NULL. */
 extern const struct known fuzz_known[];
 
