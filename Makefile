@@ -203,9 +203,14 @@ check: deps
 demo: all
 	@sh examples/demo.sh
 
-build/bench/mmbench: $(BENCH_SRCS) build/libusermm.a include/usermm.h
+# The bench's kernel side makes memory cgroups as the tool's kernel back end does.
+BENCH_TOOL_SRCS := tools/usermm/memcg.c tools/usermm/util.c
+
+build/bench/mmbench: $(BENCH_SRCS) $(BENCH_TOOL_SRCS) tools/usermm/memcg.h build/libusermm.a \
+		include/usermm.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(DEFS) -O2 -g -Iinclude -o $@ $(BENCH_SRCS) build/libusermm.a -lpthread
+	$(CC) $(WARN) $(DEFS) -O2 -g -Iinclude -Itools/usermm -o $@ $(BENCH_SRCS) $(BENCH_TOOL_SRCS) \
+		build/libusermm.a -lpthread
 
 bench: build/bench/mmbench
 	build/bench/mmbench

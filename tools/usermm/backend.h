@@ -39,6 +39,7 @@ struct be_call {
 	const char *path; /* file, open, cat, disk */
 	const char *words[6]; /* meminfo, vmstat: the names given, by argument position */
 	bool has_content; /* file: CONTENT given (else a[2] is the byte, when nopt) */
+	bool offsets;	  /* file: every 8-byte word holds its offset (le64) */
 	int nargs;	  /* arguments given (optional ones count) */
 };
 

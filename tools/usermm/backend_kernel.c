@@ -986,7 +986,8 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 		be_res_err(res, -fd);
 		return;
 	}
-	memset(buf, c->nargs > 2 && !c->has_content ? (int)(c->a[2] & 0xff) : 0, sizeof(buf));
+	memset(buf, c->nargs > 2 && !c->has_content && !c->offsets ? (int)(c->a[2] & 0xff) : 0,
+	       sizeof(buf));
 	if (c->has_content) {
 		uint64_t n = c->dlen < size ? c->dlen : size;
 
@@ -1000,10 +1001,12 @@ static void host_file(struct backend *be, const struct be_call *c, struct be_res
 		}
 		memset(buf, 0, sizeof(buf));
 	}
-	if (c->nargs > 2 && !c->has_content && (c->a[2] & 0xff)) {
+	if (c->offsets || (c->nargs > 2 && !c->has_content && (c->a[2] & 0xff))) {
 		while (done < size) {
 			uint64_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
 
+			if (c->offsets)
+				fill_offsets(buf, n, done);
 			if (pwrite(fd, buf, (size_t)n, (off_t)done) != (ssize_t)n)
 				goto err;
 			done += n;

@@ -95,6 +95,7 @@ struct opts {
 	uint64_t seed;
 	uint64_t count;
 	unsigned max_ops;
+	bool pressure; /* --pressure: small memory, reclaim and limits too */
 	const char *out;
 	double seconds;
 	bool print;
@@ -144,11 +145,11 @@ static int found(struct fz *f, const struct opts *o, uint64_t seed, const char *
 	sb_init(&out);
 	sb_printf(&out,
 		  "# Found by usermm fuzz: seed %" PRIu64 " (usermm fuzz --seed %" PRIu64
-		  " --count 1 --max-ops %u%s%s).\n"
+		  " --count 1 --max-ops %u%s%s%s).\n"
 		  "# The generated scenario had %zu lines; minimized to %zu%s.\n"
 		  "# The sim and kernel transcripts differ at `%s` (usermm diff; - sim, + kernel):\n",
-		  seed, seed, o->max_ops, o->avoid_arg ? " --avoid " : "",
-		  o->avoid_arg ? o->avoid_arg : "", orig, l.n,
+		  seed, seed, o->max_ops, o->pressure ? " --pressure" : "",
+		  o->avoid_arg ? " --avoid " : "", o->avoid_arg ? o->avoid_arg : "", orig, l.n,
 		  flaky ? " (not minimized: the difference did not reproduce on a second run)" : "",
 		  tag);
 	for (s = diff; *s;) {
@@ -201,8 +202,9 @@ static int found(struct fz *f, const struct opts *o, uint64_t seed, const char *
 void usage_fuzz(FILE *out)
 {
 	fprintf(out,
-		"usage: usermm fuzz --seed S --count N [--max-ops K] [--out DIR] [--seconds T]\n"
-		"       usermm fuzz --seed S --print [--max-ops K]\n"
+		"usage: usermm fuzz --seed S --count N [--max-ops K] [--pressure] [--out DIR]\n"
+		"                   [--seconds T]\n"
+		"       usermm fuzz --seed S --print [--max-ops K] [--pressure]\n"
 		"\n"
 		"Writes N random scenarios, with seeds S, S+1 ... S+N-1, runs each on the sim\n"
 		"and the kernel back ends, and compares their transcripts as `usermm diff`\n"
@@ -223,6 +225,11 @@ void usage_fuzz(FILE *out)
 		"  --seconds T     stop after T seconds, even before N scenarios\n"
 		"  --max-saved M   shrink and save at most M differences (default 20)\n"
 		"  --print         print scenario S and stop (runs nothing)\n"
+		"  --pressure      also a small config phys (12-24M), a file larger than it\n"
+		"                  read through a mapping, reclaim, oom_score_adj, RLIMIT_MEMLOCK\n"
+		"                  and credential changes, from a random stream of their own\n"
+		"                  (the seed's other lines stay as without it); residency\n"
+		"                  (mincore, smaps, status, pagemap) is then not compared\n"
 		"  --avoid LIST    stay away from these known differences (comma-separated,\n"
 		"                  all, or none), so that a run finds the others:\n",
 		DEFAULT_MAX_OPS, DEFAULT_OUT);
@@ -357,6 +364,9 @@ int cmd_fuzz(int argc, char **argv)
 		} else if (!strcmp(a, "--print")) {
 			o.print = true;
 			continue;
+		} else if (!strcmp(a, "--pressure")) {
+			o.pressure = true;
+			continue;
 		} else if (!strcmp(a, "--seed") && parse_u64(val, &v)) {
 			o.seed = v;
 		} else if (!strcmp(a, "--count") && parse_u64(val, &v)) {
@@ -381,7 +391,7 @@ int cmd_fuzz(int argc, char **argv)
 		i++;
 	}
 	if (o.print) {
-		char *text = fuzz_generate(o.seed, o.max_ops, o.avoid);
+		char *text = fuzz_generate(o.seed, o.max_ops, o.avoid, o.pressure);
 
 		fputs(text, stdout);
 		free(text);
@@ -412,7 +422,7 @@ int cmd_fuzz(int argc, char **argv)
 		if (tty && done % 4 == 0)
 			progress(&o, done, diffs, t0, false);
 		crash_seed = v;
-		text = fuzz_generate(v, o.max_ops, o.avoid);
+		text = fuzz_generate(v, o.max_ops, o.avoid, o.pressure);
 		struct tr sim, ker;
 		char *key = NULL;
 

@@ -41,6 +41,13 @@
  * only up to it: the scenarios stay as their seeds make them, and where
  * the comparison stops is the same on every host.
  *
+ * --pressure adds to each scenario, from a stream of its own, a small
+ * config phys, a file larger than it read through a mapping (Z), and the
+ * commands reclaim (sim only), oom_score_adj, getrlimit/setrlimit
+ * RLIMIT_MEMLOCK and a few credential changes (see g_pressure); the lines
+ * of the scenario without it stay as they were. Residency is compared
+ * by neither (fuzz_run.c: what reclaim keeps differs by design).
+ *
  * Left out on purpose: MADV_PAGEOUT (built in the library since session
  * 4, for a machine without swap, but not generated: adding it to the
  * advice table would change every seed's scenario; it needs a stream of
@@ -100,7 +107,11 @@ static bool chance(uint64_t *s, unsigned percent)
  * would have used the avoided feature.
  */
 const struct known fuzz_known[] = {
-    /* None open now; an entry is {"name", AV_ bit, "what differs"}. */
+    /* An entry is {"name", AV_ bit, "what differs"}. */
+    {"pressure-anon", AV_PRESSURE_ANON,
+     "--pressure only: Linux's reclaim drops MAP_DROPPABLE and MADV_FREE pages (they read "
+     "back 0), the library's drops none before swap (architecture.md; "
+     "tests/diff/memcg_droppable_dropped_under_pressure.ums); avoided: private, MADV_NORMAL"},
     {NULL, 0, NULL},
 };
 
@@ -126,6 +137,7 @@ struct gsym {
 struct gproc {
 	char name[16];
 	bool alive;
+	bool execd; /* exec'd: the --pressure mapping Z is gone */
 	struct gsym *s;
 	size_t n;
 };
@@ -147,6 +159,17 @@ struct gen {
 	 */
 	unsigned hugepages;
 	uint64_t hrs;
+	/*
+	 * --pressure: a small config phys, a file larger than it mapped as Z
+	 * and read through, and the commands of memory pressure and limits
+	 * (reclaim, oom_score_adj, RLIMIT_MEMLOCK, credentials), drawn from a
+	 * stream of their own and kept out of the model (Z is no symbol of
+	 * it, its descriptor is closed at once): the rest of each scenario is
+	 * the one its seed gives without --pressure, line for line.
+	 */
+	bool pressure;
+	uint64_t prs;
+	uint64_t zbytes; /* bytes of Z, mapped in p */
 };
 
 static struct gproc *cur(struct gen *g)
@@ -373,7 +396,7 @@ static void g_mmap(struct gen *g)
 	} else if (r < 93) {
 		type = "MAP_SHARED_VALIDATE";
 	} else if (r < 94) {
-		type = "MAP_DROPPABLE";
+		type = g->pressure && (g->avoid & AV_PRESSURE_ANON) ? "private" : "MAP_DROPPABLE";
 	} else {
 		type = chance(&g->rs, 50) ? "private" : "shared";
 	}
@@ -532,6 +555,8 @@ static void g_madvise(struct gen *g)
 
 	const char *a = adv[below(&g->rs, ARRAY_SIZE(adv))];
 
+	if (g->pressure && (g->avoid & AV_PRESSURE_ANON) && !strcmp(a, "MADV_FREE"))
+		a = "MADV_NORMAL";
 	range_cmd(g, "madvise", 64, a);
 }
 
@@ -794,6 +819,7 @@ static void g_exec(struct gen *g)
 	size_t i, n = 0;
 
 	emit(g, "exec");
+	p->execd = true;
 	for (i = 0; i < p->n; i++)
 		if (p->s[i].fd)
 			p->s[n++] = p->s[i]; /* descriptors stay; mappings are gone */
@@ -863,6 +889,77 @@ static const unsigned weights[G_COUNT] = {
     [G_OPEN] = 20,    [G_FILEOP] = 70,	[G_CAT] = 10,	     [G_FORK] = 18,
     [G_EXIT] = 7,     [G_EXEC] = 2,	[G_PROBE] = 95,	     [G_SWITCH] = 40,
 };
+
+/* --pressure: the machine, and Z in p (see struct gen). */
+static void pressure_setup(struct gen *g)
+{
+	static const unsigned phys_mib[] = {12, 16, 24};
+	unsigned phys = phys_mib[below(&g->prs, ARRAY_SIZE(phys_mib))] + 2 * g->hugepages;
+
+	sb_printf(&g->out, "config phys=%uM\n", phys);
+	g->zbytes = (uint64_t)(phys + (unsigned)between(&g->prs, 2, 12)) << 20;
+}
+
+static void pressure_map(struct gen *g)
+{
+	emit(g, "file zf %" PRIu64 "P offsets", g->zbytes / PAGE);
+	emit(g, "zd = open zf O_RDONLY");
+	emit(g, "Z = mmap NULL %" PRIu64 "P r-- shared zd 0", g->zbytes / PAGE);
+	emit(g, "close zd");
+}
+
+/* One command of memory pressure or limits, in the current process. */
+static void g_pressure(struct gen *g)
+{
+	static const int adj[] = {-1000, -500, -1, 0, 1, 300, 1000};
+	static const uint64_t lim[] = {0, 4096, 65536, 1 << 20, 8 << 20, 64 << 20};
+	struct gproc *p = cur(g);
+	uint64_t r = below(&g->prs, 100), zp = g->zbytes / PAGE;
+	bool z = g->cur == 0 && !p->execd && zp;
+	char at[48];
+
+	if (!p->alive)
+		return;
+	if (r < 30 && z) {
+		/* Through Z: a run of pages, often all of it (more than memory). */
+		uint64_t o = below(&g->prs, zp), n = chance(&g->prs, 40) ? zp - o : between(&g->prs, 1, zp - o);
+
+		if (chance(&g->prs, 30))
+			o = 0, n = zp;
+		fmt_at(at, sizeof(at), "Z", o * PAGE);
+		emit(g, "touch %s %" PRIu64 "P read", at, n);
+	} else if (r < 50 && z) {
+		/* A word of Z: its own offset, read back after reclaim. */
+		uint64_t off = below(&g->prs, g->zbytes / 8) * 8;
+
+		fmt_at(at, sizeof(at), "Z", off);
+		emit(g, "load64 %s", at);
+	} else if (r < 65) {
+		static const uint64_t n[] = {1, 16, 256, 4096, 1000000};
+
+		emit(g, "reclaim %" PRIu64, n[below(&g->prs, ARRAY_SIZE(n))]);
+	} else if (r < 78) {
+		if (chance(&g->prs, 30))
+			emit(g, "oom_score_adj");
+		else
+			emit(g, "oom_score_adj %d", adj[below(&g->prs, ARRAY_SIZE(adj))]);
+	} else if (r < 90) {
+		uint64_t hard = lim[below(&g->prs, ARRAY_SIZE(lim))];
+		uint64_t soft = chance(&g->prs, 20) ? hard + PAGE : hard >> below(&g->prs, 3);
+
+		if (chance(&g->prs, 30))
+			emit(g, "getrlimit RLIMIT_MEMLOCK");
+		else
+			emit(g, "setrlimit RLIMIT_MEMLOCK %" PRIu64 " %" PRIu64, soft, hard);
+	} else {
+		static const char *const cred[] = {"setuid 0",	       "setuid 1000",
+						   "setgid 0",	       "setgid 100",
+						   "setresuid -1 0 -1", "setresuid 1000 -1 -1",
+						   "umask 027",	       "umask 022"};
+
+		emit(g, "%s", cred[below(&g->prs, ARRAY_SIZE(cred))]);
+	}
+}
 
 static void g_op(struct gen *g)
 {
@@ -950,7 +1047,7 @@ static void g_op(struct gen *g)
 	}
 }
 
-char *fuzz_generate(uint64_t seed, unsigned max_ops, unsigned avoid)
+char *fuzz_generate(uint64_t seed, unsigned max_ops, unsigned avoid, bool pressure)
 {
 	static const uint64_t arenas[] = {16, 32, 64, 128, 256};
 	struct gen g;
@@ -976,7 +1073,7 @@ char *fuzz_generate(uint64_t seed, unsigned max_ops, unsigned avoid)
 			}
 		}
 	}
-	sb_puts(&g.out, " --print\n");
+	sb_puts(&g.out, pressure ? " --pressure --print\n" : " --print\n");
 	snprintf(g.p[0].name, sizeof(g.p[0].name), "p");
 	g.p[0].alive = true;
 	g.np = 1;
@@ -986,15 +1083,26 @@ char *fuzz_generate(uint64_t seed, unsigned max_ops, unsigned avoid)
 		g.hugepages = (unsigned)between(&g.hrs, 1, 4);
 		sb_printf(&g.out, "config hugepages=%u\n", g.hugepages);
 	}
+	g.pressure = pressure;
+	if (pressure) {
+		g.prs = seed * 0xd1342543de82ef95ULL ^ 0x5052455353555245ULL;
+		rnd(&g.prs);
+		pressure_setup(&g);
+	}
 	sb_puts(&g.out, "proc p\n");
 	reserve(&g);
+	if (pressure)
+		pressure_map(&g);
 	for (k = 0; k < NFILES; k++)
 		if (chance(&g.rs, 60))
 			g_file(&g);
 	if (chance(&g.rs, 60))
 		g_open(&g);
-	for (i = 0; i < nops; i++)
+	for (i = 0; i < nops; i++) {
+		if (pressure && chance(&g.prs, 15))
+			g_pressure(&g);
 		g_op(&g);
+	}
 	if (chance(&g.rs, 50))
 		emit(&g, "maps");
 	for (k = 0; k < g.np; k++)

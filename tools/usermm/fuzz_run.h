@@ -23,6 +23,7 @@ struct tr {
 	size_t n;
 	bool cut;
 	size_t ncut;
+	bool no_residency; /* a config phys scenario: residency lines left out */
 };
 
 enum outcome {

@@ -236,6 +236,41 @@ int memcg_enter(const struct memcg *cg)
 	return cg_write(cg->dir, "cgroup.procs", pid);
 }
 
+int memcg_leave(const struct memcg *cg)
+{
+	char parent[sizeof(cg->dir)], pid[32];
+	char *slash;
+
+	if (!cg->dir[0])
+		return 0;
+	memcpy(parent, cg->dir, sizeof(parent));
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	return cg_write(parent, "cgroup.procs", pid);
+}
+
+int64_t memcg_usage(const struct memcg *cg)
+{
+	char buf[64];
+	int e = cg_read(cg->dir, cg->v2 ? "memory.current" : "memory.usage_in_bytes", buf,
+			sizeof(buf));
+
+	return e ? e : (int64_t)strtoull(buf, NULL, 10);
+}
+
+int memcg_reclaim(const struct memcg *cg, uint64_t bytes)
+{
+	char num[32];
+
+	if (!cg->v2)
+		return cg_write(cg->dir, "memory.force_empty", "0");
+	snprintf(num, sizeof(num), "%" PRIu64, bytes);
+	return cg_write(cg->dir, "memory.reclaim", num);
+}
+
 /* SIGKILLs every process in cg (this run's drivers and their children). */
 static void kill_members(const struct memcg *cg)
 {

@@ -27,6 +27,19 @@ int memcg_create(struct memcg *cg, uint64_t limit, struct sbuf *err);
 /* Moves the calling process into cg (a spawned driver, before it execs). 0 or -errno. */
 int memcg_enter(const struct memcg *cg);
 
+/* Moves the calling process back to cg's parent. 0 or -errno. */
+int memcg_leave(const struct memcg *cg);
+
+/* The bytes charged to cg (v1 memory.usage_in_bytes, v2 memory.current), or -errno. */
+int64_t memcg_usage(const struct memcg *cg);
+
+/*
+ * Reclaims from cg: v1 writes memory.force_empty (everything it can, the
+ * cgroup best empty of processes), v2 writes bytes to memory.reclaim.
+ * 0 or -errno.
+ */
+int memcg_reclaim(const struct memcg *cg, uint64_t bytes);
+
 /*
  * Removes cg->dir: what still runs there (drivers of this run only) is
  * killed first. Safe on a cgroup never made.

@@ -42,7 +42,7 @@ static const struct cmd_spec cmds[] = {
 	{ "remap_file_pages", OP_REMAP_FILE_PAGES, "ALpNf", 0,
 	  "remap_file_pages ADDR SIZE PROT PGOFF FLAGS",
 	  "deprecated: maps the file again at page PGOFF (PROT must be 0)" },
-	{ "file", OP_FILE, "HN[X]", CF_NO_PROC, "file PATH SIZE [BYTE | \"CONTENT\"]",
+	{ "file", OP_FILE, "HN[X]", CF_NO_PROC, "file PATH SIZE [BYTE | \"CONTENT\" | offsets]",
 	  "create or replace a file in the sandbox" },
 	{ "open", OP_OPEN, "Ho[M]", CF_BIND_NUM, "open PATH FLAGS [MODE]",
 	  "open a file; the result is the descriptor" },
@@ -712,6 +712,10 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 			return 0;
 		}
 		a->type = AT_BYTE_OR_STR;
+		if (word_is(lx, w, "offsets")) {
+			a->offsets = true;
+			return 0;
+		}
 		if (parse_expr(lx, w, false, &a->e))
 			return -1;
 		return check_width(lx, w, &a->e, 8);

@@ -296,6 +296,8 @@ static void fmt_arg(struct run *r, struct rproc *p, const struct line *l, const 
 	case AT_BYTE_OR_STR:
 		if (a->is_str)
 			sb_cstring(b, a->str, a->slen);
+		else if (a->offsets)
+			sb_puts(b, "offsets");
 		else
 			sb_printf(b, "%u", (unsigned)(v & 0xff));
 		return;
@@ -871,13 +873,15 @@ static int run_cmd(struct run *r, const char *file, const struct line *l)
 			v[i] = 1;
 		else if (a->type != AT_STR && a->type != AT_PATH && a->type != AT_NAME &&
 			 a->type != AT_FIELD &&
-			 !(a->type == AT_BYTE_OR_STR && a->is_str))
+			 !(a->type == AT_BYTE_OR_STR && (a->is_str || a->offsets)))
 			v[i] = eval(r, p, &a->e);
 		if (a->type == AT_STR || (a->type == AT_BYTE_OR_STR && a->is_str)) {
 			c.data = a->str;
 			c.dlen = a->slen;
 			c.has_content = a->type == AT_BYTE_OR_STR;
 		}
+		if (a->type == AT_BYTE_OR_STR && a->offsets)
+			c.offsets = true;
 		if (a->type == AT_PATH)
 			c.path = a->str;
 		if (a->type == AT_FIELD)

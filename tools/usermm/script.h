@@ -165,6 +165,7 @@ struct arg {
 	char *str;	   /* AT_STR, AT_PATH, AT_NAME, and X as a string: NUL-terminated */
 	size_t slen;	   /* bytes of str (a string may hold NULs) */
 	bool is_str;	   /* AT_BYTE_OR_STR: the string form */
+	bool offsets;	   /* AT_BYTE_OR_STR: the word offsets (each 8-byte word its offset) */
 	bool write;	   /* AT_TOUCH: write */
 };
 

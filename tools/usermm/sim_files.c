@@ -64,7 +64,7 @@ static void set_ok(struct be_res *res, int rc)
 		res->kind = RK_OK;
 }
 
-/* file PATH SIZE [BYTE | "CONTENT"]: create or replace through the page cache. */
+/* file PATH SIZE [BYTE | "CONTENT" | offsets]: create or replace through the page cache. */
 static void sim_file(struct backend *be, const struct be_call *c, struct be_res *res)
 {
 	uint64_t size = c->a[1], done = 0;
@@ -89,12 +89,16 @@ static void sim_file(struct backend *be, const struct be_call *c, struct be_res 
 		if (r < 0)
 			err = (int)r;
 		done = n;
-	} else if (c->nargs > 2 && (c->a[2] & 0xff)) {
+	} else if (c->offsets || (c->nargs > 2 && (c->a[2] & 0xff))) {
 		buf = xmalloc(IO_CHUNK);
 		memset(buf, (int)(c->a[2] & 0xff), IO_CHUNK);
 		while (!err && done < size) {
 			uint64_t n = size - done < IO_CHUNK ? size - done : IO_CHUNK;
-			int64_t r = um_pwrite(p, fd, buf, n, (int64_t)done);
+			int64_t r;
+
+			if (c->offsets)
+				fill_offsets(buf, n, done);
+			r = um_pwrite(p, fd, buf, n, (int64_t)done);
 
 			if (r < 0)
 				err = (int)r;

@@ -62,6 +62,18 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+void fill_offsets(void *buf, size_t n, uint64_t off)
+{
+	unsigned char *b = buf;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t o = off + i;
+		uint64_t w = o & ~(uint64_t)7;
+
+		b[i] = (unsigned char)(w >> (8 * (o & 7)));
+	}
+}
+
 void sb_init(struct sbuf *b)
 {
 	b->s = NULL;

@@ -30,6 +30,12 @@ struct sbuf {
 	size_t cap;
 };
 
+/*
+ * The bytes [off, off + n) of a file whose every 8-byte word holds its own
+ * offset, little-endian (`file PATH SIZE offsets`), into buf.
+ */
+void fill_offsets(void *buf, size_t n, uint64_t off);
+
 void sb_init(struct sbuf *b);
 void sb_free(struct sbuf *b);
 void sb_reset(struct sbuf *b);
