@@ -105,7 +105,13 @@ static uint32_t anon_frame_new(struct vm_fault *vmf, const void *src)
 	if (src)
 		memcpy(pfn_host(fp, pfn), src, mm->sys->geom.size);
 	f = pfn_frame(fp, pfn);
-	atomic_store_explicit(&f->flags, PG_ANON | PG_SWAPBACKED | PG_UPTODATE,
+	/*
+	 * A MAP_DROPPABLE page is never swap-backed: it sits on the file
+	 * lists, and reclaim drops it, written or not (folio_add_new_anon_rmap).
+	 */
+	atomic_store_explicit(&f->flags,
+			      PG_ANON | PG_UPTODATE |
+				      (vmf->vma->vm_flags & VM_DROPPABLE ? 0 : PG_SWAPBACKED),
 			      memory_order_relaxed);
 	atomic_store_explicit(&f->mapcount, 1, memory_order_relaxed);
 	anon_frame_set_rmap(mm->sys, pfn, vmf->vma, vmf->address);

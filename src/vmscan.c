@@ -236,7 +236,9 @@ static bool lazyfree_one(struct vma *v, uint64_t addr, _Atomic pte_t *ptep, void
 	for (;;) {
 		if (unmap_refused(v, lw, 1, LRU_INACTIVE_FILE))
 			return false;
-		if ((pte & PTE_DIRTY) || (atomic_load(&f->flags) & PG_DIRTY)) {
+		/* A MAP_DROPPABLE page goes written or not (try_to_unmap_one). */
+		if (!(v->vm_flags & VM_DROPPABLE) &&
+		    ((pte & PTE_DIRTY) || (atomic_load(&f->flags) & PG_DIRTY))) {
 			lw->result = LRU_ACTIVE_ANON;
 			return false;
 		}
