@@ -341,6 +341,13 @@ UM_API int um_check(struct um_system *sys, char *why, size_t whylen);
  *                         MADV_PAGEOUT) dropped a page-cache page: pfn, ino,
  *                         index; pid 0. The next access is a major fault.
  *   UM_EVENT_OOM_KILL     the OOM killer chose process pid
+ *   UM_EVENT_SWAP_OUT     an anonymous or shmem page written to a swap slot
+ *                         (pswpout): pfn, ino (the swap device's type, as
+ *                         um_swapon answers it), index (the slot's offset
+ *                         on it); pid 0
+ *   UM_EVENT_SWAP_IN      a swap slot read into a frame (pswpin: the
+ *                         faulting page and its read-around, swapoff):
+ *                         the same fields
  *
  * Fields an event has not are 0 (pfn: UM_EVENT_NO_PFN).
  *
@@ -360,6 +367,8 @@ enum um_event_type {
 	UM_EVENT_WRITEBACK,
 	UM_EVENT_EVICT,
 	UM_EVENT_OOM_KILL,
+	UM_EVENT_SWAP_OUT,
+	UM_EVENT_SWAP_IN,
 };
 
 #define UM_EVENT_NO_PFN UINT64_MAX

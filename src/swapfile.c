@@ -334,6 +334,11 @@ int swap_writepage(struct um_system *sys, uint32_t pfn)
 	if (r < 0)
 		return (int)r;
 	atomic_fetch_add(&sys->swap.pswpout, 1);
+	if (sys_events_on(sys)) {
+		uint64_t e = sys->swap.entry_of[pfn];
+
+		sys_event(sys, UM_EVENT_SWAP_OUT, 0, 0, pfn, swp_type(e), swp_offset(e));
+	}
 	return 0;
 }
 
@@ -352,6 +357,8 @@ static int swap_readpage(struct um_system *sys, uint64_t entry, uint32_t pfn)
 	if ((uint64_t)r < sys->geom.size)
 		memset(pfn_host(&sys->fp, pfn) + r, 0, sys->geom.size - (uint64_t)r);
 	atomic_fetch_add(&sys->swap.pswpin, 1);
+	if (sys_events_on(sys))
+		sys_event(sys, UM_EVENT_SWAP_IN, 0, 0, pfn, swp_type(entry), swp_offset(entry));
 	return 0;
 }
 

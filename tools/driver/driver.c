@@ -434,12 +434,28 @@ static void copy_to(uintptr_t a, const unsigned char *s, size_t n)
 		*(volatile uint8_t *)(a + i) = s[i];
 }
 
-static void fill(uintptr_t a, size_t n, uint8_t byte)
+/* Byte i of the offsets pattern: each 8-byte word holds its offset (le64). */
+static uint8_t pattern_byte(uint64_t i, uint8_t byte, int offsets)
+{
+	return offsets ? (uint8_t)((i & ~(uint64_t)7) >> (8 * (i & 7))) : byte;
+}
+
+static void fill(uintptr_t a, size_t n, uint8_t byte, int offsets)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		*(volatile uint8_t *)(a + i) = byte;
+		*(volatile uint8_t *)(a + i) = pattern_byte(i, byte, offsets);
+}
+
+static uint64_t check(uintptr_t a, uint64_t n, uint8_t byte, int offsets)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		if (*(volatile uint8_t *)(a + i) != pattern_byte(i, byte, offsets))
+			break;
+	return i;
 }
 
 static void touch(uintptr_t a, uint64_t len, int write, uint64_t page)
@@ -484,7 +500,10 @@ static void do_access(const struct drv_req *q, struct drv_rep *rep)
 		copy_to((uintptr_t)q->a[0], req_data, q->len);
 		break;
 	case DRV_FILL:
-		fill((uintptr_t)q->a[0], (size_t)q->a[1], (uint8_t)q->a[2]);
+		fill((uintptr_t)q->a[0], (size_t)q->a[1], (uint8_t)q->a[2], (int)q->a[3]);
+		break;
+	case DRV_CHECK:
+		rep->ret = (int64_t)check((uintptr_t)q->a[0], q->a[1], (uint8_t)q->a[2], (int)q->a[3]);
 		break;
 	case DRV_TOUCH:
 		touch((uintptr_t)q->a[0], q->a[1], (int)q->a[2], q->a[3] ? q->a[3] : 4096);
@@ -625,6 +644,7 @@ static void serve(const struct drv_req *q, int fd)
 	case DRV_STORE:
 	case DRV_COPY_TO:
 	case DRV_FILL:
+	case DRV_CHECK:
 	case DRV_TOUCH:
 		do_access(q, &rep);
 		break;

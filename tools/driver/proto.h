@@ -43,7 +43,9 @@ enum drv_op {
 	DRV_STORE,	 /* a[0] addr, a[1] size, a[2] value */
 	DRV_COPY_FROM,	 /* a[0] addr, a[1] len: reply data = bytes */
 	DRV_COPY_TO,	 /* a[0] addr, data = bytes */
-	DRV_FILL,	 /* a[0] addr, a[1] len, a[2] byte */
+	DRV_FILL,	 /* a[0] addr, a[1] len, a[2] byte, a[3] 1: the offsets pattern instead */
+	DRV_CHECK,	 /* as DRV_FILL, reading: ret = offset of the first byte that differs,
+			    or a[1] when none does */
 	DRV_TOUCH,	 /* a[0] addr, a[1] len, a[2] write, a[3] page size */
 	DRV_FORK,	 /* SCM_RIGHTS: the child's socket; ret = child pid */
 	DRV_EXEC,	 /* the driver execs itself: a ready message follows */

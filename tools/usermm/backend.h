@@ -67,6 +67,8 @@ enum be_event_type {
 	BE_EV_WRITEBACK,
 	BE_EV_EVICT,
 	BE_EV_OOM_KILL,
+	BE_EV_SWAP_OUT,
+	BE_EV_SWAP_IN,
 	BE_EV_NTYPES
 };
 
@@ -76,7 +78,8 @@ struct be_event {
 	int pid;
 	uint64_t addr;
 	uint64_t pfn;	      /* UINT64_MAX: none */
-	uint64_t index;	      /* page-cache events: the page's index in the file */
+	uint64_t index;	      /* page-cache events: the page's index in the file; swap: the slot */
+	uint64_t ino;	      /* swap events: the swap device's type */
 	char *path;	      /* page-cache events: the file, relative to the sandbox, or NULL */
 };
 
@@ -151,6 +154,8 @@ extern const struct be_ops be_kernel;
 void be_res_init(struct be_res *r);
 void be_res_free(struct be_res *r);
 void be_res_err(struct be_res *r, int err);
+/* check's answer: ok when the first byte that differs is at len (none does), else where. */
+void check_result(struct be_res *r, uint64_t len, uint64_t differs);
 /* getrlimit's answer, as both back ends print it: "SOFT HARD". */
 void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard);
 /* A signed decimal, as /proc prints oom_score_adj and oom_score. */

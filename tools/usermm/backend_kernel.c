@@ -1347,6 +1347,23 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 			sb_reset(&res->bytes);
 		}
 		return;
+	case OP_CHECK: {
+		struct drv_rep rep;
+
+		q.op = DRV_CHECK;
+		q.a[0] = a[0];
+		q.a[1] = a[1];
+		q.a[2] = a[2];
+		q.a[3] = c->offsets;
+		if (transact(p, &q, NULL, &rep, NULL)) {
+			res->kind = RK_DIED;
+			return;
+		}
+		from_rep(&rep, res, false);
+		if (res->kind == RK_VAL)
+			check_result(res, a[1], res->val);
+		return;
+	}
 	case OP_STORE:
 	case OP_FILL:
 	case OP_TOUCH: {
@@ -1356,7 +1373,7 @@ static void k_call(struct backend *be, struct be_proc *p, const struct be_call *
 		q.a[0] = a[0];
 		q.a[1] = a[1];
 		q.a[2] = c->op == OP_TOUCH ? (c->nargs > 2 && a[2]) : a[2];
-		q.a[3] = be->page;
+		q.a[3] = c->op == OP_FILL ? c->offsets : be->page;
 		if (c->op == OP_STORE)
 			q.len = (uint32_t)c->dlen; /* at most BE_MAX_BYTES: the runner checked */
 		if (transact(p, &q, c->data, &rep, NULL)) {

@@ -49,7 +49,9 @@ static void sim_close(struct backend *be)
 _Static_assert(BE_EV_FAULT_MINOR == (int)UM_EVENT_FAULT_MINOR &&
 		       BE_EV_FAULT_MAJOR == (int)UM_EVENT_FAULT_MAJOR && BE_EV_COW == (int)UM_EVENT_COW &&
 		       BE_EV_WRITEBACK == (int)UM_EVENT_WRITEBACK &&
-		       BE_EV_EVICT == (int)UM_EVENT_EVICT && BE_EV_OOM_KILL == (int)UM_EVENT_OOM_KILL,
+		       BE_EV_EVICT == (int)UM_EVENT_EVICT && BE_EV_OOM_KILL == (int)UM_EVENT_OOM_KILL &&
+		       BE_EV_SWAP_OUT == (int)UM_EVENT_SWAP_OUT &&
+		       BE_EV_SWAP_IN == (int)UM_EVENT_SWAP_IN,
 	       "the tool's event types are the library's");
 
 /* The library's event handler: counts each event, keeps the first ones. */
@@ -276,24 +278,47 @@ static void access_result(int rc, const struct um_siginfo *si, struct be_res *re
 	}
 }
 
-static void sim_fill(struct um_proc *p, uint64_t addr, uint64_t len, uint8_t byte,
-		     struct be_res *res)
+/* Bytes [done, done + n) of fill's pattern: the byte, or the offsets from ADDR. */
+static void fill_pattern(unsigned char *buf, size_t n, uint64_t done, uint8_t byte, bool offsets)
 {
-	unsigned char *buf = xmalloc(FILL_CHUNK);
+	if (offsets)
+		fill_offsets(buf, n, done);
+	else
+		memset(buf, byte, n);
+}
+
+/*
+ * fill and check: write the pattern over [addr, addr + len), or read it
+ * back, FILL_CHUNK bytes at a time; check answers where it first differs.
+ */
+static void sim_fill(struct um_proc *p, uint64_t addr, uint64_t len, uint8_t byte, bool offsets,
+		     bool check, struct be_res *res)
+{
+	unsigned char *buf = xmalloc(FILL_CHUNK), *got = check ? xmalloc(FILL_CHUNK) : NULL;
 	struct um_siginfo si = {0};
-	uint64_t done = 0;
+	uint64_t done = 0, differs = len;
 	int rc = 0;
 
-	memset(buf, byte, FILL_CHUNK);
-	while (done < len && !rc) {
+	while (done < len && !rc && differs == len) {
 		uint64_t n = len - done < FILL_CHUNK ? len - done : FILL_CHUNK;
 
-		rc = um_copy_to(p, addr + done, buf, (size_t)n, &si);
+		fill_pattern(buf, (size_t)n, done, byte, offsets);
+		if (!check) {
+			rc = um_copy_to(p, addr + done, buf, (size_t)n, &si);
+		} else {
+			rc = um_copy_from(p, got, addr + done, (size_t)n, &si);
+			for (uint64_t i = 0; !rc && i < n && differs == len; i++)
+				if (got[i] != buf[i])
+					differs = done + i;
+		}
 		done += n;
 	}
 	free(buf);
+	free(got);
 	if (rc)
 		access_result(rc, &si, res);
+	else if (check)
+		check_result(res, len, differs);
 	else
 		res->kind = RK_OK;
 }
@@ -568,7 +593,7 @@ static char *path_of_ino(const char *dir, const char *rel, uint64_t ino)
 
 /*
  * events [all]: the events since the last `events`, counted by type
- * ("minor 2 major 1 cow 0 writeback 0 evict 0 oom-kill 0"); with all, one
+ * ("minor 2 major 1 cow 0 writeback 0 evict 0 oom-kill 0 swapout 0 swapin 0"); with all, one
  * be_event each (the runner prints them), the first SIM_EVENTS_KEPT.
  */
 static void sim_events(struct backend *be, const struct be_call *c, struct be_res *res)
@@ -578,9 +603,10 @@ static void sim_events(struct backend *be, const struct be_call *c, struct be_re
 	res->kind = RK_TEXT;
 	sb_printf(&res->bytes,
 		  "minor %" PRIu64 " major %" PRIu64 " cow %" PRIu64 " writeback %" PRIu64
-		  " evict %" PRIu64 " oom-kill %" PRIu64,
+		  " evict %" PRIu64 " oom-kill %" PRIu64 " swapout %" PRIu64 " swapin %" PRIu64,
 		  log->n[BE_EV_FAULT_MINOR], log->n[BE_EV_FAULT_MAJOR], log->n[BE_EV_COW],
-		  log->n[BE_EV_WRITEBACK], log->n[BE_EV_EVICT], log->n[BE_EV_OOM_KILL]);
+		  log->n[BE_EV_WRITEBACK], log->n[BE_EV_EVICT], log->n[BE_EV_OOM_KILL],
+		  log->n[BE_EV_SWAP_OUT], log->n[BE_EV_SWAP_IN]);
 	if (c->nargs > 0 && log->kept) {
 		res->events = xcalloc(log->kept, sizeof(*res->events));
 		res->nevents = log->kept;
@@ -595,6 +621,7 @@ static void sim_events(struct backend *be, const struct be_call *c, struct be_re
 			out->addr = ev->addr;
 			out->pfn = ev->pfn;
 			out->index = ev->index;
+			out->ino = ev->ino;
 			if (ev->type == UM_EVENT_WRITEBACK || ev->type == UM_EVENT_EVICT) {
 				/* The one before named the same file, most often. */
 				if (i && log->ev[i - 1].ino == ev->ino && res->events[i - 1].path)
@@ -745,7 +772,8 @@ static void sim_call(struct backend *be, struct be_proc *bp, const struct be_cal
 			res->kind = RK_OK;
 		return;
 	case OP_FILL:
-		sim_fill(p, a[0], a[1], (uint8_t)a[2], res);
+	case OP_CHECK:
+		sim_fill(p, a[0], a[1], (uint8_t)a[2], c->offsets, c->op == OP_CHECK, res);
 		return;
 	case OP_TOUCH:
 		sim_touch(be, p, a[0], a[1], c->nargs > 2 && a[2], res);

@@ -80,7 +80,10 @@ static const struct cmd_spec cmds[] = {
 	{ "store64", OP_STORE64, "AV", 0, "store64 ADDR VALUE", "store 8 bytes" },
 	{ "load", OP_LOAD, "AN", 0, "load ADDR LEN", "load bytes, printed as a string" },
 	{ "store", OP_STORE, "AS", 0, "store ADDR \"STR\"", "store bytes" },
-	{ "fill", OP_FILL, "ANB", 0, "fill ADDR LEN BYTE", "store LEN copies of a byte" },
+	{ "fill", OP_FILL, "ANY", 0, "fill ADDR LEN BYTE|offsets",
+	  "store LEN copies of a byte, or offsets: each 8-byte word its offset from ADDR" },
+	{ "check", OP_CHECK, "ANY", 0, "check ADDR LEN BYTE|offsets",
+	  "read LEN bytes back: ok when each is BYTE (or the fill offsets pattern), else the first that is not" },
 	{ "touch", OP_TOUCH, "AN[W]", 0, "touch ADDR LEN [read|write]",
 	  "one access per page, stopping at the first fault" },
 	{ "fork", OP_FORK, "I", 0, "fork NAME", "NAME becomes a copy of this process" },
@@ -702,6 +705,10 @@ static int parse_arg(struct lx *lx, const struct cmd_spec *spec, char c, struct 
 		if (c == 'D' || c == 'M')
 			return check_width(lx, w, &a->e, 32);
 		return 0;
+	case 'Y':
+		if (w->is_str)
+			return lx_error(lx, w->start, "expected a byte or offsets");
+		/* fall through */
 	case 'X':
 		if (w->is_str) {
 			a->type = AT_BYTE_OR_STR;

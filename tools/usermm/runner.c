@@ -65,6 +65,17 @@ void be_res_err(struct be_res *r, int err)
 	r->err = err;
 }
 
+void check_result(struct be_res *r, uint64_t len, uint64_t differs)
+{
+	if (differs >= len) {
+		r->kind = RK_OK;
+		return;
+	}
+	r->kind = RK_TEXT;
+	sb_reset(&r->bytes);
+	sb_printf(&r->bytes, "differs at +%#" PRIx64, differs);
+}
+
 void be_res_rlimit(struct be_res *r, uint64_t soft, uint64_t hard)
 {
 	r->kind = RK_TEXT;
@@ -630,7 +641,8 @@ static struct rproc *proc_of_handle(struct run *r, const struct be_proc *h)
 /*
  * One line of `events all`: "fault minor p a+0x5 pfn 12", "fault major
  * ...", "cow p ADDR pfn N", "writeback PATH page I pfn N", "evict PATH
- * page I pfn N", "oom-kill p". A process gone since prints as "pid N".
+ * page I pfn N", "oom-kill p", "swapout slot T:O pfn N", "swapin slot T:O
+ * pfn N". A process gone since prints as "pid N".
  */
 static char *fmt_event(struct run *r, const struct be_event *ev)
 {
@@ -638,12 +650,19 @@ static char *fmt_event(struct run *r, const struct be_event *ev)
 		[BE_EV_FAULT_MINOR] = "fault minor", [BE_EV_FAULT_MAJOR] = "fault major",
 		[BE_EV_COW] = "cow",			[BE_EV_WRITEBACK] = "writeback",
 		[BE_EV_EVICT] = "evict",		[BE_EV_OOM_KILL] = "oom-kill",
+		[BE_EV_SWAP_OUT] = "swapout",		[BE_EV_SWAP_IN] = "swapin",
 	};
 	struct rproc *p = proc_of_handle(r, ev->proc);
 	struct sbuf b;
 
 	sb_init(&b);
-	sb_puts(&b, ev->type > 0 && ev->type <= BE_EV_OOM_KILL ? kind[ev->type] : "event");
+	sb_puts(&b, ev->type > 0 && ev->type < BE_EV_NTYPES ? kind[ev->type] : "event");
+	if (ev->type == BE_EV_SWAP_OUT || ev->type == BE_EV_SWAP_IN) {
+		/* the slot: the device's type and the offset on it */
+		sb_printf(&b, " slot %" PRIu64 ":%" PRIu64 " pfn %" PRIu64, ev->ino, ev->index,
+			  ev->pfn);
+		return sb_steal(&b);
+	}
 	if (ev->type == BE_EV_WRITEBACK || ev->type == BE_EV_EVICT) {
 		sb_putc(&b, ' ');
 		if (ev->path)
