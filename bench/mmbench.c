@@ -2633,9 +2633,10 @@ static int meminfo_huge(long long v[HP_N])
 	return 0;
 }
 
-static long pool_read(void)
+/* The number a /proc/sys (or /sys) file starts with, or -1. */
+static long read_long(const char *path)
 {
-	FILE *f = fopen(g_pool_file, "r");
+	FILE *f = fopen(path, "r");
 	long v = -1;
 	if (f) {
 		if (fscanf(f, "%ld", &v) != 1)
@@ -2643,6 +2644,11 @@ static long pool_read(void)
 		fclose(f);
 	}
 	return v;
+}
+
+static long pool_read(void)
+{
+	return read_long(g_pool_file);
 }
 
 /* Writes v to vm.nr_hugepages with plain system calls (also from a signal handler). */
@@ -3715,18 +3721,6 @@ static int64_t proc_value(const char *file, const char *key)
 			break;
 		}
 	fclose(f);
-	return v;
-}
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
 	return v;
 }
 
