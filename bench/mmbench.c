@@ -33,11 +33,19 @@
  * 64 MiB (usermm phys_bytes; the kernel in a 64 MiB memory cgroup) and run
  * only when named. See "reclaim" and "a big file through little memory".
  *
+ * reclaim-anon (MADV_PAGEOUT of written anonymous pages) and swapin (the
+ * paged-out region read back) run only when named in full, or with --swap:
+ * their kernel side, as root, swaps on a file in /var/tmp for the case,
+ * swapped off and removed after it, at exit and on SIGINT/SIGTERM/SIGHUP;
+ * vm.page-cluster is pinned to 3 for it. The default run never touches the
+ * host's swap. See "swap".
+ *
  * Exit status: 0 when every case ran and every check passed, 1 when a case
  * failed or a check found a library bug (reported after the table), 2 on a
  * usage error. A side that this machine cannot run (hugefault's kernel side
- * without root or without memory for the pool) is reported under "not
- * run:" and does not change the exit status.
+ * without root or without memory for the pool; the swap cases' kernel side
+ * without root, where swapon fails, or swapin's without a memory cgroup) is
+ * reported under "not run:" and does not change the exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +60,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/swap.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -263,6 +272,8 @@ struct bstate {
 	const char *sandbox; /* sandbox_dir, NULL: a fresh one */
 	int big;	     /* seq-1g, rand-1g: hfd is open on the shared file */
 	int rnd;	     /* rand-1g: pages in random order, MADV_RANDOM */
+	uint64_t swap;	     /* swap_bytes of the case's machine (reclaim-anon, swapin) */
+	int swapin;	     /* swapin: the pass reads the paged-out region back (timed) */
 };
 
 typedef int (*setup_fn)(struct bstate *s);
@@ -2622,9 +2633,10 @@ static int meminfo_huge(long long v[HP_N])
 	return 0;
 }
 
-static long pool_read(void)
+/* The number a /proc/sys (or /sys) file starts with, or -1. */
+static long read_long(const char *path)
 {
-	FILE *f = fopen(g_pool_file, "r");
+	FILE *f = fopen(path, "r");
 	long v = -1;
 	if (f) {
 		if (fscanf(f, "%ld", &v) != 1)
@@ -2632,6 +2644,11 @@ static long pool_read(void)
 		fclose(f);
 	}
 	return v;
+}
+
+static long pool_read(void)
+{
+	return read_long(g_pool_file);
 }
 
 /* Writes v to vm.nr_hugepages with plain system calls (also from a signal handler). */
@@ -3613,6 +3630,400 @@ static int u_big(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
 	return 0;
 }
 
+/* ------------------------------------------------------------ swap */
+
+/*
+ * reclaim-anon, swapin (issue 14's swap rows). They run only when named in
+ * full or with --swap (then any prefix that selects them): the kernel side
+ * swaps on a file of the host, and the default run must not.
+ *
+ * One pass: a fresh g_swap_region private anonymous mapping, every page
+ * written (8 bytes: page index and pass), then MADV_PAGEOUT over all of it;
+ * pswpout must rise by at least every page. reclaim-anon times the
+ * MADV_PAGEOUT call: one op = one page. swapin then reads the region back
+ * in order, one 8-byte load per page, each word checked; that is timed,
+ * one op = one page, and the major faults and pages read from swap per
+ * page are reported.
+ *
+ * usermm: a machine whose um_config.swap_bytes (g_swap_file) makes its
+ * swap file in the sandbox; um_madvise(UM_MADV_PAGEOUT) writes each page
+ * to it (pwrite) and frees it before it returns; a read fault reads the
+ * page's aligned cluster of 2^3 slots (swap_cluster_readahead).
+ *
+ * Kernel, as root: a swap file of g_swap_file in /var/tmp (mkstemp,
+ * fallocate, mode 600, a version-1 swap header as mkswap writes, swapon),
+ * swapped off and removed after the case, at exit, and on SIGINT, SIGTERM
+ * and SIGHUP. Without root, or where swapon fails, the kernel side is not
+ * run. vm.page-cluster is set to 3 (usermm's cluster of 8) for the case
+ * when it is not, and put back. Each pass writes the region inside a
+ * memory cgroup of its own (memcg.c) and leaves it; after MADV_PAGEOUT,
+ * whose writes are still in flight when it returns, swapin reclaims the
+ * cgroup (v1 memory.force_empty, v2 memory.reclaim), which waits for them
+ * and drops the swap cache, so that every page read back is a major
+ * fault; after munmap the cgroup is reclaimed again (slots that only the
+ * swap cache holds). swapin does not run without the cgroup.
+ */
+static uint64_t g_swap_region = 64 * MIB; /* reclaim-anon, swapin */
+static uint64_t g_swap_file;		  /* 2 x region + 1 MiB: set in main */
+static int g_swap_flag;			  /* --swap */
+static char g_swfile[64];		  /* the kernel side's swap file, "" while none */
+static volatile sig_atomic_t g_swon;	  /* it is swapped on */
+static long g_pc_old = -1;		  /* vm.page-cluster before the case */
+static long g_pc = -1;			  /* during it */
+static volatile sig_atomic_t g_pc_set;	  /* written: g_pc_oldtxt goes back */
+static char g_pc_oldtxt[24];
+static char g_vma_ra[8];	 /* /sys/kernel/mm/swap/vma_ra_enabled */
+static const char *g_swap_cgwhy; /* kernel swapin: no cgroup, why */
+#define PAGE_CLUSTER "/proc/sys/vm/page-cluster"
+
+/* Async-signal-safe: swapoff, unlink, vm.page-cluster back. */
+static void k_swap_cleanup(void)
+{
+	if (g_swon && swapoff(g_swfile) == 0)
+		g_swon = 0;
+	if (g_swfile[0] && !g_swon) {
+		unlink(g_swfile);
+		g_swfile[0] = 0;
+	}
+	if (g_pc_set) {
+		int fd = open(PAGE_CLUSTER, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, g_pc_oldtxt, strlen(g_pc_oldtxt)) > 0)
+				g_pc_set = 0;
+			close(fd);
+		}
+	}
+}
+
+static void k_swap_signal(int sig)
+{
+	k_swap_cleanup();
+	if (g_cg.dir[0])
+		rmdir(g_cg.dir); /* best effort: fails while the bench is in it */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* A number from a "key value" (vmstat) or "key: value kB" (meminfo) line, or -1. */
+static int64_t proc_value(const char *file, const char *key)
+{
+	FILE *f = fopen(file, "r");
+	char line[256];
+	int64_t v = -1;
+	size_t l = strlen(key);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, key, l) && (line[l] == ' ' || line[l] == ':')) {
+			long long x;
+			if (sscanf(line + l + 1, "%lld", &x) == 1)
+				v = x;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Swaps on a g_swap_file swap file in /var/tmp. 0, or -1 with s->skip set (g_err says why). */
+static int k_swap_on(struct bstate *s)
+{
+	static int hooked;
+	s->skip = 1; /* until swap is on, a failure means "cannot run here" */
+	if (geteuid() != 0)
+		return kwrong("swapon needs root (euid %u)", (unsigned)geteuid());
+	if (!hooked) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = k_swap_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		atexit(k_swap_cleanup);
+		hooked = 1;
+	}
+	snprintf(g_swfile, sizeof g_swfile, "/var/tmp/mmbench-swap.XXXXXX");
+	int fd = mkstemp(g_swfile);
+	if (fd < 0) {
+		g_swfile[0] = 0;
+		return kfail("mkstemp(/var/tmp/mmbench-swap.XXXXXX)");
+	}
+	int rc = 0;
+	unsigned char *h = calloc(1, (size_t)g_kpage);
+	if (fchmod(fd, 0600) != 0)
+		rc = kfail("fchmod(%s, 0600)", g_swfile);
+	if (rc == 0) {
+		int e = posix_fallocate(fd, 0, (off_t)g_swap_file);
+		if (e != 0) {
+			errno = e;
+			rc = kfail("posix_fallocate(%s, 0, %" PRIu64 ")", g_swfile, g_swap_file);
+		}
+	}
+	if (rc == 0 && !h)
+		rc = kfail("calloc(1, %ld)", g_kpage);
+	if (rc == 0) {
+		/* union swap_header: version 1, last_page, nr_badpages 0; the magic ends page 0. */
+		uint32_t w[3] = {1, (uint32_t)(g_swap_file / (uint64_t)g_kpage - 1), 0};
+		memcpy(h + 1024, w, sizeof w);
+		memcpy(h + g_kpage - 10, "SWAPSPACE2", 10);
+		if (pwrite(fd, h, (size_t)g_kpage, 0) != (ssize_t)g_kpage || fsync(fd) != 0)
+			rc = kfail("writing the swap header of %s", g_swfile);
+	}
+	free(h);
+	close(fd);
+	if (rc == 0 && swapon(g_swfile, 0) != 0)
+		rc = kfail("swapon(%s, 0)", g_swfile);
+	if (rc != 0) {
+		unlink(g_swfile);
+		g_swfile[0] = 0;
+		return -1;
+	}
+	g_swon = 1;
+	/* usermm reads clusters of 2^3: the kernel the same. */
+	g_pc_old = read_long(PAGE_CLUSTER);
+	snprintf(g_pc_oldtxt, sizeof g_pc_oldtxt, "%ld\n", g_pc_old);
+	if (g_pc_old != 3 && g_pc_old >= 0) {
+		int pfd = open(PAGE_CLUSTER, O_WRONLY);
+		if (pfd >= 0) {
+			g_pc_set = write(pfd, "3\n", 2) == 2;
+			close(pfd);
+		}
+	}
+	g_pc = read_long(PAGE_CLUSTER);
+	FILE *f = fopen("/sys/kernel/mm/swap/vma_ra_enabled", "r");
+	snprintf(g_vma_ra, sizeof g_vma_ra, "?");
+	if (f) {
+		if (fscanf(f, "%7s", g_vma_ra) != 1)
+			snprintf(g_vma_ra, sizeof g_vma_ra, "?");
+		fclose(f);
+	}
+	s->skip = 0;
+	return 0;
+}
+
+static int k_swap_setup_n(struct bstate *s, int swapin)
+{
+	s->swapin = swapin;
+	if (k_swap_on(s) != 0)
+		return -1;
+	if (k_cg_make(4 * g_swap_region + 256 * MIB) != 0) {
+		g_swap_cgwhy = g_cg_why;
+		if (swapin) {
+			s->skip = 1;
+			return kwrong("no memory cgroup to drop the swap cache with (%s): every "
+				      "read would be a minor fault",
+				      g_cg_why);
+		}
+	}
+	return 0;
+}
+
+static int k_swap_reclaim_setup(struct bstate *s)
+{
+	return k_swap_setup_n(s, 0);
+}
+
+static int k_swapin_setup(struct bstate *s)
+{
+	return k_swap_setup_n(s, 1);
+}
+
+static uint64_t swap_word(uint64_t i, uint64_t gen)
+{
+	return (i << 16) | (gen & 0xffff) | 1;
+}
+
+static int k_cg_drop(void)
+{
+	if (!g_cg.dir[0])
+		return 0;
+	int e = memcg_reclaim(&g_cg, 4 * g_swap_region);
+	if (e != 0 && !(g_cg.v2 && e == -EAGAIN)) {
+		errno = -e;
+		return kfail("reclaim of %s", g_cg.dir);
+	}
+	return 0;
+}
+
+static int k_swap(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, np = g_swap_region / (uint64_t)g_kpage;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t gen = ++s->gen;
+		if (g_cg.dir[0] && k_cg_enter() != 0)
+			return -1;
+		int rc = k_map(s, g_swap_region);
+		if (rc == 0)
+			for (uint64_t i = 0; i < np; i++)
+				*(volatile uint64_t *)(s->ka + i * (uint64_t)g_kpage) =
+				    swap_word(i, gen);
+		if (g_cg.dir[0] && k_cg_leave() != 0)
+			return -1;
+		if (rc != 0)
+			return -1;
+		int64_t o0 = proc_value("/proc/vmstat", "pswpout");
+		uint64_t t0 = now_ns();
+		if (madvise(s->ka, s->len, MADV_PAGEOUT) != 0)
+			return kfail("madvise(%p, %" PRIu64 ", MADV_PAGEOUT)", s->ka, s->len);
+		uint64_t t1 = now_ns();
+		int64_t o1 = proc_value("/proc/vmstat", "pswpout");
+		/*
+		 * Pages still in another CPU's LRU-add batch (the bench moved between
+		 * the stores and the call) are not isolated: up to 1% may stay.
+		 */
+		if (o0 < 0 || o1 - o0 < (int64_t)(np - np / 100))
+			return kwrong("MADV_PAGEOUT of %" PRIu64 " written pages: pswpout rose by "
+				      "%" PRId64,
+				      np, o1 - o0);
+		if (!s->swapin) {
+			total += t1 - t0;
+			s->aux[1] += (uint64_t)(o1 - o0);
+		} else {
+			if (k_cg_drop() != 0)
+				return -1;
+			int64_t sc = proc_value("/proc/meminfo", "SwapCached");
+			if (sc < 0 || (uint64_t)sc * 1024 > g_swap_region / 10)
+				return kwrong("after the cgroup reclaim, SwapCached is %" PRId64
+					      " kB (expected < 10%% of the region)",
+					      sc);
+			struct rusage r0, r1;
+			int64_t i0 = proc_value("/proc/vmstat", "pswpin");
+			getrusage(RUSAGE_SELF, &r0);
+			uint64_t bad = np, sum = 0;
+			t0 = now_ns();
+			for (uint64_t i = 0; i < np; i++) {
+				uint64_t v = *(volatile uint64_t *)(s->ka + i * (uint64_t)g_kpage);
+				if (v != swap_word(i, gen) && bad == np)
+					bad = i;
+				sum += v;
+			}
+			t1 = now_ns();
+			getrusage(RUSAGE_SELF, &r1);
+			int64_t i1 = proc_value("/proc/vmstat", "pswpin");
+			g_sink += sum;
+			total += t1 - t0;
+			if (bad != np)
+				return kwrong("after swap-in, page %" PRIu64
+					      " starts with 0x%" PRIx64 " (expected 0x%" PRIx64 ")",
+					      bad, *(uint64_t *)(s->ka + bad * (uint64_t)g_kpage),
+					      swap_word(bad, gen));
+			s->aux[0] += (uint64_t)(r1.ru_majflt - r0.ru_majflt);
+			s->aux[1] += i1 > i0 ? (uint64_t)(i1 - i0) : 0;
+		}
+		if (k_unmap(s) != 0 || k_cg_drop() != 0)
+			return -1;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
+static int u_swap_setup_n(struct bstate *s, int swapin)
+{
+	struct um_sys_stats st;
+	s->swapin = swapin;
+	um_system_stats(s->sys, &st);
+	if (st.swap_total * s->upage < 2 * g_swap_region)
+		return uwrong("um_config.swap_bytes %" PRIu64 ": SwapTotal %" PRIu64 " pages",
+			      s->swap, st.swap_total);
+	return 0;
+}
+
+static int u_swap_reclaim_setup(struct bstate *s)
+{
+	return u_swap_setup_n(s, 0);
+}
+
+static int u_swapin_setup(struct bstate *s)
+{
+	return u_swap_setup_n(s, 1);
+}
+
+static int u_swap(struct bstate *s, uint64_t n, uint64_t *ops, uint64_t *ns)
+{
+	uint64_t total = 0, np = g_swap_region / s->upage;
+	struct um_sys_stats st;
+	struct um_siginfo si;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t gen = ++s->gen;
+		if (u_map_case(s, g_swap_region) != 0)
+			return -1;
+		for (uint64_t i = 0; i < np; i++) {
+			uint64_t a = s->ua + i * s->upage;
+			int rc = um_store(s->p, a, 8, swap_word(i, gen), &si);
+			if (rc != 0)
+				return ufail(rc, &si, "um_store(p, 0x%" PRIx64 ", 8, ...)", a);
+		}
+		um_system_stats(s->sys, &st);
+		uint64_t o0 = st.pswpout;
+		uint64_t t0 = now_ns();
+		int rc = um_madvise(s->p, s->ua, s->len, UM_MADV_PAGEOUT);
+		uint64_t t1 = now_ns();
+		if (rc != 0)
+			return ufail(rc, NULL,
+				     "um_madvise(p, 0x%" PRIx64 ", %" PRIu64 ", MADV_PAGEOUT)",
+				     s->ua, s->len);
+		um_system_stats(s->sys, &st);
+		if (st.pswpout - o0 < np || st.swap_cached != 0)
+			return uwrong("MADV_PAGEOUT of %" PRIu64 " written pages: pswpout rose by "
+				      "%" PRIu64 ", SwapCached %" PRIu64 " pages",
+				      np, st.pswpout - o0, st.swap_cached);
+		if (!s->swapin) {
+			total += t1 - t0;
+			s->aux[1] += st.pswpout - o0;
+		} else {
+			/*
+			 * The swap file (src/swap.h's SWAPFILE_NAME in the sandbox) out of the
+			 * host's page cache, as the kernel's swap is out of its own: both
+			 * sides read the same disk.
+			 */
+			char path[1024];
+			snprintf(path, sizeof path, "%s/.usermm-swap", um_sandbox_dir(s->sys));
+			int fd = open(path, O_RDONLY);
+			if (fd < 0)
+				return uwrong("open(%s): %s", path, strerror(errno));
+			int e = fdatasync(fd) != 0 ? errno
+						   : posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+			close(fd);
+			if (e != 0)
+				return uwrong("fdatasync + POSIX_FADV_DONTNEED of %s: %s", path,
+					      strerror(e));
+			uint64_t m0 = st.pgmajfault, i0 = st.pswpin, bad = np, badv = 0, sum = 0;
+			t0 = now_ns();
+			for (uint64_t i = 0; i < np; i++) {
+				uint64_t v = 0, a = s->ua + i * s->upage;
+				rc = um_load(s->p, a, 8, &v, &si);
+				if (rc != 0)
+					return ufail(rc, &si, "um_load(p, 0x%" PRIx64 ", 8, ...)",
+						     a);
+				if (v != swap_word(i, gen) && bad == np) {
+					bad = i;
+					badv = v;
+				}
+				sum += v;
+			}
+			t1 = now_ns();
+			g_sink += sum;
+			total += t1 - t0;
+			if (bad != np)
+				return uwrong("after swap-in, page %" PRIu64
+					      " starts with 0x%" PRIx64 " (expected 0x%" PRIx64 ")",
+					      bad, badv, swap_word(bad, gen));
+			um_system_stats(s->sys, &st);
+			s->aux[0] += st.pgmajfault - m0;
+			s->aux[1] += st.pswpin - i0;
+		}
+		rc = um_munmap(s->p, s->ua, s->len);
+		if (rc != 0)
+			return ufail(rc, NULL, "um_munmap(p, 0x%" PRIx64 ", %" PRIu64 ")", s->ua,
+				     s->len);
+		s->ua = 0;
+	}
+	*ns = total;
+	*ops = n * np;
+	return 0;
+}
+
 /* ------------------------------------------------------------ the cases */
 
 static struct bcase g_cases[] = {
@@ -3675,6 +4086,10 @@ static struct bcase g_cases[] = {
      k_reclaim, u_reclaim_clean_setup, u_reclaim, T_VS_KERNEL, 0.25},
     {"reclaim-dirty", "reclaim of dirty file pages (write-back+drop)", k_reclaim_dirty_setup,
      k_reclaim, u_reclaim_dirty_setup, u_reclaim, T_NONE, 0},
+    {"reclaim-anon", "MADV_PAGEOUT of written anon pages, per page", k_swap_reclaim_setup, k_swap,
+     u_swap_reclaim_setup, u_swap, T_NONE, 0},
+    {"swapin", "swap-in read fault, sequential, per page", k_swapin_setup, k_swap, u_swapin_setup,
+     u_swap, T_NONE, 0},
     {"seq-1g", "sequential read pass, 1 GiB file map, per pg", k_seq_setup, k_big, u_seq_setup,
      u_big, T_VS_KERNEL, 1.2},
     {"rand-1g", "random-order read pass, 1 GiB file map, per pg", k_rand_setup, k_big,
@@ -3767,6 +4182,8 @@ static int run_kernel(const struct bcase *c, double *res)
 		memcg_leave(&g_cg); /* never killed by its own clean-up */
 		memcg_destroy(&g_cg);
 	}
+	if (c->k_batch == k_swap)
+		k_swap_cleanup(); /* swapoff, the file removed, vm.page-cluster back */
 	return s.skip ? 1 : rc;
 }
 
@@ -3780,6 +4197,7 @@ static int u_machine(struct bstate *s)
 	cfg.rlimit_memlock = g_memlock;
 	cfg.privileged = g_ipc_lock;
 	cfg.nr_hugepages = s->nr_huge;
+	cfg.swap_bytes = s->swap;
 	int rc = um_system_new(&cfg, &s->sys);
 	if (rc != 0)
 		return ufail(rc, NULL, "um_system_new(phys_bytes = %" PRIu64 ")", cfg.phys_bytes);
@@ -3889,6 +4307,8 @@ static int run_usermm(const struct bcase *c, double *res)
 	memset(&s, 0, sizeof s);
 	if (c->u_batch == u_hugefault)
 		s.nr_huge = (uint32_t)(g_huge_bytes / HUGE_BYTES);
+	if (c->u_batch == u_swap)
+		s.swap = g_swap_file;
 	int rc = 0;
 	if (c->u_batch == u_big) {
 		/* The machine's sandbox is the file's directory: made before the machine. */
@@ -4230,6 +4650,35 @@ static void print_pressure_notes(void)
 			printf("  Kernel: the last pass's cgroup usage fell by %" PRIu64 " pages.\n",
 			       g_k_reclaimed);
 	}
+	i = case_index("reclaim-anon");
+	j = case_index("swapin");
+	if ((i >= 0 && g_res[i].ran) || (j >= 0 && g_res[j].ran)) {
+		printf("  reclaim-anon/swapin: a fresh %" PRIu64 " MiB private anon mapping per "
+		       "pass, every page written,\n  then MADV_PAGEOUT over it (reclaim-anon: "
+		       "that call timed, per page); swapin: then an\n  8-byte load per page in "
+		       "order (timed, per page). usermm: um_madvise(UM_MADV_PAGEOUT),\n  "
+		       "um_config.swap_bytes %" PRIu64 " MiB, cluster read-around of 8. Kernel: "
+		       "swap file %" PRIu64 " MiB\n  in /var/tmp (swapped off and removed after "
+		       "the case), vm.page-cluster %ld (was %ld),\n  vma_ra_enabled %s; swap "
+		       "cache dropped before the reads by %s.\n",
+		       g_swap_region / MIB, g_swap_file / MIB, g_swap_file / MIB, g_pc, g_pc_old,
+		       g_vma_ra[0] ? g_vma_ra : "-",
+		       g_swap_cgwhy ? "nothing (no cgroup)" : "a memory cgroup's reclaim");
+		if (i >= 0 && g_res[i].ran)
+			printf(
+			    "  reclaim-anon: pages written to swap (pswpout) per page:\n  kernel "
+			    "%.3g, usermm %.3g.\n",
+			    g_res[i].k_ok ? g_res[i].aux[0][1] : -1.0,
+			    g_res[i].u_ok ? g_res[i].aux[1][1] : -1.0);
+		if (j >= 0 && g_res[j].ran) {
+			const struct result *r = &g_res[j];
+			printf(
+			    "  swapin per page: major faults kernel %.3g, usermm %.3g; pages read "
+			    "from swap (pswpin)\n  kernel %.3g, usermm %.3g.\n",
+			    r->k_ok ? r->aux[0][0] : -1.0, r->u_ok ? r->aux[1][0] : -1.0,
+			    r->k_ok ? r->aux[0][1] : -1.0, r->u_ok ? r->aux[1][1] : -1.0);
+		}
+	}
 	i = case_index("seq-1g");
 	j = case_index("rand-1g");
 	if ((i >= 0 && g_res[i].ran) || (j >= 0 && g_res[j].ran)) {
@@ -4319,13 +4768,17 @@ static int memlock_setup(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mmbench [--quick] [--large-folios] [CASE-PREFIX...]\n"
+		"usage: mmbench [--quick] [--large-folios] [--swap] [CASE-PREFIX...]\n"
 		"  --quick   smoke run: tiny sizes and short batches (a few seconds)\n"
 		"  --large-folios  the kernel side writes its file %d KiB at a time (not 4 KiB),\n"
 		"            so ext4 caches it in large folios and maps a whole folio per fault\n"
 		"  CASE-PREFIX runs only the cases whose name starts with it;\n"
 		"  memset and memcpy (the references) always run; seq-1g and rand-1g (1 GiB\n"
 		"  of disk, minutes) only when named.\n"
+		"  --swap    lets a prefix select reclaim-anon and swapin, which otherwise run\n"
+		"            only when named in full: their kernel side (root) swaps on a file\n"
+		"            in /var/tmp for the case (swapped off and removed after it, at\n"
+		"            exit and on SIGINT/SIGTERM/SIGHUP); the default run never does.\n"
 		"cases:",
 		RD_BUF / 1024);
 	for (int i = 0; i < NCASES; i++)
@@ -4335,7 +4788,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	int nfilt = 0;
+	int nfilt = 0, nswapskip = 0;
 	int sel[NCASES];
 
 	g_kpage = sysconf(_SC_PAGESIZE);
@@ -4345,9 +4798,14 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < NCASES; i++)
 		sel[i] = 0;
+	for (int a = 1; a < argc; a++)
+		if (!strcmp(argv[a], "--swap"))
+			g_swap_flag = 1;
 	for (int a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--quick")) {
 			g_quick = 1;
+		} else if (!strcmp(argv[a], "--swap")) {
+			g_swap_flag = 1;
 		} else if (!strcmp(argv[a], "--large-folios")) {
 			g_kwrite = RD_BUF;
 		} else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
@@ -4362,11 +4820,20 @@ int main(int argc, char **argv)
 			size_t l = strlen(argv[a]);
 			for (int i = 0; i < NCASES; i++)
 				if (!strncmp(g_cases[i].name, argv[a], l)) {
+					/* The swap cases: named in full, or --swap. */
+					if (g_cases[i].k_batch == k_swap && !g_swap_flag &&
+					    strcmp(g_cases[i].name, argv[a])) {
+						nswapskip++;
+						continue;
+					}
 					sel[i] = 1;
 					hit = 1;
 				}
 			if (!hit) {
-				fprintf(stderr, "mmbench: no case matches '%s'\n", argv[a]);
+				fprintf(stderr, "mmbench: no case matches '%s'%s\n", argv[a],
+					nswapskip ? " (reclaim-anon and swapin: name them in full, "
+						    "or --swap)"
+						  : "");
 				usage(stderr);
 				return 2;
 			}
@@ -4375,7 +4842,8 @@ int main(int argc, char **argv)
 	}
 	/* seq-1g and rand-1g (a 1 GiB file, seconds a pass) run only when named. */
 	for (int i = 0; i < NCASES; i++)
-		if ((nfilt == 0 && g_cases[i].k_batch != k_big) || g_cases[i].tk == T_REF)
+		if ((nfilt == 0 && g_cases[i].k_batch != k_big && g_cases[i].k_batch != k_swap) ||
+		    g_cases[i].tk == T_REF)
 			sel[i] = 1;
 	if (g_quick) {
 		g_batch_ns = UINT64_C(4000000); /* 4 ms */
@@ -4389,7 +4857,9 @@ int main(int argc, char **argv)
 		g_huge_bytes = 8 * MIB;
 		g_big_bytes = 64 * MIB;
 		g_big_phys = 16 * MIB;
+		g_swap_region = 4 * MIB;
 	}
+	g_swap_file = 2 * g_swap_region + MIB;
 	if (memlock_setup() != 0)
 		return 1;
 
