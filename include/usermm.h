@@ -207,13 +207,20 @@ struct um_sys_stats {
 	uint64_t oom_kills;		/* processes the OOM killer chose (vmstat oom_kill) */
 	/*
 	 * /proc/vmstat events the library counts, since the machine was made.
-	 * Reclaim is direct (an allocation that finds free memory below the
-	 * min watermark reclaims before it goes on; there is no kswapd) or
-	 * proactive (um_reclaim, as memory.reclaim is counted since Linux 6.15).
+	 * Reclaim is kswapd's (an allocation that leaves free memory below the
+	 * low watermark wakes kswapd, whose step the next fault, read(2) batch
+	 * or write(2) page runs before it allocates, reclaiming up to the high
+	 * watermark; or um_kswapd_run), direct (an allocation that still finds
+	 * free memory below the min watermark, or none, reclaims before it goes
+	 * on) or proactive (um_reclaim, as memory.reclaim is counted since
+	 * Linux 6.15).
 	 */
 	uint64_t pgactivate;		/* page-cache pages moved to the active list */
 	uint64_t pgdeactivate;		/* moved from the active list to the inactive one */
 	uint64_t pgrefill;		/* active pages reclaim looked at (shrink_active_list) */
+	uint64_t pgscan_kswapd;		/* inactive pages kswapd looked at */
+	uint64_t pgsteal_kswapd;	/* pages it freed */
+	uint64_t pageoutrun;		/* kswapd steps (balance_pgdat runs) */
 	uint64_t pgscan_direct;		/* inactive pages direct reclaim looked at */
 	uint64_t pgsteal_direct;	/* pages it freed */
 	uint64_t pgscan_proactive;	/* the same for um_reclaim */
@@ -274,6 +281,16 @@ UM_API void um_system_stats(struct um_system *sys, struct um_sys_stats *st);
  * (fewer when no more can go), or -EINVAL.
  */
 UM_API int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages);
+/*
+ * Runs kswapd's step now (balance_pgdat): reclaims, counted as kswapd's,
+ * until free memory reaches the high watermark, and takes back any pending
+ * wake-up. The library runs the same step itself, synchronously, at the
+ * next fault, read(2) batch or write(2) page after an allocation left free
+ * memory below the low watermark; an embedder with an idle thread may call
+ * this to reclaim ahead of its allocations. Returns the pages reclaimed
+ * (0 when free memory is at high already), or -EINVAL.
+ */
+UM_API int64_t um_kswapd_run(struct um_system *sys);
 /*
  * The machine's clock, in milliseconds since um_system_new. It moves only
  * when told: um_advance_clock moves it ms forward, and the flusher (Linux's

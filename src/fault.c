@@ -702,8 +702,8 @@ static int do_handle_mm_fault(struct mm *mm, uint64_t addr, enum fault_access ac
 			fault_event(&vmf);
 		return 0;
 	}
-	/* Direct reclaim, before the file's locks: it takes inode locks itself. */
-	vmscan_direct(mm->sys);
+	/* kswapd's step or direct reclaim, before the file's locks: they take inode locks. */
+	vmscan_prepare_alloc(mm->sys);
 	vmf.pte = pgtable_walk(&mm->pt, addr, false);
 	vmf.pmd_none = !vmf.pte && !vdso_table(mm, addr);
 	/* A guard region: as if nothing were mapped there (see guard.c). */

@@ -164,7 +164,7 @@ static int64_t inode_write(struct um_system *sys, struct inode *ino, const void 
 
 		if (n > count - done)
 			n = count - done;
-		vmscan_direct(sys);
+		vmscan_prepare_alloc(sys);
 		pthread_rwlock_rdlock(&ino->invalidate_lock);
 		pfn = pagecache_get(sys, ino, pg_count(&sys->geom, at), &major, &err);
 		if (pfn == FRAME_NONE) {

@@ -220,7 +220,10 @@ uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 			pfn = (uint32_t)b;
 		}
 	}
-	atomic_fetch_sub_explicit(&fp->nr_free, 1, memory_order_relaxed);
+	/* wakeup_kswapd: this allocation leaves fewer than low free frames. */
+	if (atomic_fetch_sub_explicit(&fp->nr_free, 1, memory_order_relaxed) <= fp->wmark_low &&
+	    !atomic_load_explicit(&fp->kswapd_woken, memory_order_relaxed))
+		atomic_store_explicit(&fp->kswapd_woken, true, memory_order_relaxed);
 	f = &fp->frames[pfn];
 	dirty = atomic_load_explicit(&f->flags, memory_order_relaxed) & PG_NEEDZERO;
 	if (zero && dirty)

@@ -94,6 +94,13 @@ struct frame_pool {
 	_Atomic uint64_t bump;	/* frames [bump, nframes) never handed out (zero) */
 	_Atomic uint64_t free_top; /* free stack through lru_next: (ABA tag << 32) | pfn */
 	_Atomic uint64_t nr_free;
+	/*
+	 * wakeup_kswapd: an allocation that leaves fewer than wmark_low free
+	 * frames (the lruvec's, set by vmscan_init) sets kswapd_woken; the
+	 * kswapd step (vmscan.c) clears it when it runs.
+	 */
+	uint64_t wmark_low;
+	_Atomic bool kswapd_woken;
 };
 
 /*

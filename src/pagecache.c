@@ -743,10 +743,10 @@ int64_t pagecache_read(struct um_system *sys, struct file *f, uint64_t pos, uint
 		uint64_t index = pg_count(&sys->geom, pos + done), end;
 		int64_t n;
 
-		if (vmscan_wanted(sys)) {
+		if (vmscan_pending(sys)) {
 			/* Reclaim takes inode locks: it runs with none held. */
 			pthread_mutex_unlock(&ino->lock);
-			vmscan_direct(sys);
+			vmscan_prepare_alloc(sys);
 			pthread_mutex_lock(&ino->lock);
 		}
 		n = read_batch(sys, ino, ra, index, last);

@@ -366,18 +366,23 @@ void um_system_stats(struct um_system *sys, struct um_sys_stats *st)
 	pthread_mutex_unlock(&sys->lock);
 	page_cache_stats(sys, st);
 	for (int file = 0; file < 2; file++) {
+		uint64_t k = atomic_load(&sys->pgscan[RECLAIM_KSWAPD][file]);
 		uint64_t d = atomic_load(&sys->pgscan[RECLAIM_DIRECT][file]);
 		uint64_t p = atomic_load(&sys->pgscan[RECLAIM_PROACTIVE][file]);
+		uint64_t ks = atomic_load(&sys->pgsteal[RECLAIM_KSWAPD][file]);
 		uint64_t ds = atomic_load(&sys->pgsteal[RECLAIM_DIRECT][file]);
 		uint64_t ps = atomic_load(&sys->pgsteal[RECLAIM_PROACTIVE][file]);
 
+		st->pgscan_kswapd += k;
 		st->pgscan_direct += d;
 		st->pgscan_proactive += p;
+		st->pgsteal_kswapd += ks;
 		st->pgsteal_direct += ds;
 		st->pgsteal_proactive += ps;
-		*(file ? &st->pgscan_file : &st->pgscan_anon) = d + p;
-		*(file ? &st->pgsteal_file : &st->pgsteal_anon) = ds + ps;
+		*(file ? &st->pgscan_file : &st->pgscan_anon) = k + d + p;
+		*(file ? &st->pgsteal_file : &st->pgsteal_anon) = ks + ds + ps;
 	}
+	st->pageoutrun = atomic_load(&sys->pageoutrun);
 	st->pgrefill = atomic_load(&sys->pgrefill);
 	pthread_mutex_lock(&sys->lru.lock);
 	st->pgactivate = sys->lru.pgactivate;

@@ -29,8 +29,9 @@ struct um_system {
 	_Atomic uint64_t pgfault, pgmajfault, cow_copies;
 	_Atomic uint64_t committed;	/* pages charged (Committed_AS) */
 	_Atomic uint64_t oom_kills;	/* processes the OOM killer chose (oom_kill in vmstat) */
-	/* Reclaim's vmstat counters (vmscan.c), by who reclaims: RECLAIM_DIRECT, _PROACTIVE. */
-	_Atomic uint64_t pgscan[2][2], pgsteal[2][2], pgrefill; /* [reclaimer][anon 0, file 1] */
+	/* Reclaim's vmstat counters (vmscan.c), by who reclaims: RECLAIM_KSWAPD, _DIRECT, _PROACTIVE. */
+	_Atomic uint64_t pgscan[3][2], pgsteal[3][2], pgrefill; /* [reclaimer][anon 0, file 1] */
+	_Atomic uint64_t pageoutrun;	/* kswapd steps run (balance_pgdat calls) */
 	/* files */
 	int sandbox_fd;
 	char *sandbox_path;

@@ -33,13 +33,20 @@
  * 128 kB floor, and at most 1/32 of the machine (a 16 MiB machine: 512 kB,
  * 128 pages; 64 MiB: 1 MiB); low = min + delta, high = min + 2 * delta,
  * delta = max(min / 4, managed * watermark_scale_factor (10) / 10000).
- * Every allocation that may need frames (a fault, a read(2) batch, a
- * write(2) page) first checks the free frames against min, and below it
- * reclaims up to high: kswapd's work, done synchronously by the allocating
- * thread (there is no kswapd thread; allocations may still go down to the
- * last frame, and a fault out of frames is SIGKILL as before).
+ * kswapd without a thread (wakeup_kswapd, balance_pgdat): an allocation
+ * that leaves fewer than low free frames wakes kswapd (frame_alloc sets
+ * fp.kswapd_woken); the next allocation batch (the top of a fault, of a
+ * read(2) batch, of a write(2) page) that finds it woken runs the kswapd
+ * step synchronously, before anything else: it reclaims, counted as
+ * kswapd's (pgscan_kswapd, pgsteal_kswapd; one pageoutrun per step), until
+ * the free frames reach high. Then, free frames still below min (kswapd
+ * could not keep up, or many frames went within one batch) make the batch
+ * reclaim directly up to high (pgscan_direct, pgsteal_direct), and so does
+ * an allocation that finds no frame (alloc_retry). Allocations may still go
+ * down to the last frame, and a fault out of frames is SIGKILL as before.
+ * An embedder may run the step itself (um_kswapd_run).
  *
- * Locks: reclaim is entered holding no inode lock (vmscan_direct's
+ * Locks: reclaim is entered holding no inode lock (vmscan_prepare_alloc's
  * callers: the top of a fault, under the mm lock shared; read(2) between
  * batches, write(2) between pages) and takes, per page: the inode's
  * i_mmap_lock alone to read the accessed bits; the invalidate_lock
@@ -73,7 +80,7 @@ struct scan_control {
 	uint64_t nr_active;	/* of the active lists (pgrefill) */
 	uint64_t nr_inactive[2];	/* of the inactive lists, anon and file (pgscan_*) */
 	uint64_t nr_freed[2];	/* reclaimed from them (pgsteal_*) */
-	int reclaimer;		/* RECLAIM_DIRECT or RECLAIM_PROACTIVE */
+	int reclaimer;		/* RECLAIM_KSWAPD, _DIRECT or _PROACTIVE */
 };
 
 /* What shrink_page asks done with a page: a list, or it is gone. */
@@ -103,6 +110,7 @@ void vmscan_init(struct um_system *sys)
 	lv->wmark_min = min;
 	lv->wmark_low = min + delta;
 	lv->wmark_high = min + 2 * delta;
+	sys->fp.wmark_low = lv->wmark_low;
 }
 
 struct rmap_result {
@@ -909,6 +917,48 @@ bool vmscan_wanted(struct um_system *sys)
 	return atomic_load_explicit(&sys->fp.nr_free, memory_order_relaxed) < sys->lru.wmark_min;
 }
 
+_Static_assert(NR_RECLAIMERS == sizeof(((struct um_system *)0)->pgscan) /
+				   sizeof(((struct um_system *)0)->pgscan[0]),
+	       "one pgscan row per reclaimer");
+
+/*
+ * balance_pgdat: reclaims, as kswapd, until the free frames reach the high
+ * watermark (or nothing more can go). Each call is one pageoutrun.
+ */
+static uint64_t balance_pgdat(struct um_system *sys)
+{
+	uint64_t free = atomic_load_explicit(&sys->fp.nr_free, memory_order_relaxed);
+
+	atomic_fetch_add_explicit(&sys->pageoutrun, 1, memory_order_relaxed);
+	if (free >= sys->lru.wmark_high)
+		return 0;
+	return try_to_free_pages(sys, sys->lru.wmark_high - free, RECLAIM_KSWAPD);
+}
+
+/*
+ * The kswapd step: runs balance_pgdat once for the wake-ups since it last
+ * ran; one caller at a time takes the wake-up (Linux's one kswapd thread).
+ */
+static uint64_t vmscan_kswapd(struct um_system *sys)
+{
+	if (!atomic_exchange_explicit(&sys->fp.kswapd_woken, false, memory_order_relaxed))
+		return 0;
+	return balance_pgdat(sys);
+}
+
+bool vmscan_pending(struct um_system *sys)
+{
+	return atomic_load_explicit(&sys->fp.kswapd_woken, memory_order_relaxed) ||
+	       vmscan_wanted(sys);
+}
+
+void vmscan_prepare_alloc(struct um_system *sys)
+{
+	if (atomic_load_explicit(&sys->fp.kswapd_woken, memory_order_relaxed))
+		vmscan_kswapd(sys);
+	vmscan_direct(sys);
+}
+
 uint64_t vmscan_direct(struct um_system *sys)
 {
 	uint64_t free = atomic_load_explicit(&sys->fp.nr_free, memory_order_relaxed);
@@ -916,6 +966,14 @@ uint64_t vmscan_direct(struct um_system *sys)
 	if (free >= sys->lru.wmark_min)
 		return 0;
 	return try_to_free_pages(sys, sys->lru.wmark_high - free, RECLAIM_DIRECT);
+}
+
+int64_t um_kswapd_run(struct um_system *sys)
+{
+	if (!sys)
+		return -EINVAL;
+	atomic_store_explicit(&sys->fp.kswapd_woken, false, memory_order_relaxed);
+	return (int64_t)balance_pgdat(sys);
 }
 
 int64_t um_reclaim(struct um_system *sys, uint64_t nr_pages)

@@ -11,10 +11,20 @@
 struct um_system;
 
 /* Who reclaims, as vmstat counts it (reclaimer_offset): the index of sys->pgscan, pgsteal. */
-enum { RECLAIM_DIRECT, RECLAIM_PROACTIVE };
+enum { RECLAIM_KSWAPD, RECLAIM_DIRECT, RECLAIM_PROACTIVE, NR_RECLAIMERS };
 
 /* Sets the watermarks from the machine's size (calculate_min_free_kbytes). */
 UM_INTERNAL void vmscan_init(struct um_system *sys);
+/*
+ * Before an allocation batch (the top of a fault, of a read(2) batch, of a
+ * write(2) page): the kswapd step when an allocation woke kswapd since it
+ * last ran (vmscan_kswapd), then direct reclaim when the free frames are
+ * still below min (vmscan_direct). Locks as vmscan_direct. Costs two
+ * relaxed loads when neither is due.
+ */
+UM_INTERNAL void vmscan_prepare_alloc(struct um_system *sys);
+/* Would vmscan_prepare_alloc reclaim (kswapd woken, or free frames below min)? */
+UM_INTERNAL bool vmscan_pending(struct um_system *sys);
 /*
  * Direct reclaim: when the free frames are below the min watermark,
  * reclaims page-cache pages until they reach the high one (or nothing more

@@ -263,12 +263,12 @@ static void reloaded_page_is_young_again(void **state)
 
 /*
  * Memory pressure with no swap takes lazily freeable pages: 12 MiB of a
- * 16 MiB machine written then MADV_FREE'd, 12 MiB more written: the
- * faults' direct reclaim drops the old pages (their reads see zero)
+ * 16 MiB machine written then MADV_FREE'd, 12 MiB more written: kswapd's
+ * step, run by the faults, drops the old pages (their reads see zero)
  * instead of running out of frames; a page written again after the advice
  * survives, and the anon LRU lists count every anonymous page.
  */
-static void direct_reclaim_drops_lazyfree_pages(void **state)
+static void reclaim_drops_lazyfree_pages(void **state)
 {
 	struct env e;
 	const uint64_t n = (12ULL << 20) / PG;
@@ -297,6 +297,55 @@ static void direct_reclaim_drops_lazyfree_pages(void **state)
 	free_checked(e.sys);
 }
 
+/*
+ * kswapd (wakeup_kswapd, balance_pgdat): a 24 MiB file read through a
+ * mapping on a 16 MiB machine (watermarks min 128, low 160, high 192
+ * frames). The fault that leaves fewer than low free frames wakes kswapd;
+ * the next fault runs its step first, which reclaims up to high: free
+ * frames go at most one below min (read-ahead stops at min), and reclaim
+ * counts as kswapd's, never direct (that is for a batch kswapd's step
+ * left below min, or an allocation that finds no frame).
+ * um_kswapd_run balances at once, and finds nothing to do when balanced.
+ */
+static void kswapd_reclaims_below_low_before_direct(void **state)
+{
+	struct env e;
+	const uint64_t n = (24ULL << 20) / PG, min = 128, low = 160, high = 192;
+	uint64_t lowest = UINT64_MAX;
+
+	(void)state;
+	boot_plain(&e, 16, 0);
+	int fd = OPEN_PATTERN(&e, "big", n * PG, UM_O_RDONLY);
+	uint64_t a = MAP(e.p, n * PG, UM_PROT_READ, MS, fd, 0);
+	for (uint64_t i = 0; i < n; i++) {
+		load_ok(e.p, a + i * PG, 1, __LINE__);
+		uint64_t free = sys_stats(e.sys).frames_free;
+		if (free < lowest)
+			lowest = free;
+	}
+	struct um_sys_stats st = sys_stats(e.sys);
+	/* Read-ahead takes frames down to min, the faulting page one more. */
+	assert_true(lowest >= min - 1 && lowest < low);
+	assert_true(st.pgsteal_kswapd > n / 4); /* 1.5 times the machine read */
+	assert_true(st.pgscan_kswapd >= st.pgsteal_kswapd);
+	assert_true(st.pageoutrun > 0);
+	assert_int_equal(st.pgscan_direct, 0);
+	assert_int_equal(st.pgsteal_direct, 0);
+	CHECK(&e);
+	assert_true(um_kswapd_run(e.sys) >= 0);
+	st = sys_stats(e.sys);
+	assert_true(st.frames_free >= high);
+	uint64_t runs = st.pageoutrun, stolen = st.pgsteal_kswapd;
+	assert_ret(um_kswapd_run(e.sys), 0);
+	st = sys_stats(e.sys);
+	assert_int_equal(st.pageoutrun, runs + 1);
+	assert_int_equal(st.pgsteal_kswapd, stolen);
+	assert_ret(um_kswapd_run(NULL), -EINVAL);
+	CHECK(&e);
+	assert_ret(um_close(e.p, fd), 0);
+	free_checked(e.sys);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -310,7 +359,8 @@ int main(void)
 	    T(madvise_cold_deactivates_a_mapped_page),
 	    T(madvise_pageout_discards_lazyfree_and_clean_file_pages),
 	    T(reloaded_page_is_young_again),
-	    T(direct_reclaim_drops_lazyfree_pages),
+	    T(reclaim_drops_lazyfree_pages),
+	    T(kswapd_reclaims_below_low_before_direct),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
