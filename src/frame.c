@@ -231,8 +231,9 @@ uint32_t frame_alloc(struct frame_pool *fp, bool zero)
 	atomic_store_explicit(&f->flags, zero ? 0u : PG_NEEDZERO, memory_order_relaxed);
 	atomic_store_explicit(&f->refcount, 1, memory_order_relaxed);
 	atomic_store_explicit(&f->mapcount, 0, memory_order_relaxed);
-	f->index = 0;
-	f->owner = NULL;
+	/* Read without a lock by reclaim's isolation (the owner and index it finds). */
+	__atomic_store_n(&f->index, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->owner, NULL, __ATOMIC_RELAXED);
 	f->lru_prev = FRAME_NONE;
 	return pfn;
 }
